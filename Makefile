@@ -1,0 +1,64 @@
+# Maestro: two commands on a fresh machine (Python 3.11 and make):
+#   make run    start the server on the embedded SQLite store (localhost:50051)
+#   make test   lint, check the generated code, run the whole suite with coverage
+#
+# uv is installed into .tools/ when it is not on PATH; the environment is
+# .venv/, built from uv.lock.
+
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+PYTHON ?= python3
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --frozen --no-sync
+
+export UV_PYTHON_DOWNLOADS ?= never
+
+.PHONY: run test env generate check-generated lint lint-proto breaking bench clean help
+
+help:
+	@echo "make run | test | generate | lint | bench | clean"
+
+$(CURDIR)/.tools/bin/uv:
+	@echo "uv not found: installing uv $(UV_VERSION) into .tools/"
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+env: $(UV)
+	@$(UV) sync --frozen --quiet
+
+run: env
+	$(RUN) maestro serve
+
+generate: env
+	rm -rf generated && mkdir generated
+	$(RUN) buf generate
+
+# Fails when generated/ differs from what the protos produce.
+check-generated: env
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(RUN) buf generate --output "$$tmp" && \
+	if ! diff -r "$$tmp/generated" generated >/dev/null; then \
+	  echo "generated/ is out of date with proto/: run 'make generate' and commit" >&2; \
+	  diff -r "$$tmp/generated" generated | head -20 >&2; exit 1; \
+	else echo "generated/ matches proto/"; fi
+
+lint-proto: env
+	$(RUN) buf lint
+
+# Compares the wire contract with main's (run in CI once main has protos).
+breaking: env
+	$(RUN) buf breaking --against '.git#branch=main'
+
+lint: env lint-proto
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+
+test: env lint check-generated
+	$(RUN) pytest --cov --cov-branch --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
+
+bench: env
+	$(RUN) python bench/registry.py
+
+clean:
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .coverage* htmlcov

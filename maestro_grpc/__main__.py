@@ -1,0 +1,2 @@
+from maestro_grpc.cli import main
+raise SystemExit(main())

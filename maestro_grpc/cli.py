@@ -1,0 +1,110 @@
+"""The `maestro` command: serve, migrate (and, as their issues land, workers, agent, demo)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from maestro_grpc import logs
+from maestro_grpc.config import ConfigError, Settings
+
+DESCRIPTION = """\
+Maestro: the registry that remembers every ML project and learns from all of them.
+
+Settings come from MAESTRO_* environment variables (see the README); the
+options below override them.
+"""
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host",
+        help="address to listen on (MAESTRO_HOST, default localhost; any non-loopback "
+        "address requires MAESTRO_AUTH_TOKENS)",
+    )
+    parser.add_argument("--port", type=int, help="gRPC port (MAESTRO_PORT, default 50051; 0 picks one)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="where the embedded store and blobs live (MAESTRO_DATA_DIR, default ./.maestro)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="maestro", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the gRPC server",
+        description="Run the gRPC server: Registry, Metrics and Prediction services, health, "
+        "reflection, and Prometheus metrics on MAESTRO_METRICS_PORT. On the embedded SQLite "
+        "store, migrations are applied at start. Stops gracefully on SIGTERM or SIGINT.",
+    )
+    _add_server_options(serve)
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="apply the store's schema migrations, then exit",
+        description="Apply the Alembic migrations to the store named by MAESTRO_DATABASE_URL "
+        "(or the SQLite file in the data dir). Safe to run from several replicas at once.",
+    )
+    migrate.add_argument("--data-dir", type=Path, help="as for serve")
+    migrate.add_argument("--database-url", help="overrides MAESTRO_DATABASE_URL")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    return settings.with_overrides(
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        data_dir=getattr(args, "data_dir", None),
+        database_url=getattr(args, "database_url", None),
+    )
+
+
+async def _migrate(settings: Settings) -> str | None:
+    from maestro_grpc.store.db import Database
+    from maestro_grpc.store.migrate import current_revision, upgrade
+
+    db = Database(settings.store_url)
+    try:
+        await upgrade(db)
+        return await current_revision(db)
+    finally:
+        await db.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except ConfigError as error:
+        print(f"maestro: {error}", file=sys.stderr)
+        return 2
+    logs.configure(settings.log_level)
+
+    if args.command == "serve":
+        from maestro_grpc.server import serve
+
+        try:
+            asyncio.run(serve(settings))
+        except ConfigError as error:
+            print(f"maestro: {error}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "migrate":
+        revision = asyncio.run(_migrate(settings))
+        print(f"maestro: store at revision {revision}")
+        return 0
+    raise AssertionError(args.command)  # pragma: no cover - argparse rejects others
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Server settings, read from MAESTRO_* environment variables (README lists them)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A setting has a value the server cannot run with."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if not value >= minimum:
+        raise ConfigError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean (use 1/0, true/false)")
+
+
+def parse_tokens(raw: str) -> dict[str, str]:
+    """Parse `name=token,name2=token2` into {token: name}.
+
+    A bare `token` gets the name `client-<n>`. Tokens must be at least 16
+    characters: a short bearer token is a guessable one.
+    """
+    tokens: dict[str, str] = {}
+    for n, item in enumerate(p.strip() for p in raw.replace("\n", ",").split(",")):
+        if not item or item.startswith("#"):
+            continue
+        name, sep, token = item.partition("=")
+        if not sep:
+            name, token = f"client-{n}", item
+        name, token = name.strip(), token.strip()
+        if len(token) < 16:
+            raise ConfigError(f"the token of {name!r} is shorter than 16 characters")
+        tokens[token] = name
+    return tokens
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding `host` only exposes the server to this machine."""
+    if host in {"localhost", "localhost.localdomain"}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server and workers need; see the README's table."""
+
+    host: str = "localhost"
+    port: int = 50051
+    data_dir: Path = Path(".maestro")
+    database_url: str = ""
+    migrate_on_start: bool | None = None
+    metrics_port: int | None = 9464
+    metrics_host: str = "localhost"
+    auth_tokens: Mapping[str, str] = field(default_factory=dict)
+    grace_seconds: float = 10.0
+    health_interval_seconds: float = 5.0
+    access_log: bool = True
+    log_level: str = "INFO"
+    impact_half_life_days: float = 180.0
+    db_pool_size: int = 10
+    redis_url: str = ""
+    s3_endpoint_url: str = ""
+    s3_bucket: str = ""
+    stream_lifetime_seconds: float = 1800.0
+    max_connection_age_seconds: float = 3600.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        tokens = parse_tokens(env.get("MAESTRO_AUTH_TOKENS", ""))
+        token_file = env.get("MAESTRO_AUTH_TOKENS_FILE", "").strip()
+        if token_file:
+            try:
+                tokens.update(parse_tokens(Path(token_file).read_text()))
+            except OSError as exc:
+                raise ConfigError(f"MAESTRO_AUTH_TOKENS_FILE: {exc}") from None
+        metrics_raw = env.get("MAESTRO_METRICS_PORT", "").strip().lower()
+        metrics_port: int | None
+        if metrics_raw in {"off", "none", "-1"}:
+            metrics_port = None
+        else:
+            metrics_port = _int(env, "MAESTRO_METRICS_PORT", 9464)
+        migrate_raw = env.get("MAESTRO_MIGRATE_ON_START", "").strip()
+        return cls(
+            host=env.get("MAESTRO_HOST", "").strip() or "localhost",
+            port=_int(env, "MAESTRO_PORT", 50051),
+            data_dir=Path(env.get("MAESTRO_DATA_DIR", "").strip() or ".maestro"),
+            database_url=env.get("MAESTRO_DATABASE_URL", "").strip(),
+            migrate_on_start=(
+                _bool(env, "MAESTRO_MIGRATE_ON_START", False) if migrate_raw else None
+            ),
+            metrics_port=metrics_port,
+            metrics_host=env.get("MAESTRO_METRICS_HOST", "").strip() or "localhost",
+            auth_tokens=tokens,
+            grace_seconds=_float(env, "MAESTRO_GRACE_SECONDS", 10.0),
+            health_interval_seconds=_float(env, "MAESTRO_HEALTH_INTERVAL_SECONDS", 5.0, 0.05),
+            access_log=_bool(env, "MAESTRO_ACCESS_LOG", True),
+            log_level=(env.get("MAESTRO_LOG_LEVEL", "").strip() or "INFO").upper(),
+            impact_half_life_days=_float(env, "MAESTRO_IMPACT_HALF_LIFE_DAYS", 180.0, 0.001),
+            db_pool_size=_int(env, "MAESTRO_DB_POOL_SIZE", 10, 1),
+            redis_url=env.get("MAESTRO_REDIS_URL", "").strip(),
+            s3_endpoint_url=env.get("MAESTRO_S3_ENDPOINT_URL", "").strip(),
+            s3_bucket=env.get("MAESTRO_S3_BUCKET", "").strip(),
+            stream_lifetime_seconds=_float(env, "MAESTRO_STREAM_LIFETIME_SECONDS", 1800.0, 1.0),
+            max_connection_age_seconds=_float(
+                env, "MAESTRO_MAX_CONNECTION_AGE_SECONDS", 3600.0, 1.0
+            ),
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with the given fields replaced (None values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+    @property
+    def store_url(self) -> str:
+        """The SQLAlchemy URL of the store: the setting, or SQLite in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'maestro.db').resolve()}"
+
+    @property
+    def is_embedded_store(self) -> bool:
+        return self.store_url.startswith("sqlite")
+
+    @property
+    def should_migrate_on_start(self) -> bool:
+        """Embedded SQLite migrates at start; PostgreSQL uses `maestro migrate`."""
+        if self.migrate_on_start is not None:
+            return self.migrate_on_start
+        return self.is_embedded_store
+
+    def check_secure(self) -> None:
+        """Refuse to serve beyond loopback without tokens (secure by default)."""
+        if not self.auth_tokens and not is_loopback(self.host):
+            raise ConfigError(
+                f"refusing to listen on {self.host!r} without authentication: set "
+                "MAESTRO_AUTH_TOKENS (name=token,...) or MAESTRO_AUTH_TOKENS_FILE, "
+                "or listen on localhost"
+            )

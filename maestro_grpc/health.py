@@ -1,0 +1,78 @@
+"""Health: overall and per service, NOT_SERVING while the store is unreachable."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from grpc_health.v1 import health_pb2
+from grpc_health.v1.health import aio as health_aio
+
+from maestro_grpc.store.db import Database
+
+log = logging.getLogger("maestro.health")
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+class StoreHealth:
+    """Pings the store every `interval` seconds and keeps the health service in step."""
+
+    def __init__(
+        self, db: Database, services: Sequence[str], interval: float = 5.0
+    ) -> None:
+        self.db = db
+        self.services = ["", *services]
+        self.interval = interval
+        self.servicer = health_aio.HealthServicer()
+        self.serving: bool | None = None
+        self.draining = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def _set(self, serving: bool) -> None:
+        if serving == self.serving:
+            return
+        self.serving = serving
+        status = SERVING if serving else NOT_SERVING
+        for name in self.services:
+            await self.servicer.set(name, status)
+        if serving:
+            log.info("store reachable: SERVING")
+        else:
+            log.warning("store unreachable: NOT_SERVING")
+
+    async def check_once(self) -> bool:
+        ok = await self.db.ping(timeout=max(1.0, self.interval))
+        if not self.draining:
+            await self._set(ok)
+        return ok
+
+    async def start(self) -> None:
+        await self.check_once()
+        self._task = asyncio.create_task(self._loop(), name="store-health")
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.check_once()
+            except Exception:  # pragma: no cover - ping swallows store errors
+                log.exception("health check failed")
+
+    async def drain(self) -> None:
+        """Report NOT_SERVING for good: we are shutting down."""
+        self.draining = True
+        self.serving = None
+        for name in self.services:
+            await self.servicer.set(name, NOT_SERVING)
+        await self.servicer.enter_graceful_shutdown()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass

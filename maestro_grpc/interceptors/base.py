@@ -1,0 +1,135 @@
+"""The plumbing every server interceptor shares: wrapping a handler's behaviour.
+
+grpc.aio hands an interceptor a method handler of one of four kinds. A
+`WrappingInterceptor` sees a call whose response is one message through
+`around` (await `proceed()` to run it), and a call whose response is a stream
+through `around_stream` (an async generator re-yielding the inner stream).
+Messages of client and bidi streams pass through `on_request`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+import grpc.aio
+
+Behavior = Callable[..., Any]
+Context = grpc.aio.ServicerContext  # type: ignore[type-arg]
+
+
+def rpc_type(handler: grpc.RpcMethodHandler) -> str:
+    if handler.request_streaming and handler.response_streaming:
+        return "bidi_stream"
+    if handler.request_streaming:
+        return "client_stream"
+    if handler.response_streaming:
+        return "server_stream"
+    return "unary"
+
+
+def split_method(full_method: str) -> tuple[str, str]:
+    """'/pkg.Service/Method' -> ('pkg.Service', 'Method')."""
+    parts = full_method.split("/")
+    if len(parts) == 3:
+        return parts[1], parts[2]
+    return "", full_method
+
+
+class CallInfo:
+    """What an interceptor knows of one call."""
+
+    __slots__ = ("context", "method", "method_name", "service", "type")
+
+    def __init__(self, full_method: str, kind: str, context: Context) -> None:
+        self.method = full_method
+        self.service, self.method_name = split_method(full_method)
+        self.type = kind
+        self.context = context
+
+
+class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Base class: override `around` and `around_stream` to act on each call."""
+
+    def applies_to(self, full_method: str) -> bool:
+        return True
+
+    async def around(self, call: CallInfo, proceed: Callable[[], Awaitable[Any]]) -> Any:
+        return await proceed()
+
+    async def around_stream(self, call: CallInfo, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for item in stream:
+            yield item
+
+    def on_request(self, call: CallInfo) -> None:
+        """Called for each message received on a client or bidi stream."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None or not self.applies_to(handler_call_details.method):
+            return handler
+        return self._wrap(handler, handler_call_details.method)
+
+    def _wrap(self, handler: grpc.RpcMethodHandler, full_method: str) -> grpc.RpcMethodHandler:
+        kind = rpc_type(handler)
+        interceptor = self
+        serializers = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
+
+        if not handler.response_streaming:
+            inner: Behavior = handler.stream_unary if handler.request_streaming else handler.unary_unary
+
+            async def unary_response(request: Any, context: Context) -> Any:
+                call = CallInfo(full_method, kind, context)
+                if handler.request_streaming:
+                    request = interceptor._observe_requests(call, request)
+
+                async def proceed() -> Any:
+                    result = inner(request, context)
+                    return await result if inspect.isawaitable(result) else result
+
+                return await interceptor.around(call, proceed)
+
+            if handler.request_streaming:
+                return grpc.stream_unary_rpc_method_handler(unary_response, **serializers)
+            return grpc.unary_unary_rpc_method_handler(unary_response, **serializers)
+
+        inner_stream: Behavior = (
+            handler.stream_stream if handler.request_streaming else handler.unary_stream
+        )
+
+        async def stream_response(request: Any, context: Context) -> AsyncIterator[Any]:
+            call = CallInfo(full_method, kind, context)
+            if handler.request_streaming:
+                request = interceptor._observe_requests(call, request)
+            async for item in interceptor.around_stream(call, _iterate(inner_stream(request, context))):
+                yield item
+
+        if handler.request_streaming:
+            return grpc.stream_stream_rpc_method_handler(stream_response, **serializers)
+        return grpc.unary_stream_rpc_method_handler(stream_response, **serializers)
+
+    def _observe_requests(self, call: CallInfo, requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async def observed() -> AsyncIterator[Any]:
+            async for item in requests:
+                self.on_request(call)
+                yield item
+
+        return observed()
+
+
+async def _iterate(generator: Any) -> AsyncIterator[Any]:
+    if inspect.isawaitable(generator):
+        # A handler written as a coroutine using context.write(): nothing to relay.
+        await generator
+        return
+    async for item in generator:
+        yield item

@@ -1,0 +1,111 @@
+"""The one place where domain errors become gRPC statuses.
+
+A `MaestroError` becomes its status code with a `google.rpc.ErrorInfo`
+(stable reason, domain, metadata), plus `BadRequest` field violations for
+INVALID_ARGUMENT and `RetryInfo` where a retry delay is known. A lost store
+is UNAVAILABLE. Anything else is INTERNAL with a generic message and the
+request id; the traceback goes to the log, never on the wire.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, NoReturn
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from maestro_grpc.errors import (
+    ERROR_DOMAIN,
+    InvalidArgument,
+    MaestroError,
+    ResourceExhausted,
+    Unavailable,
+)
+from maestro_grpc.interceptors.base import CallInfo, WrappingInterceptor
+from maestro_grpc.interceptors.request_id import current_request_id
+from maestro_grpc.store.db import is_unavailable
+
+log = logging.getLogger("maestro.errors")
+
+
+def status_for(error: MaestroError) -> status_pb2.Status:
+    """The google.rpc.Status (with details) that represents `error`."""
+    details: list[Any] = []
+    info = error_details_pb2.ErrorInfo(
+        reason=error.reason, domain=ERROR_DOMAIN, metadata=dict(error.metadata)
+    )
+    details.append(info)
+    if isinstance(error, InvalidArgument) and error.violations:
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(
+                        field=v.field, description=v.description
+                    )
+                    for v in error.violations
+                ]
+            )
+        )
+    delay = getattr(error, "retry_delay_seconds", 0.0)
+    if isinstance(error, ResourceExhausted | Unavailable) and delay:
+        retry = error_details_pb2.RetryInfo()
+        retry.retry_delay.CopyFrom(duration_pb2.Duration(seconds=int(delay), nanos=int(delay % 1 * 1e9)))
+        details.append(retry)
+    packed = []
+    for detail in details:
+        item = any_pb2.Any()
+        item.Pack(detail)
+        packed.append(item)
+    return status_pb2.Status(code=error.code.value[0], message=error.message, details=packed)
+
+
+async def abort_with(context: grpc.aio.ServicerContext[Any, Any], error: MaestroError) -> NoReturn:
+    status = rpc_status.to_status(status_for(error))
+    await context.abort(status.code, status.details, status.trailing_metadata)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class ErrorInterceptor(WrappingInterceptor):
+    async def around(self, call: CallInfo, proceed: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            return await proceed()
+        except Exception as error:  # noqa: BLE001 - the whole point of this interceptor
+            await self._handle(call, error)
+
+    async def around_stream(self, call: CallInfo, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        try:
+            async for item in stream:
+                yield item
+        except Exception as error:  # noqa: BLE001
+            await self._handle(call, error)
+
+    async def _handle(self, call: CallInfo, error: Exception) -> NoReturn:
+        if isinstance(error, grpc.aio.AbortError):
+            raise error
+        if isinstance(error, MaestroError):
+            await abort_with(call.context, error)
+        if is_unavailable(error):
+            log.warning("store unavailable during %s: %s", call.method, error)
+            await abort_with(
+                call.context,
+                Unavailable("the store is unreachable; retry later", retry_delay_seconds=1.0),
+            )
+        log.exception("unexpected error in %s (request %s)", call.method, current_request_id())
+        await abort_with(
+            call.context,
+            _Internal(
+                f"internal error; quote request id {current_request_id()} when reporting it",
+                reason="INTERNAL",
+            ),
+        )
+
+
+class _Internal(MaestroError):
+    code = grpc.StatusCode.INTERNAL
+
+
+assert code_pb2.INTERNAL == grpc.StatusCode.INTERNAL.value[0]

@@ -1,0 +1,113 @@
+"""Request ids and the structured access log.
+
+Every call gets a request id: the caller's `x-request-id` metadata when it
+is sane, else a new one. It is sent back as initial metadata, put in every
+log line of the call, and quoted in INTERNAL errors. When the call ends, one
+JSON access-log line records method, code, duration, peer and principal.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from maestro_grpc.interceptors.base import CallInfo, WrappingInterceptor
+
+REQUEST_ID_HEADER = "x-request-id"
+_SANE = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+principal_var: contextvars.ContextVar[str] = contextvars.ContextVar("principal", default="")
+
+access_log = logging.getLogger("maestro.access")
+
+
+def current_request_id() -> str:
+    return request_id_var.get()
+
+
+def status_code_of(context: Any, error: BaseException | None) -> grpc.StatusCode:
+    """The status a finished call ended with."""
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        return code
+    if isinstance(code, int):
+        for candidate in grpc.StatusCode:
+            if candidate.value[0] == code:
+                return candidate
+    if error is None:
+        return grpc.StatusCode.OK
+    return grpc.StatusCode.CANCELLED if _is_cancel(error) else grpc.StatusCode.UNKNOWN
+
+
+def _is_cancel(error: BaseException) -> bool:
+    import asyncio
+
+    return isinstance(error, asyncio.CancelledError)
+
+
+class RequestIdInterceptor(WrappingInterceptor):
+    def __init__(self, *, access_log_enabled: bool = True) -> None:
+        self.access_log_enabled = access_log_enabled
+
+    async def _start(self, call: CallInfo) -> str:
+        incoming = ""
+        for key, value in call.context.invocation_metadata() or ():
+            if key == REQUEST_ID_HEADER and isinstance(value, str):
+                incoming = value
+                break
+        rid = incoming if _SANE.match(incoming) else uuid.uuid4().hex
+        request_id_var.set(rid)
+        await call.context.send_initial_metadata(((REQUEST_ID_HEADER, rid),))
+        return rid
+
+    def _log(self, call: CallInfo, rid: str, started: float, error: BaseException | None) -> None:
+        if not self.access_log_enabled:
+            return
+        code = status_code_of(call.context, error)
+        access_log.info(
+            "%s %s",
+            call.method,
+            code.name,
+            extra={
+                "request_id": rid,
+                "grpc_method": call.method,
+                "grpc_type": call.type,
+                "grpc_code": code.name,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                "peer": call.context.peer(),
+                "principal": principal_var.get(),
+            },
+        )
+
+    async def around(self, call: CallInfo, proceed: Callable[[], Awaitable[Any]]) -> Any:
+        started = time.perf_counter()
+        rid = await self._start(call)
+        error: BaseException | None = None
+        try:
+            return await proceed()
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._log(call, rid, started, error)
+
+    async def around_stream(self, call: CallInfo, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        started = time.perf_counter()
+        rid = await self._start(call)
+        error: BaseException | None = None
+        try:
+            async for item in stream:
+                yield item
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._log(call, rid, started, error)

@@ -1,0 +1,405 @@
+"""RegistryService: parse and validate each request, call the domain, map the result."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from google.protobuf.message import Message
+
+from maestro.registry.v1 import artifact_pb2, registry_service_pb2 as pb, registry_service_pb2_grpc
+from maestro_grpc import pagination
+from maestro_grpc.errors import FieldViolation, InvalidArgument, Unimplemented, Violations
+from maestro_grpc.protoconv import (
+    enum_from_proto,
+    enum_list_from_proto,
+    mask_paths,
+    opt_time,
+    parse_uuid,
+    require_uuid,
+)
+from maestro_grpc.registry import convert
+from maestro_grpc.registry import validation as check
+from maestro_grpc.registry.artifacts import ArtifactLibrary
+from maestro_grpc.registry.model import (
+    ArtifactOrder,
+    ArtifactQuery,
+    ArtifactType,
+    ProjectStatus,
+    UsageFields,
+)
+from maestro_grpc.registry.projects import ProjectRegistry
+from maestro_grpc.registry.recommend import Reason, Recommender
+
+MAX_RECOMMENDATIONS = 100
+
+_REASON_KIND = {
+    Reason.SIMILAR: artifact_pb2.RECOMMENDATION_REASON_KIND_USED_BY_SIMILAR_PROJECTS,
+    Reason.TAGS: artifact_pb2.RECOMMENDATION_REASON_KIND_MATCHING_TAGS,
+    Reason.IMPACT: artifact_pb2.RECOMMENDATION_REASON_KIND_HIGH_IMPACT,
+}
+
+
+def fingerprint(request: Message) -> str:
+    """What identifies a request for idempotency: everything but its request_id."""
+    copy = type(request)()
+    copy.CopyFrom(request)
+    copy.ClearField("request_id")  # type: ignore[arg-type]
+    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
+
+
+def _masked(
+    v: Violations, paths: list[str], prefix: str
+) -> None:
+    """Keep only the violations of fields being updated (an update leaves the others alone)."""
+    keep = [
+        item
+        for item in v.items
+        if any(item.field == f"{prefix}.{p}" or item.field.startswith(f"{prefix}.{p}[") or item.field.startswith(f"{prefix}.{p}.") for p in paths)
+        or not item.field.startswith(f"{prefix}.")
+    ]
+    v.items[:] = keep
+
+
+class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
+    def __init__(
+        self,
+        projects: ProjectRegistry,
+        library: ArtifactLibrary,
+        recommender: Recommender,
+        content: Any = None,
+    ) -> None:
+        self.projects = projects
+        self.library = library
+        self.recommender = recommender
+        self.content = content
+
+    # ---- projects -----------------------------------------------------------
+
+    async def CreateProject(self, request: pb.CreateProjectRequest, context: Any) -> pb.CreateProjectResponse:
+        v = Violations()
+        if not request.HasField("project"):
+            v.add("project", "is required")
+        fields, _ = convert.project_fields(v, request.project)
+        check.request_id(v, request.request_id)
+        v.raise_if_any()
+        project = await self.projects.create_project(
+            fields, request_id=request.request_id, fingerprint=fingerprint(request)
+        )
+        return pb.CreateProjectResponse(project=convert.project_to_proto(project))
+
+    async def GetProject(self, request: pb.GetProjectRequest, context: Any) -> pb.GetProjectResponse:
+        project_id = require_uuid(request.project_id, "project_id")
+        project = await self.projects.get_project(project_id)
+        return pb.GetProjectResponse(project=convert.project_to_proto(project))
+
+    async def ListProjects(self, request: pb.ListProjectsRequest, context: Any) -> pb.ListProjectsResponse:
+        v = Violations()
+        statuses: list[ProjectStatus] = []
+        try:
+            statuses = enum_list_from_proto(
+                ProjectStatus, convert.STATUS[1], request.statuses, "statuses", prefix=convert.STATUS[0]
+            )
+        except InvalidArgument as error:
+            v.items.extend(error.violations)
+        labels = check.labels(v, dict(request.labels), "labels")
+        v.raise_if_any()
+        size = pagination.page_size(request.page_size)
+        after = pagination.decode("ListProjects", request, request.page_token)
+        page = await self.projects.list_projects(
+            statuses=statuses, labels=labels, page_size=size, after=after
+        )
+        return pb.ListProjectsResponse(
+            projects=[convert.project_to_proto(p) for p in page.items],
+            next_page_token=pagination.encode("ListProjects", request, page.next_cursor),
+            total_size=page.total_size or 0,
+        )
+
+    async def UpdateProject(self, request: pb.UpdateProjectRequest, context: Any) -> pb.UpdateProjectResponse:
+        if not request.HasField("project"):
+            raise InvalidArgument.for_field("project", "is required")
+        project_id = require_uuid(request.project.id, "project.id")
+        paths = mask_paths(request.update_mask, convert.PROJECT_UPDATABLE, "update_mask")
+        v = Violations()
+        fields, present = convert.project_fields(v, request.project)
+        if not paths:
+            paths = sorted(present)
+        if not paths:
+            raise InvalidArgument.for_field("update_mask", "names no field to update, and project sets none")
+        _masked(v, paths, "project")
+        if "status" in paths and request.project.status == 0:
+            v.add("project.status", "is required (UNSPECIFIED given)")
+        v.raise_if_any()
+        changes = {p: getattr(fields, p) for p in paths}
+        project = await self.projects.update_project(project_id, changes, etag=request.project.etag)
+        return pb.UpdateProjectResponse(project=convert.project_to_proto(project))
+
+    async def UpdateProjectSuccess(
+        self, request: pb.UpdateProjectSuccessRequest, context: Any
+    ) -> pb.UpdateProjectSuccessResponse:
+        v = Violations()
+        project_id = None
+        try:
+            project_id = require_uuid(request.project_id, "project_id")
+        except InvalidArgument as error:
+            v.items.extend(error.violations)
+        if not request.HasField("success"):
+            v.add("success", "is required")
+        success = convert.success_from_proto(v, request.success)
+        v.raise_if_any()
+        assert project_id is not None
+        project = await self.projects.record_success(project_id, success)
+        return pb.UpdateProjectSuccessResponse(project=convert.project_to_proto(project))
+
+    # ---- team ---------------------------------------------------------------
+
+    async def AddTeamMember(self, request: pb.AddTeamMemberRequest, context: Any) -> pb.AddTeamMemberResponse:
+        v = Violations()
+        project_id = None
+        try:
+            project_id = require_uuid(request.project_id, "project_id")
+        except InvalidArgument as error:
+            v.items.extend(error.violations)
+        if not request.HasField("team_member"):
+            v.add("team_member", "is required")
+        fields, _ = convert.team_member_fields(v, request.team_member)
+        check.request_id(v, request.request_id)
+        v.raise_if_any()
+        assert project_id is not None
+        member = await self.projects.add_team_member(
+            project_id, fields, request_id=request.request_id, fingerprint=fingerprint(request)
+        )
+        return pb.AddTeamMemberResponse(team_member=convert.team_member_to_proto(member))
+
+    async def UpdateTeamMember(
+        self, request: pb.UpdateTeamMemberRequest, context: Any
+    ) -> pb.UpdateTeamMemberResponse:
+        if not request.HasField("team_member"):
+            raise InvalidArgument.for_field("team_member", "is required")
+        member_id = require_uuid(request.team_member.id, "team_member.id")
+        paths = mask_paths(request.update_mask, convert.TEAM_MEMBER_UPDATABLE, "update_mask")
+        v = Violations()
+        fields, present = convert.team_member_fields(v, request.team_member, require_role=False)
+        if not paths:
+            paths = sorted(present)
+        if not paths:
+            raise InvalidArgument.for_field("update_mask", "names no field to update, and team_member sets none")
+        _masked(v, paths, "team_member")
+        if "role" in paths and request.team_member.role == 0:
+            v.add("team_member.role", "is required (UNSPECIFIED given)")
+        v.raise_if_any()
+        changes = {p: getattr(fields, p) for p in paths}
+        member = await self.projects.update_team_member(member_id, changes)
+        return pb.UpdateTeamMemberResponse(team_member=convert.team_member_to_proto(member))
+
+    async def RemoveTeamMember(
+        self, request: pb.RemoveTeamMemberRequest, context: Any
+    ) -> pb.RemoveTeamMemberResponse:
+        member_id = require_uuid(request.team_member_id, "team_member_id")
+        leave_time = opt_time(request, "leave_time", "leave_time")
+        member = await self.projects.remove_team_member(member_id, leave_time)
+        return pb.RemoveTeamMemberResponse(team_member=convert.team_member_to_proto(member))
+
+    async def ListTeamMembers(
+        self, request: pb.ListTeamMembersRequest, context: Any
+    ) -> pb.ListTeamMembersResponse:
+        project_id = require_uuid(request.project_id, "project_id")
+        size = pagination.page_size(request.page_size)
+        after = pagination.decode("ListTeamMembers", request, request.page_token)
+        page = await self.projects.list_team_members(
+            project_id, include_former=request.include_former, page_size=size, after=after
+        )
+        return pb.ListTeamMembersResponse(
+            team_members=[convert.team_member_to_proto(m) for m in page.items],
+            next_page_token=pagination.encode("ListTeamMembers", request, page.next_cursor),
+        )
+
+    # ---- artifacts ----------------------------------------------------------
+
+    async def UploadArtifactContent(self, request_iterator: Any, context: Any) -> Any:
+        raise Unimplemented("artifact content upload lands with issue #6 (content on S3)")
+
+    async def DownloadArtifactContent(self, request: Any, context: Any) -> Any:
+        raise Unimplemented("artifact content download lands with issue #6 (content on S3)")
+
+    async def GetArtifactContentUrl(self, request: Any, context: Any) -> Any:
+        raise Unimplemented("presigned content URLs land with issue #6 (content on S3)")
+
+    async def CreateArtifact(self, request: pb.CreateArtifactRequest, context: Any) -> pb.CreateArtifactResponse:
+        v = Violations()
+        if not request.HasField("artifact"):
+            v.add("artifact", "is required")
+        fields, _ = convert.artifact_fields(v, request.artifact)
+        check.request_id(v, request.request_id)
+        v.raise_if_any()
+        artifact = await self.library.create_artifact(
+            fields, request_id=request.request_id, fingerprint=fingerprint(request)
+        )
+        return pb.CreateArtifactResponse(artifact=convert.artifact_to_proto(artifact))
+
+    async def GetArtifact(self, request: pb.GetArtifactRequest, context: Any) -> pb.GetArtifactResponse:
+        artifact_id = require_uuid(request.artifact_id, "artifact_id")
+        artifact = await self.library.get_artifact(artifact_id)
+        return pb.GetArtifactResponse(artifact=convert.artifact_to_proto(artifact))
+
+    async def UpdateArtifact(self, request: pb.UpdateArtifactRequest, context: Any) -> pb.UpdateArtifactResponse:
+        if not request.HasField("artifact"):
+            raise InvalidArgument.for_field("artifact", "is required")
+        artifact_id = require_uuid(request.artifact.id, "artifact.id")
+        paths = mask_paths(request.update_mask, convert.ARTIFACT_UPDATABLE, "update_mask")
+        v = Violations()
+        fields, present = convert.artifact_fields(v, request.artifact, creating=False)
+        if not paths:
+            paths = sorted(present)
+        if not paths:
+            raise InvalidArgument.for_field("update_mask", "names no field to update, and artifact sets none")
+        _masked(v, paths, "artifact")
+        if "type" in paths and request.artifact.type == 0:
+            v.add("artifact.type", "is required (UNSPECIFIED given)")
+        v.raise_if_any()
+        changes = {p: getattr(fields, p) for p in paths}
+        artifact = await self.library.update_artifact(artifact_id, changes)
+        return pb.UpdateArtifactResponse(artifact=convert.artifact_to_proto(artifact))
+
+    async def DeleteArtifact(self, request: pb.DeleteArtifactRequest, context: Any) -> pb.DeleteArtifactResponse:
+        artifact_id = require_uuid(request.artifact_id, "artifact_id")
+        artifact = await self.library.delete_artifact(artifact_id)
+        return pb.DeleteArtifactResponse(artifact=convert.artifact_to_proto(artifact))
+
+    async def SearchArtifacts(
+        self, request: pb.SearchArtifactsRequest, context: Any
+    ) -> pb.SearchArtifactsResponse:
+        v = Violations()
+        query = ArtifactQuery(
+            text=check.text(v, request.query, "query", max_len=500),
+            tags_any=list(check.tags(v, request.tags_any, "tags_any")),
+            tags_all=list(check.tags(v, request.tags_all, "tags_all")),
+            min_impact_score=check.number(
+                v, request.min_impact_score, "min_impact_score", low=0.0, high=100.0
+            ),
+            name=check.text(v, request.name, "name", max_len=200),
+        )
+        try:
+            query.types = enum_list_from_proto(
+                ArtifactType,
+                convert.ARTIFACT_TYPE[1],
+                request.types,
+                "types",
+                prefix=convert.ARTIFACT_TYPE[0],
+            )
+        except InvalidArgument as error:
+            v.items.extend(error.violations)
+        try:
+            query.origin_project_id = parse_uuid(
+                request.origin_project_id, "origin_project_id", required=False
+            )
+        except InvalidArgument as error:
+            v.items.extend(error.violations)
+        try:
+            order = enum_from_proto(
+                ArtifactOrder,
+                pb.ArtifactOrderBy,
+                request.order_by,
+                "order_by",
+                prefix="ARTIFACT_ORDER_BY_",
+                allow_unspecified=True,
+            )
+            query.order = order or ArtifactOrder.IMPACT
+        except InvalidArgument as error:
+            v.items.extend(error.violations)
+        v.raise_if_any()
+        size = pagination.page_size(request.page_size)
+        after = pagination.decode("SearchArtifacts", request, request.page_token)
+        page = await self.library.search(query, page_size=size, after=after)
+        return pb.SearchArtifactsResponse(
+            artifacts=[convert.artifact_to_proto(a) for a in page.items],
+            next_page_token=pagination.encode("SearchArtifacts", request, page.next_cursor),
+            total_size=page.total_size or 0,
+        )
+
+    async def LogArtifactUsage(
+        self, request: pb.LogArtifactUsageRequest, context: Any
+    ) -> pb.LogArtifactUsageResponse:
+        v = Violations()
+        usage = request.artifact_usage
+        if not request.HasField("artifact_usage"):
+            v.add("artifact_usage", "is required")
+        ids = {}
+        for name in ("artifact_id", "project_id"):
+            try:
+                ids[name] = require_uuid(getattr(usage, name), f"artifact_usage.{name}")
+            except InvalidArgument as error:
+                v.items.extend(error.violations)
+        use_time = None
+        try:
+            use_time = opt_time(usage, "use_time", "artifact_usage.use_time")
+        except InvalidArgument as error:
+            v.items.extend(error.violations)
+        fields = UsageFields(
+            artifact_id=ids.get("artifact_id"),  # type: ignore[arg-type]
+            project_id=ids.get("project_id"),  # type: ignore[arg-type]
+            user=check.text(v, usage.user, "artifact_usage.user", max_len=200),
+            purpose=check.text(v, usage.purpose, "artifact_usage.purpose", max_len=2000),
+            outcome=convert.outcome_from_proto(v, usage.outcome, "artifact_usage.outcome"),
+            use_time=use_time,
+        )
+        check.request_id(v, request.request_id)
+        v.raise_if_any()
+        logged, artifact = await self.library.log_usage(
+            fields, request_id=request.request_id, fingerprint=fingerprint(request)
+        )
+        return pb.LogArtifactUsageResponse(
+            artifact_usage=convert.usage_to_proto(logged),
+            artifact=convert.artifact_to_proto(artifact),
+        )
+
+    async def ListArtifactUsages(
+        self, request: pb.ListArtifactUsagesRequest, context: Any
+    ) -> pb.ListArtifactUsagesResponse:
+        artifact_id = parse_uuid(request.artifact_id, "artifact_id", required=False)
+        project_id = parse_uuid(request.project_id, "project_id", required=False)
+        if artifact_id is None and project_id is None:
+            raise InvalidArgument.from_violations(
+                [
+                    FieldViolation("artifact_id", "one of artifact_id and project_id is required"),
+                    FieldViolation("project_id", "one of artifact_id and project_id is required"),
+                ]
+            )
+        size = pagination.page_size(request.page_size)
+        after = pagination.decode("ListArtifactUsages", request, request.page_token)
+        page = await self.library.list_usages(
+            artifact_id=artifact_id, project_id=project_id, page_size=size, after=after
+        )
+        return pb.ListArtifactUsagesResponse(
+            artifact_usages=[convert.usage_to_proto(u) for u in page.items],
+            next_page_token=pagination.encode("ListArtifactUsages", request, page.next_cursor),
+        )
+
+    async def RecommendArtifacts(
+        self, request: pb.RecommendArtifactsRequest, context: Any
+    ) -> pb.RecommendArtifactsResponse:
+        project_id = require_uuid(request.project_id, "project_id")
+        max_results = pagination.page_size(
+            request.max_results, "max_results", maximum=MAX_RECOMMENDATIONS
+        )
+        if request.max_results == 0:
+            max_results = 10
+        types = enum_list_from_proto(
+            ArtifactType, convert.ARTIFACT_TYPE[1], request.types, "types", prefix=convert.ARTIFACT_TYPE[0]
+        )
+        found = await self.recommender.recommend(project_id, max_results=max_results, types=types)
+        return pb.RecommendArtifactsResponse(
+            recommendations=[
+                artifact_pb2.ArtifactRecommendation(
+                    artifact=convert.artifact_to_proto(r.artifact),
+                    score=r.score,
+                    reasons=[
+                        artifact_pb2.RecommendationReason(
+                            kind=_REASON_KIND[kind], detail=detail, weight=weight
+                        )
+                        for kind, detail, weight in r.reasons
+                    ],
+                )
+                for r in found
+            ]
+        )

@@ -1,0 +1,184 @@
+"""Build and run the Maestro gRPC server.
+
+`start_server()` assembles everything (store, interceptors, the three
+services, health, reflection, Prometheus endpoint) and binds the port;
+`serve()` runs it until SIGTERM or SIGINT, then drains: health turns
+NOT_SERVING, new calls are refused, in-flight calls get the grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import grpc.aio
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import CollectorRegistry, start_http_server
+
+from maestro.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
+from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
+from maestro.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
+from maestro_grpc.config import Settings
+from maestro_grpc.health import StoreHealth
+from maestro_grpc.interceptors.auth import AuthInterceptor
+from maestro_grpc.interceptors.errors import ErrorInterceptor
+from maestro_grpc.interceptors.metrics import MetricsInterceptor
+from maestro_grpc.interceptors.request_id import RequestIdInterceptor
+from maestro_grpc.registry.artifacts import ArtifactLibrary
+from maestro_grpc.registry.projects import ProjectRegistry
+from maestro_grpc.registry.recommend import Recommender
+from maestro_grpc.registry.servicer import RegistryServicer
+from maestro_grpc.store.db import Database
+from maestro_grpc.store.migrate import upgrade
+from maestro_grpc.unimplemented import unimplemented_servicer
+
+log = logging.getLogger("maestro.server")
+
+SERVICE_NAMES = (
+    registry_service_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name,
+    metrics_service_pb2.DESCRIPTOR.services_by_name["MetricsService"].full_name,
+    prediction_service_pb2.DESCRIPTOR.services_by_name["PredictionService"].full_name,
+)
+
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+
+
+def grpc_options(settings: Settings) -> list[tuple[str, Any]]:
+    age_ms = int(settings.max_connection_age_seconds * 1000)
+    return [
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        # Keepalive: ping idle connections every 30 s, give up after 10 s,
+        # and accept client pings every 10 s (agents keep long streams).
+        ("grpc.keepalive_time_ms", 30_000),
+        ("grpc.keepalive_timeout_ms", 10_000),
+        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        # Rebalance long-lived connections across replicas.
+        ("grpc.max_connection_age_ms", age_ms),
+        ("grpc.max_connection_age_grace_ms", 30_000),
+    ]
+
+
+@dataclass
+class RunningServer:
+    """A started server and what it owns."""
+
+    server: grpc.aio.Server
+    port: int
+    settings: Settings
+    db: Database
+    health: StoreHealth
+    registry: CollectorRegistry
+    metrics_port: int | None = None
+    _metrics_httpd: Any = None
+    _background: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    @property
+    def address(self) -> str:
+        host = self.settings.host
+        return f"{'[' + host + ']' if ':' in host else host}:{self.port}"
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Drain: NOT_SERVING first, refuse new calls, let in-flight ones finish."""
+        grace = self.settings.grace_seconds if grace is None else grace
+        await self.health.drain()
+        await self.server.stop(grace)
+        await self.health.stop()
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        if self._metrics_httpd is not None:
+            self._metrics_httpd.shutdown()
+            self._metrics_httpd.server_close()
+        await self.db.dispose()
+
+
+async def start_server(settings: Settings) -> RunningServer:
+    """Build the server on `settings` and start it (the port 0 picks a free one)."""
+    settings.check_secure()
+    db = Database(settings.store_url, pool_size=settings.db_pool_size)
+    if settings.should_migrate_on_start:
+        await upgrade(db)
+
+    registry = CollectorRegistry()
+    interceptors: list[grpc.aio.ServerInterceptor] = [
+        RequestIdInterceptor(access_log_enabled=settings.access_log),
+        MetricsInterceptor(registry),
+        ErrorInterceptor(),
+    ]
+    if settings.auth_tokens:
+        interceptors.append(AuthInterceptor(settings.auth_tokens))
+    server = grpc.aio.server(interceptors=interceptors, options=grpc_options(settings))
+
+    projects = ProjectRegistry(db)
+    library = ArtifactLibrary(db, half_life_days=settings.impact_half_life_days)
+    registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(
+        RegistryServicer(projects, library, Recommender(db, projects)), server
+    )
+    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(
+        unimplemented_servicer(metrics_service_pb2_grpc.MetricsServiceServicer, "issue #3"),
+        server,
+    )
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
+        unimplemented_servicer(prediction_service_pb2_grpc.PredictionServiceServicer, "issue #5"),
+        server,
+    )
+
+    health = StoreHealth(db, SERVICE_NAMES, interval=settings.health_interval_seconds)
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        server,
+    )
+
+    bind = f"[{settings.host}]:{settings.port}" if ":" in settings.host else f"{settings.host}:{settings.port}"
+    port = server.add_insecure_port(bind)
+    if port == 0:
+        raise RuntimeError(f"could not bind {bind}")
+    await health.start()
+    await server.start()
+
+    running = RunningServer(
+        server=server, port=port, settings=settings, db=db, health=health, registry=registry
+    )
+    if settings.metrics_port is not None:
+        httpd, _thread = start_http_server(
+            settings.metrics_port, addr=settings.metrics_host, registry=registry
+        )
+        running._metrics_httpd = httpd
+        running.metrics_port = httpd.server_port
+    log.info(
+        "serving",
+        extra={
+            "address": running.address,
+            "store": db.dialect,
+            "metrics_port": running.metrics_port,
+            "auth": bool(settings.auth_tokens),
+        },
+    )
+    return running
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT, then shut down gracefully."""
+    running = await start_server(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"maestro: serving gRPC on {running.address}", flush=True)
+    await stop.wait()
+    log.info("shutting down", extra={"grace_seconds": settings.grace_seconds})
+    await running.stop()
+    log.info("stopped")

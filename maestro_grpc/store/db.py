@@ -1,0 +1,147 @@
+"""The store's connection: one async engine for PostgreSQL (asyncpg) or SQLite (aiosqlite)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, exc, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from maestro_grpc.errors import Unavailable
+
+
+def normalize_url(url: str) -> str:
+    """Accept plain `postgresql://` and `sqlite://` URLs and pick the async drivers."""
+    parsed = make_url(url)
+    driver = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}.get(
+        parsed.drivername
+    )
+    if driver is None and parsed.drivername == "sqlite":
+        driver = "sqlite+aiosqlite"
+    if driver:
+        parsed = parsed.set(drivername=driver)
+    return parsed.render_as_string(hide_password=False)
+
+
+def sync_url(url: str) -> str:
+    """The same database for synchronous tools (psycopg, sqlite3)."""
+    parsed = make_url(normalize_url(url))
+    driver = "postgresql+psycopg" if parsed.get_backend_name() == "postgresql" else "sqlite"
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
+class Database:
+    """The engine plus the few things that differ between the two stores.
+
+    `read()` and `write()` hand out a connection inside a transaction. On
+    SQLite a write transaction starts with BEGIN IMMEDIATE, so two writers
+    queue on the busy timeout instead of failing when a read lock would have
+    to be upgraded.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.url = normalize_url(url)
+        parsed = make_url(self.url)
+        self.dialect = parsed.get_backend_name()
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.dialect == "sqlite":
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+            kwargs["connect_args"] = {"timeout": 5, "command_timeout": 60}
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.dialect == "sqlite":
+            _configure_sqlite(self.engine)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self._guard(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        async with self._guard(), self.engine.connect() as conn:
+            if self.is_sqlite:
+                await conn.execution_options(maestro_begin="BEGIN IMMEDIATE")
+            async with conn.begin():
+                yield conn
+
+    @asynccontextmanager
+    async def _guard(self) -> AsyncIterator[None]:
+        """Turn a lost or refused connection into UNAVAILABLE, not INTERNAL."""
+        try:
+            yield
+        except (exc.DBAPIError, OSError, asyncio.TimeoutError) as error:
+            if is_unavailable(error):
+                raise Unavailable(
+                    "the store is unreachable; retry later", retry_delay_seconds=1.0
+                ) from error
+            raise
+
+    async def ping(self, timeout: float = 3.0) -> bool:
+        """Whether the store answers a trivial query within `timeout` seconds."""
+        try:
+            async with asyncio.timeout(timeout), self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether an exception means the database cannot be reached (a retryable state)."""
+    if isinstance(error, OSError | asyncio.TimeoutError | ConnectionError):
+        return True
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        if isinstance(error, exc.InterfaceError):
+            return True
+        original = error.orig
+        name = type(original).__name__ if original is not None else ""
+        message = str(original).lower()
+        return (
+            isinstance(original, OSError | ConnectionError)
+            or "connection" in name.lower()
+            or "cannotconnectnow" in name.lower()
+            or "database is locked" in message
+            or "connection refused" in message
+        )
+    return False
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (see Database.write), and turn on what
+        # SQLite leaves off by default.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get("maestro_begin", "BEGIN"))

@@ -1,0 +1,77 @@
+"""Where PostgreSQL and SQLite differ, one function with two honest implementations.
+
+Both sides of each function are exercised by the same tests on both stores,
+which check they return the same rows for the same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, func, literal_column, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import Text
+
+
+def tags_any(table: Table, column: str, values: Sequence[str], dialect: str) -> ColumnElement[bool]:
+    """Rows whose tag list shares at least one value with `values`."""
+    col = table.c[column]
+    if dialect == "postgresql":
+        # `&&` uses the GIN index.
+        return col.op("&&")(bindparam(None, list(values), type_=ARRAY(Text())))
+    each = func.json_each(col).table_valued("value")
+    return exists(select(literal_column("1")).select_from(each).where(each.c.value.in_(list(values))))
+
+
+def tags_all(table: Table, column: str, values: Sequence[str], dialect: str) -> ColumnElement[bool]:
+    """Rows whose tag list contains every one of `values`."""
+    col = table.c[column]
+    distinct = sorted(set(values))
+    if dialect == "postgresql":
+        # `@>` uses the GIN index.
+        return col.op("@>")(bindparam(None, distinct, type_=ARRAY(Text())))
+    each = func.json_each(col).table_valued("value")
+    matched = (
+        select(func.count(func.distinct(each.c.value)))
+        .select_from(each)
+        .where(each.c.value.in_(distinct))
+        .scalar_subquery()
+    )
+    return matched == len(distinct)
+
+
+def text_matches(table: Table, words: Sequence[str], dialect: str) -> ColumnElement[bool]:
+    """Rows whose search_text holds every word, each as a word or a word's prefix.
+
+    `words` are already normalised (lower-case letters and digits only), so
+    they need no escaping in either query language.
+    """
+    if dialect == "postgresql":
+        query = " & ".join(f"{w}:*" for w in words)
+        return literal_column("artifacts.search_vector").op("@@")(
+            func.to_tsquery(literal_column("'simple'"), bindparam(None, query, type_=Text()))
+        )
+    match = " AND ".join(f'"{w}"*' for w in words)
+    matching_ids = text(
+        "SELECT m.artifact_id FROM artifact_search s "
+        "JOIN artifact_search_rowids m ON m.rowid = s.rowid "
+        "WHERE artifact_search MATCH :fts_query"
+    ).bindparams(fts_query=match).columns(artifact_id=Text())
+    return table.c.id.in_(select(matching_ids.subquery().c.artifact_id))
+
+
+def labels_match(table: Table, column: str, wanted: dict[str, str], dialect: str) -> ColumnElement[bool]:
+    """Rows whose JSON labels hold every wanted key (with that value, unless it is empty)."""
+    col = table.c[column]
+    conditions: list[ColumnElement[bool]] = []
+    for key, value in sorted(wanted.items()):
+        if dialect == "postgresql":
+            if value:
+                conditions.append(col.op("@>")(func.jsonb_build_object(key, value)))
+            else:
+                conditions.append(col.op("?")(bindparam(None, key, type_=Text())))
+        else:
+            path = '$."' + key.replace('"', '') + '"'
+            extracted = func.json_extract(col, path)
+            conditions.append(extracted == value if value else extracted.is_not(None))
+    return and_(*conditions)

@@ -1,0 +1,72 @@
+"""Small helpers for tests that call the server: rich error details, timestamps."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+import grpc.aio
+import pytest
+from google.protobuf import timestamp_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+
+async def expect_error(call: Awaitable[Any], code: grpc.StatusCode) -> grpc.aio.AioRpcError:
+    """Await a call that must fail with `code`; return the error."""
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call
+    assert caught.value.code() == code, (caught.value.code(), caught.value.details())
+    return caught.value
+
+
+def details_of(error: grpc.aio.AioRpcError) -> list[Any]:
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    assert status is not None, "the error carries no google.rpc.Status details"
+    unpacked: list[Any] = []
+    for item in status.details:
+        for kind in (
+            error_details_pb2.ErrorInfo,
+            error_details_pb2.BadRequest,
+            error_details_pb2.RetryInfo,
+        ):
+            if item.Is(kind.DESCRIPTOR):
+                message = kind()
+                item.Unpack(message)
+                unpacked.append(message)
+    return unpacked
+
+
+def violations(error: grpc.aio.AioRpcError) -> dict[str, str]:
+    """field -> description of the error's BadRequest."""
+    for detail in details_of(error):
+        if isinstance(detail, error_details_pb2.BadRequest):
+            return {v.field: v.description for v in detail.field_violations}
+    raise AssertionError(f"no BadRequest in {error.details()!r}")
+
+
+def error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
+    for detail in details_of(error):
+        if isinstance(detail, error_details_pb2.ErrorInfo):
+            return detail
+    raise AssertionError(f"no ErrorInfo in {error.details()!r}")
+
+
+async def expect_invalid(call: Awaitable[Any], field: str) -> dict[str, str]:
+    """The call must be INVALID_ARGUMENT with a violation naming `field`."""
+    error = await expect_error(call, grpc.StatusCode.INVALID_ARGUMENT)
+    found = violations(error)
+    assert field in found, (field, found)
+    return found
+
+
+def ts(value: datetime | str) -> timestamp_pb2.Timestamp:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    out = timestamp_pb2.Timestamp()
+    out.FromDatetime(value)
+    return out
