@@ -1,2 +1,3 @@
 from maestro_grpc.cli import main
+
 raise SystemExit(main())

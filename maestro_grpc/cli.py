@@ -25,7 +25,9 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
         help="address to listen on (MAESTRO_HOST, default localhost; any non-loopback "
         "address requires MAESTRO_AUTH_TOKENS)",
     )
-    parser.add_argument("--port", type=int, help="gRPC port (MAESTRO_PORT, default 50051; 0 picks one)")
+    parser.add_argument(
+        "--port", type=int, help="gRPC port (MAESTRO_PORT, default 50051; 0 picks one)"
+    )
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -35,7 +37,9 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="maestro", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="maestro",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -56,6 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("--data-dir", type=Path, help="as for serve")
     migrate.add_argument("--database-url", help="overrides MAESTRO_DATABASE_URL")
+
+    # Each area adds its own commands; a command's handler is set with
+    # parser.set_defaults(handler=fn), fn(args, settings) -> exit code.
+    from maestro_grpc.agent.cli import add_commands as add_agent
+    from maestro_grpc.demo import add_commands as add_demo
+    from workers.cli import add_commands as add_workers
+
+    for add in (add_workers, add_agent, add_demo):
+        add(commands)
     return parser
 
 
@@ -103,7 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         revision = asyncio.run(_migrate(settings))
         print(f"maestro: store at revision {revision}")
         return 0
-    raise AssertionError(args.command)  # pragma: no cover - argparse rejects others
+    handler = getattr(args, "handler", None)
+    if handler is None:  # pragma: no cover - argparse requires a sub-command
+        build_parser().print_help()
+        return 2
+    result: int = handler(args, settings)
+    return result
 
 
 if __name__ == "__main__":

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 
 from grpc_health.v1 import health_pb2
-from grpc_health.v1.health import aio as health_aio
+from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 
 from maestro_grpc.store.db import Database
 
@@ -20,9 +21,7 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 class StoreHealth:
     """Pings the store every `interval` seconds and keeps the health service in step."""
 
-    def __init__(
-        self, db: Database, services: Sequence[str], interval: float = 5.0
-    ) -> None:
+    def __init__(self, db: Database, services: Sequence[str], interval: float = 5.0) -> None:
         self.db = db
         self.services = ["", *services]
         self.interval = interval
@@ -44,7 +43,7 @@ class StoreHealth:
             log.warning("store unreachable: NOT_SERVING")
 
     async def check_once(self) -> bool:
-        ok = await self.db.ping(timeout=max(1.0, self.interval))
+        ok = await self.db.ping(within=max(1.0, self.interval))
         if not self.draining:
             await self._set(ok)
         return ok
@@ -72,7 +71,5 @@ class StoreHealth:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass

@@ -54,7 +54,7 @@ def filter_hash(request: Message, *ignore: str) -> bytes:
     copy = type(request)()
     copy.CopyFrom(request)
     for name in ("page_size", "page_token", *ignore):
-        copy.ClearField(name)  # type: ignore[arg-type]
+        copy.ClearField(name)
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).digest()[:16]
 
 

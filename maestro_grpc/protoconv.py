@@ -59,7 +59,9 @@ def timestamp_to_datetime(ts: timestamp_pb2.Timestamp, field: str) -> datetime:
     if not 0 <= ts.nanos < 1_000_000_000:
         raise InvalidArgument.for_field(field, "nanos must be in [0, 1e9)")
     try:
-        value = datetime.fromtimestamp(ts.seconds, tz=UTC) + timedelta(microseconds=ts.nanos // 1000)
+        value = datetime.fromtimestamp(ts.seconds, tz=UTC) + timedelta(
+            microseconds=ts.nanos // 1000
+        )
     except (OverflowError, OSError, ValueError):
         raise InvalidArgument.for_field(field, "is out of range") from None
     if not MIN_TIME <= value <= MAX_TIME:

@@ -9,32 +9,33 @@ NOT_SERVING, new calls are refused, in-flight calls get the grace period.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import grpc.aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry, start_http_server
 
 from maestro.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
+from maestro_grpc import metrics, prediction, registry
+from maestro_grpc.blobs import create_blob_store
 from maestro_grpc.config import Settings
+from maestro_grpc.context import AppContext
+from maestro_grpc.events import create_event_bus
 from maestro_grpc.health import StoreHealth
 from maestro_grpc.interceptors.auth import AuthInterceptor
 from maestro_grpc.interceptors.errors import ErrorInterceptor
 from maestro_grpc.interceptors.metrics import MetricsInterceptor
 from maestro_grpc.interceptors.request_id import RequestIdInterceptor
-from maestro_grpc.registry.artifacts import ArtifactLibrary
-from maestro_grpc.registry.projects import ProjectRegistry
-from maestro_grpc.registry.recommend import Recommender
-from maestro_grpc.registry.servicer import RegistryServicer
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.migrate import upgrade
-from maestro_grpc.unimplemented import unimplemented_servicer
 
 log = logging.getLogger("maestro.server")
 
@@ -70,13 +71,19 @@ class RunningServer:
 
     server: grpc.aio.Server
     port: int
-    settings: Settings
-    db: Database
+    ctx: AppContext
     health: StoreHealth
     registry: CollectorRegistry
     metrics_port: int | None = None
     _metrics_httpd: Any = None
-    _background: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+    @property
+    def db(self) -> Database:
+        return self.ctx.db
 
     @property
     def address(self) -> str:
@@ -89,16 +96,15 @@ class RunningServer:
         await self.health.drain()
         await self.server.stop(grace)
         await self.health.stop()
-        for task in self._background:
+        for task in self.ctx.background:
             task.cancel()
-        for task in self._background:
-            try:
+        for task in self.ctx.background:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-            except (asyncio.CancelledError, Exception):
-                pass
         if self._metrics_httpd is not None:
             self._metrics_httpd.shutdown()
             self._metrics_httpd.server_close()
+        await self.ctx.events.close()
         await self.db.dispose()
 
 
@@ -109,52 +115,58 @@ async def start_server(settings: Settings) -> RunningServer:
     if settings.should_migrate_on_start:
         await upgrade(db)
 
-    registry = CollectorRegistry()
-    interceptors: list[grpc.aio.ServerInterceptor] = [
+    prometheus = CollectorRegistry()
+    interceptors: list[Any] = [
         RequestIdInterceptor(access_log_enabled=settings.access_log),
-        MetricsInterceptor(registry),
+        MetricsInterceptor(prometheus),
         ErrorInterceptor(),
     ]
     if settings.auth_tokens:
         interceptors.append(AuthInterceptor(settings.auth_tokens))
     server = grpc.aio.server(interceptors=interceptors, options=grpc_options(settings))
 
-    projects = ProjectRegistry(db)
-    library = ArtifactLibrary(db, half_life_days=settings.impact_half_life_days)
+    ctx = AppContext(
+        settings=settings,
+        db=db,
+        events=create_event_bus(settings.redis_url),
+        blobs=create_blob_store(settings),
+    )
     registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(
-        RegistryServicer(projects, library, Recommender(db, projects)), server
+        registry.build_servicer(ctx), server
     )
     metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(
-        unimplemented_servicer(metrics_service_pb2_grpc.MetricsServiceServicer, "issue #3"),
-        server,
+        metrics.build_servicer(ctx), server
     )
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-        unimplemented_servicer(prediction_service_pb2_grpc.PredictionServiceServicer, "issue #5"),
-        server,
+        prediction.build_servicer(ctx), server
     )
 
     health = StoreHealth(db, SERVICE_NAMES, interval=settings.health_interval_seconds)
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
     reflection.enable_server_reflection(
-        (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        (
+            *SERVICE_NAMES,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
         server,
     )
 
-    bind = f"[{settings.host}]:{settings.port}" if ":" in settings.host else f"{settings.host}:{settings.port}"
+    bind = (
+        f"[{settings.host}]:{settings.port}"
+        if ":" in settings.host
+        else f"{settings.host}:{settings.port}"
+    )
     port = server.add_insecure_port(bind)
     if port == 0:
         raise RuntimeError(f"could not bind {bind}")
     await health.start()
     await server.start()
 
-    running = RunningServer(
-        server=server, port=port, settings=settings, db=db, health=health, registry=registry
-    )
+    running = RunningServer(server=server, port=port, ctx=ctx, health=health, registry=prometheus)
     if settings.metrics_port is not None:
         httpd, _thread = start_http_server(
-            settings.metrics_port, addr=settings.metrics_host, registry=registry
+            settings.metrics_port, addr=settings.metrics_host, registry=prometheus
         )
         running._metrics_httpd = httpd
         running.metrics_port = httpd.server_port

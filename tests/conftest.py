@@ -91,7 +91,7 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | Non
     started = None
     try:
         started = _throwaway_postgres(tmp_path_factory.mktemp("pg"))
-    except Exception as error:  # noqa: BLE001 - any failure means "no PostgreSQL here"
+    except Exception as error:
         print(f"could not start a throwaway PostgreSQL: {error}", file=sys.stderr)
     if started is None:
         yield None
@@ -114,9 +114,7 @@ def _admin_execute(admin_url: str, sql: str) -> None:
 def pg_url(pg_admin_url: str | None) -> Iterator[str]:
     """A migrated PostgreSQL database of this run's own, dropped at the end."""
     if pg_admin_url is None:
-        skip_or_fail(
-            "no PostgreSQL answers at MAESTRO_TEST_DATABASE_URL and none could be started"
-        )
+        skip_or_fail("no PostgreSQL answers at MAESTRO_TEST_DATABASE_URL and none could be started")
     assert pg_admin_url is not None
     name = f"maestro_test_{uuid.uuid4().hex[:10]}"
     _admin_execute(pg_admin_url, f'CREATE DATABASE "{name}"')

@@ -15,12 +15,18 @@ from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
 from tests.helpers import error_info, expect_error, expect_invalid, ts
 
-MODEL, DATASET, NOTEBOOK = ap.ARTIFACT_TYPE_MODEL, ap.ARTIFACT_TYPE_DATASET, ap.ARTIFACT_TYPE_NOTEBOOK
+MODEL, DATASET, NOTEBOOK = (
+    ap.ARTIFACT_TYPE_MODEL,
+    ap.ARTIFACT_TYPE_DATASET,
+    ap.ARTIFACT_TYPE_NOTEBOOK,
+)
 
 
 async def make_project(registry, name: str = "proj", **fields) -> pp.Project:
     return (
-        await registry.CreateProject(rs.CreateProjectRequest(project=pp.Project(name=name, **fields)))
+        await registry.CreateProject(
+            rs.CreateProjectRequest(project=pp.Project(name=name, **fields))
+        )
     ).project
 
 
@@ -71,7 +77,9 @@ async def test_create_and_get_artifact(registry) -> None:
 async def test_versions_are_unique_per_name(registry) -> None:
     await make_artifact(registry, "emb", "1.0")
     await make_artifact(registry, "emb", "1.1")
-    error = await expect_error(make_artifact(registry, "emb", "1.0"), grpc.StatusCode.ALREADY_EXISTS)
+    error = await expect_error(
+        make_artifact(registry, "emb", "1.0"), grpc.StatusCode.ALREADY_EXISTS
+    )
     assert error_info(error).reason == "ARTIFACT_EXISTS"
     versions = await search(registry, name="emb", order_by=rs.ARTIFACT_ORDER_BY_RECENCY)
     assert [a.version for a in versions.artifacts] == ["1.1", "1.0"]
@@ -153,12 +161,23 @@ async def test_search_by_tags_all_of(registry, tagged) -> None:
 
 
 async def test_free_text_search(registry) -> None:
-    await make_artifact(registry, "resnet50-imagenet", description="ResNet-50 trained on ImageNet", tags=["vision"])
-    await make_artifact(registry, "bert-base", description="BERT base, uncased English", tags=["nlp"])
-    await make_artifact(registry, "churn_features", type=ap.ARTIFACT_TYPE_FEATURE_PIPELINE, description="Features for churn")
+    await make_artifact(
+        registry, "resnet50-imagenet", description="ResNet-50 trained on ImageNet", tags=["vision"]
+    )
+    await make_artifact(
+        registry, "bert-base", description="BERT base, uncased English", tags=["nlp"]
+    )
+    await make_artifact(
+        registry,
+        "churn_features",
+        type=ap.ARTIFACT_TYPE_FEATURE_PIPELINE,
+        description="Features for churn",
+    )
     assert names(await search(registry, query="imagenet")) == ["resnet50-imagenet"]
     assert names(await search(registry, query="resn")) == ["resnet50-imagenet"]  # prefix
-    assert names(await search(registry, query="ENGLISH bert")) == ["bert-base"]  # all words, any case
+    assert names(await search(registry, query="ENGLISH bert")) == [
+        "bert-base"
+    ]  # all words, any case
     assert names(await search(registry, query="churn")) == ["churn_features"]  # from the name
     assert names(await search(registry, query="nlp")) == ["bert-base"]  # from the tags
     assert names(await search(registry, query="bert imagenet")) == []
@@ -176,7 +195,9 @@ async def test_search_order_and_pages(registry) -> None:
             await registry.LogArtifactUsage(
                 rs.LogArtifactUsageRequest(
                     artifact_usage=ap.ArtifactUsage(
-                        artifact_id=artifact.id, project_id=project.id, outcome=ap.USAGE_OUTCOME_HELPFUL
+                        artifact_id=artifact.id,
+                        project_id=project.id,
+                        outcome=ap.USAGE_OUTCOME_HELPFUL,
                     )
                 )
             )
@@ -187,7 +208,11 @@ async def test_search_order_and_pages(registry) -> None:
     by_recency = await search(registry, tags_any=["shared"], order_by=rs.ARTIFACT_ORDER_BY_RECENCY)
     assert names(by_recency) == [f"art{i}" for i in reversed(range(6))]
 
-    for order in (rs.ARTIFACT_ORDER_BY_IMPACT, rs.ARTIFACT_ORDER_BY_USAGE, rs.ARTIFACT_ORDER_BY_RECENCY):
+    for order in (
+        rs.ARTIFACT_ORDER_BY_IMPACT,
+        rs.ARTIFACT_ORDER_BY_USAGE,
+        rs.ARTIFACT_ORDER_BY_RECENCY,
+    ):
         whole = names(await search(registry, tags_any=["shared"], order_by=order))
         paged: list[str] = []
         token = ""
@@ -209,7 +234,9 @@ async def test_search_order_and_pages(registry) -> None:
     await expect_invalid(
         registry.SearchArtifacts(
             rs.SearchArtifactsRequest(
-                tags_any=["shared"], page_size=2, order_by=rs.ARTIFACT_ORDER_BY_USAGE,
+                tags_any=["shared"],
+                page_size=2,
+                order_by=rs.ARTIFACT_ORDER_BY_USAGE,
                 page_token=first.next_page_token,
             )
         ),
@@ -227,7 +254,9 @@ async def test_search_by_origin_project(registry) -> None:
 
 async def test_log_usage_changes_count_and_impact(registry) -> None:
     project = await make_project(registry)
-    artifact = await make_artifact(registry, "feature-store", type=ap.ARTIFACT_TYPE_FEATURE_PIPELINE)
+    artifact = await make_artifact(
+        registry, "feature-store", type=ap.ARTIFACT_TYPE_FEATURE_PIPELINE
+    )
     response = await registry.LogArtifactUsage(
         rs.LogArtifactUsageRequest(
             artifact_usage=ap.ArtifactUsage(
@@ -241,7 +270,9 @@ async def test_log_usage_changes_count_and_impact(registry) -> None:
     )
     assert response.artifact.usage_count == 1
     # One helpful usage by a project of unknown outcome, just now: s = 1.0.
-    assert response.artifact.impact_score == pytest.approx(100 * (1 - 2.718281828459045 ** (-1 / 5)), rel=1e-6)
+    assert response.artifact.impact_score == pytest.approx(
+        100 * (1 - 2.718281828459045 ** (-1 / 5)), rel=1e-6
+    )
     assert response.artifact_usage.user == "bob"
     assert response.artifact_usage.outcome == ap.USAGE_OUTCOME_HELPFUL
     first_score = response.artifact.impact_score
@@ -268,7 +299,9 @@ async def test_usage_weighs_by_project_success_and_age(registry) -> None:
         rs.UpdateProjectSuccessRequest(project_id=won.id, success=pp.ProjectSuccess(succeeded=True))
     )
     await registry.UpdateProjectSuccess(
-        rs.UpdateProjectSuccessRequest(project_id=lost.id, success=pp.ProjectSuccess(succeeded=False))
+        rs.UpdateProjectSuccessRequest(
+            project_id=lost.id, success=pp.ProjectSuccess(succeeded=False)
+        )
     )
     a_won = await make_artifact(registry, "used-by-winner")
     a_lost = await make_artifact(registry, "used-by-loser")
@@ -311,7 +344,9 @@ async def test_log_usage_errors(registry) -> None:
     await expect_error(
         registry.LogArtifactUsage(
             rs.LogArtifactUsageRequest(
-                artifact_usage=ap.ArtifactUsage(artifact_id=str(uuid.uuid4()), project_id=project.id)
+                artifact_usage=ap.ArtifactUsage(
+                    artifact_id=str(uuid.uuid4()), project_id=project.id
+                )
             )
         ),
         grpc.StatusCode.NOT_FOUND,
@@ -319,7 +354,9 @@ async def test_log_usage_errors(registry) -> None:
     await expect_error(
         registry.LogArtifactUsage(
             rs.LogArtifactUsageRequest(
-                artifact_usage=ap.ArtifactUsage(artifact_id=artifact.id, project_id=str(uuid.uuid4()))
+                artifact_usage=ap.ArtifactUsage(
+                    artifact_id=artifact.id, project_id=str(uuid.uuid4())
+                )
             )
         ),
         grpc.StatusCode.NOT_FOUND,
@@ -374,7 +411,9 @@ async def test_update_artifact(registry) -> None:
     updated = (
         await registry.UpdateArtifact(
             rs.UpdateArtifactRequest(
-                artifact=ap.Artifact(id=artifact.id, description="fresh words", tags=["y", "z"], creator="ignored"),
+                artifact=ap.Artifact(
+                    id=artifact.id, description="fresh words", tags=["y", "z"], creator="ignored"
+                ),
                 update_mask=field_mask_pb2.FieldMask(paths=["description", "tags"]),
             )
         )
@@ -399,14 +438,18 @@ async def test_update_artifact(registry) -> None:
 
 async def test_delete_artifact(registry) -> None:
     artifact = await make_artifact(registry, "gone", tags=["t"])
-    deleted = (await registry.DeleteArtifact(rs.DeleteArtifactRequest(artifact_id=artifact.id))).artifact
+    deleted = (
+        await registry.DeleteArtifact(rs.DeleteArtifactRequest(artifact_id=artifact.id))
+    ).artifact
     assert deleted.delete_time.seconds > 0
     await expect_error(
-        registry.GetArtifact(rs.GetArtifactRequest(artifact_id=artifact.id)), grpc.StatusCode.NOT_FOUND
+        registry.GetArtifact(rs.GetArtifactRequest(artifact_id=artifact.id)),
+        grpc.StatusCode.NOT_FOUND,
     )
     assert names(await search(registry, tags_any=["t"])) == []
     await expect_error(
-        registry.DeleteArtifact(rs.DeleteArtifactRequest(artifact_id=artifact.id)), grpc.StatusCode.NOT_FOUND
+        registry.DeleteArtifact(rs.DeleteArtifactRequest(artifact_id=artifact.id)),
+        grpc.StatusCode.NOT_FOUND,
     )
     # The name and version are free again.
     again = await make_artifact(registry, "gone")
@@ -414,17 +457,23 @@ async def test_delete_artifact(registry) -> None:
 
 
 async def test_recommend_artifacts(registry) -> None:
-    me = await make_project(registry, "new-nlp", labels={"domain": "nlp", "required_skills": "pytorch"})
+    me = await make_project(
+        registry, "new-nlp", labels={"domain": "nlp", "required_skills": "pytorch"}
+    )
     peer = await make_project(registry, "old-nlp", labels={"domain": "nlp"})
     other = await make_project(registry, "vision", labels={"domain": "vision"})
     await registry.UpdateProjectSuccess(
-        rs.UpdateProjectSuccessRequest(project_id=peer.id, success=pp.ProjectSuccess(succeeded=True))
+        rs.UpdateProjectSuccessRequest(
+            project_id=peer.id, success=pp.ProjectSuccess(succeeded=True)
+        )
     )
     shared = await make_artifact(registry, "tokenizer", tags=["nlp"])
     peer_pick = await make_artifact(registry, "bert-finetune", tags=["transformers"])
     vision_pick = await make_artifact(registry, "resnet", tags=["vision"])
-    pytorch_util = await make_artifact(registry, "torch-utils", type=ap.ARTIFACT_TYPE_CODE, tags=["pytorch"])
-    mine = await make_artifact(registry, "my-own", tags=["nlp"], origin_project_id=me.id)
+    pytorch_util = await make_artifact(
+        registry, "torch-utils", type=ap.ARTIFACT_TYPE_CODE, tags=["pytorch"]
+    )
+    await make_artifact(registry, "my-own", tags=["nlp"], origin_project_id=me.id)
     for artifact, project in (
         (shared, me),
         (shared, peer),
@@ -441,7 +490,8 @@ async def test_recommend_artifacts(registry) -> None:
     response = await registry.RecommendArtifacts(rs.RecommendArtifactsRequest(project_id=me.id))
     recommended = [r.artifact.name for r in response.recommendations]
     # Already used or self-made artifacts are not recommended.
-    assert "tokenizer" not in recommended and "my-own" not in recommended
+    assert "tokenizer" not in recommended
+    assert "my-own" not in recommended
     assert recommended[0] == "bert-finetune"
     top = response.recommendations[0]
     assert top.reasons[0].kind == ap.RECOMMENDATION_REASON_KIND_USED_BY_SIMILAR_PROJECTS
@@ -461,7 +511,9 @@ async def test_recommend_artifacts(registry) -> None:
         grpc.StatusCode.NOT_FOUND,
     )
     await expect_invalid(
-        registry.RecommendArtifacts(rs.RecommendArtifactsRequest(project_id=me.id, max_results=1000)),
+        registry.RecommendArtifacts(
+            rs.RecommendArtifactsRequest(project_id=me.id, max_results=1000)
+        ),
         "max_results",
     )
     assert pytorch_util.id

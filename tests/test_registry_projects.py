@@ -46,7 +46,9 @@ async def test_project_defaults_to_planned(registry) -> None:
 
 
 async def test_get_project_malformed_id_is_invalid_argument(registry) -> None:
-    found = await expect_invalid(registry.GetProject(rs.GetProjectRequest(project_id="42")), "project_id")
+    found = await expect_invalid(
+        registry.GetProject(rs.GetProjectRequest(project_id="42")), "project_id"
+    )
     assert "not a UUID" in found["project_id"]
 
 
@@ -185,7 +187,9 @@ async def test_update_project_without_mask_updates_set_fields(registry) -> None:
         await registry.UpdateProject(
             rs.UpdateProjectRequest(
                 project=pp.Project(
-                    id=project.id, status=pp.PROJECT_STATUS_COMPLETED, end_time=ts("2026-06-01T00:00:00")
+                    id=project.id,
+                    status=pp.PROJECT_STATUS_COMPLETED,
+                    end_time=ts("2026-06-01T00:00:00"),
                 )
             )
         )
@@ -307,9 +311,7 @@ async def test_page_token_is_bound_to_its_filter(registry) -> None:
     )
     assert page.next_page_token
     found = await expect_invalid(
-        registry.ListProjects(
-            rs.ListProjectsRequest(page_size=1, page_token=page.next_page_token)
-        ),
+        registry.ListProjects(rs.ListProjectsRequest(page_size=1, page_token=page.next_page_token)),
         "page_token",
     )
     assert "different filter" in found["page_token"]
@@ -367,7 +369,9 @@ async def test_team_members_lifecycle(registry) -> None:
     updated = (
         await registry.UpdateTeamMember(
             rs.UpdateTeamMemberRequest(
-                team_member=pp.TeamMember(id=bob.id, years_experience=3, role=pp.TEAM_ROLE_MLOPS_ENGINEER),
+                team_member=pp.TeamMember(
+                    id=bob.id, years_experience=3, role=pp.TEAM_ROLE_MLOPS_ENGINEER
+                ),
                 update_mask=field_mask_pb2.FieldMask(paths=["years_experience"]),
             )
         )
@@ -377,7 +381,9 @@ async def test_team_members_lifecycle(registry) -> None:
 
     left = (
         await registry.RemoveTeamMember(
-            rs.RemoveTeamMemberRequest(team_member_id=alice.id, leave_time=ts("2026-04-01T00:00:00"))
+            rs.RemoveTeamMemberRequest(
+                team_member_id=alice.id, leave_time=ts("2026-04-01T00:00:00")
+            )
         )
     ).team_member
     assert left.leave_time.ToJsonString() == "2026-04-01T00:00:00Z"
@@ -400,7 +406,9 @@ async def test_team_members_lifecycle(registry) -> None:
         await registry.AddTeamMember(
             rs.AddTeamMemberRequest(
                 project_id=project.id,
-                team_member=pp.TeamMember(person_id="alice@example.com", role=pp.TEAM_ROLE_RESEARCHER),
+                team_member=pp.TeamMember(
+                    person_id="alice@example.com", role=pp.TEAM_ROLE_RESEARCHER
+                ),
             )
         )
     ).team_member
@@ -419,7 +427,9 @@ async def test_team_member_errors(registry) -> None:
         "team_member.person_id",
     )
     # Every mistake is reported at once.
-    assert {"team_member.role", "team_member.allocation", "team_member.years_experience"} <= set(found)
+    assert {"team_member.role", "team_member.allocation", "team_member.years_experience"} <= set(
+        found
+    )
     await expect_error(
         registry.AddTeamMember(
             rs.AddTeamMemberRequest(
@@ -441,7 +451,9 @@ async def test_team_member_errors(registry) -> None:
     ).team_member
     await expect_invalid(
         registry.RemoveTeamMember(
-            rs.RemoveTeamMemberRequest(team_member_id=member.id, leave_time=ts("2026-01-01T00:00:00"))
+            rs.RemoveTeamMemberRequest(
+                team_member_id=member.id, leave_time=ts("2026-01-01T00:00:00")
+            )
         ),
         "leave_time",
     )

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import grpc
 import grpc.aio
 
 Behavior = Callable[..., Any]
-Context = grpc.aio.ServicerContext  # type: ignore[type-arg]
+if TYPE_CHECKING:
+    Context = grpc.aio.ServicerContext[Any, Any]
+    Handler = grpc.RpcMethodHandler[Any, Any]
+else:
+    Context = grpc.aio.ServicerContext
+    Handler = grpc.RpcMethodHandler
 
 
-def rpc_type(handler: grpc.RpcMethodHandler) -> str:
+def rpc_type(handler: Handler) -> str:
     if handler.request_streaming and handler.response_streaming:
         return "bidi_stream"
     if handler.request_streaming:
@@ -50,7 +55,7 @@ class CallInfo:
         self.context = context
 
 
-class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     """Base class: override `around` and `around_stream` to act on each call."""
 
     def applies_to(self, full_method: str) -> bool:
@@ -68,15 +73,15 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> Handler:
         handler = await continuation(handler_call_details)
         if handler is None or not self.applies_to(handler_call_details.method):
             return handler
         return self._wrap(handler, handler_call_details.method)
 
-    def _wrap(self, handler: grpc.RpcMethodHandler, full_method: str) -> grpc.RpcMethodHandler:
+    def _wrap(self, handler: Handler, full_method: str) -> Handler:
         kind = rpc_type(handler)
         interceptor = self
         serializers = {
@@ -85,7 +90,9 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         }
 
         if not handler.response_streaming:
-            inner: Behavior = handler.stream_unary if handler.request_streaming else handler.unary_unary
+            inner = cast(
+                Behavior, handler.stream_unary if handler.request_streaming else handler.unary_unary
+            )
 
             async def unary_response(request: Any, context: Context) -> Any:
                 call = CallInfo(full_method, kind, context)
@@ -102,15 +109,17 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 return grpc.stream_unary_rpc_method_handler(unary_response, **serializers)
             return grpc.unary_unary_rpc_method_handler(unary_response, **serializers)
 
-        inner_stream: Behavior = (
-            handler.stream_stream if handler.request_streaming else handler.unary_stream
+        inner_stream = cast(
+            Behavior, handler.stream_stream if handler.request_streaming else handler.unary_stream
         )
 
         async def stream_response(request: Any, context: Context) -> AsyncIterator[Any]:
             call = CallInfo(full_method, kind, context)
             if handler.request_streaming:
                 request = interceptor._observe_requests(call, request)
-            async for item in interceptor.around_stream(call, _iterate(inner_stream(request, context))):
+            async for item in interceptor.around_stream(
+                call, _iterate(inner_stream(request, context))
+            ):
                 yield item
 
         if handler.request_streaming:

@@ -53,7 +53,9 @@ def status_for(error: MaestroError) -> status_pb2.Status:
     delay = getattr(error, "retry_delay_seconds", 0.0)
     if isinstance(error, ResourceExhausted | Unavailable) and delay:
         retry = error_details_pb2.RetryInfo()
-        retry.retry_delay.CopyFrom(duration_pb2.Duration(seconds=int(delay), nanos=int(delay % 1 * 1e9)))
+        retry.retry_delay.CopyFrom(
+            duration_pb2.Duration(seconds=int(delay), nanos=int(delay % 1 * 1e9))
+        )
         details.append(retry)
     packed = []
     for detail in details:
@@ -73,14 +75,14 @@ class ErrorInterceptor(WrappingInterceptor):
     async def around(self, call: CallInfo, proceed: Callable[[], Awaitable[Any]]) -> Any:
         try:
             return await proceed()
-        except Exception as error:  # noqa: BLE001 - the whole point of this interceptor
+        except Exception as error:
             await self._handle(call, error)
 
     async def around_stream(self, call: CallInfo, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
         try:
             async for item in stream:
                 yield item
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             await self._handle(call, error)
 
     async def _handle(self, call: CallInfo, error: Exception) -> NoReturn:
@@ -108,4 +110,4 @@ class _Internal(MaestroError):
     code = grpc.StatusCode.INTERNAL
 
 
-assert code_pb2.INTERNAL == grpc.StatusCode.INTERNAL.value[0]
+assert grpc.StatusCode.INTERNAL.value[0] == code_pb2.INTERNAL

@@ -99,7 +99,9 @@ class ArtifactLibrary:
                     if earlier:
                         return await self._load(conn, uuid.UUID(earlier), include_deleted=True)
                 if fields.origin_project_id is not None:
-                    await _require_project(conn, fields.origin_project_id, "artifact.origin_project_id")
+                    await _require_project(
+                        conn, fields.origin_project_id, "artifact.origin_project_id"
+                    )
                 artifact_id = uuid.uuid4()
                 await conn.execute(
                     artifacts.insert().values(
@@ -180,7 +182,9 @@ class ArtifactLibrary:
                     changes.get("tags", current.tags),
                 )
             await conn.execute(
-                update(artifacts).where(artifacts.c.id == artifact_id).values(**values, update_time=now)
+                update(artifacts)
+                .where(artifacts.c.id == artifact_id)
+                .values(**values, update_time=now)
             )
             return await self._load(conn, artifact_id)
 
@@ -215,19 +219,17 @@ class ArtifactLibrary:
         if query.text:
             words = search_words(query.text)
             # Text with no word characters at all matches nothing.
-            conditions.append(
-                text_matches(artifacts, words, dialect) if words else false()
-            )
+            conditions.append(text_matches(artifacts, words, dialect) if words else false())
         return conditions
 
     async def search(
         self, query: ArtifactQuery, *, page_size: int, after: Cursor | None
     ) -> Page[Artifact]:
         conditions = self._filter(query)
-        sort_col, key_of = {
-            ArtifactOrder.IMPACT: (artifacts.c.impact_score, lambda a: a.impact_score),
-            ArtifactOrder.RECENCY: (artifacts.c.create_time, lambda a: to_micros(a.create_time)),
-            ArtifactOrder.USAGE: (artifacts.c.usage_count, lambda a: a.usage_count),
+        sort_col: Any = {
+            ArtifactOrder.IMPACT: artifacts.c.impact_score,
+            ArtifactOrder.RECENCY: artifacts.c.create_time,
+            ArtifactOrder.USAGE: artifacts.c.usage_count,
         }[query.order]
         page_conditions = list(conditions)
         if after is not None:
@@ -239,7 +241,9 @@ class ArtifactLibrary:
             try:
                 key_id = uuid.UUID(after.id)
             except ValueError:
-                raise InvalidArgument.for_field("page_token", "is not a page token of this API") from None
+                raise InvalidArgument.for_field(
+                    "page_token", "is not a page token of this API"
+                ) from None
             # Descending by the sort key, ascending by id within a key.
             page_conditions.append(
                 or_(sort_col < key, and_(sort_col == key, artifacts.c.id > key_id))
@@ -258,7 +262,7 @@ class ArtifactLibrary:
         next_cursor = None
         if len(rows) > page_size:
             last = items[-1]
-            next_cursor = Cursor(key=key_of(last), id=str(last.id))
+            next_cursor = Cursor(key=_sort_key(last, query.order), id=str(last.id))
         return Page(items=items, next_cursor=next_cursor, total_size=total)
 
     # ---- usage -------------------------------------------------------------
@@ -358,16 +362,18 @@ class ArtifactLibrary:
             try:
                 key_id = uuid.UUID(after.id)
             except ValueError:
-                raise InvalidArgument.for_field("page_token", "is not a page token of this API") from None
+                raise InvalidArgument.for_field(
+                    "page_token", "is not a page token of this API"
+                ) from None
             query = query.where(
                 or_(
                     artifact_usages.c.use_time < key_time,
                     and_(artifact_usages.c.use_time == key_time, artifact_usages.c.id < key_id),
                 )
             )
-        query = query.order_by(artifact_usages.c.use_time.desc(), artifact_usages.c.id.desc()).limit(
-            page_size + 1
-        )
+        query = query.order_by(
+            artifact_usages.c.use_time.desc(), artifact_usages.c.id.desc()
+        ).limit(page_size + 1)
         async with self.db.read() as conn:
             if artifact_id is not None:
                 await self._load(conn, artifact_id, include_deleted=True)
@@ -380,6 +386,14 @@ class ArtifactLibrary:
             last = items[-1]
             next_cursor = Cursor(key=to_micros(last.use_time), id=str(last.id))
         return Page(items=items, next_cursor=next_cursor)
+
+
+def _sort_key(artifact: Artifact, order: ArtifactOrder) -> float | int:
+    if order is ArtifactOrder.IMPACT:
+        return artifact.impact_score
+    if order is ArtifactOrder.RECENCY:
+        return to_micros(artifact.create_time)
+    return artifact.usage_count
 
 
 async def _require_project(conn: AsyncConnection, project_id: uuid.UUID, field: str) -> None:

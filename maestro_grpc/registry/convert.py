@@ -244,7 +244,11 @@ TEAM_MEMBER_UPDATABLE = (
 
 
 def team_member_fields(
-    v: Violations, msg: project_pb2.TeamMember, prefix: str = "team_member", *, require_role: bool = True
+    v: Violations,
+    msg: project_pb2.TeamMember,
+    prefix: str = "team_member",
+    *,
+    require_role: bool = True,
 ) -> tuple[TeamMemberFields, set[str]]:
     role = _guard_enum(
         v,

@@ -8,12 +8,18 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc.clock import Clock, from_micros, to_micros, utcnow
-from maestro_grpc.errors import AlreadyExists, Aborted, FailedPrecondition, InvalidArgument, NotFound
+from maestro_grpc.errors import (
+    Aborted,
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
 from maestro_grpc.pagination import Cursor, Page
 from maestro_grpc.registry.model import (
     Project,
@@ -169,7 +175,7 @@ class ProjectRegistry:
         page_size: int,
         after: Cursor | None,
     ) -> Page[Project]:
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if statuses:
             conditions.append(projects.c.status.in_([s.value for s in statuses]))
         if labels:
@@ -395,7 +401,9 @@ class ProjectRegistry:
         return Page(items=items, next_cursor=next_cursor)
 
     async def _load_member(self, conn: AsyncConnection, member_id: uuid.UUID) -> TeamMember:
-        row = (await conn.execute(select(team_members).where(team_members.c.id == member_id))).first()
+        row = (
+            await conn.execute(select(team_members).where(team_members.c.id == member_id))
+        ).first()
         if row is None:
             raise NotFound(f"team member {member_id} not found", reason="TEAM_MEMBER_NOT_FOUND")
         return member_from_row(row)

@@ -56,7 +56,7 @@ class Recommendation:
 def jaccard(a: set[str] | set[uuid.UUID], b: set[str] | set[uuid.UUID]) -> float:
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)  # type: ignore[operator]
+    return len(a & b) / len(a | b)
 
 
 def keywords(labels: dict[str, str], skills: Iterable[str], tags: Iterable[str]) -> set[str]:
@@ -81,9 +81,10 @@ class Recommender:
         async with self.db.read() as conn:
             peers = await _project_profiles(conn)
             own = peers.pop(project_id, _Profile())
-            own_keywords = keywords(
-                project.labels, [s for m in project.team for s in m.skills], own.tags
-            ) | project.required_skills
+            own_keywords = (
+                keywords(project.labels, [s for m in project.team for s in m.skills], own.tags)
+                | project.required_skills
+            )
             similar = sorted(
                 (
                     (0.5 * jaccard(own_keywords, p.keywords) + 0.5 * jaccard(own.used, p.used), pid)
@@ -132,7 +133,11 @@ class Recommender:
                     WEIGHT_TAGS * s_tags,
                     "tags matching the project: " + ", ".join(matching[:10]),
                 ),
-                (Reason.IMPACT, WEIGHT_IMPACT * s_impact, f"impact score {artifact.impact_score:.1f}"),
+                (
+                    Reason.IMPACT,
+                    WEIGHT_IMPACT * s_impact,
+                    f"impact score {artifact.impact_score:.1f}",
+                ),
             ]
             score = sum(p[1] for p in parts)
             if score <= 0:
@@ -180,13 +185,13 @@ async def _project_profiles(conn: AsyncConnection) -> dict[uuid.UUID, _Profile]:
         )
         labels[r.id] = dict(r.labels or {})
     skills: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for r in await conn.execute(
+    for s in await conn.execute(
         select(team_members.c.project_id, team_members.c.skills).where(
             team_members.c.leave_time.is_(None)
         )
     ):
-        skills[r.project_id].update(r.skills or ())
-    for r in await conn.execute(
+        skills[s.project_id].update(s.skills or ())
+    for u in await conn.execute(
         select(
             artifact_usages.c.project_id,
             artifact_usages.c.artifact_id,
@@ -194,12 +199,12 @@ async def _project_profiles(conn: AsyncConnection) -> dict[uuid.UUID, _Profile]:
             artifacts.c.tags,
         ).join(artifacts, artifacts.c.id == artifact_usages.c.artifact_id)
     ):
-        profile = profiles.get(r.project_id)
+        profile = profiles.get(u.project_id)
         if profile is None:
             continue
-        profile.used.add(r.artifact_id)
-        profile.tags.update(r.tags or ())
-        profile.usages.append((r.artifact_id, UsageOutcome(r.outcome)))
+        profile.used.add(u.artifact_id)
+        profile.tags.update(u.tags or ())
+        profile.usages.append((u.artifact_id, UsageOutcome(u.outcome)))
     for pid, profile in profiles.items():
         profile.keywords = keywords(labels[pid], skills.get(pid, ()), profile.tags)
     return profiles

@@ -7,7 +7,8 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from maestro.registry.v1 import artifact_pb2, registry_service_pb2 as pb, registry_service_pb2_grpc
+from maestro.registry.v1 import artifact_pb2, registry_service_pb2_grpc
+from maestro.registry.v1 import registry_service_pb2 as pb
 from maestro_grpc import pagination
 from maestro_grpc.errors import FieldViolation, InvalidArgument, Unimplemented, Violations
 from maestro_grpc.protoconv import (
@@ -44,18 +45,21 @@ def fingerprint(request: Message) -> str:
     """What identifies a request for idempotency: everything but its request_id."""
     copy = type(request)()
     copy.CopyFrom(request)
-    copy.ClearField("request_id")  # type: ignore[arg-type]
+    copy.ClearField("request_id")
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
 
 
-def _masked(
-    v: Violations, paths: list[str], prefix: str
-) -> None:
+def _masked(v: Violations, paths: list[str], prefix: str) -> None:
     """Keep only the violations of fields being updated (an update leaves the others alone)."""
     keep = [
         item
         for item in v.items
-        if any(item.field == f"{prefix}.{p}" or item.field.startswith(f"{prefix}.{p}[") or item.field.startswith(f"{prefix}.{p}.") for p in paths)
+        if any(
+            item.field == f"{prefix}.{p}"
+            or item.field.startswith(f"{prefix}.{p}[")
+            or item.field.startswith(f"{prefix}.{p}.")
+            for p in paths
+        )
         or not item.field.startswith(f"{prefix}.")
     ]
     v.items[:] = keep
@@ -76,7 +80,9 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
 
     # ---- projects -----------------------------------------------------------
 
-    async def CreateProject(self, request: pb.CreateProjectRequest, context: Any) -> pb.CreateProjectResponse:
+    async def CreateProject(
+        self, request: pb.CreateProjectRequest, context: Any
+    ) -> pb.CreateProjectResponse:
         v = Violations()
         if not request.HasField("project"):
             v.add("project", "is required")
@@ -88,17 +94,25 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         )
         return pb.CreateProjectResponse(project=convert.project_to_proto(project))
 
-    async def GetProject(self, request: pb.GetProjectRequest, context: Any) -> pb.GetProjectResponse:
+    async def GetProject(
+        self, request: pb.GetProjectRequest, context: Any
+    ) -> pb.GetProjectResponse:
         project_id = require_uuid(request.project_id, "project_id")
         project = await self.projects.get_project(project_id)
         return pb.GetProjectResponse(project=convert.project_to_proto(project))
 
-    async def ListProjects(self, request: pb.ListProjectsRequest, context: Any) -> pb.ListProjectsResponse:
+    async def ListProjects(
+        self, request: pb.ListProjectsRequest, context: Any
+    ) -> pb.ListProjectsResponse:
         v = Violations()
         statuses: list[ProjectStatus] = []
         try:
             statuses = enum_list_from_proto(
-                ProjectStatus, convert.STATUS[1], request.statuses, "statuses", prefix=convert.STATUS[0]
+                ProjectStatus,
+                convert.STATUS[1],
+                request.statuses,
+                "statuses",
+                prefix=convert.STATUS[0],
             )
         except InvalidArgument as error:
             v.items.extend(error.violations)
@@ -115,7 +129,9 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
             total_size=page.total_size or 0,
         )
 
-    async def UpdateProject(self, request: pb.UpdateProjectRequest, context: Any) -> pb.UpdateProjectResponse:
+    async def UpdateProject(
+        self, request: pb.UpdateProjectRequest, context: Any
+    ) -> pb.UpdateProjectResponse:
         if not request.HasField("project"):
             raise InvalidArgument.for_field("project", "is required")
         project_id = require_uuid(request.project.id, "project.id")
@@ -125,7 +141,9 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         if not paths:
             paths = sorted(present)
         if not paths:
-            raise InvalidArgument.for_field("update_mask", "names no field to update, and project sets none")
+            raise InvalidArgument.for_field(
+                "update_mask", "names no field to update, and project sets none"
+            )
         _masked(v, paths, "project")
         if "status" in paths and request.project.status == 0:
             v.add("project.status", "is required (UNSPECIFIED given)")
@@ -153,7 +171,9 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
 
     # ---- team ---------------------------------------------------------------
 
-    async def AddTeamMember(self, request: pb.AddTeamMemberRequest, context: Any) -> pb.AddTeamMemberResponse:
+    async def AddTeamMember(
+        self, request: pb.AddTeamMemberRequest, context: Any
+    ) -> pb.AddTeamMemberResponse:
         v = Violations()
         project_id = None
         try:
@@ -183,7 +203,9 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         if not paths:
             paths = sorted(present)
         if not paths:
-            raise InvalidArgument.for_field("update_mask", "names no field to update, and team_member sets none")
+            raise InvalidArgument.for_field(
+                "update_mask", "names no field to update, and team_member sets none"
+            )
         _masked(v, paths, "team_member")
         if "role" in paths and request.team_member.role == 0:
             v.add("team_member.role", "is required (UNSPECIFIED given)")
@@ -219,13 +241,17 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
     async def UploadArtifactContent(self, request_iterator: Any, context: Any) -> Any:
         raise Unimplemented("artifact content upload lands with issue #6 (content on S3)")
 
-    async def DownloadArtifactContent(self, request: Any, context: Any) -> Any:
+    async def DownloadArtifactContent(  # type: ignore[override]
+        self, request: Any, context: Any
+    ) -> Any:
         raise Unimplemented("artifact content download lands with issue #6 (content on S3)")
 
     async def GetArtifactContentUrl(self, request: Any, context: Any) -> Any:
         raise Unimplemented("presigned content URLs land with issue #6 (content on S3)")
 
-    async def CreateArtifact(self, request: pb.CreateArtifactRequest, context: Any) -> pb.CreateArtifactResponse:
+    async def CreateArtifact(
+        self, request: pb.CreateArtifactRequest, context: Any
+    ) -> pb.CreateArtifactResponse:
         v = Violations()
         if not request.HasField("artifact"):
             v.add("artifact", "is required")
@@ -237,12 +263,16 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         )
         return pb.CreateArtifactResponse(artifact=convert.artifact_to_proto(artifact))
 
-    async def GetArtifact(self, request: pb.GetArtifactRequest, context: Any) -> pb.GetArtifactResponse:
+    async def GetArtifact(
+        self, request: pb.GetArtifactRequest, context: Any
+    ) -> pb.GetArtifactResponse:
         artifact_id = require_uuid(request.artifact_id, "artifact_id")
         artifact = await self.library.get_artifact(artifact_id)
         return pb.GetArtifactResponse(artifact=convert.artifact_to_proto(artifact))
 
-    async def UpdateArtifact(self, request: pb.UpdateArtifactRequest, context: Any) -> pb.UpdateArtifactResponse:
+    async def UpdateArtifact(
+        self, request: pb.UpdateArtifactRequest, context: Any
+    ) -> pb.UpdateArtifactResponse:
         if not request.HasField("artifact"):
             raise InvalidArgument.for_field("artifact", "is required")
         artifact_id = require_uuid(request.artifact.id, "artifact.id")
@@ -252,7 +282,9 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         if not paths:
             paths = sorted(present)
         if not paths:
-            raise InvalidArgument.for_field("update_mask", "names no field to update, and artifact sets none")
+            raise InvalidArgument.for_field(
+                "update_mask", "names no field to update, and artifact sets none"
+            )
         _masked(v, paths, "artifact")
         if "type" in paths and request.artifact.type == 0:
             v.add("artifact.type", "is required (UNSPECIFIED given)")
@@ -261,7 +293,9 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         artifact = await self.library.update_artifact(artifact_id, changes)
         return pb.UpdateArtifactResponse(artifact=convert.artifact_to_proto(artifact))
 
-    async def DeleteArtifact(self, request: pb.DeleteArtifactRequest, context: Any) -> pb.DeleteArtifactResponse:
+    async def DeleteArtifact(
+        self, request: pb.DeleteArtifactRequest, context: Any
+    ) -> pb.DeleteArtifactResponse:
         artifact_id = require_uuid(request.artifact_id, "artifact_id")
         artifact = await self.library.delete_artifact(artifact_id)
         return pb.DeleteArtifactResponse(artifact=convert.artifact_to_proto(artifact))
@@ -385,7 +419,11 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         if request.max_results == 0:
             max_results = 10
         types = enum_list_from_proto(
-            ArtifactType, convert.ARTIFACT_TYPE[1], request.types, "types", prefix=convert.ARTIFACT_TYPE[0]
+            ArtifactType,
+            convert.ARTIFACT_TYPE[1],
+            request.types,
+            "types",
+            prefix=convert.ARTIFACT_TYPE[0],
         )
         found = await self.recommender.recommend(project_id, max_results=max_results, types=types)
         return pb.RecommendArtifactsResponse(

@@ -54,13 +54,17 @@ def labels(v: Violations, value: Mapping[str, str], field: str) -> dict[str, str
     return out
 
 
-def tags(v: Violations, value: Iterable[str], field: str, *, max_count: int = MAX_TAGS) -> tuple[str, ...]:
+def tags(
+    v: Violations, value: Iterable[str], field: str, *, max_count: int = MAX_TAGS
+) -> tuple[str, ...]:
     """Lower-case and de-duplicate tags, keeping their order."""
     out: list[str] = []
     for i, raw in enumerate(value):
         tag = raw.strip().lower()
         if not TAG.match(tag):
-            v.add(f"{field}[{i}]", f"{raw[:100]!r} is not a tag (1-100 characters of [a-z0-9._:/-])")
+            v.add(
+                f"{field}[{i}]", f"{raw[:100]!r} is not a tag (1-100 characters of [a-z0-9._:/-])"
+            )
         elif tag not in out:
             out.append(tag)
     if len(out) > max_count:

@@ -87,17 +87,17 @@ class Database:
         """Turn a lost or refused connection into UNAVAILABLE, not INTERNAL."""
         try:
             yield
-        except (exc.DBAPIError, OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, exc.DBAPIError, OSError) as error:
             if is_unavailable(error):
                 raise Unavailable(
                     "the store is unreachable; retry later", retry_delay_seconds=1.0
                 ) from error
             raise
 
-    async def ping(self, timeout: float = 3.0) -> bool:
-        """Whether the store answers a trivial query within `timeout` seconds."""
+    async def ping(self, within: float = 3.0) -> bool:
+        """Whether the store answers a trivial query within `within` seconds."""
         try:
-            async with asyncio.timeout(timeout), self.engine.connect() as conn:
+            async with asyncio.timeout(within), self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
             return True
         except Exception:

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, func, literal_column, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
@@ -20,7 +30,9 @@ def tags_any(table: Table, column: str, values: Sequence[str], dialect: str) -> 
         # `&&` uses the GIN index.
         return col.op("&&")(bindparam(None, list(values), type_=ARRAY(Text())))
     each = func.json_each(col).table_valued("value")
-    return exists(select(literal_column("1")).select_from(each).where(each.c.value.in_(list(values))))
+    return exists(
+        select(literal_column("1")).select_from(each).where(each.c.value.in_(list(values)))
+    )
 
 
 def tags_all(table: Table, column: str, values: Sequence[str], dialect: str) -> ColumnElement[bool]:
@@ -52,15 +64,21 @@ def text_matches(table: Table, words: Sequence[str], dialect: str) -> ColumnElem
             func.to_tsquery(literal_column("'simple'"), bindparam(None, query, type_=Text()))
         )
     match = " AND ".join(f'"{w}"*' for w in words)
-    matching_ids = text(
-        "SELECT m.artifact_id FROM artifact_search s "
-        "JOIN artifact_search_rowids m ON m.rowid = s.rowid "
-        "WHERE artifact_search MATCH :fts_query"
-    ).bindparams(fts_query=match).columns(artifact_id=Text())
+    matching_ids = (
+        text(
+            "SELECT m.artifact_id FROM artifact_search s "
+            "JOIN artifact_search_rowids m ON m.rowid = s.rowid "
+            "WHERE artifact_search MATCH :fts_query"
+        )
+        .bindparams(fts_query=match)
+        .columns(artifact_id=Text())
+    )
     return table.c.id.in_(select(matching_ids.subquery().c.artifact_id))
 
 
-def labels_match(table: Table, column: str, wanted: dict[str, str], dialect: str) -> ColumnElement[bool]:
+def labels_match(
+    table: Table, column: str, wanted: dict[str, str], dialect: str
+) -> ColumnElement[bool]:
     """Rows whose JSON labels hold every wanted key (with that value, unless it is empty)."""
     col = table.c[column]
     conditions: list[ColumnElement[bool]] = []
@@ -71,7 +89,7 @@ def labels_match(table: Table, column: str, wanted: dict[str, str], dialect: str
             else:
                 conditions.append(col.op("?")(bindparam(None, key, type_=Text())))
         else:
-            path = '$."' + key.replace('"', '') + '"'
+            path = '$."' + key.replace('"', "") + '"'
             extracted = func.json_extract(col, path)
             conditions.append(extracted == value if value else extracted.is_not(None))
     return and_(*conditions)

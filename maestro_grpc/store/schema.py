@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
     text,
 )
@@ -151,9 +152,7 @@ artifact_usages = Table(
     "artifact_usages",
     metadata,
     Column("id", Uuid(), primary_key=True),
-    Column(
-        "artifact_id", Uuid(), ForeignKey("artifacts.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("artifact_id", Uuid(), ForeignKey("artifacts.id", ondelete="CASCADE"), nullable=False),
     Column("project_id", Uuid(), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
     Column("used_by", String(200), nullable=False, server_default=""),
     Column("purpose", Text(), nullable=False, server_default=""),
@@ -176,4 +175,33 @@ idempotency_keys = Table(
     Column("resource_id", String(100), nullable=False, server_default=""),
     Column("create_time", UTCDateTime(), nullable=False),
     Index("ix_idempotency_keys_create_time", "create_time"),
+)
+
+# Work for the background workers (metrics rollups, the artifact indexer).
+# A job is identified by (queue, key); enqueueing it again while it waits or
+# runs bumps its generation, so a worker that finishes an older generation
+# leaves it queued for another pass. Workers lease jobs with
+# FOR UPDATE SKIP LOCKED on PostgreSQL (any number of replicas) and one at a
+# time on SQLite.
+worker_jobs = Table(
+    "worker_jobs",
+    metadata,
+    Column(
+        "id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("queue", String(50), nullable=False),
+    Column("key", String(300), nullable=False),
+    Column("payload", JSONDocument, nullable=False),
+    Column("generation", Integer(), nullable=False, server_default="1"),
+    Column("run_after", UTCDateTime(), nullable=False),
+    Column("lease_owner", String(200)),
+    Column("lease_expire_time", UTCDateTime()),
+    Column("attempts", Integer(), nullable=False, server_default="0"),
+    Column("last_error", Text()),
+    Column("create_time", UTCDateTime(), nullable=False),
+    UniqueConstraint("queue", "key", name="uq_worker_jobs_queue_key"),
+    Index("ix_worker_jobs_queue_run_after", "queue", "run_after"),
 )

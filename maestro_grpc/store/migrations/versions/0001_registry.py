@@ -1,4 +1,4 @@
-"""Registry tables: projects, team members, artifacts, usages, idempotency keys.
+"""Registry tables (projects, team members, artifacts, usages), idempotency keys, worker jobs.
 
 Revision ID: 0001
 Revises:
@@ -223,8 +223,32 @@ def upgrade() -> None:
     )
     op.create_index("ix_idempotency_keys_create_time", "idempotency_keys", ["create_time"])
 
+    op.create_table(
+        "worker_jobs",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("queue", sa.String(50), nullable=False),
+        sa.Column("key", sa.String(300), nullable=False),
+        sa.Column("payload", JSON_DOC, nullable=False),
+        sa.Column("generation", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("run_after", UTCDateTime(), nullable=False),
+        sa.Column("lease_owner", sa.String(200), nullable=True),
+        sa.Column("lease_expire_time", UTCDateTime(), nullable=True),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("create_time", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_worker_jobs"),
+        sa.UniqueConstraint("queue", "key", name="uq_worker_jobs_queue_key"),
+    )
+    op.create_index("ix_worker_jobs_queue_run_after", "worker_jobs", ["queue", "run_after"])
+
 
 def downgrade() -> None:
+    op.drop_table("worker_jobs")
     op.drop_table("idempotency_keys")
     op.drop_table("artifact_usages")
     if op.get_bind().dialect.name == "sqlite":

@@ -1,0 +1,40 @@
+"""`maestro worker metrics|indexer`: background workers, each safe to run as several replicas."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_commands(commands: Any) -> None:
+    worker = commands.add_parser(
+        "worker",
+        help="run a background worker (metrics rollups, artifact indexer)",
+        description="Background workers. Several replicas of each may run at once: they lease "
+        "their jobs from the store (FOR UPDATE SKIP LOCKED on PostgreSQL).",
+    )
+    kinds = worker.add_subparsers(dest="worker", metavar="WORKER", required=True)
+    metrics = kinds.add_parser(
+        "metrics",
+        help="keep hourly and daily rollups of metric points; apply raw-point retention",
+        description="Metrics rollup worker (issue #3).",
+    )
+    metrics.add_argument("--once", action="store_true", help="process what is due, then exit")
+    metrics.set_defaults(handler=_run_metrics)
+    indexer = kinds.add_parser(
+        "indexer",
+        help="recompute impact scores, verify blobs, garbage-collect unreferenced blobs",
+        description="Artifact indexer worker (issue #6).",
+    )
+    indexer.add_argument("--once", action="store_true", help="process what is due, then exit")
+    indexer.set_defaults(handler=_run_indexer)
+
+
+def _run_metrics(args: argparse.Namespace, settings: Any) -> int:
+    print("maestro worker metrics: not implemented yet (issue #3)")
+    return 2
+
+
+def _run_indexer(args: argparse.Namespace, settings: Any) -> int:
+    print("maestro worker indexer: not implemented yet (issue #6)")
+    return 2
