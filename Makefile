@@ -32,11 +32,13 @@ run: env
 generate: env
 	rm -rf generated && mkdir generated
 	$(RUN) buf generate
+	$(RUN) buf build --as-file-descriptor-set -o generated/maestro/descriptor_set.binpb
 
 # Fails when generated/ differs from what the protos produce.
 check-generated: env
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(RUN) buf generate --output "$$tmp" && \
+	$(RUN) buf build --as-file-descriptor-set -o "$$tmp/generated/maestro/descriptor_set.binpb" && \
 	if ! diff -r "$$tmp/generated" generated >/dev/null; then \
 	  echo "generated/ is out of date with proto/: run 'make generate' and commit" >&2; \
 	  diff -r "$$tmp/generated" generated | head -20 >&2; exit 1; \

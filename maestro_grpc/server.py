@@ -18,7 +18,7 @@ from typing import Any
 import grpc
 import grpc.aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from prometheus_client import CollectorRegistry, start_http_server
 
 from maestro.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
@@ -34,6 +34,7 @@ from maestro_grpc.interceptors.auth import AuthInterceptor
 from maestro_grpc.interceptors.errors import ErrorInterceptor
 from maestro_grpc.interceptors.metrics import MetricsInterceptor
 from maestro_grpc.interceptors.request_id import RequestIdInterceptor
+from maestro_grpc.reflection import DocumentedReflectionServicer
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.migrate import upgrade
 
@@ -143,11 +144,13 @@ async def start_server(settings: Settings) -> RunningServer:
 
     health = StoreHealth(db, SERVICE_NAMES, interval=settings.health_interval_seconds)
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
-    reflection.enable_server_reflection(
-        (
-            *SERVICE_NAMES,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
+        DocumentedReflectionServicer(
+            (
+                *SERVICE_NAMES,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            )
         ),
         server,
     )

@@ -39,6 +39,18 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         await conn.run_sync(run)
 
 
+async def downgrade(db: Database, revision: str) -> None:
+    """Take the schema back down to `revision` ("base" removes everything)."""
+
+    def run(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(run)
+
+
 async def current_revision(db: Database) -> str | None:
     def read(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
