@@ -1,0 +1,34 @@
+"""The in-process event bus: fan-out, unsubscribe, and dropping a slow subscriber."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from maestro_grpc.events import InProcessBus, SlowSubscriber
+
+
+async def test_fan_out_to_every_subscriber() -> None:
+    bus = InProcessBus()
+    first = await bus.subscribe("p1")
+    second = await bus.subscribe("p1")
+    other = await bus.subscribe("p2")
+    await bus.publish("p1", b"hello")
+    await bus.unsubscribe(first)
+    await bus.unsubscribe(second)
+    await bus.unsubscribe(other)
+    assert [m async for m in first] == [b"hello"]
+    assert [m async for m in second] == [b"hello"]
+    assert [m async for m in other] == []
+
+
+async def test_slow_subscriber_is_dropped_not_waited_for() -> None:
+    bus = InProcessBus()
+    slow = await bus.subscribe("p", max_queue=3)
+    for i in range(10):  # the publisher never blocks
+        await asyncio.wait_for(bus.publish("p", str(i).encode()), timeout=1)
+    with pytest.raises(SlowSubscriber):
+        async for _ in slow:
+            pass
+    await bus.close()
