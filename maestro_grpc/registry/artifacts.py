@@ -244,14 +244,14 @@ class ArtifactLibrary:
                 raise InvalidArgument.for_field(
                     "page_token", "is not a page token of this API"
                 ) from None
-            # Descending by the sort key, ascending by id within a key.
+            # Descending by the sort key, then by id: a backward index scan.
             page_conditions.append(
-                or_(sort_col < key, and_(sort_col == key, artifacts.c.id > key_id))
+                or_(sort_col < key, and_(sort_col == key, artifacts.c.id < key_id))
             )
         statement = (
             select(*ARTIFACT_COLUMNS)
             .where(*page_conditions)
-            .order_by(sort_col.desc(), artifacts.c.id)
+            .order_by(sort_col.desc(), artifacts.c.id.desc())
             .limit(page_size + 1)
         )
         count = select(func.count()).select_from(artifacts).where(*conditions)

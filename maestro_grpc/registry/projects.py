@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -146,11 +146,27 @@ class ProjectRegistry:
             return await self._load_project(conn, project_id)
 
     async def _load_project(self, conn: AsyncConnection, project_id: uuid.UUID) -> Project:
-        row = (await conn.execute(select(projects).where(projects.c.id == project_id))).first()
-        if row is None:
+        # One round trip: the project joined with its current team.
+        rows = (await conn.execute(_PROJECT_WITH_TEAM, {"project_id": project_id})).all()
+        if not rows:
             raise NotFound(f"project {project_id} not found", reason="PROJECT_NOT_FOUND")
-        team = await self._current_teams(conn, [project_id])
-        return project_from_row(row, team.get(project_id, ()))
+        team = [
+            TeamMember(
+                id=r.tm_id,
+                project_id=project_id,
+                person_id=r.tm_person_id,
+                display_name=r.tm_display_name,
+                role=TeamRole(r.tm_role),
+                years_experience=r.tm_years_experience,
+                skills=tuple(r.tm_skills or ()),
+                allocation=r.tm_allocation,
+                join_time=r.tm_join_time,
+                leave_time=None,
+            )
+            for r in rows
+            if r.tm_id is not None
+        ]
+        return project_from_row(rows[0], team)
 
     async def _current_teams(
         self, conn: AsyncConnection, project_ids: Sequence[uuid.UUID]
@@ -414,6 +430,30 @@ class ProjectRegistry:
         ).first()
         if found is None:
             raise NotFound(f"project {project_id} not found", reason="PROJECT_NOT_FOUND")
+
+
+_TEAM_COLUMNS = [
+    team_members.c[name].label(f"tm_{name}")
+    for name in (
+        "id",
+        "person_id",
+        "display_name",
+        "role",
+        "years_experience",
+        "skills",
+        "allocation",
+        "join_time",
+    )
+]
+_PROJECT_WITH_TEAM = (
+    select(projects, *_TEAM_COLUMNS)
+    .outerjoin(
+        team_members,
+        and_(team_members.c.project_id == projects.c.id, team_members.c.leave_time.is_(None)),
+    )
+    .where(projects.c.id == bindparam("project_id"))
+    .order_by(team_members.c.join_time, team_members.c.id)
+)
 
 
 def _fields_of(project: Project) -> ProjectFields:

@@ -230,7 +230,7 @@ async def _candidates(
     queries = [
         select(*ARTIFACT_COLUMNS)
         .where(*live)
-        .order_by(artifacts.c.impact_score.desc(), artifacts.c.id)
+        .order_by(artifacts.c.impact_score.desc(), artifacts.c.id.desc())
         .limit(MAX_CANDIDATES)
     ]
     if from_similar:
@@ -241,7 +241,7 @@ async def _candidates(
         queries.append(
             select(*ARTIFACT_COLUMNS)
             .where(*live, tags_any(artifacts, "tags", sorted(own_keywords), dialect))
-            .order_by(artifacts.c.impact_score.desc(), artifacts.c.id)
+            .order_by(artifacts.c.impact_score.desc(), artifacts.c.id.desc())
             .limit(MAX_CANDIDATES)
         )
     found: dict[uuid.UUID, Artifact] = {}

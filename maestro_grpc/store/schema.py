@@ -140,7 +140,27 @@ artifacts = Table(
         postgresql_where=text("delete_time IS NULL"),
         sqlite_where=text("delete_time IS NULL"),
     ),
-    Index("ix_artifacts_impact_score_id", "impact_score", "id"),
+    # Search pages run newest/highest first by (key DESC, id DESC): a backward
+    # scan of these. The live-artifact indexes carry type and tags too
+    # (INCLUDE, PostgreSQL only), so filtered pages and their counts are
+    # index-only scans.
+    Index(
+        "ix_artifacts_live_impact",
+        "impact_score",
+        "id",
+        postgresql_where=text("delete_time IS NULL"),
+        sqlite_where=text("delete_time IS NULL"),
+        postgresql_include=["type", "tags"],
+    ),
+    Index(
+        "ix_artifacts_live_type_impact",
+        "type",
+        "impact_score",
+        "id",
+        postgresql_where=text("delete_time IS NULL"),
+        sqlite_where=text("delete_time IS NULL"),
+        postgresql_include=["tags"],
+    ),
     Index("ix_artifacts_create_time_id", "create_time", "id"),
     Index("ix_artifacts_usage_count_id", "usage_count", "id"),
     Index("ix_artifacts_origin_project_id", "origin_project_id"),

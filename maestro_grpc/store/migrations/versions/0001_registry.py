@@ -123,7 +123,22 @@ def upgrade() -> None:
     )
     op.create_index("ix_artifacts_content_sha256", "artifacts", ["content_sha256"])
     op.create_index("ix_artifacts_create_time_id", "artifacts", ["create_time", "id"])
-    op.create_index("ix_artifacts_impact_score_id", "artifacts", ["impact_score", "id"])
+    op.create_index(
+        "ix_artifacts_live_impact",
+        "artifacts",
+        ["impact_score", "id"],
+        postgresql_where=LIVE,
+        sqlite_where=LIVE,
+        postgresql_include=["type", "tags"],
+    )
+    op.create_index(
+        "ix_artifacts_live_type_impact",
+        "artifacts",
+        ["type", "impact_score", "id"],
+        postgresql_where=LIVE,
+        sqlite_where=LIVE,
+        postgresql_include=["tags"],
+    )
     op.create_index("ix_artifacts_origin_project_id", "artifacts", ["origin_project_id"])
     op.create_index("ix_artifacts_usage_count_id", "artifacts", ["usage_count", "id"])
     op.create_index(

@@ -1,0 +1,379 @@
+"""Registry benchmark: SearchArtifacts latency and GetProject throughput through gRPC.
+
+Loads 100,000 artifacts (a vocabulary of 300 tags, Zipf-distributed, 1-6 per
+artifact) into a PostgreSQL database of its own, starts `maestro serve` on it
+in a subprocess, and measures:
+
+- SearchArtifacts (one type, two or three tags any-of, a minimum impact,
+  ordered by impact, page 50) p50/p95 over gRPC, beside the same two
+  statements (page and total count) run directly with asyncpg: the limit;
+- GetProject calls per second (a project with a team of five) beside a bare
+  grpc.aio echo server in another subprocess, driven by the same client.
+
+Targets (issue #2): search p95 <= 10 ms and <= 2x raw SQL; GetProject >= 50%
+of the echo server's rate. The last line is one JSON object.
+
+    .venv/bin/python bench/registry.py [--artifacts 100000] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import grpc
+import grpc.aio
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from maestro.registry.v1 import artifact_pb2 as ap  # noqa: E402
+from maestro.registry.v1 import project_pb2 as pp  # noqa: E402
+from maestro.registry.v1 import registry_service_pb2 as rs  # noqa: E402
+from maestro.registry.v1 import registry_service_pb2_grpc as rsg  # noqa: E402
+from maestro_grpc.registry.artifacts import search_text  # noqa: E402
+
+ADMIN_URL = os.environ.get(
+    "MAESTRO_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+TYPES = [
+    "model",
+    "dataset",
+    "feature_pipeline",
+    "notebook",
+    "code",
+    "config",
+    "prompt",
+    "report",
+    "other",
+]
+PROTO_TYPES = [ap.ArtifactType.Value("ARTIFACT_TYPE_" + t.upper()) for t in TYPES]
+VOCABULARY = [f"tag{i:03d}" for i in range(300)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def zipf_tags(rng: np.random.Generator, n: int) -> list[list[str]]:
+    ranks = np.arange(1, len(VOCABULARY) + 1)
+    weights = 1.0 / ranks**1.1
+    weights /= weights.sum()
+    counts = rng.integers(1, 7, size=n)
+    return [list(dict.fromkeys(rng.choice(VOCABULARY, size=c, p=weights))) for c in counts]
+
+
+async def load(url: str, n: int) -> None:
+    rng = np.random.default_rng(7)
+    tags = zipf_tags(rng, n)
+    impact = rng.beta(2, 5, size=n) * 100
+    usage = rng.poisson(3, size=n)
+    types = rng.integers(0, len(TYPES), size=n)
+    now = datetime.now(UTC)
+    rows = []
+    for i in range(n):
+        name, version = f"artifact-{i}", "1.0.0"
+        description = f"benchmark artifact number {i} of type {TYPES[types[i]]}"
+        rows.append(
+            (
+                uuid.uuid4(),
+                name,
+                version,
+                TYPES[types[i]],
+                description,
+                tags[i],
+                None,
+                "bench",
+                "{}",
+                "",
+                0,
+                "",
+                int(usage[i]),
+                float(impact[i]),
+                search_text(name, version, description, tags[i]),
+                now - timedelta(seconds=n - i),
+                now - timedelta(seconds=n - i),
+                None,
+            )
+        )
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.copy_records_to_table(
+            "artifacts",
+            records=rows,
+            columns=[
+                "id",
+                "name",
+                "version",
+                "type",
+                "description",
+                "tags",
+                "origin_project_id",
+                "creator",
+                "metadata",
+                "content_sha256",
+                "size_bytes",
+                "storage_uri",
+                "usage_count",
+                "impact_score",
+                "search_text",
+                "create_time",
+                "update_time",
+                "delete_time",
+            ],
+        )
+        # What autovacuum does soon after a bulk load in production.
+        await conn.execute("VACUUM ANALYZE artifacts")
+    finally:
+        await conn.close()
+
+
+def search_requests(rng: random.Random, k: int) -> list[rs.SearchArtifactsRequest]:
+    popular = VOCABULARY[:60]
+    return [
+        rs.SearchArtifactsRequest(
+            types=[rng.choice(PROTO_TYPES)],
+            tags_any=rng.sample(popular, rng.choice([2, 3])),
+            min_impact_score=rng.choice([10.0, 20.0, 30.0, 40.0]),
+            page_size=50,
+        )
+        for _ in range(k)
+    ]
+
+
+SQL_PAGE = """
+SELECT id, name, version, type, description, tags, origin_project_id, creator, metadata,
+       content_sha256, size_bytes, storage_uri, usage_count, impact_score, create_time,
+       update_time, delete_time
+FROM artifacts
+WHERE delete_time IS NULL AND type = ANY($1::text[]) AND tags && $2::text[] AND impact_score >= $3
+ORDER BY impact_score DESC, id DESC LIMIT 51
+"""
+SQL_COUNT = """
+SELECT count(*) FROM artifacts
+WHERE delete_time IS NULL AND type = ANY($1::text[]) AND tags && $2::text[] AND impact_score >= $3
+"""
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+async def measure_search(
+    address: str, url: str, requests: list[rs.SearchArtifactsRequest]
+) -> dict[str, float]:
+    grpc_ms: list[float] = []
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = rsg.RegistryServiceStub(channel)
+        for request in requests[:50]:  # warm up
+            await stub.SearchArtifacts(request)
+        for request in requests:
+            started = time.perf_counter()
+            await stub.SearchArtifacts(request)
+            grpc_ms.append((time.perf_counter() - started) * 1000)
+    sql_ms: list[float] = []
+    conn = await asyncpg.connect(url)
+    try:
+        page = await conn.prepare(SQL_PAGE)
+        count = await conn.prepare(SQL_COUNT)
+        params = [
+            ([TYPES[PROTO_TYPES.index(r.types[0])]], list(r.tags_any), r.min_impact_score)
+            for r in requests
+        ]
+        for p in params[:50]:
+            await page.fetch(*p)
+            await count.fetchval(*p)
+        for p in params:
+            started = time.perf_counter()
+            await page.fetch(*p)
+            await count.fetchval(*p)
+            sql_ms.append((time.perf_counter() - started) * 1000)
+    finally:
+        await conn.close()
+    return {
+        "search_p50_ms": pct(grpc_ms, 50),
+        "search_p95_ms": pct(grpc_ms, 95),
+        "sql_p50_ms": pct(sql_ms, 50),
+        "sql_p95_ms": pct(sql_ms, 95),
+    }
+
+
+async def rate(call, seconds: float, concurrency: int) -> float:
+    """Calls per second of `call()` with `concurrency` calls in flight."""
+    done = 0
+    stop = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal done
+        while time.perf_counter() < stop:
+            await call()
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return done / (time.perf_counter() - started)
+
+
+async def measure_get_project(address: str, echo_address: str, seconds: float) -> dict[str, float]:
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = rsg.RegistryServiceStub(channel)
+        project = (
+            await stub.CreateProject(
+                rs.CreateProjectRequest(project=pp.Project(name=f"bench-{uuid.uuid4().hex[:6]}"))
+            )
+        ).project
+        for i in range(5):
+            await stub.AddTeamMember(
+                rs.AddTeamMemberRequest(
+                    project_id=project.id,
+                    team_member=pp.TeamMember(
+                        person_id=f"p{i}", role=pp.TEAM_ROLE_ML_ENGINEER, skills=["python"]
+                    ),
+                )
+            )
+        request = rs.GetProjectRequest(project_id=project.id)
+        await rate(lambda: stub.GetProject(request), 1.0, 32)  # warm up
+        get_rate = await rate(lambda: stub.GetProject(request), seconds, 32)
+    async with grpc.aio.insecure_channel(echo_address) as channel:
+        echo = channel.unary_unary(
+            "/bench.Echo/Echo",
+            request_serializer=rs.GetProjectRequest.SerializeToString,
+            response_deserializer=rs.GetProjectRequest.FromString,
+        )
+        await rate(lambda: echo(request), 1.0, 32)
+        echo_rate = await rate(lambda: echo(request), seconds, 32)
+    return {"get_project_per_s": get_rate, "echo_per_s": echo_rate}
+
+
+async def echo_server(port: int) -> None:
+    async def echo(request: bytes, context: object) -> bytes:
+        return request
+
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers(
+        (
+            grpc.method_handlers_generic_handler(
+                "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)}
+            ),
+        )
+    )
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    print("echo ready", flush=True)
+    await server.wait_for_termination()
+
+
+def wait_port(port: int, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--artifacts", type=int, default=100_000)
+    parser.add_argument("--searches", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.echo_server:
+        await echo_server(args.echo_server)
+        return
+
+    name = f"maestro_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(ADMIN_URL)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        env = {**os.environ, "MAESTRO_DATABASE_URL": url}
+        subprocess.run(
+            [sys.executable, "-m", "maestro_grpc", "migrate"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        started = time.perf_counter()
+        await load(url, args.artifacts)
+        print(
+            f"loaded {args.artifacts} artifacts in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
+
+        port, echo_port = free_port(), free_port()
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "maestro_grpc", "serve"],
+                env={
+                    **env,
+                    "MAESTRO_PORT": str(port),
+                    "MAESTRO_HOST": "127.0.0.1",
+                    "MAESTRO_METRICS_PORT": "off",
+                },
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, __file__, "--echo-server", str(echo_port)],
+                stdout=subprocess.DEVNULL,
+            )
+        )
+        wait_port(port)
+        wait_port(echo_port)
+
+        requests = search_requests(random.Random(11), args.searches)
+        figures = await measure_search(f"127.0.0.1:{port}", url, requests)
+        figures |= await measure_get_project(
+            f"127.0.0.1:{port}", f"127.0.0.1:{echo_port}", args.seconds
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+        admin = await asyncpg.connect(ADMIN_URL)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+    search_ratio = figures["search_p95_ms"] / figures["sql_p95_ms"]
+    get_ratio = figures["get_project_per_s"] / figures["echo_per_s"]
+    print(
+        f"SearchArtifacts p50 {figures['search_p50_ms']:.2f} ms, p95 {figures['search_p95_ms']:.2f} ms "
+        f"(target <= 10 ms); raw SQL p95 {figures['sql_p95_ms']:.2f} ms; ratio {search_ratio:.2f} "
+        f"(target <= 2)"
+    )
+    print(
+        f"GetProject {figures['get_project_per_s']:.0f}/s; bare echo {figures['echo_per_s']:.0f}/s; "
+        f"ratio {get_ratio:.2f} (target >= 0.5)"
+    )
+    figures["search_p95_vs_sql"] = search_ratio
+    figures["get_project_vs_echo"] = get_ratio
+    print(json.dumps({k: round(v, 3) for k, v in figures.items()}))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
