@@ -1,0 +1,519 @@
+"""The streaming client: delivers the spool over StreamMetrics, exactly once.
+
+A small state machine around one stream at a time:
+
+1. **open**: send `StreamOpen(producer_id)`; the server answers `StreamOpened`
+   with the producer's committed sequence, the in-flight window and the batch
+   limit.
+2. **reconcile**: spooled batches at or below the committed sequence are
+   already stored (their ack was lost with the previous connection or a crash):
+   drop them. The first time a state dir meets the server (`synced` not yet
+   set), or when the server's numbering has a hole the spool cannot fill, the
+   pending batches are renumbered to follow the committed sequence, durably,
+   before any of them is sent. Batches larger than the server's limit are
+   split the same way.
+3. **send**: up to `max_inflight_batches` batches ahead of the acks, in order;
+   each ack removes its batch from the spool. Acks marked `duplicate` count as
+   delivered. Rejected rows are final and reported, never resent.
+4. The stream ends OK when the server's stream lifetime is over: reconnect at
+   once and resume. On UNAVAILABLE, ABORTED, OUT_OF_RANGE, RESOURCE_EXHAUSTED
+   and the like: reconnect with exponential backoff and jitter (honouring a
+   RetryInfo delay). UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT and
+   UNIMPLEMENTED are not cured by waiting: stop at once.
+
+The deadline counts time without progress: while batches wait to be acked and
+none is, for `deadline_seconds`, the agent gives up with DeliveryFailed (the
+spool keeps everything for the next run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import grpc.aio
+from google.rpc import error_details_pb2, status_pb2
+
+from maestro.metrics.v1 import metric_pb2, metrics_service_pb2
+from maestro_grpc.agent.settings import AgentSettings
+from maestro_grpc.agent.spool import Record, Spool
+
+log = logging.getLogger("maestro.agent")
+
+# The end-of-stream sentinel of grpc.aio reads (grpc-stubs does not declare it).
+EOF: Any = getattr(grpc.aio, "EOF")  # noqa: B009
+STREAM_METHOD = "/maestro.metrics.v1.MetricsService/StreamMetrics"
+OPEN_TIMEOUT_SECONDS = 30.0
+FATAL_CODES = {
+    grpc.StatusCode.UNAUTHENTICATED,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.UNIMPLEMENTED,
+    grpc.StatusCode.FAILED_PRECONDITION,
+}
+
+
+class DeliveryFailed(RuntimeError):
+    """The spool could not be delivered; the message says why and what is left."""
+
+
+class _Retry(Exception):
+    """This stream is over; open another (after `delay`, or a backoff when None)."""
+
+    def __init__(self, reason: str, delay: float | None = None) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery did (the `--json` summary's `delivery`)."""
+
+    batches_sent: int = 0
+    rows_sent: int = 0
+    batches_acked: int = 0
+    rows_acked: int = 0
+    stored_points: int = 0
+    stored_events: int = 0
+    duplicate_batches: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    streams_opened: int = 0
+    reconnects: int = 0
+    renumbered: int = 0
+    pending_batches: int = 0
+    pending_rows: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "batches_sent": self.batches_sent,
+            "rows_sent": self.rows_sent,
+            "batches_acked": self.batches_acked,
+            "rows_acked": self.rows_acked,
+            "stored_points": self.stored_points,
+            "stored_events": self.stored_events,
+            "duplicate_batches": self.duplicate_batches,
+            "rejected": self.rejected,
+            "streams_opened": self.streams_opened,
+            "reconnects": self.reconnects,
+            "pending_batches": self.pending_batches,
+            "pending_rows": self.pending_rows,
+        }
+
+
+class Feed:
+    """What the collectors tell the streamer: more was spooled, or no more will be."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.changed = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+
+    def notify(self) -> None:
+        """Callable from any thread."""
+        self._loop.call_soon_threadsafe(self.changed.set)
+
+    def finish(self) -> None:
+        def _finish() -> None:
+            self.done = True
+            self.changed.set()
+
+        self._loop.call_soon_threadsafe(_finish)
+
+    @classmethod
+    def finished(cls) -> Feed:
+        feed = cls()
+        feed.done = True
+        return feed
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        bits = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(bits | 0x80)
+        else:
+            out.append(bits)
+            return bytes(out)
+
+
+def encode_batch_request(sequence: int, payload: bytes) -> bytes:
+    """StreamMetricsRequest{batch: StreamBatch{sequence, batch: <payload>}} on the
+    wire, without parsing the spooled MetricBatch again."""
+    inner = b"\x08" + _varint(sequence) + b"\x12" + _varint(len(payload)) + payload
+    return b"\x12" + _varint(len(inner)) + inner
+
+
+def _passthrough(message: bytes) -> bytes:
+    return message
+
+
+def open_channel(settings: AgentSettings) -> grpc.aio.Channel:
+    options = [
+        ("grpc.keepalive_time_ms", 30_000),
+        ("grpc.keepalive_timeout_ms", 10_000),
+        ("grpc.max_receive_message_length", 32 * 1024 * 1024),
+        ("grpc.max_send_message_length", 32 * 1024 * 1024),
+        # Reconnect promptly after a server restart; our own backoff paces us.
+        ("grpc.initial_reconnect_backoff_ms", 200),
+        ("grpc.max_reconnect_backoff_ms", 5_000),
+    ]
+    if settings.tls:
+        roots = settings.ca_file.read_bytes() if settings.ca_file else None
+        credentials = grpc.ssl_channel_credentials(root_certificates=roots)
+        return grpc.aio.secure_channel(settings.address, credentials, options=options)
+    return grpc.aio.insecure_channel(settings.address, options=options)
+
+
+def call_metadata(settings: AgentSettings) -> list[tuple[str, str]]:
+    return [("authorization", f"Bearer {settings.token}")] if settings.token else []
+
+
+def status_details(error: grpc.aio.AioRpcError) -> tuple[dict[str, str], float | None]:
+    """(ErrorInfo metadata, RetryInfo delay in seconds) of an error, where present."""
+    metadata: dict[str, str] = {}
+    delay: float | None = None
+    trailing: Any = error.trailing_metadata() or ()
+    for key, value in trailing:
+        if key != "grpc-status-details-bin" or not isinstance(value, bytes):
+            continue
+        status = status_pb2.Status.FromString(value)
+        for detail in status.details:
+            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                info = error_details_pb2.ErrorInfo()
+                detail.Unpack(info)
+                metadata.update(info.metadata)
+                metadata.setdefault("reason", info.reason)
+            elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+                retry = error_details_pb2.RetryInfo()
+                detail.Unpack(retry)
+                delay = retry.retry_delay.ToTimedelta().total_seconds()
+    return metadata, delay
+
+
+_ROW_INDEX = re.compile(r"^(points|events|columns)\[(\d+)\]")
+
+
+def describe_row(payload: bytes, field_path: str) -> str:
+    """A short name for the row a rejection points at ("commit 1a2b3c4d5e6f")."""
+    match = _ROW_INDEX.match(field_path)
+    if not match:
+        return ""
+    batch = metric_pb2.MetricBatch.FromString(payload)
+    kind, index = match.group(1), int(match.group(2))
+    try:
+        if kind == "points":
+            return f"point {batch.points[index].name}"
+        if kind == "columns":
+            return f"columns of {batch.columns[index].project_id}"
+        event = batch.events[index]
+    except IndexError:
+        return ""
+    which = event.WhichOneof("kind") or "event"
+    inner = getattr(event, which, None) if which != "event" else None
+    for key in ("sha", "run_id", "deployment_id", "incident_id", "suite", "number"):
+        if inner is not None and key in inner.DESCRIPTOR.fields_by_name:
+            value = getattr(inner, key)
+            if value:
+                shown = value[:12] if key == "sha" else value
+                return f"{which} {shown}"
+    return which
+
+
+class Streamer:
+    """Delivers one spool to one server; see the module docstring."""
+
+    def __init__(
+        self,
+        spool: Spool,
+        settings: AgentSettings,
+        producer_id: str,
+        *,
+        on_acked: Callable[[int], None] | None = None,
+        backoff_initial: float = 0.25,
+        backoff_max: float = 15.0,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.spool = spool
+        self.settings = settings
+        self.producer_id = producer_id
+        self.report = DeliveryReport()
+        self._on_acked = on_acked
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._rng = rng
+        self._last_progress = time.monotonic()
+
+    # ---- the loop ------------------------------------------------------------
+
+    async def run(self, feed: Feed) -> DeliveryReport:
+        """Send until the feed is done and the spool is empty; DeliveryFailed
+        when the deadline passes without progress, or on a fatal status."""
+        attempt = 0
+        self._last_progress = time.monotonic()
+        channel = open_channel(self.settings)
+        try:
+            while True:
+                if feed.done and not self.spool.pending():
+                    return self._finish()
+                if not self.spool.pending():
+                    feed.changed.clear()
+                    if not feed.done and not self.spool.pending():
+                        await feed.changed.wait()
+                    continue
+                acked_before = self.report.batches_acked
+                try:
+                    await self._one_stream(channel, feed)
+                    delay: float | None = 0.0  # lifetime over, or all done
+                    reason = "stream ended"
+                except _Retry as retry:
+                    delay, reason = retry.delay, str(retry)
+                if self.report.batches_acked > acked_before:
+                    attempt = 0
+                if feed.done and not self.spool.pending():
+                    return self._finish()
+                self.report.reconnects += 1
+                if delay is None:
+                    cap = min(self._backoff_max, self._backoff_initial * (2**attempt))
+                    delay = cap / 2 + self._rng() * cap / 2
+                    attempt += 1
+                remaining = self._remaining()
+                if remaining <= 0 or (delay > remaining and self.spool.pending()):
+                    self._give_up(reason)
+                if delay:
+                    log.info("agent: %s; reconnecting in %.2fs", reason, delay)
+                    await asyncio.sleep(delay)
+        finally:
+            self.spool.flush_acked()
+            self.spool.compact()
+            await channel.close(grace=None)
+
+    def _finish(self) -> DeliveryReport:
+        self.spool.flush_acked()
+        pending = self.spool.pending()
+        self.report.pending_batches = len(pending)
+        self.report.pending_rows = sum(r.rows for r in pending)
+        return self.report
+
+    def _remaining(self) -> float:
+        if not self.spool.pending():
+            self._last_progress = time.monotonic()
+        return self.settings.deadline_seconds - (time.monotonic() - self._last_progress)
+
+    def _give_up(self, reason: str) -> None:
+        self._finish()
+        raise DeliveryFailed(
+            f"no progress delivering to {self.settings.address} for "
+            f"{self.settings.deadline_seconds:g}s (last error: {reason}); "
+            f"{self.report.pending_batches} batches ({self.report.pending_rows} rows) stay "
+            f"spooled in {self.spool.directory} and will be sent by the next run"
+        )
+
+    # ---- one stream -----------------------------------------------------------------
+
+    async def _one_stream(self, channel: grpc.aio.Channel, feed: Feed) -> None:
+        method: Any = channel.stream_stream(
+            STREAM_METHOD,
+            request_serializer=_passthrough,
+            response_deserializer=metrics_service_pb2.StreamMetricsResponse.FromString,
+        )
+        call: Any = method(metadata=call_metadata(self.settings))
+        try:
+            await self._drive(call, feed)
+        except grpc.aio.AioRpcError as error:
+            self._raise_for(error)
+        except (TimeoutError, ConnectionError, asyncio.InvalidStateError) as error:
+            raise _Retry(f"connection problem: {error!r}") from None
+        finally:
+            call.cancel()
+
+    def _raise_for(self, error: grpc.aio.AioRpcError) -> None:
+        code = error.code()
+        metadata, delay = status_details(error)
+        details = error.details() or ""
+        if code in FATAL_CODES:
+            self._finish()
+            raise DeliveryFailed(
+                f"the server at {self.settings.address} refused the stream: "
+                f"{code.name}: {details}; {self.report.pending_batches} batches stay spooled "
+                f"in {self.spool.directory}"
+            ) from None
+        if code == grpc.StatusCode.OUT_OF_RANGE and "expected_sequence" in metadata:
+            raise _Retry(
+                f"server expects sequence {metadata['expected_sequence']} ({details})", None
+            )
+        raise _Retry(f"{code.name}: {details}", delay)
+
+    async def _drive(self, call: Any, feed: Feed) -> None:
+        open_request = metrics_service_pb2.StreamMetricsRequest(
+            open=metrics_service_pb2.StreamOpen(producer_id=self.producer_id)
+        )
+        await call.write(open_request.SerializeToString())
+        timeout = max(0.1, min(OPEN_TIMEOUT_SECONDS, self._remaining()))
+        first = await asyncio.wait_for(call.read(), timeout)
+        if first is EOF:
+            status = await call.code()
+            if status != grpc.StatusCode.OK:
+                raise _Retry(f"stream ended before it opened: {status}")
+            raise _Retry("stream ended before it opened")
+        if first.WhichOneof("message") != "opened":
+            raise _Retry(f"expected 'opened', got {first.WhichOneof('message')!r}")
+        opened = first.opened
+        self.report.streams_opened += 1
+        self._reconcile(opened)
+        window = max(1, opened.max_inflight_batches or 1)
+        inflight: deque[Record] = deque()
+        room = asyncio.Event()
+        room.set()
+        writer = asyncio.create_task(self._write(call, feed, inflight, window, room))
+        try:
+            await self._read_acks(call, inflight, room, writer, feed.changed)
+        finally:
+            if not writer.done():
+                writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, grpc.aio.AioRpcError):
+                await writer
+        if writer.done() and not writer.cancelled() and writer.exception() is not None:
+            raise writer.exception()  # type: ignore[misc]
+
+    def _reconcile(self, opened: metrics_service_pb2.StreamOpened) -> None:
+        committed = opened.committed_sequence
+        max_rows = opened.max_batch_rows or 1_000_000
+        spool = self.spool
+        if not spool.synced:
+            # Nothing pending was ever sent under this producer: follow the
+            # server's numbering, and persist that before sending anything.
+            pending = spool.pending()
+            first = pending[0].sequence if pending else spool.acked_sequence + 1
+            if first != committed + 1 or spool.needs_split(max_rows):
+                spool.renumber(committed + 1, max_rows)
+                self.report.renumbered += 1
+            spool.mark_synced()
+            return
+        acked = spool.ack(committed)
+        self._count_acked_rows(acked)
+        pending = spool.pending()
+        if pending and pending[0].sequence != committed + 1:
+            log.warning(
+                "agent: the server's committed sequence %d does not meet the spool's next %d "
+                "(restored server store?); renumbering the %d pending batches",
+                committed,
+                pending[0].sequence,
+                len(pending),
+            )
+            spool.renumber(committed + 1, max_rows)
+            self.report.renumbered += 1
+        elif spool.needs_split(max_rows):
+            spool.renumber(committed + 1, max_rows)
+            self.report.renumbered += 1
+        elif not pending and spool.acked_sequence < committed:
+            spool.renumber(committed + 1, max_rows)
+
+    def _count_acked_rows(self, records: list[Record]) -> None:
+        # Acked by a previous stream whose ack we never saw.
+        if records:
+            self._last_progress = time.monotonic()
+            rows = sum(r.rows for r in records)
+            self.report.batches_acked += len(records)
+            self.report.rows_acked += rows
+            self.report.duplicate_batches += len(records)
+            if self._on_acked:
+                self._on_acked(rows)
+
+    async def _write(
+        self, call: Any, feed: Feed, inflight: deque[Record], window: int, room: asyncio.Event
+    ) -> None:
+        last_sent = self.spool.acked_sequence
+        while True:
+            feed.changed.clear()
+            fresh = [r for r in self.spool.pending() if r.sequence > last_sent]
+            if not fresh:
+                if feed.done and not self.spool.pending():
+                    await call.done_writing()
+                    return
+                await feed.changed.wait()
+                continue
+            for record in fresh:
+                while len(inflight) >= window:
+                    room.clear()
+                    await room.wait()
+                payload = self.spool.read(record)
+                inflight.append(record)
+                await call.write(encode_batch_request(record.sequence, payload))
+                last_sent = record.sequence
+                self.report.batches_sent += 1
+                self.report.rows_sent += record.rows
+
+    async def _read_acks(
+        self,
+        call: Any,
+        inflight: deque[Record],
+        room: asyncio.Event,
+        writer: asyncio.Task[None],
+        wake: asyncio.Event,
+    ) -> None:
+        reader = asyncio.ensure_future(call.read())
+        try:
+            while True:
+                waiting: set[asyncio.Future[Any]] = {reader}
+                if not writer.done():
+                    waiting.add(writer)
+                done, _ = await asyncio.wait(waiting, timeout=0.5)
+                if writer in done and writer.exception() is not None:
+                    raise writer.exception()  # type: ignore[misc]
+                if reader not in done:
+                    if inflight and self._remaining() <= 0:
+                        raise _Retry("no acknowledgement within the deadline")
+                    continue
+                response = reader.result()
+                if response is EOF:
+                    status = await call.code()
+                    if status != grpc.StatusCode.OK:
+                        raise _Retry(f"stream ended with {status}")
+                    return  # lifetime over (or we finished): reconnect if anything is left
+                reader = asyncio.ensure_future(call.read())
+                if response.WhichOneof("message") != "ack":
+                    continue
+                self._handle_ack(response.ack, inflight)
+                room.set()
+                wake.set()
+        finally:
+            if not reader.done():
+                reader.cancel()
+
+    def _handle_ack(self, ack: metrics_service_pb2.BatchAck, inflight: deque[Record]) -> None:
+        if not inflight or ack.sequence != inflight[0].sequence:
+            expected = inflight[0].sequence if inflight else None
+            raise _Retry(f"ack for sequence {ack.sequence}, expected {expected}")
+        record = inflight.popleft()
+        if ack.rejected:
+            payload = self.spool.read(record)
+            for row in ack.rejected:
+                self.report.rejected.append(
+                    {
+                        "sequence": ack.sequence,
+                        "field": row.field,
+                        "description": row.description,
+                        "row": describe_row(payload, row.field),
+                    }
+                )
+        self.spool.ack(ack.sequence)
+        self._last_progress = time.monotonic()
+        self.report.batches_acked += 1
+        self.report.rows_acked += record.rows
+        self.report.stored_points += ack.stored_points
+        self.report.stored_events += ack.stored_events
+        if ack.duplicate:
+            self.report.duplicate_batches += 1
+        if self._on_acked:
+            self._on_acked(record.rows)
