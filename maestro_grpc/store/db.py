@@ -60,6 +60,13 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
+            self.read_engine = self.engine
+        else:
+            # Reads get their own pool of autocommit connections: no BEGIN or
+            # COMMIT round trips, and nothing to reset when one goes back.
+            self.read_engine = create_async_engine(
+                self.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, **kwargs
+            )
 
     @property
     def is_postgres(self) -> bool:
@@ -79,9 +86,8 @@ class Database:
         round trips per read. On SQLite a deferred transaction (no network, and
         a consistent snapshot in WAL mode).
         """
-        async with self._guard(), self.engine.connect() as conn:
+        async with self._guard(), self.read_engine.connect() as conn:
             if self.is_postgres:
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
                 yield conn
             else:
                 async with conn.begin():
@@ -118,6 +124,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
 
 
 def is_unavailable(error: BaseException) -> bool:
