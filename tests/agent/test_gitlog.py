@@ -82,7 +82,7 @@ def test_history_with_merges_renames_binaries_and_authors(make_repo: Callable[[s
 def test_incremental_walk_sends_only_new_commits(make_repo: Callable[[str], Repo]) -> None:
     repo = make_repo("r")
     build_history(repo)
-    first, commits, _ = walk(repo.path)
+    first, _, _ = walk(repo.path)
     assert first.head is not None
     new = [repo.commit(f"after {i}", i, {f"n{i}.txt": f"{i}\n"}) for i in range(3)]
     second, again, _ = walk(repo.path, exclude=[first.head])

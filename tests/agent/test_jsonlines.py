@@ -35,7 +35,8 @@ NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
             lambda m: m.time.seconds == 1738324800,
         ),
         (
-            '{"point": {"name": "y", "value": 2, "labels": {"a": "b"}, "source": "METRIC_SOURCE_MLFLOW"}}',
+            '{"point": {"name": "y", "value": 2, "labels": {"a": "b"}, '
+            '"source": "METRIC_SOURCE_MLFLOW"}}',
             lambda m: (
                 (m.project_id, m.name, m.source, m.time.seconds)
                 == ("p", "y", metric_pb2.METRIC_SOURCE_MLFLOW, int(NOW.timestamp()))

@@ -85,7 +85,7 @@ def test_bad_files(tmp_path: Path, content: str, message: str) -> None:
     path.write_text(content)
     with pytest.raises(junit.JUnitError, match=message):
         junit.parse_file(path)
-    with pytest.raises(junit.JUnitError, match="missing.xml"):
+    with pytest.raises(junit.JUnitError, match=r"missing\.xml"):
         junit.parse_file(tmp_path / "missing.xml")
 
 

@@ -119,7 +119,7 @@ def test_synced_flag_persists(tmp_path: Path) -> None:
 
 def test_unreadable_acked_file_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "acked.json").write_text("{broken")
-    with pytest.raises(SpoolError, match="acked.json"):
+    with pytest.raises(SpoolError, match=r"acked\.json"):
         Spool(tmp_path)
 
 
