@@ -103,6 +103,29 @@ class Settings:
     s3_bucket: str = ""
     stream_lifetime_seconds: float = 1800.0
     max_connection_age_seconds: float = 3600.0
+    # Metrics (issue #3). Ingest: rows (points plus events) per batch, batches
+    # a stream may have in flight, bytes of received but unstored batches
+    # per process (readers stop reading beyond it: HTTP/2 flow control), and
+    # concurrent batch transactions per process.
+    metrics_max_batch_rows: int = 10_000
+    metrics_max_inflight_batches: int = 8
+    metrics_ingest_buffer_bytes: int = 64 * 1024 * 1024
+    metrics_write_concurrency: int = 8
+    # Rollups: how long a rollup job waits after the first write that needs
+    # it (writes meanwhile coalesce), how often the worker polls, whether the
+    # server runs the worker in process (None: only on the embedded SQLite
+    # store), raw points kept for this many days (0: forever), and the longest
+    # window a summary computes from raw points (longer ones use rollups).
+    metrics_rollup_delay_seconds: float = 5.0
+    metrics_worker_interval_seconds: float = 2.0
+    metrics_inprocess_worker: bool | None = None
+    metrics_raw_retention_days: float = 0.0
+    metrics_summary_raw_max_days: float = 31.0
+    # WatchMetrics: messages a watcher may fall behind before it is dropped.
+    metrics_watch_queue: int = 256
+    # Prefix of event-bus channel names (Redis), so deployments (or tests)
+    # sharing one Redis stay apart.
+    events_prefix: str = "maestro:"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -145,6 +168,27 @@ class Settings:
             max_connection_age_seconds=_float(
                 env, "MAESTRO_MAX_CONNECTION_AGE_SECONDS", 3600.0, 1.0
             ),
+            metrics_max_batch_rows=_int(env, "MAESTRO_METRICS_MAX_BATCH_ROWS", 10_000, 1),
+            metrics_max_inflight_batches=_int(env, "MAESTRO_METRICS_MAX_INFLIGHT_BATCHES", 8, 1),
+            metrics_ingest_buffer_bytes=_int(
+                env, "MAESTRO_METRICS_INGEST_BUFFER_BYTES", 64 * 1024 * 1024, 1024 * 1024
+            ),
+            metrics_write_concurrency=_int(env, "MAESTRO_METRICS_WRITE_CONCURRENCY", 8, 1),
+            metrics_rollup_delay_seconds=_float(env, "MAESTRO_METRICS_ROLLUP_DELAY_SECONDS", 5.0),
+            metrics_worker_interval_seconds=_float(
+                env, "MAESTRO_METRICS_WORKER_INTERVAL_SECONDS", 2.0, 0.05
+            ),
+            metrics_inprocess_worker=(
+                _bool(env, "MAESTRO_METRICS_INPROCESS_WORKER", False)
+                if env.get("MAESTRO_METRICS_INPROCESS_WORKER", "").strip()
+                else None
+            ),
+            metrics_raw_retention_days=_float(env, "MAESTRO_METRICS_RAW_RETENTION_DAYS", 0.0),
+            metrics_summary_raw_max_days=_float(
+                env, "MAESTRO_METRICS_SUMMARY_RAW_MAX_DAYS", 31.0, 0.0
+            ),
+            metrics_watch_queue=_int(env, "MAESTRO_METRICS_WATCH_QUEUE", 256, 1),
+            events_prefix=env.get("MAESTRO_EVENTS_PREFIX", "").strip() or "maestro:",
         )
 
     def with_overrides(self, **changes: object) -> Settings:

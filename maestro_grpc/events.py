@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Any, Protocol
+
+log = logging.getLogger("maestro.events")
 
 
 class SlowSubscriber(Exception):
     """The subscriber's queue overflowed; it was dropped."""
+
+
+class BusDisconnected(Exception):
+    """The bus lost its connection: messages may have been missed; subscribe again."""
 
 
 class Subscription:
@@ -26,6 +33,7 @@ class Subscription:
         self.channel = channel
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=max_queue)
         self.overflowed = False
+        self.error: BaseException | None = None
 
     def offer(self, payload: bytes) -> None:
         if self.overflowed:
@@ -43,6 +51,15 @@ class Subscription:
         with contextlib.suppress(asyncio.QueueFull):
             self.queue.put_nowait(None)
 
+    def fail(self, error: BaseException) -> None:
+        """End the iteration with `error` (the bus broke down under it)."""
+        if self.overflowed or self.error is not None:
+            return
+        self.error = error
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
+
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._iterate()
 
@@ -52,6 +69,8 @@ class Subscription:
             if item is None:
                 if self.overflowed:
                     raise SlowSubscriber(f"subscriber of {self.channel!r} fell behind")
+                if self.error is not None:
+                    raise self.error
                 return
             yield item
 
@@ -96,8 +115,124 @@ class InProcessBus:
         self._subscribers.clear()
 
 
+class RedisBus:
+    """Fan-out between replicas through Redis pub/sub.
+
+    One PUBLISH per message; one pub/sub connection per process, subscribed
+    to the channels its local subscribers want, and one reader task that
+    hands each message to those subscribers without ever waiting on them
+    (a full subscriber queue drops that subscriber). If the connection is
+    lost, every subscriber is ended with BusDisconnected (they may have
+    missed messages) and the next subscribe reconnects.
+    """
+
+    def __init__(self, url: str, *, confirm_timeout: float = 5.0) -> None:
+        import redis.asyncio as aioredis
+
+        self.url = url
+        self.client: Any = aioredis.Redis.from_url(url)
+        self.confirm_timeout = confirm_timeout
+        self._pubsub: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
+        self._confirm: dict[str, asyncio.Future[None]] = {}
+        self._lock = asyncio.Lock()
+
+    async def publish(self, channel: str, payload: bytes) -> None:
+        await self.client.publish(channel, payload)
+
+    async def subscribe(self, channel: str, *, max_queue: int = 1000) -> Subscription:
+        subscription = Subscription(channel, max_queue)
+        async with self._lock:
+            first = not self._subscribers.get(channel)
+            self._subscribers[channel].add(subscription)
+            if first:
+                if self._pubsub is None:
+                    self._pubsub = self.client.pubsub()
+                confirmed = asyncio.get_running_loop().create_future()
+                self._confirm[channel] = confirmed
+                try:
+                    await self._pubsub.subscribe(channel)
+                    self._ensure_reader()
+                    # Only once Redis confirms is every later PUBLISH seen.
+                    await asyncio.wait_for(asyncio.shield(confirmed), self.confirm_timeout)
+                except BaseException:
+                    self._subscribers[channel].discard(subscription)
+                    self._confirm.pop(channel, None)
+                    raise
+        return subscription
+
+    def _ensure_reader(self) -> None:
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read(self._pubsub), name="redis-bus-reader")
+
+    async def _read(self, pubsub: Any) -> None:
+        try:
+            while True:
+                message = await pubsub.get_message(timeout=1.0)
+                if message is None:
+                    continue
+                kind = message["type"]
+                channel = message["channel"]
+                channel = channel.decode() if isinstance(channel, bytes) else channel
+                if kind == "message":
+                    for subscription in list(self._subscribers.get(channel, ())):
+                        subscription.offer(message["data"])
+                elif kind == "subscribe":
+                    confirmed = self._confirm.pop(channel, None)
+                    if confirmed is not None and not confirmed.done():
+                        confirmed.set_result(None)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("event bus connection lost: %s", error)
+            await self._broken(error)
+
+    async def _broken(self, error: Exception) -> None:
+        lost = BusDisconnected(f"the event bus connection was lost: {error}")
+        for subscribers in list(self._subscribers.values()):
+            for subscription in list(subscribers):
+                subscription.fail(lost)
+        self._subscribers.clear()
+        for confirmed in self._confirm.values():
+            if not confirmed.done():
+                confirmed.set_exception(lost)
+        self._confirm.clear()
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+    async def unsubscribe(self, subscription: Subscription) -> None:
+        async with self._lock:
+            subscribers = self._subscribers.get(subscription.channel)
+            if subscribers is not None:
+                subscribers.discard(subscription)
+                if not subscribers:
+                    del self._subscribers[subscription.channel]
+                    if self._pubsub is not None:
+                        with contextlib.suppress(Exception):
+                            await self._pubsub.unsubscribe(subscription.channel)
+        subscription.close()
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        for subscribers in list(self._subscribers.values()):
+            for subscription in list(subscribers):
+                subscription.close()
+        self._subscribers.clear()
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+        with contextlib.suppress(Exception):
+            await self.client.aclose()
+
+
 def create_event_bus(redis_url: str = "") -> EventBus:
     """The bus for this deployment: Redis when configured, else in-process."""
     if redis_url:
-        raise NotImplementedError("the Redis event bus lands with issue #3")
+        return RedisBus(redis_url)
     return InProcessBus()

@@ -1,0 +1,364 @@
+"""ProcessEvent (proto) <-> EventIn (domain): natural keys, state ranks, JSON payloads.
+
+Each kind of event has a natural key (a commit: repo and sha) and a rank
+for its states (a pipeline run: queued 1 < running 2 < finished 3), so the
+store can keep one row per event and let only a later state replace it.
+The payload is every field of the kind's message as JSON values: times as
+ISO 8601 UTC strings (None when unset), durations as seconds, enums as
+lower-case names without their prefix ("succeeded").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.json_format import ParseDict
+from google.protobuf.message import Message
+
+from maestro.metrics.v1 import process_event_pb2 as pe
+from maestro_grpc.metrics.model import EventIn, EventType, Rejected
+
+SHA_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+MAX_KEY_PART = 300
+MAX_LIST = 1000
+MAX_TEXT = 500
+NO_PROJECT = uuid.UUID(int=0)
+MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+KIND_TYPE = {
+    "commit": EventType.COMMIT,
+    "pull_request": EventType.PULL_REQUEST,
+    "pipeline_run": EventType.PIPELINE_RUN,
+    "test_report": EventType.TEST_REPORT,
+    "deployment": EventType.DEPLOYMENT,
+    "incident": EventType.INCIDENT,
+    "experiment_run": EventType.EXPERIMENT_RUN,
+}
+TYPE_KIND = {v: k for k, v in KIND_TYPE.items()}
+EVENT_TYPE_PROTO = {t: pe.EventType.Value("EVENT_TYPE_" + t.name) for t in EventType}
+PROTO_EVENT_TYPE = {v: k for k, v in EVENT_TYPE_PROTO.items()}
+
+PIPELINE_RANK = {
+    "queued": 1,
+    "running": 2,
+    "succeeded": 3,
+    "failed": 3,
+    "cancelled": 3,
+    "skipped": 3,
+}
+PR_RANK = {"open": 1, "closed": 2, "merged": 3}
+DEPLOYMENT_RANK = {"in_progress": 1, "succeeded": 2, "failed": 2, "rolled_back": 3}
+EXPERIMENT_RANK = {"": 0, "scheduled": 1, "running": 2, "finished": 3, "failed": 3, "killed": 3}
+
+
+class _Bad(Exception):
+    def __init__(self, field: str, description: str) -> None:
+        self.field = field
+        self.description = description
+
+
+def _enum_prefix(descriptor: Any) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", descriptor.name).upper() + "_"
+
+
+def enum_short(descriptor: Any, number: int) -> str:
+    """PIPELINE_STATUS_SUCCEEDED -> "succeeded"; UNSPECIFIED (or unknown) -> ""."""
+    value = descriptor.values_by_number.get(number)
+    if value is None:
+        return ""
+    short = value.name.removeprefix(_enum_prefix(descriptor)).lower()
+    return "" if short == "unspecified" else short
+
+
+def _time_text(ts: timestamp_pb2.Timestamp) -> str:
+    return ts.ToJsonString()
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    """Every field of `message` as JSON values (see the module docstring)."""
+    out: dict[str, Any] = {}
+    for fd in message.DESCRIPTOR.fields:
+        value = getattr(message, fd.name)
+        out[fd.name] = _field_value(message, fd, value)
+    return out
+
+
+def _scalar(fd: Any, value: Any) -> Any:
+    if fd.type == FieldDescriptor.TYPE_ENUM:
+        return enum_short(fd.enum_type, value)
+    if fd.type == FieldDescriptor.TYPE_MESSAGE:
+        if isinstance(value, timestamp_pb2.Timestamp):
+            return _time_text(value)
+        if isinstance(value, duration_pb2.Duration):
+            return value.seconds + value.nanos / 1e9
+        return message_payload(value)
+    return value
+
+
+def _field_value(owner: Message, fd: Any, value: Any) -> Any:
+    if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
+        value_fd = fd.message_type.fields_by_name["value"]
+        return {k: _scalar(value_fd, v) for k, v in sorted(value.items())}
+    if fd.is_repeated:
+        return [_scalar(fd, v) for v in value]
+    if fd.type == FieldDescriptor.TYPE_MESSAGE and not owner.HasField(fd.name):
+        return None
+    return _scalar(fd, value)
+
+
+def _time(
+    owner: Message, name: str, at: str, max_time: datetime, required: bool
+) -> datetime | None:
+    if not owner.HasField(name):
+        if required:
+            raise _Bad(f"{at}.{name}", "is required")
+        return None
+    ts = getattr(owner, name)
+    if not 0 <= ts.nanos < 1_000_000_000:
+        raise _Bad(f"{at}.{name}", "nanos must be in [0, 1e9)")
+    try:
+        value: datetime = ts.ToDatetime(tzinfo=UTC)
+    except (OverflowError, ValueError, OSError):
+        raise _Bad(f"{at}.{name}", "is out of range") from None
+    if value <= MIN_TIME:
+        raise _Bad(f"{at}.{name}", "must be after 1970-01-01T00:00:00Z")
+    if value > max_time:
+        raise _Bad(f"{at}.{name}", "is more than 1 hour in the future")
+    return value
+
+
+def _text(value: str, field: str, *, required: bool = True, limit: int = MAX_KEY_PART) -> str:
+    value = value.strip()
+    if required and not value:
+        raise _Bad(field, "is required")
+    if len(value) > limit:
+        raise _Bad(field, f"must be at most {limit} characters")
+    return value
+
+
+def _sha(value: str, field: str, *, required: bool) -> str:
+    value = value.strip().lower()
+    if not value:
+        if required:
+            raise _Bad(field, "is required")
+        return ""
+    if SHA_RE.fullmatch(value) is None:
+        raise _Bad(field, "must be 40 or 64 hexadecimal digits")
+    return value
+
+
+def _non_negative(field: str, **values: int) -> None:
+    for name, value in values.items():
+        if value < 0:
+            raise _Bad(f"{field}.{name}", "must not be negative")
+
+
+def _not_before(end: datetime | None, start: datetime | None, field: str, start_name: str) -> None:
+    if end is not None and start is not None and end < start:
+        raise _Bad(field, f"must not be before {start_name}")
+
+
+def key(*parts: object) -> str:
+    """A natural key: its parts joined by a separator no part may contain."""
+    return "\x1f".join(str(p) for p in parts)
+
+
+def event_from_proto(event: pe.ProcessEvent, at: str, max_time: datetime) -> EventIn | Rejected:
+    """Validate and convert one event (project_id is checked by the caller)."""
+    kind = event.WhichOneof("kind")
+    if kind is None:
+        return Rejected(f"{at}.kind", "exactly one kind of event is required")
+    try:
+        return _convert(kind, getattr(event, kind), f"{at}.{kind}", max_time)
+    except _Bad as bad:
+        return Rejected(bad.field, bad.description)
+
+
+def _convert(kind: str, m: Any, at: str, max_time: datetime) -> EventIn:
+    event_type = KIND_TYPE[kind]
+    ref = ""
+    status = ""
+    rank = 0
+    end_time: datetime | None = None
+    if kind == "commit":
+        repo = _text(m.repo, f"{at}.repo")
+        sha = _sha(m.sha, f"{at}.sha", required=True)
+        time = _time(m, "author_time", at, max_time, True)
+        _time(m, "commit_time", at, max_time, False)
+        _non_negative(
+            at, additions=m.additions, deletions=m.deletions, files_changed=m.files_changed
+        )
+        for i, parent in enumerate(m.parent_shas):
+            _sha(parent, f"{at}.parent_shas[{i}]", required=True)
+        natural = key(repo, sha)
+        ref = sha
+        if len(m.files) > MAX_LIST:
+            del m.files[MAX_LIST:]
+        if len(m.summary) > MAX_TEXT:
+            m.summary = m.summary[:MAX_TEXT]
+    elif kind == "pull_request":
+        repo = _text(m.repo, f"{at}.repo")
+        if m.number <= 0:
+            raise _Bad(f"{at}.number", "must be positive")
+        status = enum_short(pe.PullRequestState.DESCRIPTOR, m.state)
+        if not status:
+            raise _Bad(f"{at}.state", "is required")
+        opened = _time(m, "open_time", at, max_time, False)
+        _time(m, "first_commit_time", at, max_time, False)
+        merged = _time(m, "merge_time", at, max_time, status == "merged")
+        closed = _time(m, "close_time", at, max_time, False)
+        _not_before(merged, opened, f"{at}.merge_time", "open_time")
+        _not_before(closed, opened, f"{at}.close_time", "open_time")
+        main = opened or merged or closed
+        if main is None:
+            raise _Bad(f"{at}.open_time", "is required (or merge_time or close_time)")
+        time = main
+        end_time = merged if status == "merged" else closed if status == "closed" else None
+        rank = PR_RANK[status]
+        natural = key(repo, m.number)
+        ref = _sha(m.merge_commit_sha, f"{at}.merge_commit_sha", required=False)
+        for i, sha in enumerate(m.commit_shas):
+            _sha(sha, f"{at}.commit_shas[{i}]", required=True)
+        if m.review_count < 0:
+            raise _Bad(f"{at}.review_count", "must not be negative")
+    elif kind == "pipeline_run":
+        provider = _text(m.provider, f"{at}.provider")
+        run_id = _text(m.run_id, f"{at}.run_id")
+        if m.attempt < 0:
+            raise _Bad(f"{at}.attempt", "must not be negative")
+        status = enum_short(pe.PipelineStatus.DESCRIPTOR, m.status)
+        if not status:
+            raise _Bad(f"{at}.status", "is required")
+        time = _time(m, "start_time", at, max_time, True)
+        end_time = _time(m, "end_time", at, max_time, False)
+        _not_before(end_time, time, f"{at}.end_time", "start_time")
+        for i, stage in enumerate(m.stages):
+            _time(stage, "start_time", f"{at}.stages[{i}]", max_time, False)
+            _time(stage, "end_time", f"{at}.stages[{i}]", max_time, False)
+        rank = PIPELINE_RANK[status]
+        natural = key(provider, run_id, m.attempt or 1)
+        ref = _sha(m.commit_sha, f"{at}.commit_sha", required=False)
+        m.attempt = m.attempt or 1
+    elif kind == "test_report":
+        suite = _text(m.suite, f"{at}.suite")
+        _text(m.provider, f"{at}.provider", required=False)
+        _text(m.run_id, f"{at}.run_id", required=False)
+        if m.attempt < 0:
+            raise _Bad(f"{at}.attempt", "must not be negative")
+        _non_negative(at, passed=m.passed, failed=m.failed, errored=m.errored, skipped=m.skipped)
+        if m.duration.seconds < 0 or m.duration.nanos < 0:
+            raise _Bad(f"{at}.duration", "must not be negative")
+        time = _time(m, "time", at, max_time, True)
+        natural = key(m.provider.strip(), m.run_id.strip(), m.attempt or 1, suite)
+        m.attempt = m.attempt or 1
+        if len(m.failing_tests) > MAX_LIST:
+            del m.failing_tests[MAX_LIST:]
+    elif kind == "deployment":
+        deployment_id = _text(m.deployment_id, f"{at}.deployment_id")
+        _text(m.environment, f"{at}.environment")
+        status = enum_short(pe.DeploymentStatus.DESCRIPTOR, m.status)
+        if not status:
+            raise _Bad(f"{at}.status", "is required")
+        time = _time(m, "deploy_time", at, max_time, True)
+        for i, sha in enumerate(m.commit_shas):
+            _sha(sha, f"{at}.commit_shas[{i}]", required=True)
+        rank = DEPLOYMENT_RANK[status]
+        natural = key(deployment_id)
+        ref = deployment_id[:100]
+    elif kind == "incident":
+        incident_id = _text(m.incident_id, f"{at}.incident_id")
+        time = _time(m, "open_time", at, max_time, True)
+        end_time = _time(m, "resolve_time", at, max_time, False)
+        _not_before(end_time, time, f"{at}.resolve_time", "open_time")
+        status = "resolved" if end_time is not None else "open"
+        rank = 2 if end_time is not None else 1
+        natural = key(incident_id)
+        ref = _text(m.caused_by_deployment_id, f"{at}.caused_by_deployment_id", required=False)[
+            :100
+        ]
+        if not m.environment.strip():
+            m.environment = "production"
+    else:
+        run_id = _text(m.run_id, f"{at}.run_id")
+        status = enum_short(pe.ExperimentRunStatus.DESCRIPTOR, m.status)
+        time = _time(m, "start_time", at, max_time, True)
+        end_time = _time(m, "end_time", at, max_time, False)
+        _not_before(end_time, time, f"{at}.end_time", "start_time")
+        for name, value in m.metrics.items():
+            if not math.isfinite(value):
+                raise _Bad(f"{at}.metrics[{name[:64]}]", "must be a finite number")
+        rank = EXPERIMENT_RANK.get(status, 0)
+        natural = key(run_id)
+    assert time is not None
+    if len(natural) > 600:
+        raise _Bad(at, "its natural key is longer than 600 characters")
+    payload = message_payload(m)
+    return EventIn(
+        project_id=NO_PROJECT,
+        type=event_type,
+        natural_key=natural,
+        ref=ref,
+        status=status,
+        state_rank=rank,
+        time=time,
+        end_time=end_time,
+        payload=payload,
+        digest=payload_digest(payload),
+    )
+
+
+def payload_digest(payload: dict[str, Any]) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def event_to_proto(
+    event_type: EventType, project_id: uuid.UUID, payload: dict[str, Any]
+) -> pe.ProcessEvent:
+    """A stored event back as a ProcessEvent (for the live feed)."""
+    kind = TYPE_KIND[event_type]
+    message = pe.ProcessEvent(project_id=str(project_id))
+    target = getattr(message, kind)
+    ParseDict(_to_json(target.DESCRIPTOR, payload), target)
+    return message
+
+
+def _to_json(descriptor: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    """Our payload form -> protobuf's JSON form (enum names, RFC 3339 times, durations)."""
+    out: dict[str, Any] = {}
+    for name, value in payload.items():
+        fd = descriptor.fields_by_name.get(name)
+        if fd is None or value is None:
+            continue
+        out[name] = _json_value(fd, value)
+    return out
+
+
+def _json_value(fd: Any, value: Any) -> Any:
+    if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
+        return value
+    if fd.is_repeated:
+        return [_json_scalar(fd, v) for v in value]
+    return _json_scalar(fd, value)
+
+
+def _json_scalar(fd: Any, value: Any) -> Any:
+    if fd.type == FieldDescriptor.TYPE_ENUM:
+        if not value:
+            return 0
+        return _enum_prefix(fd.enum_type) + str(value).upper()
+    if fd.type == FieldDescriptor.TYPE_MESSAGE:
+        if fd.message_type.full_name == "google.protobuf.Duration":
+            return f"{float(value):.9f}s"
+        if fd.message_type.full_name == "google.protobuf.Timestamp":
+            return value
+        return _to_json(fd.message_type, value)
+    return value

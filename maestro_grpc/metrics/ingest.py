@@ -1,0 +1,453 @@
+"""The write path: one batch, one transaction, exactly once per producer sequence.
+
+A batch's points, its events, the rollup jobs for the windows it touched
+and (for a stream) the producer's new committed sequence are stored in one
+transaction, so an acknowledged batch is durable and a batch that failed
+left nothing. Series and monthly partitions are created beforehand in
+their own short transactions (harmless if the batch then fails).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from maestro_grpc.clock import Clock, utcnow
+from maestro_grpc.errors import Aborted, FailedPrecondition, NotFound, OutOfRange
+from maestro_grpc.metrics import pointstore
+from maestro_grpc.metrics.model import (
+    Batch,
+    EventIn,
+    PointColumns,
+    Rejected,
+    SeriesKey,
+    WriteResult,
+)
+from maestro_grpc.metrics.windows import windows_of
+from maestro_grpc.store import idempotency, jobs
+from maestro_grpc.store.db import Database
+from maestro_grpc.store.schema import (
+    metric_producers,
+    metric_series,
+    metric_write_results,
+    process_events,
+    projects,
+)
+
+log = logging.getLogger("maestro.metrics.ingest")
+
+ROLLUP_QUEUE = "metrics.rollup"
+MAX_CACHED_SERIES = 200_000
+Feed = Callable[[WriteResult], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class StreamPosition:
+    """Who writes a stream batch: the producer, its stream's epoch, the batch's sequence."""
+
+    producer_id: str
+    epoch: int
+    sequence: int
+
+
+@dataclass(frozen=True)
+class Opened:
+    committed_sequence: int
+    epoch: int
+
+
+class Duplicate(Exception):
+    """The sequence was already committed: nothing to store, ack it again."""
+
+
+def _insert_for(conn: AsyncConnection) -> Any:
+    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+
+
+class Ingestor:
+    """Stores batches (RecordMetrics and StreamMetrics) and opens producers' streams."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock = utcnow,
+        feed: Feed | None = None,
+        rollup_delay: timedelta = timedelta(seconds=5),
+        max_concurrent_writes: int = 8,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.feed = feed
+        self.rollup_delay = rollup_delay
+        self.partitions = pointstore.Partitions(db)
+        self._known_projects: set[uuid.UUID] = set()
+        self._series: dict[SeriesKey, int] = {}
+        # At most this many batch transactions at once, so that streams queue
+        # here (in order) rather than time out waiting for a pooled connection.
+        self._writes = asyncio.Semaphore(max_concurrent_writes)
+
+    # ---- producers -----------------------------------------------------------------
+
+    async def open_producer(self, producer_id: str, project_id: uuid.UUID | None) -> Opened:
+        """Register a stream of `producer_id`: a new epoch, and where to resume."""
+        now = self.clock()
+        if project_id is not None:
+            missing = await self._missing_projects({project_id})
+            if missing:
+                raise NotFound(f"project {project_id} does not exist", reason="PROJECT_NOT_FOUND")
+        async with self.db.write() as conn:
+            insert = _insert_for(conn)
+            statement = insert(metric_producers).values(
+                producer_id=producer_id,
+                project_id=project_id,
+                committed_sequence=0,
+                epoch=1,
+                create_time=now,
+                update_time=now,
+            )
+            statement = statement.on_conflict_do_update(
+                index_elements=[metric_producers.c.producer_id],
+                set_={
+                    "epoch": metric_producers.c.epoch + 1,
+                    "project_id": statement.excluded.project_id,
+                    "update_time": statement.excluded.update_time,
+                },
+            ).returning(metric_producers.c.committed_sequence, metric_producers.c.epoch)
+            row = (await conn.execute(statement)).one()
+        return Opened(committed_sequence=int(row.committed_sequence), epoch=int(row.epoch))
+
+    async def producer_state(self, producer_id: str) -> Opened | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(metric_producers.c.committed_sequence, metric_producers.c.epoch).where(
+                        metric_producers.c.producer_id == producer_id
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return Opened(int(row.committed_sequence), int(row.epoch))
+
+    async def _advance(
+        self, conn: AsyncConnection, position: StreamPosition, now: datetime
+    ) -> None:
+        """Move the producer's committed sequence to this batch's, or say why not."""
+        moved = await conn.execute(
+            update(metric_producers)
+            .where(
+                metric_producers.c.producer_id == position.producer_id,
+                metric_producers.c.epoch == position.epoch,
+                metric_producers.c.committed_sequence == position.sequence - 1,
+            )
+            .values(committed_sequence=position.sequence, update_time=now)
+        )
+        if moved.rowcount == 1:
+            return
+        row = (
+            await conn.execute(
+                select(metric_producers.c.committed_sequence, metric_producers.c.epoch).where(
+                    metric_producers.c.producer_id == position.producer_id
+                )
+            )
+        ).first()
+        if row is None:
+            raise FailedPrecondition(
+                f"producer {position.producer_id!r} is not open", reason="PRODUCER_NOT_OPEN"
+            )
+        if row.epoch != position.epoch:
+            raise superseded(position.producer_id, int(row.epoch))
+        if position.sequence <= row.committed_sequence:
+            raise Duplicate()
+        raise gap(position.sequence, int(row.committed_sequence) + 1)
+
+    # ---- writes --------------------------------------------------------------------
+
+    async def write(
+        self,
+        batch: Batch,
+        *,
+        position: StreamPosition | None = None,
+        request_id: str = "",
+        fingerprint: str = "",
+    ) -> WriteResult:
+        """Store a validated batch. Raises Duplicate for an already committed sequence."""
+        missing = await self._missing_projects(batch.project_ids())
+        batch.without_projects(missing, "project {project} does not exist")
+        points = batch.points
+        keep = pointstore.dedup_sorted(points.series_index, points.times) if len(points) else None
+        series_ids = np.zeros(0, np.int64)
+        if keep is not None:
+            used = points.series_index[keep]
+            ids = await self._series_ids(points.series, np.unique(used))
+            series_ids = ids[used]
+            await self.partitions.ensure(points.times)
+        events = _latest_states(batch.events)
+        now = self.clock()
+        async with self._writes, self.db.write() as conn:
+            if request_id:
+                earlier = await idempotency.claim(
+                    conn, "RecordMetrics", request_id, fingerprint, now
+                )
+                if earlier is not None:
+                    return await _stored_result(conn, request_id)
+            if position is not None:
+                await self._advance(conn, position, now)
+            stored_points = 0
+            if keep is not None:
+                stored_points = await pointstore.insert_points(
+                    conn,
+                    series_ids,
+                    points.times[keep],
+                    points.values[keep],
+                    points.sources[keep],
+                )
+            stored = await _upsert_events(conn, events, now)
+            if keep is not None:
+                await self._enqueue_rollups(conn, points, now)
+            result = WriteResult(
+                stored_points=stored_points,
+                stored_events=len(stored),
+                rejected=batch.rejected,
+                points=_subset(points, keep),
+                events=stored,
+            )
+            if request_id:
+                await conn.execute(
+                    metric_write_results.insert().values(
+                        request_id=request_id, response=_encode_result(result), create_time=now
+                    )
+                )
+        if self.feed is not None and (len(result.points) or result.events):
+            try:
+                await self.feed(result)
+            except Exception as error:
+                # The batch is stored; a broken bus only costs watchers this
+                # message (the ack must not be lost over it).
+                log.warning("could not publish a write to watchers: %s", error)
+        return result
+
+    async def _enqueue_rollups(
+        self, conn: AsyncConnection, points: PointColumns, now: datetime
+    ) -> None:
+        project_of = np.array([s.project_id.int for s in points.series], dtype=object)
+        windows = []
+        if len({s.project_id for s in points.series}) == 1:
+            windows = windows_of(points.series[0].project_id, points.times)
+        else:
+            codes = project_of[points.series_index]
+            for project in {s.project_id for s in points.series}:
+                mask = codes == project.int
+                windows.extend(windows_of(project, points.times[mask]))
+        # A fixed order, so that two writers never wait on each other's jobs
+        # in opposite orders.
+        for window in sorted(windows):
+            await jobs.enqueue(
+                conn,
+                ROLLUP_QUEUE,
+                window.key,
+                window.payload(),
+                now=now,
+                run_after=now + self.rollup_delay,
+            )
+
+    async def _missing_projects(self, wanted: set[uuid.UUID]) -> set[uuid.UUID]:
+        unknown = wanted - self._known_projects
+        if not unknown:
+            return set()
+        async with self.db.read() as conn:
+            rows = await conn.execute(select(projects.c.id).where(projects.c.id.in_(unknown)))
+            found = {r.id for r in rows}
+        # Projects are never deleted, so a project seen once stays known.
+        self._known_projects |= found
+        return unknown - found
+
+    async def _series_ids(
+        self, keys: Sequence[SeriesKey], used: np.ndarray[Any, np.dtype[np.int64]]
+    ) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """Ids of the used series (created as needed, in their own transaction); -1 for others."""
+        wanted = [keys[i] for i in used.tolist()]
+        missing = [k for k in wanted if k not in self._series]
+        if missing:
+            if len(self._series) + len(missing) > MAX_CACHED_SERIES:
+                self._series.clear()
+            now = self.clock()
+            async with self.db.write() as conn:
+                insert = _insert_for(conn)
+                await conn.execute(
+                    insert(metric_series)
+                    .values(
+                        [
+                            {
+                                "project_id": k.project_id,
+                                "name": k.name,
+                                "labels": k.labels,
+                                "create_time": now,
+                            }
+                            for k in missing
+                        ]
+                    )
+                    .on_conflict_do_nothing()
+                )
+            async with self.db.read() as conn:
+                for chunk in _chunks(missing, 300):
+                    projects_in = {k.project_id for k in chunk}
+                    names_in = {k.name for k in chunk}
+                    rows = await conn.execute(
+                        select(
+                            metric_series.c.id,
+                            metric_series.c.project_id,
+                            metric_series.c.name,
+                            metric_series.c.labels,
+                        ).where(
+                            metric_series.c.project_id.in_(projects_in),
+                            metric_series.c.name.in_(names_in),
+                        )
+                    )
+                    for r in rows:
+                        self._series[SeriesKey(r.project_id, r.name, r.labels)] = int(r.id)
+        ids = np.full(len(keys), -1, dtype=np.int64)
+        ids[used] = [self._series[k] for k in wanted]
+        return ids
+
+
+def superseded(producer_id: str, epoch: int) -> Aborted:
+    return Aborted(
+        f"a newer stream of producer {producer_id!r} (epoch {epoch}) took over; this one ends",
+        reason="PRODUCER_SUPERSEDED",
+        metadata={"producer_id": producer_id, "epoch": str(epoch)},
+    )
+
+
+def gap(sequence: int, expected: int) -> OutOfRange:
+    return OutOfRange(
+        f"sequence {sequence} leaves a gap: the next sequence must be {expected}",
+        reason="SEQUENCE_GAP",
+        metadata={"expected_sequence": str(expected), "sequence": str(sequence)},
+    )
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _subset(points: PointColumns, keep: np.ndarray[Any, Any] | None) -> PointColumns:
+    if keep is None:
+        return PointColumns.empty()
+    return PointColumns(
+        points.series,
+        points.series_index[keep],
+        points.times[keep],
+        points.values[keep],
+        points.sources[keep],
+    )
+
+
+def _latest_states(events: list[EventIn]) -> list[EventIn]:
+    """One event per natural key: the highest state; among equals, the last sent."""
+    best: dict[tuple[uuid.UUID, str, str], EventIn] = {}
+    for event in events:
+        k = (event.project_id, event.type.value, event.natural_key)
+        held = best.get(k)
+        if held is None or event.state_rank >= held.state_rank:
+            best[k] = event
+    return sorted(best.values(), key=lambda e: (str(e.project_id), e.type.value, e.natural_key))
+
+
+async def _upsert_events(
+    conn: AsyncConnection, events: list[EventIn], now: datetime
+) -> list[EventIn]:
+    """Insert new events, replace stored ones by a later state; return those stored."""
+    stored: list[EventIn] = []
+    insert = _insert_for(conn)
+    for chunk in _chunks(events, 200):
+        statement = insert(process_events).values(
+            [
+                {
+                    "project_id": e.project_id,
+                    "type": e.type.value,
+                    "natural_key": e.natural_key,
+                    "ref": e.ref,
+                    "status": e.status,
+                    "state_rank": e.state_rank,
+                    "time": e.time,
+                    "end_time": e.end_time,
+                    "payload": e.payload,
+                    "digest": e.digest,
+                    "create_time": now,
+                    "update_time": now,
+                }
+                for e in chunk
+            ]
+        )
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=[
+                process_events.c.project_id,
+                process_events.c.type,
+                process_events.c.natural_key,
+            ],
+            set_={
+                "ref": excluded.ref,
+                "status": excluded.status,
+                "state_rank": excluded.state_rank,
+                "time": excluded.time,
+                "end_time": excluded.end_time,
+                "payload": excluded.payload,
+                "digest": excluded.digest,
+                "update_time": excluded.update_time,
+            },
+            where=(excluded.state_rank > process_events.c.state_rank)
+            | (
+                (excluded.state_rank == process_events.c.state_rank)
+                & (excluded.digest != process_events.c.digest)
+            ),
+        ).returning(
+            process_events.c.type, process_events.c.natural_key, process_events.c.project_id
+        )
+        rows = await conn.execute(statement)
+        done = {(r.project_id, r.type, r.natural_key) for r in rows}
+        stored.extend(e for e in chunk if (e.project_id, e.type.value, e.natural_key) in done)
+    return stored
+
+
+def _encode_result(result: WriteResult) -> bytes:
+    return json.dumps(
+        {
+            "stored_points": result.stored_points,
+            "stored_events": result.stored_events,
+            "rejected": [[r.field, r.description] for r in result.rejected],
+        }
+    ).encode()
+
+
+async def _stored_result(conn: AsyncConnection, request_id: str) -> WriteResult:
+    row = (
+        await conn.execute(
+            select(metric_write_results.c.response).where(
+                metric_write_results.c.request_id == request_id
+            )
+        )
+    ).one()
+    data = json.loads(row.response)
+    return WriteResult(
+        stored_points=int(data["stored_points"]),
+        stored_events=int(data["stored_events"]),
+        rejected=[Rejected(f, d) for f, d in data["rejected"]],
+    )
+
+
+__all__ = ["Duplicate", "Ingestor", "Opened", "StreamPosition", "func"]

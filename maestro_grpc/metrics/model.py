@@ -1,0 +1,171 @@
+"""The Metrics domain's plain types: points in columnar form, process events, results.
+
+Nothing here knows protobuf or gRPC. Points travel as numpy columns (one
+array per field, series given by index into a small table) so that a batch
+of thousands of points never becomes thousands of Python objects.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+# Metric sources, numbered as the proto's MetricSource (stored as that number).
+SOURCE_MANUAL = 5
+SOURCES = {1: "git", 2: "ci", 3: "mlflow", 4: "agent", 5: "manual"}
+
+
+class EventType(enum.Enum):
+    """The kinds of process event; the value is what the store and EventRecord.type hold."""
+
+    COMMIT = "commit"
+    PULL_REQUEST = "pull_request"
+    PIPELINE_RUN = "pipeline_run"
+    TEST_REPORT = "test_report"
+    DEPLOYMENT = "deployment"
+    INCIDENT = "incident"
+    EXPERIMENT_RUN = "experiment_run"
+
+
+@dataclass(frozen=True)
+class SeriesKey:
+    """One metric series: a project's metric name with one label set."""
+
+    project_id: uuid.UUID
+    name: str
+    # Canonical JSON of the labels (sorted keys, compact); "{}" when none.
+    labels: str
+
+
+@dataclass
+class PointColumns:
+    """Points as columns: point i belongs to series[series_index[i]].
+
+    times are microseconds since the Unix epoch (UTC); sources are
+    MetricSource numbers.
+    """
+
+    series: list[SeriesKey]
+    series_index: npt.NDArray[np.int64]
+    times: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+    sources: npt.NDArray[np.int16]
+
+    @classmethod
+    def empty(cls) -> PointColumns:
+        return cls(
+            [],
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.float64),
+            np.zeros(0, np.int16),
+        )
+
+    def __len__(self) -> int:
+        return int(self.values.shape[0])
+
+    def project_ids(self) -> set[uuid.UUID]:
+        return {s.project_id for s in self.series}
+
+
+@dataclass(frozen=True)
+class EventIn:
+    """A validated process event, ready to store.
+
+    `state_rank` orders the states of one event (a pipeline run: queued <
+    running < finished); `payload` is the event's fields as JSON values
+    (times as ISO 8601 strings, enums as lower-case names).
+    """
+
+    project_id: uuid.UUID
+    type: EventType
+    natural_key: str
+    ref: str
+    status: str
+    state_rank: int
+    time: datetime
+    end_time: datetime | None
+    payload: dict[str, Any]
+    digest: str
+    # Position in the request, for the live feed's order.
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A refused row: the path of the offending field and why."""
+
+    field: str
+    description: str
+
+
+@dataclass
+class Batch:
+    """What one write carries once validated: points, events, and the rows refused."""
+
+    points: PointColumns = field(default_factory=PointColumns.empty)
+    events: list[EventIn] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    # Rows the batch held before validation (points plus events).
+    row_count: int = 0
+    # Per project, the paths of the fields that named it (to refuse its rows
+    # when the project does not exist).
+    project_fields: dict[uuid.UUID, list[str]] = field(default_factory=dict)
+
+    def without_projects(self, missing: set[uuid.UUID], why: str) -> None:
+        """Refuse every row of the given projects (they do not exist)."""
+        if not missing:
+            return
+        for project in sorted(missing, key=str):
+            for path in self.project_fields.get(project, []):
+                self.rejected.append(Rejected(path, why.format(project=project)))
+        points = self.points
+        keep_series = np.array([s.project_id not in missing for s in points.series], dtype=bool)
+        if len(points) and not keep_series.all():
+            keep = keep_series[points.series_index]
+            self.points = PointColumns(
+                points.series,
+                points.series_index[keep],
+                points.times[keep],
+                points.values[keep],
+                points.sources[keep],
+            )
+        self.events = [e for e in self.events if e.project_id not in missing]
+
+    def project_ids(self) -> set[uuid.UUID]:
+        return self.points.project_ids() | {e.project_id for e in self.events}
+
+
+@dataclass
+class WriteResult:
+    """What a write stored: counts, and the rows for the live feed."""
+
+    stored_points: int = 0
+    stored_events: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    points: PointColumns = field(default_factory=PointColumns.empty)
+    events: list[EventIn] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """A stored process event, as the read API returns it.
+
+    type is the EventType value ("commit", "pull_request", "pipeline_run",
+    "test_report", "deployment", "incident", "experiment_run"); time is the
+    event's main time (a commit's author time, a pull request's open time, a
+    pipeline run's or experiment run's start, a test report's time, a
+    deployment's deploy time, an incident's open time); payload is the
+    event's fields as JSON values: times are ISO 8601 strings in UTC, enums
+    lower-case names ("succeeded"), durations seconds.
+    """
+
+    type: str
+    time: datetime
+    payload: dict[str, Any]
