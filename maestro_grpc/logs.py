@@ -8,20 +8,20 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from maestro_grpc.interceptors.request_id import request_id_var
+
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        from maestro_grpc.interceptors.request_id import current_request_id
-
         entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        rid = current_request_id()
+        rid = request_id_var.get()
         if rid != "-":
             entry["request_id"] = rid
         for key, value in vars(record).items():
@@ -34,6 +34,12 @@ class JsonFormatter(logging.Formatter):
 
 def configure(level: str = "INFO") -> None:
     """Send every log record to stderr as JSON lines."""
+    # The access log writes a line per call: skip what it never uses (the
+    # caller's frame, thread and process names; logging's documented knobs).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -58,6 +58,13 @@ class CallInfo:
 class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     """Base class: override `around` and `around_stream` to act on each call."""
 
+    _wrapped: dict[str, tuple[Handler, Handler]]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> WrappingInterceptor:
+        instance = super().__new__(cls)
+        instance._wrapped = {}
+        return instance
+
     def applies_to(self, full_method: str) -> bool:
         return True
 
@@ -77,9 +84,16 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         handler_call_details: grpc.HandlerCallDetails,
     ) -> Handler:
         handler = await continuation(handler_call_details)
-        if handler is None or not self.applies_to(handler_call_details.method):
+        method = handler_call_details.method
+        if handler is None or not self.applies_to(method):
             return handler
-        return self._wrap(handler, handler_call_details.method)
+        # A method's handler is the same object on every call: wrap it once.
+        cached = self._wrapped.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = self._wrap(handler, method)
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
 
     def _wrap(self, handler: Handler, full_method: str) -> Handler:
         kind = rpc_type(handler)

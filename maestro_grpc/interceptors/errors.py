@@ -26,7 +26,7 @@ from maestro_grpc.errors import (
     Unavailable,
 )
 from maestro_grpc.interceptors.base import CallInfo, WrappingInterceptor
-from maestro_grpc.interceptors.request_id import current_request_id
+from maestro_grpc.interceptors.request_id import REQUEST_ID_HEADER, current_request_id
 from maestro_grpc.store.db import is_unavailable
 
 log = logging.getLogger("maestro.errors")
@@ -67,7 +67,9 @@ def status_for(error: MaestroError) -> status_pb2.Status:
 
 async def abort_with(context: grpc.aio.ServicerContext[Any, Any], error: MaestroError) -> NoReturn:
     status = rpc_status.to_status(status_for(error))
-    await context.abort(status.code, status.details, status.trailing_metadata)
+    # Aborting replaces the trailing metadata: keep the request id in it.
+    trailing = (*status.trailing_metadata, (REQUEST_ID_HEADER, current_request_id()))
+    await context.abort(status.code, status.details, trailing)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

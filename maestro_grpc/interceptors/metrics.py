@@ -3,15 +3,18 @@
 grpc_server_started_total, grpc_server_handled_total (with grpc_code),
 grpc_server_handling_seconds, grpc_server_msg_received_total and
 grpc_server_msg_sent_total, labelled by grpc_type, grpc_service and
-grpc_method.
+grpc_method. The labelled children of each method are looked up once and
+kept, so a call costs a few increments, not label lookups.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+import grpc
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from maestro_grpc.interceptors.base import CallInfo, WrappingInterceptor
@@ -19,6 +22,15 @@ from maestro_grpc.interceptors.request_id import status_code_of
 
 LABELS = ("grpc_type", "grpc_service", "grpc_method")
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+@dataclass
+class _MethodMetrics:
+    started: Any
+    seconds: Any
+    received: Any
+    sent: Any
+    handled: dict[grpc.StatusCode, Any] = field(default_factory=dict)
 
 
 class MetricsInterceptor(WrappingInterceptor):
@@ -41,59 +53,75 @@ class MetricsInterceptor(WrappingInterceptor):
         )
         self.received = Counter(
             "grpc_server_msg_received_total",
-            "Stream messages received by the server.",
+            "Messages received by the server.",
             LABELS,
             registry=registry,
         )
         self.sent = Counter(
             "grpc_server_msg_sent_total",
-            "Stream messages sent by the server.",
+            "Messages sent by the server.",
             LABELS,
             registry=registry,
         )
+        self._methods: dict[str, _MethodMetrics] = {}
 
-    @staticmethod
-    def _labels(call: CallInfo) -> tuple[str, str, str]:
-        return call.type, call.service, call.method_name
+    def _of(self, call: CallInfo) -> _MethodMetrics:
+        found = self._methods.get(call.method)
+        if found is None:
+            labels = (call.type, call.service, call.method_name)
+            found = _MethodMetrics(
+                started=self.started.labels(*labels),
+                seconds=self.seconds.labels(*labels),
+                received=self.received.labels(*labels),
+                sent=self.sent.labels(*labels),
+            )
+            self._methods[call.method] = found
+        return found
 
-    def _finish(self, call: CallInfo, started: float, error: BaseException | None) -> None:
-        labels = self._labels(call)
-        self.seconds.labels(*labels).observe(time.perf_counter() - started)
-        self.handled.labels(*labels, status_code_of(call.context, error).name).inc()
+    def _finish(
+        self, call: CallInfo, metrics: _MethodMetrics, started: float, error: BaseException | None
+    ) -> None:
+        metrics.seconds.observe(time.perf_counter() - started)
+        code = status_code_of(call.context, error)
+        child = metrics.handled.get(code)
+        if child is None:
+            child = self.handled.labels(call.type, call.service, call.method_name, code.name)
+            metrics.handled[code] = child
+        child.inc()
 
     def on_request(self, call: CallInfo) -> None:
-        self.received.labels(*self._labels(call)).inc()
+        self._of(call).received.inc()
 
     async def around(self, call: CallInfo, proceed: Callable[[], Awaitable[Any]]) -> Any:
         started = time.perf_counter()
-        self.started.labels(*self._labels(call)).inc()
+        metrics = self._of(call)
+        metrics.started.inc()
         if call.type == "unary":
-            self.received.labels(*self._labels(call)).inc()
+            metrics.received.inc()
         error: BaseException | None = None
         try:
             result = await proceed()
-            self.sent.labels(*self._labels(call)).inc()
+            metrics.sent.inc()
             return result
         except BaseException as exc:
             error = exc
             raise
         finally:
-            self._finish(call, started, error)
+            self._finish(call, metrics, started, error)
 
     async def around_stream(self, call: CallInfo, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
         started = time.perf_counter()
-        labels = self._labels(call)
-        self.started.labels(*labels).inc()
+        metrics = self._of(call)
+        metrics.started.inc()
         if call.type == "server_stream":
-            self.received.labels(*labels).inc()
-        sent = self.sent.labels(*labels)
+            metrics.received.inc()
         error: BaseException | None = None
         try:
             async for item in stream:
-                sent.inc()
+                metrics.sent.inc()
                 yield item
         except BaseException as exc:
             error = exc
             raise
         finally:
-            self._finish(call, started, error)
+            self._finish(call, metrics, started, error)

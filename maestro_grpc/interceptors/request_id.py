@@ -1,8 +1,9 @@
 """Request ids and the structured access log.
 
 Every call gets a request id: the caller's `x-request-id` metadata when it
-is sane, else a new one. It is sent back as initial metadata, put in every
-log line of the call, and quoted in INTERNAL errors. When the call ends, one
+is sane, else a new one. It is sent back in the trailing metadata (no extra
+frame on the wire; the error interceptor keeps it on failures too), put in
+every log line of the call, and quoted in INTERNAL errors. When the call ends, one
 JSON access-log line records method, code, duration, peer and principal.
 """
 
@@ -57,7 +58,7 @@ class RequestIdInterceptor(WrappingInterceptor):
     def __init__(self, *, access_log_enabled: bool = True) -> None:
         self.access_log_enabled = access_log_enabled
 
-    async def _start(self, call: CallInfo) -> str:
+    def _start(self, call: CallInfo) -> str:
         incoming = ""
         for key, value in call.context.invocation_metadata() or ():
             if key == REQUEST_ID_HEADER and isinstance(value, str):
@@ -65,7 +66,7 @@ class RequestIdInterceptor(WrappingInterceptor):
                 break
         rid = incoming if _SANE.match(incoming) else uuid.uuid4().hex
         request_id_var.set(rid)
-        await call.context.send_initial_metadata(((REQUEST_ID_HEADER, rid),))
+        call.context.set_trailing_metadata(((REQUEST_ID_HEADER, rid),))
         return rid
 
     def _log(self, call: CallInfo, rid: str, started: float, error: BaseException | None) -> None:
@@ -89,7 +90,7 @@ class RequestIdInterceptor(WrappingInterceptor):
 
     async def around(self, call: CallInfo, proceed: Callable[[], Awaitable[Any]]) -> Any:
         started = time.perf_counter()
-        rid = await self._start(call)
+        rid = self._start(call)
         error: BaseException | None = None
         try:
             return await proceed()
@@ -101,7 +102,7 @@ class RequestIdInterceptor(WrappingInterceptor):
 
     async def around_stream(self, call: CallInfo, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
         started = time.perf_counter()
-        rid = await self._start(call)
+        rid = self._start(call)
         error: BaseException | None = None
         try:
             async for item in stream:
