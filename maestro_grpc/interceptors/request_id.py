@@ -69,7 +69,9 @@ class RequestIdInterceptor(WrappingInterceptor):
         call.context.set_trailing_metadata(((REQUEST_ID_HEADER, rid),))
         return rid
 
-    def _log(self, call: CallInfo, rid: str, started: float, error: BaseException | None) -> None:
+    def _log(
+        self, call: CallInfo, rid: str, peer: str, started: float, error: BaseException | None
+    ) -> None:
         if not self.access_log_enabled:
             return
         code = status_code_of(call.context, error)
@@ -83,7 +85,7 @@ class RequestIdInterceptor(WrappingInterceptor):
                 "grpc_type": call.type,
                 "grpc_code": code.name,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                "peer": call.context.peer(),
+                "peer": peer,
                 "principal": principal_var.get(),
             },
         )
@@ -91,6 +93,9 @@ class RequestIdInterceptor(WrappingInterceptor):
     async def around(self, call: CallInfo, proceed: Callable[[], Awaitable[Any]]) -> Any:
         started = time.perf_counter()
         rid = self._start(call)
+        # Read now: grpc.aio's peer() on a call the client already cancelled
+        # can crash the process.
+        peer = call.context.peer() if self.access_log_enabled else ""
         error: BaseException | None = None
         try:
             return await proceed()
@@ -98,11 +103,12 @@ class RequestIdInterceptor(WrappingInterceptor):
             error = exc
             raise
         finally:
-            self._log(call, rid, started, error)
+            self._log(call, rid, peer, started, error)
 
     async def around_stream(self, call: CallInfo, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
         started = time.perf_counter()
         rid = self._start(call)
+        peer = call.context.peer() if self.access_log_enabled else ""
         error: BaseException | None = None
         try:
             async for item in stream:
@@ -111,4 +117,4 @@ class RequestIdInterceptor(WrappingInterceptor):
             error = exc
             raise
         finally:
-            self._log(call, rid, started, error)
+            self._log(call, rid, peer, started, error)

@@ -14,7 +14,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +35,7 @@ from maestro_grpc.metrics.model import (
     SeriesKey,
     WriteResult,
 )
-from maestro_grpc.metrics.windows import windows_of
+from maestro_grpc.metrics.windows import Window, windows_of
 from maestro_grpc.store import idempotency, jobs
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.schema import (
@@ -98,6 +98,11 @@ class Ingestor:
         # At most this many batch transactions at once, so that streams queue
         # here (in order) rather than time out waiting for a pooled connection.
         self._writes = asyncio.Semaphore(max_concurrent_writes)
+        # Fewer group writers than write slots, so that batches arriving
+        # together wait a moment and share a commit.
+        self._group = GroupCommit(
+            self._write_group, slots=max(1, max_concurrent_writes // 4), done=self._publish
+        )
 
     # ---- producers -----------------------------------------------------------------
 
@@ -184,18 +189,63 @@ class Ingestor:
         request_id: str = "",
         fingerprint: str = "",
     ) -> WriteResult:
-        """Store a validated batch. Raises Duplicate for an already committed sequence."""
+        """Store a validated batch. Raises Duplicate for an already committed sequence.
+
+        Batches of several writers that wait at the same time are committed
+        together in one transaction (group commit: one WAL flush for all,
+        the points in one COPY straight into metric_points). If anything in
+        a group fails (a point that already exists, a stale sequence), the
+        group is rolled back and each batch is written on its own, where
+        existing points are replaced and each failure is its batch's own.
+        """
+        item = await self.prepare(batch, position)
+        if request_id:
+            result = await self._write_one(item, request_id=request_id, fingerprint=fingerprint)
+            await self._publish(result)
+            return result
+        return await self.submit(item)
+
+    def submit(self, item: PreparedBatch) -> asyncio.Future[WriteResult]:
+        """Queue a prepared batch for the next group; the future resolves once it is stored.
+
+        A stream submits its batches in sequence order and may have several
+        in flight: they commit in that order.
+        """
+        return self._group.submit(item)
+
+    async def prepare(self, batch: Batch, position: StreamPosition | None = None) -> PreparedBatch:
+        """Everything that needs no transaction: projects, series ids, partitions, dedup."""
         missing = await self._missing_projects(batch.project_ids())
         batch.without_projects(missing, "project {project} does not exist")
         points = batch.points
-        keep = pointstore.dedup_sorted(points.series_index, points.times) if len(points) else None
-        series_ids = np.zeros(0, np.int64)
-        if keep is not None:
+        item = PreparedBatch(batch=batch, position=position, events=_latest_states(batch.events))
+        if len(points):
+            keep = pointstore.dedup_sorted(points.series_index, points.times)
             used = points.series_index[keep]
             ids = await self._series_ids(points.series, np.unique(used))
-            series_ids = ids[used]
+            item.series_ids = ids[used]
+            item.times = points.times[keep]
+            item.values = points.values[keep]
+            item.sources = points.sources[keep]
+            item.points = _subset(points, keep)
+            item.windows = _windows(points)
             await self.partitions.ensure(points.times)
-        events = _latest_states(batch.events)
+        return item
+
+    async def _publish(self, result: WriteResult) -> None:
+        if self.feed is None or not (len(result.points) or result.events):
+            return
+        try:
+            await self.feed(result)
+        except Exception as error:
+            # The batch is stored; a broken bus only costs watchers this
+            # message (the ack must not be lost over it).
+            log.warning("could not publish a write to watchers: %s", error)
+
+    async def _write_one(
+        self, item: PreparedBatch, *, request_id: str = "", fingerprint: str = ""
+    ) -> WriteResult:
+        """One batch in its own transaction; existing points are replaced."""
         now = self.clock()
         async with self._writes, self.db.write() as conn:
             if request_id:
@@ -204,25 +254,18 @@ class Ingestor:
                 )
                 if earlier is not None:
                     return await _stored_result(conn, request_id)
-            if position is not None:
-                await self._advance(conn, position, now)
-            stored_points = 0
-            if keep is not None:
-                stored_points = await pointstore.insert_points(
-                    conn,
-                    series_ids,
-                    points.times[keep],
-                    points.values[keep],
-                    points.sources[keep],
-                )
-            stored = await _upsert_events(conn, events, now)
-            if keep is not None:
-                await self._enqueue_rollups(conn, points, now)
+            if item.position is not None:
+                await self._advance(conn, item.position, now)
+            stored_points = await pointstore.insert_points(
+                conn, item.series_ids, item.times, item.values, item.sources
+            )
+            stored = await _upsert_events(conn, item.events, now)
+            await self._enqueue_rollups(conn, item.windows, now)
             result = WriteResult(
                 stored_points=stored_points,
                 stored_events=len(stored),
-                rejected=batch.rejected,
-                points=_subset(points, keep),
+                rejected=item.batch.rejected,
+                points=item.points,
                 events=stored,
             )
             if request_id:
@@ -231,27 +274,67 @@ class Ingestor:
                         request_id=request_id, response=_encode_result(result), create_time=now
                     )
                 )
-        if self.feed is not None and (len(result.points) or result.events):
-            try:
-                await self.feed(result)
-            except Exception as error:
-                # The batch is stored; a broken bus only costs watchers this
-                # message (the ack must not be lost over it).
-                log.warning("could not publish a write to watchers: %s", error)
         return result
 
+    async def _write_group(self, items: list[PreparedBatch]) -> list[WriteResult | BaseException]:
+        """Several batches in one transaction; on any failure, one by one."""
+        if len(items) > 1 or self.db.is_postgres:
+            # On PostgreSQL even one batch tries the direct COPY first.
+            try:
+                return list(await self._try_group(items))
+            except _GroupFailed:
+                pass
+        out: list[WriteResult | BaseException] = []
+        for item in items:
+            try:
+                out.append(await self._write_one(item))
+            except Exception as error:
+                out.append(error)
+        return out
+
+    async def _try_group(self, items: list[PreparedBatch]) -> list[WriteResult]:
+        now = self.clock()
+        series_ids = np.concatenate([i.series_ids for i in items])
+        times = np.concatenate([i.times for i in items])
+        # Across batches too, the last point of an identity wins; then every
+        # remaining row must be new for the direct COPY.
+        keep = pointstore.dedup_sorted(series_ids, times)
+        owner = np.repeat(np.arange(len(items)), [i.times.shape[0] for i in items])[keep]
+        values = np.concatenate([i.values for i in items])[keep]
+        sources = np.concatenate([i.sources for i in items])[keep]
+        events = _latest_states([e for i in items for e in i.events])
+        event_owner = {id(e): n for n, i in enumerate(items) for e in i.events}
+        try:
+            async with self._writes, self.db.write() as conn:
+                positions = [i.position for i in items if i.position is not None]
+                if positions and not await _advance_all(conn, positions, now):
+                    raise _GroupFailed()
+                await pointstore.insert_new_points(
+                    conn, series_ids[keep], times[keep], values, sources
+                )
+                stored = await _upsert_events(conn, events, now)
+                windows = sorted({w for i in items for w in i.windows})
+                await self._enqueue_rollups(conn, windows, now)
+        except pointstore.PointsExist:
+            raise _GroupFailed() from None
+        stored_by: list[list[EventIn]] = [[] for _ in items]
+        for event in stored:
+            stored_by[event_owner[id(event)]].append(event)
+        counts = np.bincount(owner, minlength=len(items))
+        return [
+            WriteResult(
+                stored_points=int(counts[n]),
+                stored_events=len(stored_by[n]),
+                rejected=item.batch.rejected,
+                points=item.points,
+                events=stored_by[n],
+            )
+            for n, item in enumerate(items)
+        ]
+
     async def _enqueue_rollups(
-        self, conn: AsyncConnection, points: PointColumns, now: datetime
+        self, conn: AsyncConnection, windows: list[Window], now: datetime
     ) -> None:
-        project_of = np.array([s.project_id.int for s in points.series], dtype=object)
-        windows = []
-        if len({s.project_id for s in points.series}) == 1:
-            windows = windows_of(points.series[0].project_id, points.times)
-        else:
-            codes = project_of[points.series_index]
-            for project in {s.project_id for s in points.series}:
-                mask = codes == project.int
-                windows.extend(windows_of(project, points.times[mask]))
         # A fixed order, so that two writers never wait on each other's jobs
         # in opposite orders.
         for window in sorted(windows):
@@ -322,6 +405,155 @@ class Ingestor:
         ids = np.full(len(keys), -1, dtype=np.int64)
         ids[used] = [self._series[k] for k in wanted]
         return ids
+
+
+class _GroupFailed(Exception):
+    """Something in a group failed: write its batches one by one."""
+
+
+@dataclass
+class PreparedBatch:
+    """A batch made ready to store (series resolved, points deduplicated and sorted)."""
+
+    batch: Batch
+    position: StreamPosition | None
+    events: list[EventIn]
+    series_ids: np.ndarray[Any, np.dtype[np.int64]] = field(
+        default_factory=lambda: np.zeros(0, np.int64)
+    )
+    times: np.ndarray[Any, np.dtype[np.int64]] = field(
+        default_factory=lambda: np.zeros(0, np.int64)
+    )
+    values: np.ndarray[Any, np.dtype[np.float64]] = field(
+        default_factory=lambda: np.zeros(0, np.float64)
+    )
+    sources: np.ndarray[Any, np.dtype[np.int16]] = field(
+        default_factory=lambda: np.zeros(0, np.int16)
+    )
+    points: PointColumns = field(default_factory=PointColumns.empty)
+    windows: list[Window] = field(default_factory=list)
+
+
+class GroupCommit:
+    """Collects batches waiting to be stored and writes them in groups.
+
+    While all write slots are busy, batches pile up; the next free slot
+    takes them all (up to max_rows) and writes them as one group, in one
+    transaction. Batches of one producer are written in sequence order: a
+    producer whose earlier batch is still being written waits for the next
+    group. Under no contention a group is one batch.
+    """
+
+    def __init__(
+        self,
+        write: Callable[[list[PreparedBatch]], Awaitable[list[WriteResult | BaseException]]],
+        *,
+        slots: int,
+        max_rows: int = 50_000,
+        done: Callable[[WriteResult], Awaitable[None]] | None = None,
+    ) -> None:
+        self.write = write
+        self.slots = slots
+        self.max_rows = max_rows
+        self.done = done
+        self.running = 0
+        self.pending: list[tuple[PreparedBatch, asyncio.Future[WriteResult]]] = []
+        self.busy: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def submit(self, item: PreparedBatch) -> asyncio.Future[WriteResult]:
+        """Queue a batch; the future gets its result once committed (or its error)."""
+        future: asyncio.Future[WriteResult] = asyncio.get_running_loop().create_future()
+        self.pending.append((item, future))
+        self._kick()
+        return future
+
+    def _kick(self) -> None:
+        while self.running < self.slots:
+            group = self._take()
+            if not group:
+                return
+            producers = {i.position.producer_id for i, _ in group if i.position is not None}
+            self.running += 1
+            self.busy |= producers
+            task = asyncio.create_task(self._run(group, producers))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _take(self) -> list[tuple[PreparedBatch, asyncio.Future[WriteResult]]]:
+        taken: list[tuple[PreparedBatch, asyncio.Future[WriteResult]]] = []
+        left: list[tuple[PreparedBatch, asyncio.Future[WriteResult]]] = []
+        blocked = set(self.busy)
+        rows = 0
+        for item, future in self.pending:
+            if future.cancelled():
+                continue
+            producer = item.position.producer_id if item.position is not None else None
+            size = item.times.shape[0] + len(item.events)
+            if (producer is not None and producer in blocked) or (
+                taken and rows + size > self.max_rows
+            ):
+                left.append((item, future))
+                if producer is not None:
+                    blocked.add(producer)
+                continue
+            taken.append((item, future))
+            rows += size
+        self.pending = left
+        return taken
+
+    async def _run(
+        self, group: list[tuple[PreparedBatch, asyncio.Future[WriteResult]]], producers: set[str]
+    ) -> None:
+        try:
+            results = await self.write([item for item, _ in group])
+        except BaseException as error:
+            results = [error] * len(group)
+        finally:
+            self.running -= 1
+            self.busy -= producers
+        for (_, future), result in zip(group, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+        self._kick()
+        if self.done is not None:
+            for result in results:
+                if isinstance(result, WriteResult):
+                    await self.done(result)
+
+
+def _windows(points: PointColumns) -> list[Window]:
+    projects = {points.series[i].project_id for i in np.unique(points.series_index).tolist()}
+    if len(projects) == 1:
+        return windows_of(next(iter(projects)), points.times)
+    codes = np.array([s.project_id.int for s in points.series], dtype=object)[points.series_index]
+    out: list[Window] = []
+    for project in projects:
+        out.extend(windows_of(project, points.times[codes == project.int]))
+    return out
+
+
+async def _advance_all(
+    conn: AsyncConnection, positions: list[StreamPosition], now: datetime
+) -> bool:
+    """Advance every producer of a group; False if any cannot (then the group fails)."""
+    moved = 0
+    for position in sorted(positions, key=lambda p: (p.producer_id, p.sequence)):
+        result = await conn.execute(
+            update(metric_producers)
+            .where(
+                metric_producers.c.producer_id == position.producer_id,
+                metric_producers.c.epoch == position.epoch,
+                metric_producers.c.committed_sequence == position.sequence - 1,
+            )
+            .values(committed_sequence=position.sequence, update_time=now)
+        )
+        moved += result.rowcount
+    return moved == len(positions)
 
 
 def superseded(producer_id: str, epoch: int) -> Aborted:

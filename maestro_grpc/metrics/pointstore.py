@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc.store.db import Database
@@ -108,6 +108,60 @@ async def insert_points(
     if conn.dialect.name == "postgresql":
         return await _insert_points_pg(conn, series_ids, times_us, values, sources)
     return await _insert_points_sqlite(conn, series_ids, times_us, values, sources)
+
+
+class PointsExist(Exception):
+    """Some of the rows given to insert_new_points are already stored."""
+
+
+async def insert_new_points(
+    conn: AsyncConnection,
+    series_ids: npt.NDArray[np.int64],
+    times_us: npt.NDArray[np.int64],
+    values: npt.NDArray[np.float64],
+    sources: npt.NDArray[np.int16],
+) -> None:
+    """Insert points that should all be new; PointsExist if any is not.
+
+    The fast path of a write: on PostgreSQL one binary COPY straight into
+    metric_points (no staging, no conflict handling). A failure leaves the
+    caller's transaction unusable: roll it back and use insert_points.
+    """
+    if series_ids.shape[0] == 0:
+        return
+    if conn.dialect.name == "postgresql":
+        raw = await conn.get_raw_connection()
+        driver: Any = raw.driver_connection
+        if not driver.is_in_transaction():
+            await conn.execute(text("SELECT 1"))
+        import asyncpg
+
+        try:
+            await driver.copy_to_table(
+                "metric_points",
+                source=memoryview(copy_binary(series_ids, times_us, values, sources)),
+                columns=["series_id", "time", "value", "source"],
+                format="binary",
+            )
+        except asyncpg.UniqueViolationError:
+            raise PointsExist() from None
+        return
+    rows = list(
+        zip(
+            series_ids.tolist(),
+            sqlite_times(times_us),
+            values.tolist(),
+            sources.tolist(),
+            strict=True,
+        )
+    )
+    try:
+        await conn.exec_driver_sql(
+            "INSERT INTO metric_points (series_id, time, value, source) VALUES (?, ?, ?, ?)",
+            rows,
+        )
+    except IntegrityError:
+        raise PointsExist() from None
 
 
 async def _insert_points_pg(

@@ -16,8 +16,10 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from google.protobuf import duration_pb2
 
@@ -25,8 +27,15 @@ from maestro.metrics.v1 import metric_pb2
 from maestro.metrics.v1 import metrics_service_pb2 as pb
 from maestro_grpc.errors import InvalidArgument, ResourceExhausted
 from maestro_grpc.metrics.convert import BatchDecoder
-from maestro_grpc.metrics.ingest import Duplicate, Ingestor, StreamPosition, gap, superseded
-from maestro_grpc.metrics.model import Rejected
+from maestro_grpc.metrics.ingest import (
+    Duplicate,
+    Ingestor,
+    PreparedBatch,
+    StreamPosition,
+    gap,
+    superseded,
+)
+from maestro_grpc.metrics.model import Rejected, WriteResult
 from maestro_grpc.metrics.validation import producer_problem
 from maestro_grpc.protoconv import parse_uuid
 
@@ -160,66 +169,102 @@ class StreamHandler:
         scope: uuid.UUID | None,
         committed: int,
     ) -> AsyncIterator[pb.StreamMetricsResponse]:
+        """Read, store and ack batches until the agent is done or the lifetime is over.
+
+        Up to max_inflight_batches of this stream are being stored at once
+        (they commit in sequence order, possibly together with other
+        streams' batches); acks go out in sequence order.
+        """
         queue: asyncio.Queue[object] = asyncio.Queue(maxsize=self.limits.max_inflight_batches)
-        held: list[int] = []
-        reader = asyncio.create_task(self._read(requests, queue, held))
+        reader = asyncio.create_task(self._read(requests, queue))
         deadline = time.monotonic() + self.limits.lifetime_seconds
-        lifetime_over = False
         superseded_wait = asyncio.create_task(session.superseded.wait())
+        inflight: deque[_Inflight] = deque()
+        getter: asyncio.Task[object] | None = None
+        reading = True
+        expected = committed + 1
         try:
             while True:
-                if not lifetime_over and time.monotonic() >= deadline:
-                    # Stop reading; what is queued is still written and acked.
-                    lifetime_over = True
+                while inflight and inflight[0].ready():
+                    done = inflight.popleft()
+                    await self.budget.release(done.size)
+                    yield pb.StreamMetricsResponse(ack=done.ack())
+                if not reading and not inflight and queue.empty():
+                    return
+                waits: set[asyncio.Future[Any]] = {superseded_wait}
+                if inflight and inflight[0].future is not None:
+                    waits.add(inflight[0].future)
+                if len(inflight) < self.limits.max_inflight_batches:
+                    if reading and getter is None:
+                        getter = asyncio.create_task(queue.get())
+                    if getter is not None:
+                        waits.add(getter)
+                    elif not queue.empty():  # draining after the lifetime
+                        getter = asyncio.create_task(queue.get())
+                        waits.add(getter)
+                timeout = max(0.0, deadline - time.monotonic()) if reading else None
+                finished, _ = await asyncio.wait(
+                    waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                if superseded_wait in finished:
+                    raise superseded(session.producer_id, session.newer_epoch)
+                if reading and time.monotonic() >= deadline:
+                    # Stop reading; what was read is still stored and acked.
+                    reading = False
                     reader.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await reader
-                    if queue.empty():
-                        return
-                getter = asyncio.ensure_future(queue.get())
-                timeout = None if lifetime_over else max(0.0, deadline - time.monotonic())
-                done, _ = await asyncio.wait(
-                    {getter, superseded_wait},
-                    timeout=timeout,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                if superseded_wait in done:
-                    getter.cancel()
-                    raise superseded(session.producer_id, session.newer_epoch)
-                if getter not in done:
-                    getter.cancel()
+                if getter is None or getter not in finished:
                     continue
                 item = getter.result()
+                getter = None
                 if item is _END:
-                    return
+                    reading = False
+                    continue
                 if isinstance(item, BaseException):
                     raise item
                 assert isinstance(item, tuple)
                 message, size = item
-                try:
-                    ack = await self._write(message, session, scope, committed)
-                finally:
-                    held.remove(size)
+                sequence = message.sequence
+                if sequence <= 0:
                     await self.budget.release(size)
-                if not ack.duplicate:
-                    committed = ack.sequence
-                yield pb.StreamMetricsResponse(ack=ack)
-                if lifetime_over and queue.empty():
-                    return
+                    raise InvalidArgument.for_field("batch.sequence", "must be positive")
+                if sequence < expected:
+                    inflight.append(_Inflight(sequence, size, None))
+                    continue
+                if sequence > expected:
+                    await self.budget.release(size)
+                    # Ack what is in flight first, then refuse the gap.
+                    while inflight:
+                        done = inflight.popleft()
+                        if done.future is not None:
+                            await asyncio.wait({done.future})
+                        await self.budget.release(done.size)
+                        yield pb.StreamMetricsResponse(ack=done.ack())
+                    raise gap(sequence, expected)
+                try:
+                    prepared = await self._prepare(message, session, scope)
+                except BaseException:
+                    await self.budget.release(size)
+                    raise
+                inflight.append(_Inflight(sequence, size, self.ingest.submit(prepared)))
+                expected += 1
         finally:
             superseded_wait.cancel()
+            if getter is not None:
+                getter.cancel()
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
-            for size in held:
-                await self.budget.release(size)
-            held.clear()
+            for pending in inflight:
+                await self.budget.release(pending.size)
+            while not queue.empty():
+                left = queue.get_nowait()
+                if isinstance(left, tuple):
+                    await self.budget.release(left[1])
 
     async def _read(
-        self,
-        requests: AsyncIterator[pb.StreamMetricsRequest],
-        queue: asyncio.Queue[object],
-        held: list[int],
+        self, requests: AsyncIterator[pb.StreamMetricsRequest], queue: asyncio.Queue[object]
     ) -> None:
         try:
             async for message in requests:
@@ -233,28 +278,20 @@ class StreamHandler:
                 size = message.ByteSize()
                 # Waiting here stops reading the stream: flow control pushes back.
                 await self.budget.acquire(size)
-                held.append(size)
-                await queue.put((message.batch, size))
+                try:
+                    await queue.put((message.batch, size))
+                except BaseException:
+                    await self.budget.release(size)
+                    raise
             await queue.put(_END)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # the transport failed under us
             await queue.put(error)
 
-    async def _write(
-        self,
-        message: pb.StreamBatch,
-        session: _Session,
-        scope: uuid.UUID | None,
-        committed: int,
-    ) -> pb.BatchAck:
-        sequence = message.sequence
-        if sequence <= 0:
-            raise InvalidArgument.for_field("batch.sequence", "must be positive")
-        if sequence <= committed:
-            return pb.BatchAck(sequence=sequence, duplicate=True)
-        if sequence > committed + 1:
-            raise gap(sequence, committed + 1)
+    async def _prepare(
+        self, message: pb.StreamBatch, session: _Session, scope: uuid.UUID | None
+    ) -> PreparedBatch:
         decoder = BatchDecoder(
             now=self.clock(),
             max_rows=self.limits.max_batch_rows,
@@ -262,15 +299,30 @@ class StreamHandler:
             field="batch.batch",
         )
         batch = decoder.decode(message.batch)
+        position = StreamPosition(session.producer_id, session.epoch, message.sequence)
+        return await self.ingest.prepare(batch, position)
+
+
+@dataclass
+class _Inflight:
+    """A batch of this stream being stored (future), or a duplicate to ack (no future)."""
+
+    sequence: int
+    size: int
+    future: asyncio.Future[WriteResult] | None
+
+    def ready(self) -> bool:
+        return self.future is None or self.future.done()
+
+    def ack(self) -> pb.BatchAck:
+        if self.future is None:
+            return pb.BatchAck(sequence=self.sequence, duplicate=True)
         try:
-            result = await self.ingest.write(
-                batch,
-                position=StreamPosition(session.producer_id, session.epoch, sequence),
-            )
+            result = self.future.result()
         except Duplicate:
-            return pb.BatchAck(sequence=sequence, duplicate=True)
+            return pb.BatchAck(sequence=self.sequence, duplicate=True)
         return pb.BatchAck(
-            sequence=sequence,
+            sequence=self.sequence,
             stored_points=result.stored_points,
             stored_events=result.stored_events,
             rejected=rejected_to_proto(result.rejected),
