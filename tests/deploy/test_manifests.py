@@ -1,0 +1,796 @@
+"""The deployment artifacts: k8s/ (kustomize), docker-compose.yml and the Dockerfile.
+
+Kubernetes: the base (`kubectl kustomize k8s/`) and the production overlay
+are rendered by the real kubectl, and every object is validated against the
+Kubernetes schemas (kubernetes-validate ships them: no network) of the
+oldest cluster version we support and of the newest it knows. Compose: the
+file is validated against the Compose Specification's JSON schema, vendored
+beside this file (its `$comment` names the source). Then what a reviewer
+checks: gRPC health probes on the gRPC port, non-root read-only pods with
+resources, the migrate Job, the secure-by-default rule (a server that
+listens beyond loopback has tokens: checked with the real `Settings`), the
+wiring between services, and that every MAESTRO_* variable named here is one
+that Maestro reads.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import copy
+import json
+import re
+import shutil
+import subprocess
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+from prometheus_client import CollectorRegistry
+
+from maestro_grpc.config import ConfigError, Settings
+from maestro_grpc.interceptors.metrics import MetricsInterceptor
+from tests.conftest import skip_or_fail
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "k8s"
+PRODUCTION = K8S / "overlays" / "production"
+COMPOSE_SCHEMA = Path(__file__).with_name("compose-spec.json")
+# The oldest Kubernetes the manifests are for (gRPC probes are GA since
+# 1.27; 1.30 is the oldest minor still maintained by most providers), and
+# the newest whose schemas kubernetes-validate ships.
+K8S_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
+GRPC_PORT = 50051
+REAL_TOKEN = "ops=" + "x" * 32
+
+
+# ---- what Maestro reads -------------------------------------------------------------
+
+
+def _string_constants(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+
+
+def known_maestro_variables() -> set[str]:
+    """Every MAESTRO_* name the server, the agent or the workers look up."""
+    sources = [ROOT / "maestro_grpc" / "config.py", ROOT / "maestro_grpc" / "agent" / "settings.py"]
+    sources += sorted((ROOT / "workers").rglob("*.py"))
+    names: set[str] = set()
+    for path in sources:
+        names |= {s for s in _string_constants(path) if re.fullmatch(r"MAESTRO_[A-Z0-9_]+", s)}
+    return names
+
+
+def test_known_variables_are_found() -> None:
+    # Guards the scan above: were it to find nothing, every later check of
+    # variable names would pass vacuously.
+    known = known_maestro_variables()
+    assert {"MAESTRO_HOST", "MAESTRO_AUTH_TOKENS", "MAESTRO_DATABASE_URL"} <= known
+    assert {"MAESTRO_ADDRESS", "MAESTRO_TOKEN"} <= known  # the agent's
+
+
+def _check_variable_names(names: set[str], where: str) -> None:
+    known = known_maestro_variables()
+    unknown = sorted(n for n in names if n.startswith("MAESTRO_") and n not in known)
+    assert not unknown, f"{where} sets variables Maestro never reads: {unknown}"
+    # Besides Maestro's own: MLflow's and boto3's standard variables.
+    allowed = {"MLFLOW_TRACKING_URI", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    allowed.add("AWS_DEFAULT_REGION")
+    others = sorted(n for n in names if not n.startswith("MAESTRO_"))
+    assert set(others) <= allowed, f"{where} sets unexpected variables: {others}"
+
+
+# ---- Kubernetes: rendering ----------------------------------------------------------
+
+
+def _kubectl() -> str:
+    path = shutil.which("kubectl")
+    if path is None:
+        skip_or_fail("kubectl is not installed: the Kubernetes manifests cannot be rendered")
+    assert path is not None
+    return path
+
+
+def _kustomize(directory: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [_kubectl(), "kustomize", str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _render(directory: Path) -> list[dict[str, Any]]:
+    done = _kustomize(directory)
+    assert done.returncode == 0, f"kubectl kustomize {directory} failed:\n{done.stderr}"
+    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+@pytest.fixture(scope="module")
+def base() -> list[dict[str, Any]]:
+    return _render(K8S)
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """The production overlay, with its secrets filled in from the examples."""
+    tree = tmp_path_factory.mktemp("k8s") / "k8s"
+    shutil.copytree(K8S, tree, ignore=shutil.ignore_patterns("maestro.env", "auth-tokens"))
+    secrets = tree / "overlays" / "production" / "secrets"
+    for example in secrets.glob("*.example"):
+        shutil.copy(example, secrets / example.stem)
+    return _render(tree / "overlays" / "production")
+
+
+@pytest.fixture(scope="module", params=["base", "production"])
+def rendered(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = request.getfixturevalue(request.param)
+    return docs
+
+
+def _one(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    # Generated ConfigMaps and Secrets carry a hash of their contents.
+    pattern = re.compile(rf"{re.escape(name)}(-[a-z0-9]{{10}})?")
+    found = [d for d in docs if d["kind"] == kind and pattern.fullmatch(d["metadata"]["name"])]
+    assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}"
+    return found[0]
+
+
+def _workloads(docs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    yield from (d for d in docs if d["kind"] in {"Deployment", "Job"})
+
+
+def _container(workload: dict[str, Any]) -> dict[str, Any]:
+    containers = workload["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1
+    result: dict[str, Any] = containers[0]
+    return result
+
+
+def test_production_overlay_needs_the_real_secrets(tmp_path: Path) -> None:
+    # Without secrets/maestro.env and secrets/auth-tokens (which git
+    # ignores), the overlay does not render: the placeholders are never
+    # deployed by accident.
+    tree = tmp_path / "k8s"
+    shutil.copytree(K8S, tree, ignore=shutil.ignore_patterns("maestro.env", "auth-tokens"))
+    done = _kustomize(tree / "overlays" / "production")
+    assert done.returncode != 0
+    assert "maestro.env" in done.stderr or "auth-tokens" in done.stderr
+
+
+# ---- Kubernetes: schemas ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_every_object_is_valid_kubernetes(rendered: list[dict[str, Any]], version: str) -> None:
+    kinds = {d["kind"] for d in rendered}
+    assert {"Namespace", "ConfigMap", "Secret", "Job", "Deployment", "Service"} <= kinds
+    assert {"PodDisruptionBudget", "HorizontalPodAutoscaler", "ServiceAccount"} <= kinds
+    problems = []
+    for doc in rendered:
+        try:
+            kubernetes_validate.validate(doc, version, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            where = ".".join(str(p) for p in error.path)
+            problems.append(f"{doc['kind']}/{doc['metadata']['name']} {where}: {error.message}")
+        except kubernetes_validate.SchemaNotFoundError as error:
+            problems.append(error.message)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_validator_rejects_a_broken_probe(base: list[dict[str, Any]]) -> None:
+    # The strict schemas catch what kubectl would reject (a typo'd field, a
+    # named port where the gRPC probe needs a number).
+    server = copy.deepcopy(_one(base, "Deployment", "maestro-server"))
+    _container(server)["readinessProbe"]["grpc"]["port"] = "grpc"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(server, K8S_VERSIONS[-1], strict=True)
+
+
+def test_everything_is_in_the_maestro_namespace(rendered: list[dict[str, Any]]) -> None:
+    namespace = _one(rendered, "Namespace", "maestro")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    for doc in rendered:
+        if doc["kind"] != "Namespace":
+            assert doc["metadata"]["namespace"] == "maestro", doc["metadata"]["name"]
+
+
+# ---- Kubernetes: the server ---------------------------------------------------------
+
+
+def test_server_probes_are_grpc_health_checks_on_the_grpc_port(
+    rendered: list[dict[str, Any]],
+) -> None:
+    server = _one(rendered, "Deployment", "maestro-server")
+    container = _container(server)
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports["grpc"] == GRPC_PORT
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        spec = container[probe]
+        # Kubernetes' own gRPC probe asks grpc.health.v1.Health/Check; the
+        # empty service name is the server as a whole.
+        assert set(spec) & {"grpc", "httpGet", "tcpSocket", "exec"} == {"grpc"}, probe
+        assert spec["grpc"]["port"] == GRPC_PORT, probe
+        assert spec["grpc"].get("service", "") == "", probe
+    # Liveness must not kill pods for a short store outage (health is
+    # NOT_SERVING then): it tolerates longer than readiness does.
+    live, ready = container["livenessProbe"], container["readinessProbe"]
+    assert (
+        live["periodSeconds"] * live["failureThreshold"]
+        > ready["periodSeconds"] * ready["failureThreshold"]
+    )
+    config = _one(rendered, "ConfigMap", "maestro-config")["data"]
+    assert config["MAESTRO_PORT"] == str(GRPC_PORT)
+
+    service = _one(rendered, "Service", "maestro-server")
+    assert service["spec"]["type"] == "ClusterIP"
+    (port,) = service["spec"]["ports"]
+    assert (port["port"], port["targetPort"]) == (GRPC_PORT, "grpc")
+    selector = service["spec"]["selector"]
+    labels = server["spec"]["template"]["metadata"]["labels"]
+    assert selector.items() <= labels.items()
+
+
+def test_server_is_spread_protected_and_autoscaled(rendered: list[dict[str, Any]]) -> None:
+    server = _one(rendered, "Deployment", "maestro-server")
+    labels = server["spec"]["template"]["metadata"]["labels"]
+    assert server["spec"]["replicas"] >= 2
+    assert server["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+
+    pdb = _one(rendered, "PodDisruptionBudget", "maestro-server")
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert pdb["spec"]["maxUnavailable"] == 1
+
+    hpa = _one(rendered, "HorizontalPodAutoscaler", "maestro-server")
+    target = hpa["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", server["metadata"]["name"])
+    # The autoscaler never goes below the Deployment's replicas, so that a
+    # rollout or the PDB always has spares.
+    assert hpa["spec"]["minReplicas"] == server["spec"]["replicas"]
+    assert hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
+    (metric,) = hpa["spec"]["metrics"]
+    assert metric["resource"]["name"] == "cpu"
+    # Percent-of-request scaling needs a CPU request.
+    assert "cpu" in _container(server)["resources"]["requests"]
+
+
+def test_shutdown_leaves_time_for_in_flight_calls(rendered: list[dict[str, Any]]) -> None:
+    server = _one(rendered, "Deployment", "maestro-server")
+    container = _container(server)
+    grace = float(_one(rendered, "ConfigMap", "maestro-config")["data"]["MAESTRO_GRACE_SECONDS"])
+    pause = float(container["lifecycle"]["preStop"]["exec"]["command"][-1])
+    assert server["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] > pause + grace
+
+
+def _pod_env(docs: list[dict[str, Any]], workload: dict[str, Any]) -> dict[str, str]:
+    """The environment the container would see (envFrom, then env)."""
+    container = _container(workload)
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            env |= _one(docs, "ConfigMap", source["configMapRef"]["name"])["data"]
+        else:
+            secret = _one(docs, "Secret", source["secretRef"]["name"])
+            env |= {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    for item in container.get("env", []):
+        env[item["name"]] = item["value"]
+    return env
+
+
+def _mounted_secret(
+    docs: list[dict[str, Any]], workload: dict[str, Any], path: str
+) -> tuple[str, str]:
+    """(secret name, key) of the secret file at `path` in the container."""
+    spec = workload["spec"]["template"]["spec"]
+    for mount in _container(workload)["volumeMounts"]:
+        directory = mount["mountPath"].rstrip("/") + "/"
+        if path.startswith(directory):
+            (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]
+            assert mount.get("readOnly") is True
+            return volume["secret"]["secretName"], path[len(directory) :]
+    raise AssertionError(f"nothing is mounted at {path}")
+
+
+def test_server_listens_beyond_loopback_only_with_tokens(
+    rendered: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    server = _one(rendered, "Deployment", "maestro-server")
+    env = _pod_env(rendered, server)
+    assert env["MAESTRO_HOST"] == "0.0.0.0"
+    token_file = env["MAESTRO_AUTH_TOKENS_FILE"]
+    secret_name, key = _mounted_secret(rendered, server, token_file)
+    secret = _one(rendered, "Secret", secret_name)
+    assert secret["metadata"]["name"] == secret_name
+    template_tokens = base64.b64decode(secret["data"][key]).decode()
+
+    # The real Settings, on the pod's environment with the secret at its
+    # path. The template's and the examples' tokens are placeholders that
+    # cannot be used: the server refuses to start on them.
+    local = tmp_path / "tokens"
+    local.write_text(template_tokens)
+    pod_env = env | {"MAESTRO_AUTH_TOKENS_FILE": str(local)}
+    with pytest.raises(ConfigError, match="shorter than 16"):
+        Settings.from_env(pod_env)
+
+    # With a real token, the pod's settings are a secure production server.
+    local.write_text(REAL_TOKEN + "\n")
+    settings = Settings.from_env(pod_env)
+    settings.check_secure()
+    assert settings.host == "0.0.0.0"
+    assert settings.auth_tokens == {"x" * 32: "ops"}
+    assert settings.store_url.startswith("postgresql+asyncpg://")
+    assert not settings.should_migrate_on_start
+    assert settings.redis_url
+    assert settings.s3_bucket
+    assert settings.mlflow_tracking_uri
+    assert settings.metrics_host == "0.0.0.0"
+
+    # And without the tokens file, the same pod would refuse to serve.
+    bare = {k: v for k, v in pod_env.items() if k != "MAESTRO_AUTH_TOKENS_FILE"}
+    with pytest.raises(ConfigError, match="without authentication"):
+        Settings.from_env(bare).check_secure()
+
+
+def test_metrics_are_scraped_from_the_ports_maestro_serves_them_on(
+    rendered: list[dict[str, Any]],
+) -> None:
+    config = _one(rendered, "ConfigMap", "maestro-config")["data"]
+    assert config["MAESTRO_METRICS_HOST"] == "0.0.0.0"
+    expected = {
+        "maestro-server": config["MAESTRO_METRICS_PORT"],
+        "maestro-worker-indexer": config["MAESTRO_INDEXER_METRICS_PORT"],
+    }
+    for name, port in expected.items():
+        workload = _one(rendered, "Deployment", name)
+        annotations = workload["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true"
+        assert annotations["prometheus.io/port"] == port
+        assert annotations["prometheus.io/path"] == "/metrics"
+        ports = {p["name"]: p["containerPort"] for p in _container(workload)["ports"]}
+        assert ports["metrics"] == int(port)
+
+
+# ---- Kubernetes: every workload -----------------------------------------------------
+
+
+def _dockerfile_user() -> str:
+    final = _dockerfile_stages()[-1]
+    (user,) = [args for instruction, args in final if instruction == "USER"]
+    return user
+
+
+def test_pods_run_as_non_root_on_a_read_only_root(rendered: list[dict[str, Any]]) -> None:
+    uid, gid = (int(part) for part in _dockerfile_user().split(":"))
+    workloads = list(_workloads(rendered))
+    assert len(workloads) == 4
+    for workload in workloads:
+        name = workload["metadata"]["name"]
+        spec = workload["spec"]["template"]["spec"]
+        pod = spec["securityContext"]
+        assert pod["runAsNonRoot"] is True, name
+        assert (pod["runAsUser"], pod["runAsGroup"]) == (uid, gid), name
+        assert pod["seccompProfile"]["type"] == "RuntimeDefault", name
+        assert spec["automountServiceAccountToken"] is False, name
+        container = _container(workload)
+        security = container["securityContext"]
+        assert security["readOnlyRootFilesystem"] is True, name
+        assert security["allowPrivilegeEscalation"] is False, name
+        assert security["capabilities"]["drop"] == ["ALL"], name
+        # What must stay writable is an emptyDir: /tmp and the data dir.
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        mounts = {m["mountPath"]: volumes[m["name"]] for m in container["volumeMounts"]}
+        env = _pod_env(rendered, workload)
+        for path in ("/tmp", env["MAESTRO_DATA_DIR"]):
+            assert "emptyDir" in mounts[path], (name, path)
+            assert mounts[path]["emptyDir"]["sizeLimit"], (name, path)
+
+
+def test_every_container_has_requests_and_limits(rendered: list[dict[str, Any]]) -> None:
+    for workload in _workloads(rendered):
+        resources = _container(workload)["resources"]
+        for part in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(resources[part]), (workload["metadata"]["name"], part)
+
+
+def test_workloads_run_the_maestro_commands(rendered: list[dict[str, Any]]) -> None:
+    commands = {
+        w["metadata"]["name"]: (_container(w).get("command"), _container(w)["args"])
+        for w in _workloads(rendered)
+    }
+    # No `command`: the image's entry point (`maestro`) runs with these.
+    assert commands == {
+        "maestro-migrate": (None, ["migrate"]),
+        "maestro-server": (None, ["serve"]),
+        "maestro-worker-metrics": (None, ["worker", "metrics"]),
+        "maestro-worker-indexer": (None, ["worker", "indexer"]),
+    }
+    job = _one(rendered, "Job", "maestro-migrate")
+    assert job["spec"]["template"]["spec"]["restartPolicy"] in {"OnFailure", "Never"}
+    assert job["spec"]["backoffLimit"] >= 1
+    # One image, and the migration and the workers reach the server's store.
+    server = _one(rendered, "Deployment", "maestro-server")
+    server_env = _pod_env(rendered, server)
+    for workload in _workloads(rendered):
+        assert _container(workload)["image"] == _container(server)["image"]
+        env = _pod_env(rendered, workload)
+        assert env["MAESTRO_DATABASE_URL"] == server_env["MAESTRO_DATABASE_URL"]
+        if workload is not server:
+            # Only the server listens for gRPC calls.
+            assert "MAESTRO_HOST" not in env
+            Settings.from_env(env)
+
+
+def test_production_sets_image_and_replicas(
+    base: list[dict[str, Any]], production: list[dict[str, Any]]
+) -> None:
+    overlay = yaml.safe_load((PRODUCTION / "kustomization.yaml").read_text())
+    (image,) = overlay["images"]
+    expected_image = f"{image['newName']}:{image['newTag']}"
+    replicas = {r["name"]: r["count"] for r in overlay["replicas"]}
+    assert set(replicas) == {"maestro-server", "maestro-worker-metrics", "maestro-worker-indexer"}
+    for workload in _workloads(production):
+        assert _container(workload)["image"] == expected_image
+        name = workload["metadata"]["name"]
+        if name in replicas:
+            assert workload["spec"]["replicas"] == replicas[name]
+    for workload in _workloads(base):
+        assert _container(workload)["image"].startswith("maestro:")
+    hpa = _one(production, "HorizontalPodAutoscaler", "maestro-server")
+    assert hpa["spec"]["minReplicas"] == replicas["maestro-server"]
+    # The overlay's secrets replace the template's (one of each, no leftovers).
+    assert len([d for d in production if d["kind"] == "Secret"]) == 2
+
+
+def test_variables_in_the_manifests_are_ones_maestro_reads(rendered: list[dict[str, Any]]) -> None:
+    names: set[str] = set()
+    for doc in rendered:
+        if doc["kind"] == "ConfigMap":
+            names |= set(doc["data"])
+        if doc["kind"] == "Secret" and not doc["metadata"]["name"].startswith(
+            "maestro-auth-tokens"
+        ):
+            names |= set(doc["data"])
+    for workload in _workloads(rendered):
+        names |= {item["name"] for item in _container(workload).get("env", [])}
+    _check_variable_names(names, "k8s/")
+
+
+# ---- docker-compose.yml -------------------------------------------------------------
+
+_INTERPOLATION = re.compile(
+    r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}"
+    r"|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)"
+)
+
+
+class MissingVariable(Exception):
+    """A `${VAR:?message}` whose variable is unset: compose refuses to start."""
+
+
+def _interpolate(value: Any, environ: Mapping[str, str]) -> Any:
+    """Compose's variable interpolation of every string in `value`."""
+    if isinstance(value, dict):
+        return {k: _interpolate(v, environ) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, environ) for v in value]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group("name") or match.group("bare")
+        op, arg = match.group("op"), match.group("arg") or ""
+        current = environ.get(name)
+        unset = current is None or (op is not None and op.startswith(":") and current == "")
+        if op in {"?", ":?"} and unset:
+            raise MissingVariable(f"{name}: {arg}")
+        if op in {"-", ":-"} and unset:
+            return arg
+        return current or ""
+
+    return _INTERPOLATION.sub(substitute, value)
+
+
+@pytest.fixture(scope="module")
+def compose_raw() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def compose(compose_raw: dict[str, Any]) -> dict[str, Any]:
+    """The file as `docker compose` sees it with only the tokens set."""
+    resolved: dict[str, Any] = _interpolate(compose_raw, {"MAESTRO_AUTH_TOKENS": REAL_TOKEN})
+    return resolved
+
+
+MAESTRO_SERVICES = ("migrate", "server", "worker-metrics", "worker-indexer")
+
+
+def test_compose_file_follows_the_compose_specification(compose_raw: dict[str, Any]) -> None:
+    schema = json.loads(COMPOSE_SCHEMA.read_text())
+    validator = jsonschema.Draft7Validator(schema)
+    errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(compose_raw)]
+    assert not errors, "\n".join(errors)
+    # And the schema is strict enough to catch a misspelt key.
+    broken = copy.deepcopy(compose_raw)
+    broken["services"]["server"]["depend_on"] = ["postgres"]
+    assert list(validator.iter_errors(broken))
+
+
+def test_compose_server_requires_tokens(compose_raw: dict[str, Any]) -> None:
+    # Without MAESTRO_AUTH_TOKENS compose itself refuses (`${...:?...}`),
+    # before any container starts.
+    with pytest.raises(MissingVariable, match="MAESTRO_AUTH_TOKENS"):
+        _interpolate(compose_raw, {})
+    with pytest.raises(MissingVariable, match="MAESTRO_AUTH_TOKENS"):
+        _interpolate(compose_raw, {"MAESTRO_AUTH_TOKENS": ""})
+
+
+def test_compose_server_settings_are_secure_and_complete(compose: dict[str, Any]) -> None:
+    server = compose["services"]["server"]
+    env = {k: str(v) for k, v in server["environment"].items()}
+    settings = Settings.from_env(env)
+    settings.check_secure()
+    assert settings.host == "0.0.0.0"
+    assert settings.auth_tokens == {"x" * 32: "ops"}
+    assert not settings.should_migrate_on_start
+    # The server is wired to the stack's own services.
+    services = compose["services"]
+    for url in (settings.store_url, settings.redis_url, settings.s3_endpoint_url):
+        assert urlsplit(url).hostname in services, url
+    assert server["ports"] == [f"{GRPC_PORT}:{GRPC_PORT}"]
+    # Everything else is published on loopback only, if at all.
+    for name, service in services.items():
+        if name != "server":
+            for port in service.get("ports", []):
+                assert str(port).startswith("127.0.0.1:"), (name, port)
+    # Only the server listens for gRPC calls.
+    for name in MAESTRO_SERVICES:
+        if name != "server":
+            assert "MAESTRO_HOST" not in services[name]["environment"]
+            Settings.from_env({k: str(v) for k, v in services[name]["environment"].items()})
+
+
+def test_compose_services_start_in_order(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name, service in services.items():
+        for dependency in service.get("depends_on", {}):
+            assert dependency in services, (name, dependency)
+
+    def waits_for(name: str) -> dict[str, str]:
+        return {k: v["condition"] for k, v in services[name].get("depends_on", {}).items()}
+
+    commands = {name: services[name]["command"] for name in MAESTRO_SERVICES}
+    assert commands == {
+        "migrate": ["migrate"],
+        "server": ["serve"],
+        "worker-metrics": ["worker", "metrics"],
+        "worker-indexer": ["worker", "indexer"],
+    }
+    assert waits_for("migrate") == {"postgres": "service_healthy"}
+    assert services["migrate"]["restart"] == "no"
+    assert waits_for("server") == {
+        "migrate": "service_completed_successfully",
+        "redis": "service_healthy",
+        "minio-init": "service_completed_successfully",
+    }
+    for worker in ("worker-metrics", "worker-indexer"):
+        assert waits_for(worker)["migrate"] == "service_completed_successfully"
+    assert waits_for("worker-indexer")["minio-init"] == "service_completed_successfully"
+    for dependency in ("postgres", "redis"):
+        assert services[dependency]["healthcheck"]["test"]
+
+    # The bucket the init step creates is the one Maestro uses.
+    bucket = services["server"]["environment"]["MAESTRO_S3_BUCKET"]
+    script = "\n".join(services["minio-init"]["entrypoint"])
+    assert f"mc mb --ignore-existing local/{bucket}" in script
+    assert services["minio-init"]["environment"] == services["minio"]["environment"]
+
+    # All four run the image this repository's Dockerfile builds.
+    for name in MAESTRO_SERVICES:
+        service = services[name]
+        assert service["build"] == {"context": ".", "dockerfile": "Dockerfile"}
+        assert service["image"] == services["server"]["image"]
+        assert service["read_only"] is True
+        assert "/tmp" in service["tmpfs"]
+
+    # The server's health check is a gRPC health check on its own port.
+    check = "\n".join(services["server"]["healthcheck"]["test"])
+    assert "HealthStub" in check
+    assert f"localhost:{GRPC_PORT}" in check
+
+
+def test_compose_variables_are_ones_maestro_reads(compose: dict[str, Any]) -> None:
+    names: set[str] = set()
+    for name in MAESTRO_SERVICES:
+        names |= set(compose["services"][name]["environment"])
+    _check_variable_names(names, "docker-compose.yml")
+
+
+def test_prometheus_scrapes_the_metrics_ports(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    mounts = dict(v.rsplit(":", 2)[:2] for v in services["prometheus"]["volumes"] if ":" in v)
+    config_path = ROOT / next(s for s, t in mounts.items() if t.endswith("prometheus.yml"))
+    config = yaml.safe_load(config_path.read_text())
+    targets = {}
+    for job in config["scrape_configs"]:
+        for sd in job.get("dns_sd_configs", []):
+            for name in sd["names"]:
+                targets[name] = sd["port"]
+    env = {k: str(v) for k, v in services["server"]["environment"].items()}
+    settings = Settings.from_env(env)
+    assert settings.metrics_host == "0.0.0.0"
+    assert targets == {
+        "server": settings.metrics_port,
+        "worker-indexer": settings.indexer_metrics_port,
+    }
+
+
+def _metric_series() -> set[str]:
+    """The series names the server's metrics interceptor exports."""
+    registry = CollectorRegistry()
+    MetricsInterceptor(registry)
+    names = set()
+    for family in registry.collect():
+        if family.type == "histogram":
+            names |= {f"{family.name}_bucket", f"{family.name}_sum", f"{family.name}_count"}
+        else:
+            names.add(f"{family.name}_total" if family.type == "counter" else family.name)
+    return names
+
+
+def _exprs(panel: dict[str, Any]) -> Iterator[str]:
+    for target in panel.get("targets", []):
+        yield target["expr"]
+    for inner in panel.get("panels", []):
+        yield from _exprs(inner)
+
+
+def test_grafana_dashboard_charts_the_servers_metrics(compose: dict[str, Any]) -> None:
+    grafana = compose["services"]["grafana"]
+    mounts = {}
+    for volume in grafana["volumes"]:
+        source, target = volume.split(":")[:2]
+        if source.startswith("./"):
+            assert (ROOT / source).exists(), source
+            mounts[target] = ROOT / source
+    provisioning = mounts["/etc/grafana/provisioning"]
+    (datasource,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    assert urlsplit(datasource["url"]).hostname == "prometheus"
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "maestro.yml").read_text())[
+        "providers"
+    ]
+    dashboards = mounts[provider["options"]["path"]]
+    (dashboard_file,) = dashboards.glob("*.json")
+    assert grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"] == (
+        f"{provider['options']['path']}/{dashboard_file.name}"
+    )
+    dashboard = json.loads(dashboard_file.read_text())
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert variables["datasource"]["current"]["value"] == datasource["uid"]
+
+    exported = _metric_series()
+    used = set()
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
+        exprs = list(_exprs(panel))
+        assert exprs, panel["title"]
+        for expr in exprs:
+            found = set(re.findall(r"\bgrpc_server_[a-z_]+\b", expr))
+            assert found, expr
+            assert found <= exported, f"{panel['title']}: {found - exported} not exported"
+            used |= found
+    # Every metric family has a chart.
+    families = {re.sub(r"_(bucket|sum|count)$", "", name) for name in exported}
+    assert families <= {re.sub(r"_(bucket|sum|count)$", "", name) for name in used}
+
+
+# ---- Dockerfile ---------------------------------------------------------------------
+
+
+def _dockerfile_stages() -> list[list[tuple[str, str]]]:
+    """The Dockerfile's instructions, stage by stage: [(INSTRUCTION, arguments)]."""
+    text = (ROOT / "Dockerfile").read_text()
+    lines: list[str] = []
+    pending = ""
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if not pending and (not stripped or stripped.startswith("#")):
+            continue
+        if stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        lines.append(pending + stripped)
+        pending = ""
+    stages: list[list[tuple[str, str]]] = []
+    for line in lines:
+        instruction, _, args = line.partition(" ")
+        instruction = instruction.upper()
+        if instruction == "FROM":
+            stages.append([])
+        if stages:
+            stages[-1].append((instruction, args.strip()))
+    return stages
+
+
+def test_dockerfile_builds_in_stages_with_uv() -> None:
+    stages = _dockerfile_stages()
+    assert len(stages) >= 3  # uv, build, runtime
+    froms = [stage[0][1] for stage in stages]
+    assert froms[0].startswith("ghcr.io/astral-sh/uv:")
+    build = " ".join(args for stage in stages[:-1] for ins, args in stage if ins == "RUN")
+    assert "uv sync --frozen --no-dev --no-install-project" in build
+    assert "uv sync --frozen --no-dev --no-editable" in build
+    runtime = stages[-1]
+    # The runtime stage gets the built environment, not the sources or uv.
+    copies = [args for ins, args in runtime if ins == "COPY"]
+    assert copies == ["--from=build /app/.venv /app/.venv"]
+    # The uv version is the Makefile's.
+    makefile = (ROOT / "Makefile").read_text()
+    uv_version = re.search(r"^UV_VERSION := (\S+)", makefile, re.M)
+    assert uv_version is not None
+    assert f"ARG UV_VERSION={uv_version.group(1)}" in (ROOT / "Dockerfile").read_text()
+
+
+def test_dockerfile_runs_maestro_as_a_non_root_user() -> None:
+    runtime = _dockerfile_stages()[-1]
+    user = _dockerfile_user()
+    uid, _, gid = user.partition(":")
+    # Numeric, so Kubernetes' runAsNonRoot can verify it without /etc/passwd.
+    assert uid.isdigit()
+    assert gid.isdigit()
+    assert int(uid) != 0
+    assert int(gid) != 0
+    instructions = [ins for ins, _ in runtime]
+    # USER comes after everything that needs root, before the entry point.
+    assert instructions.index("USER") > max(
+        i for i, ins in enumerate(instructions) if ins in {"RUN", "COPY"}
+    )
+    (entrypoint,) = [json.loads(args) for ins, args in runtime if ins == "ENTRYPOINT"]
+    (cmd,) = [json.loads(args) for ins, args in runtime if ins == "CMD"]
+    assert entrypoint == ["maestro"]
+    assert cmd == ["serve"]
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["maestro"] == "maestro_grpc.cli:main"
+    (expose,) = [args.split() for ins, args in runtime if ins == "EXPOSE"]
+    assert str(GRPC_PORT) in expose
+    assert str(Settings().metrics_port) in expose
+    env = " ".join(args for ins, args in runtime if ins == "ENV")
+    assert "MAESTRO_DATA_DIR=/data" in env
+
+
+def test_dockerignore_keeps_what_the_build_copies() -> None:
+    # .dockerignore excludes everything but an allow-list: each source the
+    # build stage copies must be on it.
+    allowed = {
+        line[1:].rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.startswith("!")
+    }
+    copied = set()
+    for stage in _dockerfile_stages()[:-1]:
+        for instruction, args in stage:
+            if instruction == "COPY" and not args.startswith("--from"):
+                copied |= {source.rstrip("/") for source in args.split()[:-1]}
+    assert copied
+    assert copied <= allowed, copied - allowed
+    for source in copied:
+        assert (ROOT / source).exists(), source
