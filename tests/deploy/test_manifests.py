@@ -775,6 +775,7 @@ def test_dockerfile_runs_maestro_as_a_non_root_user() -> None:
     assert str(Settings().metrics_port) in expose
     env = " ".join(args for ins, args in runtime if ins == "ENV")
     assert "MAESTRO_DATA_DIR=/data" in env
+    _check_variable_names(set(re.findall(r"\b(MAESTRO_[A-Z0-9_]+)=", env)), "Dockerfile")
 
 
 def test_dockerignore_keeps_what_the_build_copies() -> None:
