@@ -6,10 +6,13 @@ from collections.abc import Callable
 
 from maestro.metrics.v1 import metric_pb2, process_event_pb2
 
-MAX_ROWS = 500
-# Far below the server's 32 MiB message limit, so a batch of commits with many
-# paths each still fits; small enough that an ack comes back every moment.
-MAX_BYTES = 1024 * 1024
+# Large batches: a stream pays per message and per ack, not per row. The
+# server's max_batch_rows (sent when the stream opens) may be lower: the
+# spool then splits them before sending.
+MAX_ROWS = 5000
+# Well below the server's 32 MiB message limit, so a batch of commits with
+# many paths each still fits.
+MAX_BYTES = 4 * 1024 * 1024
 
 
 class BatchBuilder:

@@ -488,7 +488,10 @@ class Streamer:
                 room.set()
                 wake.set()
         finally:
-            if not reader.done():
+            if reader.done():
+                if not reader.cancelled():
+                    reader.exception()  # retrieved: the call's status is handled above
+            else:
                 reader.cancel()
 
     def _handle_ack(self, ack: metrics_service_pb2.BatchAck, inflight: deque[Record]) -> None:

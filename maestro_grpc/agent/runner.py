@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from maestro.metrics.v1 import metric_pb2, process_event_pb2
-from maestro_grpc.agent.batching import BatchBuilder
+from maestro_grpc.agent.batching import MAX_ROWS, BatchBuilder
 from maestro_grpc.agent.client import DeliveryFailed, DeliveryReport, Feed, Streamer
 from maestro_grpc.agent.progress import Progress
 from maestro_grpc.agent.settings import AgentSettings, load_producer_id
@@ -44,10 +44,12 @@ class CollectError(RuntimeError):
 class Emitter:
     """What collectors write to: rows go to batches, batches to the spool."""
 
-    def __init__(self, spool: Spool, on_spooled: Callable[[int], None]) -> None:
+    def __init__(
+        self, spool: Spool, on_spooled: Callable[[int], None], *, max_rows: int = MAX_ROWS
+    ) -> None:
         self._spool = spool
         self._on_spooled = on_spooled
-        self._builder = BatchBuilder(self._sink)
+        self._builder = BatchBuilder(self._sink, max_rows=max_rows)
 
     def _sink(self, batches: list[metric_pb2.MetricBatch]) -> None:
         records = self._spool.append(batches)
@@ -175,7 +177,7 @@ async def _collect_and_send(
         feed.notify()
 
     def in_thread() -> Collected:
-        emitter = Emitter(spool, spooled)
+        emitter = Emitter(spool, spooled, max_rows=settings.batch_rows)
         result = collect(emitter)
         emitter.flush()
         if result.after_spooled is not None:

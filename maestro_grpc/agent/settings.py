@@ -10,6 +10,7 @@
 | `MAESTRO_AGENT_PRODUCER_ID` | generated once per state dir | the stream's producer id |
 | `MAESTRO_AGENT_DEADLINE_SECONDS` | `300` | give up after this long without an ack |
 | `MAESTRO_AGENT_PROJECT` | none | the project, when `--project` is not given |
+| `MAESTRO_AGENT_BATCH_ROWS` | `5000` | rows per spooled batch (the server may ask for fewer) |
 
 The state dir holds the spool, so it should outlive a crash: on CI runners,
 put it on a cache volume to keep git cursors between jobs.
@@ -63,6 +64,7 @@ class AgentSettings:
     producer_id: str = ""
     deadline_seconds: float = 300.0
     project_id: str = ""
+    batch_rows: int = 5000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AgentSettings:
@@ -76,6 +78,13 @@ class AgentSettings:
                 raise AgentConfigError(
                     f"MAESTRO_AGENT_DEADLINE_SECONDS={raw_deadline!r} is not a number"
                 ) from None
+        raw_rows = env.get("MAESTRO_AGENT_BATCH_ROWS", "").strip()
+        try:
+            batch_rows = int(raw_rows) if raw_rows else 5000
+        except ValueError:
+            raise AgentConfigError(
+                f"MAESTRO_AGENT_BATCH_ROWS={raw_rows!r} is not an integer"
+            ) from None
         ca = env.get("MAESTRO_CA_FILE", "").strip()
         return cls(
             address=env.get("MAESTRO_ADDRESS", "").strip() or "localhost:50051",
@@ -86,6 +95,7 @@ class AgentSettings:
             producer_id=env.get("MAESTRO_AGENT_PRODUCER_ID", "").strip(),
             deadline_seconds=deadline,
             project_id=env.get("MAESTRO_AGENT_PROJECT", "").strip(),
+            batch_rows=batch_rows,
         ).checked()
 
     def checked(self) -> AgentSettings:
@@ -93,6 +103,8 @@ class AgentSettings:
             raise AgentConfigError(
                 f"the deadline must be a positive number of seconds, not {self.deadline_seconds}"
             )
+        if not 1 <= self.batch_rows <= 100_000:
+            raise AgentConfigError(f"batch rows must be 1-100000, not {self.batch_rows}")
         if self.producer_id and not PRODUCER_ID.match(self.producer_id):
             raise AgentConfigError(
                 f"producer id {self.producer_id!r} must be 1-200 characters of [A-Za-z0-9._:/@-]"
