@@ -4,9 +4,11 @@ Each run becomes one ExperimentRun (params, final metric values, status,
 times; natural key run_id, so a run that finished since the last import
 replaces its running state). Each logged metric value becomes a point named
 `mlflow.<key>` (lower-cased, other characters than [a-z0-9_.:-] as `_`)
-with labels `run_id`, `experiment_id` and `step`, at the time MLflow logged
-it, source MLFLOW; the same (name, time, labels) sent again replaces the
-value, so re-imports never double a point. Non-finite values (MLflow accepts
+with labels `run_id` and `experiment_id` (one series per run and metric),
+at the time MLflow logged it (values logged in the same millisecond are
+kept apart by a microsecond each, in step order), source MLFLOW; the same
+(name, time, labels) sent again replaces the value, so re-imports never
+double a point. Non-finite values (MLflow accepts
 NaN) are skipped and counted.
 
 Incremental: the state dir keeps, per experiment, a fingerprint of each run
@@ -179,24 +181,31 @@ def _emit_run(
     if info.end_time:
         experiment_run.end_time.CopyFrom(_ts_ms(int(info.end_time)))
     emit_event(process_event_pb2.ProcessEvent(project_id=project_id, experiment_run=experiment_run))
+    labels = {"run_id": info.run_id, "experiment_id": experiment_id}
     for key in sorted(data.metrics):
         name = metric_name(key)
-        for measurement in client.get_metric_history(info.run_id, key):
+        history = sorted(
+            client.get_metric_history(info.run_id, key), key=lambda m: (m.timestamp, m.step)
+        )
+        previous_ms, same = -1, 0
+        for measurement in history:
             value = float(measurement.value)
+            millis = int(measurement.timestamp)
+            same = same + 1 if millis == previous_ms else 0
+            previous_ms = millis
             if not math.isfinite(value):
                 summary.skipped_non_finite += 1
                 continue
+            time = _ts_ms(millis)
+            # Steps logged in the same millisecond stay distinct points.
+            time.nanos += min(same, 999) * 1000
             emit_point(
                 metric_pb2.MetricPoint(
                     project_id=project_id,
                     name=name,
                     value=value,
-                    time=_ts_ms(int(measurement.timestamp)),
-                    labels={
-                        "run_id": info.run_id,
-                        "experiment_id": experiment_id,
-                        "step": str(int(measurement.step)),
-                    },
+                    time=time,
+                    labels=labels,
                     source=metric_pb2.METRIC_SOURCE_MLFLOW,
                 )
             )

@@ -188,3 +188,29 @@ def agent(
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def point_counts(store_url: str, project_id: str) -> dict[str, int]:
+    """Stored metric points of a project by name."""
+    from maestro_grpc.store.schema import metric_points, metric_series
+
+    async def count() -> dict[str, int]:
+        db = Database(store_url, pool_size=1)
+        try:
+            async with db.read() as conn:
+                rows = await conn.execute(
+                    select(metric_series.c.name, func.count())
+                    .select_from(
+                        metric_series.join(
+                            metric_points, metric_points.c.series_id == metric_series.c.id
+                        )
+                    )
+                    .where(metric_series.c.project_id == uuid.UUID(project_id))
+                    .group_by(metric_series.c.name)
+                )
+                return {str(n): int(c) for n, c in rows}
+        finally:
+            await db.dispose()
+
+    result: dict[str, int] = _run(count())
+    return result
