@@ -31,8 +31,11 @@ def add_commands(commands: Any) -> None:
 
 
 def _run_metrics(args: argparse.Namespace, settings: Any) -> int:
-    print("maestro worker metrics: not implemented yet (issue #3)")
-    return 2
+    import asyncio
+
+    from workers.metrics_rollup import run
+
+    return asyncio.run(run(settings, once=bool(args.once)))
 
 
 def _run_indexer(args: argparse.Namespace, settings: Any) -> int:

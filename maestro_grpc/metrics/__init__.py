@@ -51,6 +51,14 @@ def build_servicer(ctx: AppContext) -> MetricsServicer:
             ctx.background.append(task)
         await ctx.events.publish(channel, f"{producer_id} {epoch}".encode())
 
+    inprocess = settings.metrics_inprocess_worker
+    if inprocess is None:
+        inprocess = settings.is_embedded_store
+    if inprocess:
+        ctx.background.append(
+            asyncio.create_task(_worker(ctx), name="metrics-rollup-worker-inprocess")
+        )
+
     streams = StreamHandler(
         ingest,
         StreamLimits(
@@ -66,9 +74,30 @@ def build_servicer(ctx: AppContext) -> MetricsServicer:
         ingest,
         streams,
         budget,
-        Queries(ctx.db, clock=ctx.clock),
+        Queries(
+            ctx.db,
+            clock=ctx.clock,
+            raw_max=timedelta(days=settings.metrics_summary_raw_max_days),
+            retention=timedelta(days=settings.metrics_raw_retention_days)
+            if settings.metrics_raw_retention_days > 0
+            else None,
+        ),
         ctx.events,
         max_batch_rows=settings.metrics_max_batch_rows,
         events_prefix=prefix,
         watch_queue=settings.metrics_watch_queue,
     )
+
+
+async def _worker(ctx: AppContext) -> None:
+    """The rollup worker inside the server (the embedded store's default)."""
+    from maestro_grpc.metrics.rollup import RollupWorker
+    from workers.metrics_rollup import run_loop, worker_owner
+
+    worker = RollupWorker(
+        ctx.db,
+        owner=worker_owner() + ":inprocess",
+        clock=ctx.clock,
+        retention_days=ctx.settings.metrics_raw_retention_days,
+    )
+    await run_loop(worker, ctx.settings.metrics_worker_interval_seconds, asyncio.Event())

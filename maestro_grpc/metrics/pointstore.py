@@ -13,6 +13,7 @@ SQLite: one executemany of an upsert, inside the caller's transaction.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from maestro_grpc.clock import from_micros
 from maestro_grpc.store.db import Database
 
 log = logging.getLogger("maestro.metrics.store")
@@ -375,3 +377,55 @@ async def default_months(db: Database) -> list[datetime]:
             )
         )
         return [r[0].replace(tzinfo=UTC) for r in rows]
+
+
+# ---- reading points back as arrays -------------------------------------------------
+
+
+async def fetch_points(
+    conn: AsyncConnection, project_id: uuid.UUID, start_us: int, end_us: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """The project's points in [start, end) as (series_id, time us, value), by series and time."""
+    start, end = from_micros(start_us), from_micros(end_us)
+    if conn.dialect.name == "postgresql":
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT p.series_id, (extract(epoch FROM p.time) * 1000000)::int8 AS t, "
+                    "p.value FROM metric_points p JOIN metric_series s ON s.id = p.series_id "
+                    "WHERE s.project_id = :project AND p.time >= :start AND p.time < :end "
+                    "ORDER BY p.series_id, p.time"
+                ),
+                {"project": project_id, "start": start, "end": end},
+            )
+        ).all()
+        if not rows:
+            return _no_points()
+        ids, times, values = zip(*rows, strict=True)
+        return (
+            np.array(ids, dtype=np.int64),
+            np.array(times, dtype=np.int64),
+            np.array(values, dtype=np.float64),
+        )
+    texts = sqlite_times(np.array([start_us, end_us], dtype=np.int64))
+    rows = (
+        await conn.exec_driver_sql(
+            "SELECT p.series_id, p.time, p.value FROM metric_points p "
+            "JOIN metric_series s ON s.id = p.series_id "
+            "WHERE s.project_id = ? AND p.time >= ? AND p.time < ? "
+            "ORDER BY p.series_id, p.time",
+            (project_id.hex, texts[0], texts[1]),
+        )
+    ).all()
+    if not rows:
+        return _no_points()
+    ids, time_texts, values = zip(*rows, strict=True)
+    return (
+        np.array(ids, dtype=np.int64),
+        np.array(time_texts, dtype="datetime64[us]").astype(np.int64),
+        np.array(values, dtype=np.float64),
+    )
+
+
+def _no_points() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from maestro.metrics.v1 import metrics_service_pb2 as pb
@@ -12,13 +14,13 @@ from maestro_grpc.errors import (
     InvalidArgument,
     ResourceExhausted,
     Unavailable,
-    Unimplemented,
     Violations,
 )
 from maestro_grpc.events import BusDisconnected, EventBus, SlowSubscriber
 from maestro_grpc.metrics import validation as check
 from maestro_grpc.metrics.convert import BatchDecoder
-from maestro_grpc.metrics.eventconv import PROTO_EVENT_TYPE
+from maestro_grpc.metrics.dora import Band
+from maestro_grpc.metrics.eventconv import EVENT_TYPE_PROTO, PROTO_EVENT_TYPE
 from maestro_grpc.metrics.feed import WatchFilter, project_channel
 from maestro_grpc.metrics.ingest import Ingestor
 from maestro_grpc.metrics.queries import Queries
@@ -28,7 +30,8 @@ from maestro_grpc.metrics.stream import (
     acquire_or_exhausted,
     rejected_to_proto,
 )
-from maestro_grpc.protoconv import require_uuid
+from maestro_grpc.metrics.summary import SummaryQuery
+from maestro_grpc.protoconv import opt_time, require_uuid
 
 # A unary write waits this long for room in the ingest budget before it is
 # told RESOURCE_EXHAUSTED with a retry delay.
@@ -156,19 +159,185 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
     async def GetMetricSummary(
         self, request: pb.GetMetricSummaryRequest, context: Any
     ) -> pb.GetMetricSummaryResponse:
-        raise Unimplemented("GetMetricSummary lands later in issue #3")
+        v = Violations()
+        project_id = _project(v, request.project_id)
+        for i, name in enumerate(request.names):
+            problem = check.name_problem(name)
+            if problem:
+                v.add(f"names[{i}]", problem)
+        if len(request.name_prefix) > 200:
+            v.add("name_prefix", "must be at most 200 characters")
+        if request.group_by_label and check.LABEL_KEY_RE.fullmatch(request.group_by_label) is None:
+            v.add("group_by_label", "is not a label key (1-63 characters of [a-z0-9_.-])")
+        start, end = _window(v, request, required_start=False)
+        v.raise_if_any()
+        assert project_id is not None
+        found = await self.queries.summary(
+            SummaryQuery(
+                project_id=project_id,
+                names=tuple(dict.fromkeys(request.names)),
+                name_prefix=request.name_prefix,
+                start=start,
+                end=end or self.ingest.clock(),
+                group_by_label=request.group_by_label,
+            )
+        )
+        out = pb.GetMetricSummaryResponse()
+        for summary in found:
+            m = summary.moments
+            item = out.summaries.add(
+                name=summary.name,
+                group_value=summary.group_value,
+                count=m.count,
+                min=m.min,
+                max=m.max,
+                mean=m.mean,
+                stddev=m.stddev,
+                p50=summary.percentiles[0],
+                p90=summary.percentiles[1],
+                p95=summary.percentiles[2],
+                p99=summary.percentiles[3],
+                last=m.last_value,
+                source=pb.SUMMARY_SOURCE_ROLLUP if summary.from_rollups else pb.SUMMARY_SOURCE_RAW,
+            )
+            item.last_time.FromDatetime(m.last_time)
+        return out
 
     async def GetVelocity(
         self, request: pb.GetVelocityRequest, context: Any
     ) -> pb.GetVelocityResponse:
-        raise Unimplemented("GetVelocity lands later in issue #3")
+        v = Violations()
+        project_id = _project(v, request.project_id)
+        start, end = _window(v, request, required_start=True)
+        if request.granularity not in pb.Granularity.values():
+            v.add("granularity", f"{request.granularity} is not a known value")
+        v.raise_if_any()
+        assert project_id is not None
+        assert start is not None
+        found = await self.queries.velocity(
+            project_id, start, end or self.ingest.clock(), request.granularity != pb.GRANULARITY_DAY
+        )
+        out = pb.GetVelocityResponse(
+            trend=pb.VelocityTrend(
+                commits_per_bucket=found.trend["commits"],
+                merged_pull_requests_per_bucket=found.trend["merged_pull_requests"],
+                pipeline_runs_per_bucket=found.trend["pipeline_runs"],
+                deployments_per_bucket=found.trend["deployments"],
+            )
+        )
+        for bucket in found.buckets:
+            item = out.buckets.add(
+                commits=bucket.commits,
+                merged_pull_requests=bucket.merged_pull_requests,
+                pipeline_runs=bucket.pipeline_runs,
+                deployments=bucket.deployments,
+            )
+            item.start_time.FromDatetime(bucket.start)
+        return out
 
     async def GetDoraMetrics(
         self, request: pb.GetDoraMetricsRequest, context: Any
     ) -> pb.GetDoraMetricsResponse:
-        raise Unimplemented("GetDoraMetrics lands later in issue #3")
+        v = Violations()
+        project_id = _project(v, request.project_id)
+        start, end = _window(v, request, required_start=True)
+        if len(request.environment) > 300:
+            v.add("environment", "must be at most 300 characters")
+        thresholds = _THRESHOLDS.get(request.thresholds)
+        if thresholds is None:
+            v.add("thresholds", f"{request.thresholds} is not a known value")
+        v.raise_if_any()
+        assert project_id is not None
+        assert start is not None
+        assert thresholds is not None
+        found = await self.queries.dora(
+            project_id,
+            start,
+            end or self.ingest.clock(),
+            request.environment.strip() or "production",
+            thresholds,
+        )
+        out = pb.GetDoraMetricsResponse(
+            deployments=found.deployments,
+            deployment_days=found.deployment_days,
+            deployment_days_per_week=found.deployment_days_per_week,
+            deployment_frequency_band=_band(found.deployment_frequency_band),
+            lead_time_changes=found.lead_time_changes,
+            lead_time_band=_band(found.lead_time_band),
+            change_failure_rate=found.change_failure_rate,
+            failed_deployments=found.failed_deployments,
+            change_failure_rate_band=_band(found.change_failure_rate_band),
+            restored_incidents=found.restored_incidents,
+            time_to_restore_band=_band(found.time_to_restore_band),
+            thresholds=pb.DORA_THRESHOLDS_2021 if thresholds == 2021 else pb.DORA_THRESHOLDS_2023,
+        )
+        if found.median_lead_time is not None:
+            out.median_lead_time.FromTimedelta(found.median_lead_time)
+        if found.median_time_to_restore is not None:
+            out.median_time_to_restore.FromTimedelta(found.median_time_to_restore)
+        return out
 
     async def ListMetricNames(
         self, request: pb.ListMetricNamesRequest, context: Any
     ) -> pb.ListMetricNamesResponse:
-        raise Unimplemented("ListMetricNames lands later in issue #3")
+        v = Violations()
+        project_id = _project(v, request.project_id)
+        if len(request.name_prefix) > 200:
+            v.add("name_prefix", "must be at most 200 characters")
+        v.raise_if_any()
+        assert project_id is not None
+        names, types = await self.queries.names(project_id, request.name_prefix)
+        out = pb.ListMetricNamesResponse()
+        for info in names:
+            item = out.metric_names.add(name=info.name, count=info.count)
+            item.first_time.FromDatetime(info.first_time)
+            item.last_time.FromDatetime(info.last_time)
+        for kind in types:
+            entry = out.event_types.add(event_type=EVENT_TYPE_PROTO[kind.type], count=kind.count)
+            entry.first_time.FromDatetime(kind.first_time)
+            entry.last_time.FromDatetime(kind.last_time)
+        return out
+
+
+_THRESHOLDS = {
+    pb.DORA_THRESHOLDS_UNSPECIFIED: 2023,
+    pb.DORA_THRESHOLDS_2023: 2023,
+    pb.DORA_THRESHOLDS_2021: 2021,
+}
+_BANDS = {
+    Band.ELITE: pb.DORA_BAND_ELITE,
+    Band.HIGH: pb.DORA_BAND_HIGH,
+    Band.MEDIUM: pb.DORA_BAND_MEDIUM,
+    Band.LOW: pb.DORA_BAND_LOW,
+}
+
+
+def _band(band: Band | None) -> Any:
+    return pb.DORA_BAND_UNSPECIFIED if band is None else _BANDS[band]
+
+
+def _project(v: Violations, value: str) -> uuid.UUID | None:
+    try:
+        return require_uuid(value, "project_id")
+    except InvalidArgument as error:
+        v.items.extend(error.violations)
+        return None
+
+
+def _window(
+    v: Violations, request: Any, *, required_start: bool
+) -> tuple[datetime | None, datetime | None]:
+    start = end = None
+    try:
+        start = opt_time(request, "start_time", "start_time")
+        if start is None and required_start:
+            v.add("start_time", "is required")
+    except InvalidArgument as error:
+        v.items.extend(error.violations)
+    try:
+        end = opt_time(request, "end_time", "end_time")
+    except InvalidArgument as error:
+        v.items.extend(error.violations)
+    if start is not None and end is not None and end <= start:
+        v.add("end_time", "must be after start_time")
+    return start, end

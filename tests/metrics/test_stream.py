@@ -219,9 +219,7 @@ async def test_same_events_through_two_producers_are_stored_once(metrics, server
         await call.code()
     assert counts == [5, 0]
     async with server.db.read() as conn:
-        stored = await read.process_events(
-            conn, uuid.UUID(project), None, utcnow() + timedelta(1)
-        )
+        stored = await read.process_events(conn, uuid.UUID(project), None, utcnow() + timedelta(1))
     assert sorted(e.payload["sha"] for e in stored) == [sha(i) for i in range(5)]
 
 
