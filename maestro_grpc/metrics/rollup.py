@@ -168,6 +168,13 @@ async def roll_window(
         # The numpy work runs off the event loop.
         hours = await asyncio.to_thread(hourly, ids, times, values)
         async with db.write() as conn:
+            if db.is_postgres:
+                # Workers rolling windows of the same project-day take turns:
+                # both would rewrite that day's rows.
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:a, :b)"),
+                    {"a": (project_id.int & 0x7FFFFFFF), "b": day // DAY_US},
+                )
             if series:
                 await conn.execute(
                     delete(metric_rollups).where(
