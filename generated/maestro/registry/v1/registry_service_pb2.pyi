@@ -233,22 +233,32 @@ class DeleteArtifactResponse(_message.Message):
     def __init__(self, artifact: _Optional[_Union[_artifact_pb2.Artifact, _Mapping]] = ...) -> None: ...
 
 class UploadArtifactContentRequest(_message.Message):
-    __slots__ = ("header", "chunk")
+    __slots__ = ("header", "chunk", "finish")
     HEADER_FIELD_NUMBER: _ClassVar[int]
     CHUNK_FIELD_NUMBER: _ClassVar[int]
+    FINISH_FIELD_NUMBER: _ClassVar[int]
     header: UploadHeader
     chunk: bytes
-    def __init__(self, header: _Optional[_Union[UploadHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+    finish: UploadFinish
+    def __init__(self, header: _Optional[_Union[UploadHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ..., finish: _Optional[_Union[UploadFinish, _Mapping]] = ...) -> None: ...
 
 class UploadHeader(_message.Message):
-    __slots__ = ("artifact_id", "declared_sha256", "declared_size_bytes")
+    __slots__ = ("artifact_id", "declared_sha256", "declared_size_bytes", "uploaded_by_url")
     ARTIFACT_ID_FIELD_NUMBER: _ClassVar[int]
     DECLARED_SHA256_FIELD_NUMBER: _ClassVar[int]
     DECLARED_SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    UPLOADED_BY_URL_FIELD_NUMBER: _ClassVar[int]
     artifact_id: str
     declared_sha256: str
     declared_size_bytes: int
-    def __init__(self, artifact_id: _Optional[str] = ..., declared_sha256: _Optional[str] = ..., declared_size_bytes: _Optional[int] = ...) -> None: ...
+    uploaded_by_url: bool
+    def __init__(self, artifact_id: _Optional[str] = ..., declared_sha256: _Optional[str] = ..., declared_size_bytes: _Optional[int] = ..., uploaded_by_url: _Optional[bool] = ...) -> None: ...
+
+class UploadFinish(_message.Message):
+    __slots__ = ("declared_sha256",)
+    DECLARED_SHA256_FIELD_NUMBER: _ClassVar[int]
+    declared_sha256: str
+    def __init__(self, declared_sha256: _Optional[str] = ...) -> None: ...
 
 class UploadArtifactContentResponse(_message.Message):
     __slots__ = ("artifact", "deduplicated")
@@ -291,7 +301,7 @@ class GetArtifactContentUrlRequest(_message.Message):
     def __init__(self, artifact_id: _Optional[str] = ..., method: _Optional[_Union[ContentUrlMethod, str]] = ..., declared_sha256: _Optional[str] = ..., declared_size_bytes: _Optional[int] = ..., expires_in_seconds: _Optional[int] = ...) -> None: ...
 
 class GetArtifactContentUrlResponse(_message.Message):
-    __slots__ = ("url", "expire_time", "headers")
+    __slots__ = ("url", "expire_time", "headers", "http_method")
     class HeadersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -302,10 +312,12 @@ class GetArtifactContentUrlResponse(_message.Message):
     URL_FIELD_NUMBER: _ClassVar[int]
     EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     HEADERS_FIELD_NUMBER: _ClassVar[int]
+    HTTP_METHOD_FIELD_NUMBER: _ClassVar[int]
     url: str
     expire_time: _timestamp_pb2.Timestamp
     headers: _containers.ScalarMap[str, str]
-    def __init__(self, url: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    http_method: str
+    def __init__(self, url: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., headers: _Optional[_Mapping[str, str]] = ..., http_method: _Optional[str] = ...) -> None: ...
 
 class SearchArtifactsRequest(_message.Message):
     __slots__ = ("query", "types", "tags_any", "tags_all", "origin_project_id", "min_impact_score", "name", "order_by", "page_size", "page_token")

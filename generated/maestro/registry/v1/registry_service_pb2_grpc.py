@@ -268,16 +268,27 @@ class RegistryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UploadArtifactContent(self, request_iterator, context):
-        """Uploads an artifact's content: first a message with the header, then
-        chunks. The server computes the SHA-256 and size; a declared one that
-        differs is INVALID_ARGUMENT and nothing is kept.
+        """Uploads an artifact's content as a stream: the header, the chunks in
+        order, then the finish message. The server computes the SHA-256 and the
+        size as the bytes arrive; a declared hash or size that differs is
+        INVALID_ARGUMENT and nothing is kept. A stream that ends without its
+        finish message (a cancelled or broken client) keeps nothing either.
+        Content is stored once per SHA-256 (content-addressed): identical bytes
+        uploaded for several artifacts share one blob (`deduplicated` says so).
+        An artifact's content is set once: uploading different bytes to an
+        artifact that already has content (uploaded, or content_sha256 declared
+        on create) is FAILED_PRECONDITION; register a new version instead.
+        Uploading the same bytes again succeeds and changes nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DownloadArtifactContent(self, request, context):
-        """Downloads an artifact's content in chunks, from an optional offset.
+        """Downloads an artifact's content in chunks, from an optional offset. The
+        first message carries the SHA-256 and total size, so the client can
+        verify what it received. An artifact without content is
+        FAILED_PRECONDITION; an offset past the end is OUT_OF_RANGE.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -285,7 +296,12 @@ class RegistryServiceServicer:
 
     def GetArtifactContentUrl(self, request, context):
         """Returns a presigned URL to move large content outside gRPC, where the
-        blob store supports it (S3); FAILED_PRECONDITION otherwise.
+        blob store supports it (S3); FAILED_PRECONDITION otherwise (the local
+        file store). GET downloads the artifact's content. PUT uploads it in
+        two steps: PUT the bytes to the URL, then call UploadArtifactContent with
+        a header that sets uploaded_by_url (and the same declared_sha256),
+        followed by the finish message; the server verifies the bytes' SHA-256
+        and size before they become the artifact's content.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

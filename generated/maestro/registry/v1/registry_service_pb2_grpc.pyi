@@ -87,15 +87,32 @@ class RegistryServiceStub:
     no live artifact refers to it.
     """
     UploadArtifactContent: _grpc.StreamUnaryMultiCallable[_registry_service_pb2.UploadArtifactContentRequest, _registry_service_pb2.UploadArtifactContentResponse]
-    """Uploads an artifact's content: first a message with the header, then
-    chunks. The server computes the SHA-256 and size; a declared one that
-    differs is INVALID_ARGUMENT and nothing is kept.
+    """Uploads an artifact's content as a stream: the header, the chunks in
+    order, then the finish message. The server computes the SHA-256 and the
+    size as the bytes arrive; a declared hash or size that differs is
+    INVALID_ARGUMENT and nothing is kept. A stream that ends without its
+    finish message (a cancelled or broken client) keeps nothing either.
+    Content is stored once per SHA-256 (content-addressed): identical bytes
+    uploaded for several artifacts share one blob (`deduplicated` says so).
+    An artifact's content is set once: uploading different bytes to an
+    artifact that already has content (uploaded, or content_sha256 declared
+    on create) is FAILED_PRECONDITION; register a new version instead.
+    Uploading the same bytes again succeeds and changes nothing.
     """
     DownloadArtifactContent: _grpc.UnaryStreamMultiCallable[_registry_service_pb2.DownloadArtifactContentRequest, _registry_service_pb2.DownloadArtifactContentResponse]
-    """Downloads an artifact's content in chunks, from an optional offset."""
+    """Downloads an artifact's content in chunks, from an optional offset. The
+    first message carries the SHA-256 and total size, so the client can
+    verify what it received. An artifact without content is
+    FAILED_PRECONDITION; an offset past the end is OUT_OF_RANGE.
+    """
     GetArtifactContentUrl: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.GetArtifactContentUrlRequest, _registry_service_pb2.GetArtifactContentUrlResponse]
     """Returns a presigned URL to move large content outside gRPC, where the
-    blob store supports it (S3); FAILED_PRECONDITION otherwise.
+    blob store supports it (S3); FAILED_PRECONDITION otherwise (the local
+    file store). GET downloads the artifact's content. PUT uploads it in
+    two steps: PUT the bytes to the URL, then call UploadArtifactContent with
+    a header that sets uploaded_by_url (and the same declared_sha256),
+    followed by the finish message; the server verifies the bytes' SHA-256
+    and size before they become the artifact's content.
     """
     SearchArtifacts: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.SearchArtifactsRequest, _registry_service_pb2.SearchArtifactsResponse]
     """Searches live artifacts by free text, type, tags, origin and impact."""
@@ -167,15 +184,32 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     no live artifact refers to it.
     """
     UploadArtifactContent: _aio.StreamUnaryMultiCallable[_registry_service_pb2.UploadArtifactContentRequest, _registry_service_pb2.UploadArtifactContentResponse]  # type: ignore[assignment]
-    """Uploads an artifact's content: first a message with the header, then
-    chunks. The server computes the SHA-256 and size; a declared one that
-    differs is INVALID_ARGUMENT and nothing is kept.
+    """Uploads an artifact's content as a stream: the header, the chunks in
+    order, then the finish message. The server computes the SHA-256 and the
+    size as the bytes arrive; a declared hash or size that differs is
+    INVALID_ARGUMENT and nothing is kept. A stream that ends without its
+    finish message (a cancelled or broken client) keeps nothing either.
+    Content is stored once per SHA-256 (content-addressed): identical bytes
+    uploaded for several artifacts share one blob (`deduplicated` says so).
+    An artifact's content is set once: uploading different bytes to an
+    artifact that already has content (uploaded, or content_sha256 declared
+    on create) is FAILED_PRECONDITION; register a new version instead.
+    Uploading the same bytes again succeeds and changes nothing.
     """
     DownloadArtifactContent: _aio.UnaryStreamMultiCallable[_registry_service_pb2.DownloadArtifactContentRequest, _registry_service_pb2.DownloadArtifactContentResponse]  # type: ignore[assignment]
-    """Downloads an artifact's content in chunks, from an optional offset."""
+    """Downloads an artifact's content in chunks, from an optional offset. The
+    first message carries the SHA-256 and total size, so the client can
+    verify what it received. An artifact without content is
+    FAILED_PRECONDITION; an offset past the end is OUT_OF_RANGE.
+    """
     GetArtifactContentUrl: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.GetArtifactContentUrlRequest, _registry_service_pb2.GetArtifactContentUrlResponse]  # type: ignore[assignment]
     """Returns a presigned URL to move large content outside gRPC, where the
-    blob store supports it (S3); FAILED_PRECONDITION otherwise.
+    blob store supports it (S3); FAILED_PRECONDITION otherwise (the local
+    file store). GET downloads the artifact's content. PUT uploads it in
+    two steps: PUT the bytes to the URL, then call UploadArtifactContent with
+    a header that sets uploaded_by_url (and the same declared_sha256),
+    followed by the finish message; the server verifies the bytes' SHA-256
+    and size before they become the artifact's content.
     """
     SearchArtifacts: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.SearchArtifactsRequest, _registry_service_pb2.SearchArtifactsResponse]  # type: ignore[assignment]
     """Searches live artifacts by free text, type, tags, origin and impact."""
@@ -328,9 +362,17 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         request_iterator: _MaybeAsyncIterator[_registry_service_pb2.UploadArtifactContentRequest],
         context: _ServicerContext,
     ) -> _typing.Union[_registry_service_pb2.UploadArtifactContentResponse, _abc.Awaitable[_registry_service_pb2.UploadArtifactContentResponse]]:
-        """Uploads an artifact's content: first a message with the header, then
-        chunks. The server computes the SHA-256 and size; a declared one that
-        differs is INVALID_ARGUMENT and nothing is kept.
+        """Uploads an artifact's content as a stream: the header, the chunks in
+        order, then the finish message. The server computes the SHA-256 and the
+        size as the bytes arrive; a declared hash or size that differs is
+        INVALID_ARGUMENT and nothing is kept. A stream that ends without its
+        finish message (a cancelled or broken client) keeps nothing either.
+        Content is stored once per SHA-256 (content-addressed): identical bytes
+        uploaded for several artifacts share one blob (`deduplicated` says so).
+        An artifact's content is set once: uploading different bytes to an
+        artifact that already has content (uploaded, or content_sha256 declared
+        on create) is FAILED_PRECONDITION; register a new version instead.
+        Uploading the same bytes again succeeds and changes nothing.
         """
 
     @_abc_1.abstractmethod
@@ -339,7 +381,11 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _registry_service_pb2.DownloadArtifactContentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_registry_service_pb2.DownloadArtifactContentResponse], _abc.AsyncIterator[_registry_service_pb2.DownloadArtifactContentResponse]]:
-        """Downloads an artifact's content in chunks, from an optional offset."""
+        """Downloads an artifact's content in chunks, from an optional offset. The
+        first message carries the SHA-256 and total size, so the client can
+        verify what it received. An artifact without content is
+        FAILED_PRECONDITION; an offset past the end is OUT_OF_RANGE.
+        """
 
     @_abc_1.abstractmethod
     def GetArtifactContentUrl(
@@ -348,7 +394,12 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_registry_service_pb2.GetArtifactContentUrlResponse, _abc.Awaitable[_registry_service_pb2.GetArtifactContentUrlResponse]]:
         """Returns a presigned URL to move large content outside gRPC, where the
-        blob store supports it (S3); FAILED_PRECONDITION otherwise.
+        blob store supports it (S3); FAILED_PRECONDITION otherwise (the local
+        file store). GET downloads the artifact's content. PUT uploads it in
+        two steps: PUT the bytes to the URL, then call UploadArtifactContent with
+        a header that sets uploaded_by_url (and the same declared_sha256),
+        followed by the finish message; the server verifies the bytes' SHA-256
+        and size before they become the artifact's content.
         """
 
     @_abc_1.abstractmethod
