@@ -1,12 +1,707 @@
-"""Artifact content stores: local files (embedded default) or S3 (issue #6)."""
+"""Artifact content stores: content-addressed blobs in local files or in S3.
+
+Both implement `BlobStore`, one small async interface. A blob lives at
+`sha256/ab/cdef...` (its lower-case hex SHA-256, split after two
+characters), so the same bytes are stored once. A `BlobWriter` streams bytes
+to a temporary place and `commit(sha256)` moves them to the blob's address
+in one step (a rename of a fsynced file; a completed multipart upload or a
+server-side copy on S3), so a crash never leaves half a blob under a real
+name. File and boto3 I/O runs in threads: the event loop never waits on it.
+What the bytes hash to, and which blobs exist, is the caller's business
+(`maestro_grpc.registry.content`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+import logging
+import os
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
 
-from maestro_grpc.config import Settings
+from maestro_grpc.config import ConfigError, Settings
+from maestro_grpc.errors import Unavailable
+
+log = logging.getLogger("maestro.blobs")
+
+T = TypeVar("T")
+
+# Bytes per chunk read back, and how many chunks are read ahead of the
+# consumer (reading overlaps sending; memory stays READ_CHUNK x READ_AHEAD).
+READ_CHUNK = 1 << 20
+READ_AHEAD = 4
+# S3 multipart uploads: parts of PART_SIZE (S3's minimum is 5 MiB), at most
+# PARTS_IN_FLIGHT uploading at once; the part size doubles every
+# PARTS_PER_STEP parts so that S3's 10,000-part limit is far away (about
+# 900 GiB) while memory stays flat for uploads of a few GiB.
+PART_SIZE = 8 << 20
+PARTS_IN_FLIGHT = 4
+PARTS_PER_STEP = 2000
+# A single CopyObject handles up to 5 GiB; beyond, boto3's managed copy.
+SINGLE_COPY_LIMIT = 5 << 30
+
+BLOB_PREFIX = "sha256/"
+# S3 keys of uploads not yet at their address: uploads without a declared
+# hash (copied to their address once hashed) and presigned PUTs (verified,
+# then copied). The GC sweeps what crashed uploads left there.
+STAGING_PREFIX = "staging/"
+INCOMING_PREFIX = "incoming/"
+UPLOAD_CONTENT_TYPE = "application/octet-stream"
 
 
-def create_blob_store(settings: Settings) -> Any:
-    """The blob store for this deployment; issue #6 implements it."""
-    return None
+class BlobNotFound(Exception):
+    """The blob (or the presigned upload) is not in the store."""
+
+
+class UrlsUnsupported(Exception):
+    """This store cannot hand out presigned URLs."""
+
+
+def blob_key(sha256: str) -> str:
+    """The blob's address: `sha256/ab/cdef...`."""
+    return f"{BLOB_PREFIX}{sha256[:2]}/{sha256[2:]}"
+
+
+@dataclass(frozen=True)
+class PresignedUrl:
+    """A URL that lets its holder GET or PUT one object without credentials."""
+
+    url: str
+    method: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class BlobWriter(ABC):
+    """Bytes on their way into the store; invisible until `commit`."""
+
+    @abstractmethod
+    async def write(self, data: bytes) -> None:
+        """Append `data`."""
+
+    @abstractmethod
+    async def commit(self, sha256: str) -> None:
+        """Make what was written the blob `sha256` (the caller has checked the hash)."""
+
+    @abstractmethod
+    async def abort(self) -> None:
+        """Drop what was written; idempotent, and safe after a failed commit."""
+
+
+class BlobStore(ABC):
+    """Where artifact content lives, addressed by SHA-256."""
+
+    kind: str = ""
+    supports_urls: bool = False
+
+    @abstractmethod
+    def uri(self, sha256: str) -> str:
+        """Where the blob lives, for Artifact.storage_uri (file://... or s3://...)."""
+
+    @abstractmethod
+    async def writer(self, sha256: str | None = None, size_hint: int | None = None) -> BlobWriter:
+        """A writer for new content; `sha256`, when the caller expects it, lets the
+        store write straight to that address (S3); commit must then name the same."""
+
+    @abstractmethod
+    async def size(self, sha256: str) -> int | None:
+        """The stored blob's size, or None when it is not there."""
+
+    @abstractmethod
+    def read(self, sha256: str, offset: int = 0) -> AsyncGenerator[bytes, None]:
+        """The blob's bytes from `offset`, in chunks; BlobNotFound when it is not there."""
+
+    @abstractmethod
+    async def delete(self, sha256: str) -> None:
+        """Remove the blob; removing a missing blob is not an error."""
+
+    @abstractmethod
+    async def sweep(self, older_than: datetime) -> int:
+        """Remove what uploads that crashed or were abandoned before `older_than` left
+        behind (temporary files, staging objects, unfinished multipart uploads)."""
+
+    async def presign_get(self, sha256: str, expires_in: int) -> PresignedUrl:
+        """A URL to download the blob."""
+        raise UrlsUnsupported(f"the {self.kind} blob store cannot hand out URLs")
+
+    async def presign_put(self, name: str, expires_in: int) -> PresignedUrl:
+        """A URL to upload bytes under the incoming `name`, to be adopted later."""
+        raise UrlsUnsupported(f"the {self.kind} blob store cannot hand out URLs")
+
+    async def incoming_size(self, name: str) -> int | None:
+        """The size of what was PUT to the incoming `name`, or None."""
+        raise UrlsUnsupported(f"the {self.kind} blob store cannot hand out URLs")
+
+    def read_incoming(self, name: str) -> AsyncGenerator[bytes, None]:
+        """What was PUT to the incoming `name`, in chunks."""
+        raise UrlsUnsupported(f"the {self.kind} blob store cannot hand out URLs")
+
+    def adopt_incoming(self, name: str) -> BlobWriter:
+        """A writer whose commit moves the incoming `name` to its blob address."""
+        raise UrlsUnsupported(f"the {self.kind} blob store cannot hand out URLs")
+
+
+async def _read_ahead(
+    read: Callable[[], bytes], close: Callable[[], None], depth: int = READ_AHEAD
+) -> AsyncGenerator[bytes, None]:
+    """Yield what `read()` returns until b"", reading in a thread up to `depth` chunks
+    ahead. `close()` runs (in a thread) once no read is running any more."""
+    queue: asyncio.Queue[bytes | BaseException] = asyncio.Queue(depth)
+
+    async def produce() -> None:
+        try:
+            while True:
+                pending = asyncio.ensure_future(asyncio.to_thread(read))
+                try:
+                    chunk = await asyncio.shield(pending)
+                except asyncio.CancelledError:
+                    # The thread keeps reading; let it finish before closing.
+                    with contextlib.suppress(BaseException):
+                        await pending
+                    raise
+                await queue.put(chunk)
+                if not chunk:
+                    return
+        except Exception as error:
+            await queue.put(error)
+        finally:
+            await asyncio.to_thread(close)
+
+    producer = asyncio.create_task(produce())
+    try:
+        while True:
+            item = await queue.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        producer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await producer
+
+
+# ---- local files ------------------------------------------------------------------
+
+
+class LocalBlobStore(BlobStore):
+    """Blobs as files under `root` (the embedded default: <data dir>/blobs).
+
+    New content goes to `root/tmp/<random>.part`, is fsynced, and renamed to
+    `root/sha256/ab/cdef...`; a rename is atomic, so a reader sees the whole
+    blob or none.
+    """
+
+    kind = "file"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.tmp = self.root / "tmp"
+
+    def path(self, sha256: str) -> Path:
+        return self.root / blob_key(sha256)
+
+    def uri(self, sha256: str) -> str:
+        return self.path(sha256).as_uri()
+
+    async def writer(self, sha256: str | None = None, size_hint: int | None = None) -> BlobWriter:
+        return await asyncio.to_thread(_LocalWriter.open, self)
+
+    async def size(self, sha256: str) -> int | None:
+        def stat() -> int | None:
+            try:
+                return self.path(sha256).stat().st_size
+            except FileNotFoundError:
+                return None
+
+        return await asyncio.to_thread(stat)
+
+    async def read(self, sha256: str, offset: int = 0) -> AsyncGenerator[bytes, None]:
+        def open_at() -> Any:
+            try:
+                handle = self.path(sha256).open("rb")
+            except FileNotFoundError:
+                raise BlobNotFound(sha256) from None
+            handle.seek(offset)
+            return handle
+
+        handle = await asyncio.to_thread(open_at)
+        reader = _read_ahead(lambda: handle.read(READ_CHUNK), handle.close)
+        async with contextlib.aclosing(reader) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def delete(self, sha256: str) -> None:
+        await asyncio.to_thread(self.path(sha256).unlink, missing_ok=True)
+
+    async def sweep(self, older_than: datetime) -> int:
+        cutoff = older_than.timestamp()
+
+        def run() -> int:
+            removed = 0
+            if not self.tmp.is_dir():
+                return 0
+            for item in self.tmp.iterdir():
+                try:
+                    if item.stat().st_mtime < cutoff:
+                        item.unlink()
+                        removed += 1
+                except FileNotFoundError:  # pragma: no cover - raced with its own cleanup
+                    continue
+            return removed
+
+        return await asyncio.to_thread(run)
+
+
+class _LocalWriter(BlobWriter):
+    def __init__(self, store: LocalBlobStore, path: Path, handle: Any) -> None:
+        self.store = store
+        self.path = path
+        self.handle = handle
+
+    @classmethod
+    def open(cls, store: LocalBlobStore) -> _LocalWriter:
+        store.tmp.mkdir(parents=True, exist_ok=True)
+        path = store.tmp / f"{uuid.uuid4().hex}.part"
+        return cls(store, path, path.open("xb"))
+
+    async def write(self, data: bytes) -> None:
+        await asyncio.to_thread(self.handle.write, data)
+
+    async def commit(self, sha256: str) -> None:
+        await asyncio.to_thread(self._commit, sha256)
+
+    def _commit(self, sha256: str) -> None:
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.handle.close()
+        final = self.store.path(sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.path, final)
+        # The rename itself must survive a crash too.
+        directory = os.open(final.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+    async def abort(self) -> None:
+        def drop() -> None:
+            self.handle.close()
+            self.path.unlink(missing_ok=True)
+
+        await asyncio.to_thread(drop)
+
+
+# ---- S3 ---------------------------------------------------------------------------
+
+
+def _s3_unavailable(error: BaseException) -> bool:
+    from botocore.exceptions import (  # type: ignore[import-untyped]
+        ClientError,
+        HTTPClientError,
+    )
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+
+    # Refused, reset, timed out, or cut off while streaming.
+    if isinstance(error, HTTPClientError | BotoConnectionError):
+        return True
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return bool(status >= 500 or error.response.get("Error", {}).get("Code") == "SlowDown")
+    return False
+
+
+def _s3_not_found(error: BaseException) -> bool:
+    from botocore.exceptions import ClientError
+
+    if not isinstance(error, ClientError):
+        return False
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    return code in {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}
+
+
+class S3BlobStore(BlobStore):
+    """Blobs as objects of one S3 (or MinIO) bucket, through boto3.
+
+    Credentials and region come from the standard AWS variables and files.
+    An upload whose hash the client declared goes straight to the blob's key
+    as a multipart upload, completed only once the hash checked out; other
+    uploads go to `staging/` and are copied server-side once hashed.
+    """
+
+    kind = "s3"
+    supports_urls = True
+
+    def __init__(self, bucket: str, endpoint_url: str = "", *, client: Any = None) -> None:
+        self.bucket = bucket
+        self.endpoint_url = endpoint_url
+        if client is None:
+            import boto3  # type: ignore[import-untyped]
+            from botocore.config import Config  # type: ignore[import-untyped]
+
+            config = Config(
+                signature_version="s3v4",
+                # MinIO and moto serve buckets by path, not by host name.
+                s3={"addressing_style": "path" if endpoint_url else "auto"},
+                max_pool_connections=32,
+                retries={"mode": "standard", "max_attempts": 5},
+                # We hash every byte ourselves; no second checksum per request.
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            )
+            client = boto3.session.Session().client(
+                "s3", endpoint_url=endpoint_url or None, config=config
+            )
+        self.client = client
+        self._bucket_ready = False
+        self._bucket_lock = asyncio.Lock()
+
+    def uri(self, sha256: str) -> str:
+        return f"s3://{self.bucket}/{blob_key(sha256)}"
+
+    async def call(self, method: Callable[..., T], /, **kwargs: Any) -> T:
+        """Run one boto3 call in a thread; a lost S3 is UNAVAILABLE."""
+        try:
+            return await asyncio.to_thread(method, **kwargs)
+        except Exception as error:
+            if _s3_unavailable(error):
+                raise Unavailable(
+                    f"the blob store is unreachable or failing ({error}); retry later",
+                    reason="BLOB_STORE_UNAVAILABLE",
+                    retry_delay_seconds=1.0,
+                ) from error
+            raise
+
+    async def ready(self) -> None:
+        """Make sure the bucket exists (created on first use when missing)."""
+        if self._bucket_ready:
+            return
+        async with self._bucket_lock:
+            if self._bucket_ready:
+                return
+            try:
+                await self.call(self.client.head_bucket, Bucket=self.bucket)
+            except Exception as error:
+                if not _s3_not_found(error):
+                    raise
+                log.warning("creating the missing S3 bucket %s", self.bucket)
+                params: dict[str, Any] = {"Bucket": self.bucket}
+                region = self.client.meta.region_name
+                if region and region != "us-east-1":
+                    params["CreateBucketConfiguration"] = {"LocationConstraint": region}
+                await self.call(self.client.create_bucket, **params)
+            self._bucket_ready = True
+
+    async def writer(self, sha256: str | None = None, size_hint: int | None = None) -> BlobWriter:
+        await self.ready()
+        key = blob_key(sha256) if sha256 else f"{STAGING_PREFIX}{uuid.uuid4().hex}"
+        return _S3Writer(self, key, direct=bool(sha256), size_hint=size_hint)
+
+    async def size(self, sha256: str) -> int | None:
+        return await self._size(blob_key(sha256))
+
+    async def _size(self, key: str) -> int | None:
+        await self.ready()
+        try:
+            head = await self.call(self.client.head_object, Bucket=self.bucket, Key=key)
+        except Exception as error:
+            if _s3_not_found(error):
+                return None
+            raise
+        return int(head["ContentLength"])
+
+    def read(self, sha256: str, offset: int = 0) -> AsyncGenerator[bytes, None]:
+        return self._read(blob_key(sha256), offset)
+
+    async def _read(self, key: str, offset: int) -> AsyncGenerator[bytes, None]:
+        await self.ready()
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if offset:
+            params["Range"] = f"bytes={offset}-"
+        try:
+            response = await self.call(self.client.get_object, **params)
+        except Exception as error:
+            if _s3_not_found(error):
+                raise BlobNotFound(key) from None
+            raise
+        body = response["Body"]
+
+        def read() -> bytes:
+            try:
+                data: bytes = body.read(READ_CHUNK)
+            except Exception as error:
+                if _s3_unavailable(error):
+                    raise Unavailable(
+                        f"reading from the blob store failed ({error}); retry later",
+                        reason="BLOB_STORE_UNAVAILABLE",
+                        retry_delay_seconds=1.0,
+                    ) from error
+                raise
+            return data
+
+        async with contextlib.aclosing(_read_ahead(read, body.close)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def delete(self, sha256: str) -> None:
+        await self.ready()
+        await self.call(self.client.delete_object, Bucket=self.bucket, Key=blob_key(sha256))
+
+    async def copy(self, source: str, target: str, size: int) -> None:
+        """Server-side copy of `source` to `target` (CopyObject, or multipart beyond 5 GiB)."""
+        if size <= SINGLE_COPY_LIMIT:
+            await self.call(
+                self.client.copy_object,
+                Bucket=self.bucket,
+                Key=target,
+                CopySource={"Bucket": self.bucket, "Key": source},
+            )
+        else:
+            await self.call(
+                self.client.copy,
+                CopySource={"Bucket": self.bucket, "Key": source},
+                Bucket=self.bucket,
+                Key=target,
+            )
+
+    async def sweep(self, older_than: datetime) -> int:
+        await self.ready()
+        return await asyncio.to_thread(self._sweep, older_than)
+
+    def _sweep(self, older_than: datetime) -> int:
+        removed = 0
+        uploads = self.client.get_paginator("list_multipart_uploads")
+        for page in uploads.paginate(Bucket=self.bucket):
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"] < older_than:
+                    with contextlib.suppress(Exception):
+                        self.client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
+                        removed += 1
+        objects = self.client.get_paginator("list_objects_v2")
+        for prefix in (STAGING_PREFIX, INCOMING_PREFIX):
+            for page in objects.paginate(Bucket=self.bucket, Prefix=prefix):
+                stale = [
+                    {"Key": item["Key"]}
+                    for item in page.get("Contents", [])
+                    if item["LastModified"] < older_than
+                ]
+                if stale:
+                    self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": stale})
+                    removed += len(stale)
+        return removed
+
+    async def presign_get(self, sha256: str, expires_in: int) -> PresignedUrl:
+        await self.ready()
+        url = await self.call(
+            self.client.generate_presigned_url,
+            ClientMethod="get_object",
+            Params={"Bucket": self.bucket, "Key": blob_key(sha256)},
+            ExpiresIn=expires_in,
+            HttpMethod="GET",
+        )
+        return PresignedUrl(url=url, method="GET")
+
+    async def presign_put(self, name: str, expires_in: int) -> PresignedUrl:
+        await self.ready()
+        url = await self.call(
+            self.client.generate_presigned_url,
+            ClientMethod="put_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": INCOMING_PREFIX + name,
+                "ContentType": UPLOAD_CONTENT_TYPE,
+            },
+            ExpiresIn=expires_in,
+            HttpMethod="PUT",
+        )
+        # The content type is signed: the PUT must send it as it is.
+        return PresignedUrl(url=url, method="PUT", headers={"Content-Type": UPLOAD_CONTENT_TYPE})
+
+    async def incoming_size(self, name: str) -> int | None:
+        return await self._size(INCOMING_PREFIX + name)
+
+    def read_incoming(self, name: str) -> AsyncGenerator[bytes, None]:
+        return self._read(INCOMING_PREFIX + name, 0)
+
+    def adopt_incoming(self, name: str) -> BlobWriter:
+        return _S3Incoming(self, INCOMING_PREFIX + name)
+
+    async def close(self) -> None:
+        closer = getattr(self.client, "close", None)
+        if closer is not None:
+            await asyncio.to_thread(closer)
+
+
+class _S3Writer(BlobWriter):
+    """A multipart upload fed chunk by chunk, PARTS_IN_FLIGHT parts at a time.
+
+    Small content (under one part) is one PutObject at commit. Nothing is
+    visible at `key` before CompleteMultipartUpload, which runs only at
+    commit, once the caller has checked the hash.
+    """
+
+    def __init__(self, store: S3BlobStore, key: str, *, direct: bool, size_hint: int | None):
+        self.store = store
+        self.key = key
+        self.direct = direct
+        self.pieces: list[bytes] = []
+        self.buffered = 0
+        self.size = 0
+        self.upload_id: str | None = None
+        self.etags: dict[int, str] = {}
+        self.parts_sent = 0
+        self.part_size = PART_SIZE
+        if size_hint:
+            # Enough room in 9,000 parts for the declared size.
+            self.part_size = max(PART_SIZE, -(-size_hint // 9000))
+        self.slots = asyncio.Semaphore(PARTS_IN_FLIGHT)
+        self.inflight: set[asyncio.Task[None]] = set()
+        self.failure: BaseException | None = None
+        self.object_written = False
+
+    def _check(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+    async def write(self, data: bytes) -> None:
+        self._check()
+        self.pieces.append(data)
+        self.buffered += len(data)
+        self.size += len(data)
+        if self.buffered >= self.part_size:
+            await self._send_buffer()
+
+    async def _send_buffer(self) -> None:
+        body = b"".join(self.pieces)
+        self.pieces.clear()
+        self.buffered = 0
+        if self.upload_id is None:
+            created = await self.store.call(
+                self.store.client.create_multipart_upload, Bucket=self.store.bucket, Key=self.key
+            )
+            self.upload_id = created["UploadId"]
+        self.parts_sent += 1
+        if self.parts_sent % PARTS_PER_STEP == 0:
+            self.part_size *= 2
+        await self.slots.acquire()
+        task = asyncio.create_task(self._put_part(self.parts_sent, body))
+        self.inflight.add(task)
+        task.add_done_callback(self.inflight.discard)
+
+    async def _put_part(self, number: int, body: bytes) -> None:
+        try:
+            response = await self.store.call(
+                self.store.client.upload_part,
+                Bucket=self.store.bucket,
+                Key=self.key,
+                UploadId=self.upload_id,
+                PartNumber=number,
+                Body=body,
+            )
+            self.etags[number] = response["ETag"]
+        except Exception as error:
+            self.failure = self.failure or error
+        finally:
+            self.slots.release()
+
+    async def _drain(self) -> None:
+        if self.inflight:
+            await asyncio.gather(*self.inflight, return_exceptions=True)
+
+    async def commit(self, sha256: str) -> None:
+        self._check()
+        target = blob_key(sha256)
+        if self.direct and target != self.key:
+            raise ValueError(f"this upload was for {self.key}, not {target}")
+        if self.upload_id is None:
+            await self.store.call(
+                self.store.client.put_object,
+                Bucket=self.store.bucket,
+                Key=self.key,
+                Body=b"".join(self.pieces),
+            )
+            self.pieces.clear()
+        else:
+            if self.pieces:
+                await self._send_buffer()
+            await self._drain()
+            self._check()
+            await self.store.call(
+                self.store.client.complete_multipart_upload,
+                Bucket=self.store.bucket,
+                Key=self.key,
+                UploadId=self.upload_id,
+                MultipartUpload={
+                    "Parts": [{"PartNumber": n, "ETag": e} for n, e in sorted(self.etags.items())]
+                },
+            )
+            self.upload_id = None
+        self.object_written = True
+        if not self.direct:
+            await self.store.copy(self.key, target, self.size)
+            await self.store.call(
+                self.store.client.delete_object, Bucket=self.store.bucket, Key=self.key
+            )
+            self.object_written = False
+
+    async def abort(self) -> None:
+        self.pieces.clear()
+        await self._drain()
+        if self.upload_id is not None:
+            upload_id, self.upload_id = self.upload_id, None
+            try:
+                await self.store.call(
+                    self.store.client.abort_multipart_upload,
+                    Bucket=self.store.bucket,
+                    Key=self.key,
+                    UploadId=upload_id,
+                )
+            except Exception:  # the GC's sweep aborts it later
+                log.warning("could not abort multipart upload %s of %s", upload_id, self.key)
+        if self.object_written and not self.direct:
+            self.object_written = False
+            with contextlib.suppress(Exception):
+                await self.store.call(
+                    self.store.client.delete_object, Bucket=self.store.bucket, Key=self.key
+                )
+
+
+class _S3Incoming(BlobWriter):
+    """A presigned PUT's object, adopted: commit copies it to its blob address."""
+
+    def __init__(self, store: S3BlobStore, key: str) -> None:
+        self.store = store
+        self.key = key
+
+    async def write(self, data: bytes) -> None:
+        raise TypeError("an adopted upload takes no more bytes")
+
+    async def commit(self, sha256: str) -> None:
+        size = await self.store._size(self.key)
+        if size is None:
+            raise BlobNotFound(self.key)
+        await self.store.copy(self.key, blob_key(sha256), size)
+        await self.abort()
+
+    async def abort(self) -> None:
+        await self.store.call(
+            self.store.client.delete_object, Bucket=self.store.bucket, Key=self.key
+        )
+
+
+def create_blob_store(settings: Settings) -> BlobStore:
+    """S3 when MAESTRO_S3_BUCKET is set, otherwise files in the data dir."""
+    if settings.s3_bucket:
+        return S3BlobStore(settings.s3_bucket, settings.s3_endpoint_url)
+    if settings.s3_endpoint_url:
+        raise ConfigError("MAESTRO_S3_ENDPOINT_URL is set but MAESTRO_S3_BUCKET is not")
+    return LocalBlobStore(settings.data_dir / "blobs")

@@ -50,6 +50,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name}={raw!r} is not a boolean (use 1/0, true/false)")
 
 
+def _port_or_off(env: Mapping[str, str], name: str, default: int) -> int | None:
+    """A port number, or None for "off"/"none"/"-1" (the endpoint is not served)."""
+    if env.get(name, "").strip().lower() in {"off", "none", "-1"}:
+        return None
+    return _int(env, name, default)
+
+
 def parse_tokens(raw: str) -> dict[str, str]:
     """Parse `name=token,name2=token2` into {token: name}.
 
@@ -103,6 +110,16 @@ class Settings:
     s3_bucket: str = ""
     stream_lifetime_seconds: float = 1800.0
     max_connection_age_seconds: float = 3600.0
+    # Artifact content (issue #6). A blob no live artifact refers to is
+    # deleted by the indexer once it has been unreferenced, and no upload has
+    # touched it, for this long.
+    blob_gc_grace_seconds: float = 86_400.0
+    # The indexer's pass interval (each job runs at most once per interval
+    # across all replicas), how many blobs each pass re-hashes, and where it
+    # serves its Prometheus metrics (None: nowhere).
+    indexer_interval_seconds: float = 300.0
+    indexer_verify_sample: int = 20
+    indexer_metrics_port: int | None = 9466
     # Metrics (issue #3). Ingest: rows (points plus events) per batch, batches
     # a stream may have in flight, bytes of received but unstored batches
     # per process (readers stop reading beyond it: HTTP/2 flow control), and
@@ -168,6 +185,10 @@ class Settings:
             max_connection_age_seconds=_float(
                 env, "MAESTRO_MAX_CONNECTION_AGE_SECONDS", 3600.0, 1.0
             ),
+            blob_gc_grace_seconds=_float(env, "MAESTRO_BLOB_GC_GRACE_SECONDS", 86_400.0),
+            indexer_interval_seconds=_float(env, "MAESTRO_INDEXER_INTERVAL_SECONDS", 300.0, 1.0),
+            indexer_verify_sample=_int(env, "MAESTRO_INDEXER_VERIFY_SAMPLE", 20),
+            indexer_metrics_port=_port_or_off(env, "MAESTRO_INDEXER_METRICS_PORT", 9466),
             metrics_max_batch_rows=_int(env, "MAESTRO_METRICS_MAX_BATCH_ROWS", 10_000, 1),
             metrics_max_inflight_batches=_int(env, "MAESTRO_METRICS_MAX_INFLIGHT_BATCHES", 8, 1),
             metrics_ingest_buffer_bytes=_int(

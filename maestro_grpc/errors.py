@@ -104,6 +104,14 @@ class Unavailable(MaestroError):
 
 
 @dataclass
+class DataLoss(MaestroError):
+    """Stored data that should be there is gone or corrupt (an operator must look)."""
+
+    reason: str = "DATA_LOSS"
+    code = grpc.StatusCode.DATA_LOSS
+
+
+@dataclass
 class PermissionDenied(MaestroError):
     reason: str = "PERMISSION_DENIED"
     code = grpc.StatusCode.PERMISSION_DENIED
