@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from google.protobuf.message import Message
@@ -10,7 +12,7 @@ from google.protobuf.message import Message
 from maestro.registry.v1 import artifact_pb2, registry_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2 as pb
 from maestro_grpc import pagination
-from maestro_grpc.errors import FieldViolation, InvalidArgument, Unimplemented, Violations
+from maestro_grpc.errors import FieldViolation, InvalidArgument, Violations
 from maestro_grpc.protoconv import (
     enum_from_proto,
     enum_list_from_proto,
@@ -22,6 +24,13 @@ from maestro_grpc.protoconv import (
 from maestro_grpc.registry import convert
 from maestro_grpc.registry import validation as check
 from maestro_grpc.registry.artifacts import ArtifactLibrary
+from maestro_grpc.registry.content import (
+    DEFAULT_URL_SECONDS,
+    MAX_URL_SECONDS,
+    ArtifactContent,
+    Finish,
+    UploadSpec,
+)
 from maestro_grpc.registry.model import (
     ArtifactOrder,
     ArtifactQuery,
@@ -33,6 +42,14 @@ from maestro_grpc.registry.projects import ProjectRegistry
 from maestro_grpc.registry.recommend import Reason, Recommender
 
 MAX_RECOMMENDATIONS = 100
+# The largest chunk an upload message may carry (the proto says 4 MiB).
+MAX_UPLOAD_CHUNK = 4 << 20
+
+_URL_METHODS = {
+    pb.CONTENT_URL_METHOD_UNSPECIFIED: "GET",
+    pb.CONTENT_URL_METHOD_GET: "GET",
+    pb.CONTENT_URL_METHOD_PUT: "PUT",
+}
 
 _REASON_KIND = {
     Reason.SIMILAR: artifact_pb2.RECOMMENDATION_REASON_KIND_USED_BY_SIMILAR_PROJECTS,
@@ -47,6 +64,30 @@ def fingerprint(request: Message) -> str:
     copy.CopyFrom(request)
     copy.ClearField("request_id")
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
+
+
+async def _upload_parts(
+    requests: AsyncIterator[pb.UploadArtifactContentRequest],
+) -> AsyncIterator[bytes | Finish]:
+    """The messages after an upload's header, as chunks and the finish (checked)."""
+    async for message in requests:
+        kind = message.WhichOneof("part")
+        if kind == "chunk":
+            if len(message.chunk) > MAX_UPLOAD_CHUNK:
+                raise InvalidArgument.for_field(
+                    "chunk",
+                    f"is {len(message.chunk)} bytes; at most {MAX_UPLOAD_CHUNK} per message",
+                )
+            yield message.chunk
+        elif kind == "finish":
+            v = Violations()
+            declared = check.sha256(v, message.finish.declared_sha256, "finish.declared_sha256")
+            v.raise_if_any()
+            yield Finish(sha256=declared)
+        elif kind == "header":
+            raise InvalidArgument.for_field("header", "only the first message carries the header")
+        else:
+            raise InvalidArgument.for_field("part", "carries none of header, chunk, finish")
 
 
 def _masked(v: Violations, paths: list[str], prefix: str) -> None:
@@ -71,7 +112,7 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         projects: ProjectRegistry,
         library: ArtifactLibrary,
         recommender: Recommender,
-        content: Any = None,
+        content: ArtifactContent,
     ) -> None:
         self.projects = projects
         self.library = library
@@ -238,16 +279,92 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
 
     # ---- artifacts ----------------------------------------------------------
 
-    async def UploadArtifactContent(self, request_iterator: Any, context: Any) -> Any:
-        raise Unimplemented("artifact content upload lands with issue #6 (content on S3)")
+    async def UploadArtifactContent(
+        self, request_iterator: AsyncIterator[pb.UploadArtifactContentRequest], context: Any
+    ) -> pb.UploadArtifactContentResponse:
+        requests = aiter(request_iterator)
+        first = await anext(requests, None)
+        if first is None or first.WhichOneof("part") != "header":
+            raise InvalidArgument.for_field("header", "the first message must carry the header")
+        header = first.header
+        v = Violations()
+        artifact_id = None
+        try:
+            artifact_id = require_uuid(header.artifact_id, "header.artifact_id")
+        except InvalidArgument as error:
+            v.items.extend(error.violations)
+        declared = check.sha256(v, header.declared_sha256, "header.declared_sha256")
+        if header.declared_size_bytes < 0:
+            v.add("header.declared_size_bytes", "must not be negative")
+        v.raise_if_any()
+        assert artifact_id is not None
+        spec = UploadSpec(
+            artifact_id=artifact_id,
+            sha256=declared,
+            size_bytes=header.declared_size_bytes or None,
+            by_url=header.uploaded_by_url,
+        )
+        result = await self.content.upload(spec, _upload_parts(requests))
+        return pb.UploadArtifactContentResponse(
+            artifact=convert.artifact_to_proto(result.artifact),
+            deduplicated=result.deduplicated,
+        )
 
-    async def DownloadArtifactContent(  # type: ignore[override]
-        self, request: Any, context: Any
-    ) -> Any:
-        raise Unimplemented("artifact content download lands with issue #6 (content on S3)")
+    async def DownloadArtifactContent(
+        self, request: pb.DownloadArtifactContentRequest, context: Any
+    ) -> AsyncIterator[pb.DownloadArtifactContentResponse]:
+        artifact_id = require_uuid(request.artifact_id, "artifact_id")
+        if request.offset < 0:
+            raise InvalidArgument.for_field("offset", "must not be negative")
+        download = await self.content.download(artifact_id, request.offset)
+        first = True
+        async with contextlib.aclosing(download.chunks) as chunks:
+            async for chunk in chunks:
+                if first:
+                    first = False
+                    yield pb.DownloadArtifactContentResponse(
+                        sha256=download.sha256, size_bytes=download.size_bytes, chunk=chunk
+                    )
+                else:
+                    yield pb.DownloadArtifactContentResponse(chunk=chunk)
+        if first:
+            yield pb.DownloadArtifactContentResponse(
+                sha256=download.sha256, size_bytes=download.size_bytes
+            )
 
-    async def GetArtifactContentUrl(self, request: Any, context: Any) -> Any:
-        raise Unimplemented("presigned content URLs land with issue #6 (content on S3)")
+    async def GetArtifactContentUrl(
+        self, request: pb.GetArtifactContentUrlRequest, context: Any
+    ) -> pb.GetArtifactContentUrlResponse:
+        v = Violations()
+        artifact_id = None
+        try:
+            artifact_id = require_uuid(request.artifact_id, "artifact_id")
+        except InvalidArgument as error:
+            v.items.extend(error.violations)
+        method = _URL_METHODS.get(request.method)
+        if method is None:
+            v.add("method", f"{request.method} is not a known value")
+        sha256 = check.sha256(v, request.declared_sha256, "declared_sha256")
+        if method == "PUT" and not sha256:
+            v.add("declared_sha256", "is required for an upload URL")
+        if request.declared_size_bytes < 0:
+            v.add("declared_size_bytes", "must not be negative")
+        if not 0 <= request.expires_in_seconds <= MAX_URL_SECONDS:
+            v.add("expires_in_seconds", f"must be between 0 and {MAX_URL_SECONDS}")
+        v.raise_if_any()
+        assert artifact_id is not None
+        assert method is not None
+        url = await self.content.content_url(
+            artifact_id,
+            method=method,
+            sha256=sha256,
+            expires_in=request.expires_in_seconds or DEFAULT_URL_SECONDS,
+        )
+        response = pb.GetArtifactContentUrlResponse(
+            url=url.url, headers=url.headers, http_method=url.method
+        )
+        response.expire_time.FromDatetime(url.expire_time)
+        return response
 
     async def CreateArtifact(
         self, request: pb.CreateArtifactRequest, context: Any
