@@ -39,5 +39,6 @@ def _run_metrics(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _run_indexer(args: argparse.Namespace, settings: Any) -> int:
-    print("maestro worker indexer: not implemented yet (issue #6)")
-    return 2
+    from workers.indexer import main
+
+    return main(settings, once=args.once)
