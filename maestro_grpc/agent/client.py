@@ -438,7 +438,9 @@ class Streamer:
             feed.changed.clear()
             fresh = [r for r in self.spool.pending() if r.sequence > last_sent]
             if not fresh:
-                if feed.done and not self.spool.pending():
+                if feed.done:
+                    # Everything is sent: half-close, so the server knows no
+                    # more is coming; it still acks what it has, then ends.
                     await call.done_writing()
                     return
                 await feed.changed.wait()
