@@ -1,0 +1,194 @@
+"""WatchMetrics: in process, across two replicas through the real Redis, slow watchers dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import grpc
+import grpc.aio
+import pytest
+
+from maestro.metrics.v1 import metric_pb2 as mp
+from maestro.metrics.v1 import metrics_service_pb2 as ms
+from maestro.metrics.v1 import metrics_service_pb2_grpc
+from maestro.metrics.v1 import process_event_pb2 as pe
+from maestro.registry.v1 import registry_service_pb2_grpc
+from maestro_grpc.config import Settings
+from maestro_grpc.server import RunningServer, start_server
+from tests.conftest import skip_or_fail, with_settings
+from tests.helpers import error_info
+from tests.metrics.conftest import make_project
+from tests.metrics.helpers import BASE, columns, commit, pipeline, point, sha
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+async def first(watch) -> None:
+    """The watch's empty first message: it is in place."""
+    hello = await asyncio.wait_for(watch.read(), 10)
+    assert hello == ms.WatchMetricsResponse()
+
+
+async def drain(watch) -> None:
+    """Read until the call ends (with an error)."""
+    while await asyncio.wait_for(watch.read(), 10) != grpc.aio.EOF:
+        pass
+
+
+async def record(stub, **batch) -> None:
+    await stub.RecordMetrics(ms.RecordMetricsRequest(batch=mp.MetricBatch(**batch)))
+
+
+async def test_watch_in_process_with_filters(metrics, project) -> None:
+    everything = metrics.WatchMetrics(ms.WatchMetricsRequest(project_id=project))
+    ci_only = metrics.WatchMetrics(
+        ms.WatchMetricsRequest(project_id=project, name_prefixes=["ci."])
+    )
+    commits_only = metrics.WatchMetrics(
+        ms.WatchMetricsRequest(project_id=project, event_types=[pe.EVENT_TYPE_COMMIT])
+    )
+    for watch in (everything, ci_only, commits_only):
+        await first(watch)
+    await record(
+        metrics,
+        columns=[
+            columns(
+                project,
+                [1.0, 2.0],
+                names=("ci.duration_seconds", "mlflow.loss"),
+                name_indexes=[0, 1],
+                label_sets=[{"runner": "a"}],
+                label_set_indexes=[0, 0],
+            )
+        ],
+        events=[
+            commit(project, sha(1), BASE),
+            pipeline(project, "9", pe.PIPELINE_STATUS_RUNNING, BASE),
+        ],
+    )
+    got = await asyncio.wait_for(everything.read(), 10)
+    assert [(p.name, p.value, dict(p.labels)) for p in got.points] == [
+        ("ci.duration_seconds", 1.0, {"runner": "a"}),
+        ("mlflow.loss", 2.0, {"runner": "a"}),
+    ]
+    assert got.points[0].time.ToDatetime().replace(tzinfo=BASE.tzinfo) == BASE
+    assert got.points[0].source == mp.METRIC_SOURCE_CI
+    assert [e.WhichOneof("kind") for e in got.events] == ["commit", "pipeline_run"]
+    assert got.events[1].pipeline_run.status == pe.PIPELINE_STATUS_RUNNING
+    ci = await asyncio.wait_for(ci_only.read(), 10)
+    assert [p.name for p in ci.points] == ["ci.duration_seconds"]
+    assert list(ci.events) == []
+    commits = await asyncio.wait_for(commits_only.read(), 10)
+    assert list(commits.points) == []
+    assert [e.commit.sha for e in commits.events] == [sha(1)]
+    # Another project's writes are not seen.
+    for watch in (everything, ci_only, commits_only):
+        watch.cancel()
+
+
+async def test_watch_bad_requests(metrics, project) -> None:
+    call = metrics.WatchMetrics(ms.WatchMetricsRequest(project_id="nope"))
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call.read()
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    call = metrics.WatchMetrics(ms.WatchMetricsRequest(project_id=str(uuid.uuid4())))
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call.read()
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    call = metrics.WatchMetrics(ms.WatchMetricsRequest(project_id=project, event_types=[42]))
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call.read()
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_slow_watcher_is_dropped_not_ingest(settings: Settings) -> None:
+    running = await start_server(with_settings(settings, metrics_watch_queue=2))
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            project = await make_project(
+                registry_service_pb2_grpc.RegistryServiceStub(channel), "slow"
+            )
+            stub = metrics_service_pb2_grpc.MetricsServiceStub(channel)
+            watch = stub.WatchMetrics(ms.WatchMetricsRequest(project_id=project))
+            await first(watch)
+            # The watcher reads nothing while 40 batches of 2,000 points go in.
+            for i in range(40):
+                await asyncio.wait_for(
+                    record(
+                        stub,
+                        columns=[columns(project, [float(i)] * 2000, start_us=10**15 + i * 10**10)],
+                    ),
+                    10,
+                )
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await drain(watch)
+            assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert error_info(caught.value).reason == "WATCHER_TOO_SLOW"
+    finally:
+        await running.stop(grace=0.2)
+
+
+# ---- two replicas through Redis ---------------------------------------------------
+
+
+@pytest.fixture
+def redis_settings(settings: Settings) -> Settings:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        skip_or_fail(f"no Redis answers at {REDIS_URL}: {error}")
+    return with_settings(
+        settings, redis_url=REDIS_URL, events_prefix=f"maestro-test-{uuid.uuid4().hex}:"
+    )
+
+
+@pytest.fixture
+async def replicas(redis_settings: Settings) -> AsyncIterator[tuple[RunningServer, RunningServer]]:
+    a = await start_server(redis_settings)
+    b = await start_server(redis_settings)
+    try:
+        yield a, b
+    finally:
+        await a.stop(grace=0.2)
+        await b.stop(grace=0.2)
+
+
+async def test_watch_across_replicas_through_redis(replicas) -> None:
+    a, b = replicas
+    async with (
+        grpc.aio.insecure_channel(f"127.0.0.1:{a.port}") as channel_a,
+        grpc.aio.insecure_channel(f"127.0.0.1:{b.port}") as channel_b,
+    ):
+        project = await make_project(
+            registry_service_pb2_grpc.RegistryServiceStub(channel_a), "replicated"
+        )
+        on_a = metrics_service_pb2_grpc.MetricsServiceStub(channel_a)
+        on_b = metrics_service_pb2_grpc.MetricsServiceStub(channel_b)
+        watchers = [
+            on_a.WatchMetrics(ms.WatchMetricsRequest(project_id=project)),
+            on_b.WatchMetrics(ms.WatchMetricsRequest(project_id=project)),
+        ]
+        for watch in watchers:
+            await first(watch)
+        await record(on_b, points=[point(project, "x.y", 3.5, BASE + timedelta(seconds=1))])
+        for watch in watchers:
+            got = await asyncio.wait_for(watch.read(), 10)
+            assert [(p.name, p.value) for p in got.points] == [("x.y", 3.5)]
+        # A producer reopening on the other replica ends its older stream there.
+        old = on_a.StreamMetrics()
+        await old.write(ms.StreamMetricsRequest(open=ms.StreamOpen(producer_id="agent-r")))
+        assert (await old.read()).opened.epoch == 1
+        new = on_b.StreamMetrics()
+        await new.write(ms.StreamMetricsRequest(open=ms.StreamOpen(producer_id="agent-r")))
+        assert (await new.read()).opened.epoch == 2
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await asyncio.wait_for(old.read(), 10)
+        assert caught.value.code() == grpc.StatusCode.ABORTED
+        await new.done_writing()
+        for watch in watchers:
+            watch.cancel()
