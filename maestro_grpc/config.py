@@ -120,6 +120,13 @@ class Settings:
     indexer_interval_seconds: float = 300.0
     indexer_verify_sample: int = 20
     indexer_metrics_port: int | None = 9466
+    # The meta-model (issue #5). Where training runs are logged: an MLflow
+    # tracking URI (MLFLOW_TRACKING_URI); empty means a SQLite store
+    # data_dir/mlflow.db with artifacts under data_dir/mlflow-artifacts.
+    mlflow_tracking_uri: str = ""
+    # Worker processes for training (MAESTRO_TRAINING_PROCESSES); 0 trains in
+    # a thread of the server process instead.
+    training_processes: int = 1
     # Metrics (issue #3). Ingest: rows (points plus events) per batch, batches
     # a stream may have in flight, bytes of received but unstored batches
     # per process (readers stop reading beyond it: HTTP/2 flow control), and
@@ -189,6 +196,8 @@ class Settings:
             indexer_interval_seconds=_float(env, "MAESTRO_INDEXER_INTERVAL_SECONDS", 300.0, 1.0),
             indexer_verify_sample=_int(env, "MAESTRO_INDEXER_VERIFY_SAMPLE", 20),
             indexer_metrics_port=_port_or_off(env, "MAESTRO_INDEXER_METRICS_PORT", 9466),
+            mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI", "").strip(),
+            training_processes=_int(env, "MAESTRO_TRAINING_PROCESSES", 1),
             metrics_max_batch_rows=_int(env, "MAESTRO_METRICS_MAX_BATCH_ROWS", 10_000, 1),
             metrics_max_inflight_batches=_int(env, "MAESTRO_METRICS_MAX_INFLIGHT_BATCHES", 8, 1),
             metrics_ingest_buffer_bytes=_int(

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from maestro.prediction.v1 import prediction_service_pb2_grpc
 from maestro_grpc.context import AppContext
-from maestro_grpc.unimplemented import unimplemented_servicer
+
+if TYPE_CHECKING:
+    from maestro_grpc.prediction.servicer import PredictionServicer
 
 
-def build_servicer(ctx: AppContext) -> Any:
-    return unimplemented_servicer(prediction_service_pb2_grpc.PredictionServiceServicer, "issue #5")
+def build_servicer(ctx: AppContext) -> PredictionServicer:
+    from maestro_grpc.prediction.experiments import Experiments
+    from maestro_grpc.prediction.runner import TrainingRunner
+    from maestro_grpc.prediction.service import Predictor
+    from maestro_grpc.prediction.servicer import PredictionServicer
+    from maestro_grpc.prediction.tracking import tracking_target
+
+    predictor = Predictor(
+        ctx.db,
+        TrainingRunner(ctx.settings.training_processes),
+        tracking_target(ctx.settings),
+        half_life_days=ctx.settings.impact_half_life_days,
+        clock=ctx.clock,
+    )
+    return PredictionServicer(predictor, Experiments(ctx.db, clock=ctx.clock))

@@ -25,27 +25,27 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&maestro/prediction/v1/experiment.proto\x12\x15maestro.prediction.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"5\n\x07Variant\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n\x06weight\x18\x02 \x01(\x01R\x06weight\"\xad\x02\n\nExperiment\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12 \n\x0b\x64\x65scription\x18\x03 \x01(\tR\x0b\x64\x65scription\x12\x39\n\x04unit\x18\x04 \x01(\x0e\x32%.maestro.prediction.v1.ExperimentUnitR\x04unit\x12:\n\x08variants\x18\x05 \x03(\x0b\x32\x1e.maestro.prediction.v1.VariantR\x08variants\x12%\n\x0eoutcome_metric\x18\x06 \x01(\tR\routcomeMetric\x12;\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\"\xa1\x01\n\nAssignment\x12#\n\rexperiment_id\x18\x01 \x01(\tR\x0c\x65xperimentId\x12\x17\n\x07unit_id\x18\x02 \x01(\tR\x06unitId\x12\x18\n\x07variant\x18\x03 \x01(\tR\x07variant\x12;\n\x0b\x61ssign_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nassignTime\"\x99\x01\n\rVariantResult\x12\x18\n\x07variant\x18\x01 \x01(\tR\x07variant\x12\x14\n\x05units\x18\x02 \x01(\x03R\x05units\x12,\n\x12units_with_outcome\x18\x03 \x01(\x03R\x10unitsWithOutcome\x12\x12\n\x04mean\x18\x04 \x01(\x01R\x04mean\x12\x16\n\x06stddev\x18\x05 \x01(\x01R\x06stddev\"\xa4\x02\n\x11VariantComparison\x12\x18\n\x07variant\x18\x01 \x01(\tR\x07variant\x12\x18\n\x07\x63ontrol\x18\x02 \x01(\tR\x07\x63ontrol\x12\x1e\n\ndifference\x18\x03 \x01(\x01R\ndifference\x12/\n\x13relative_difference\x18\x04 \x01(\x01R\x12relativeDifference\x12\x15\n\x06\x63i_low\x18\x05 \x01(\x01R\x05\x63iLow\x12\x17\n\x07\x63i_high\x18\x06 \x01(\x01R\x06\x63iHigh\x12\x17\n\x07p_value\x18\x07 \x01(\x01R\x06pValue\x12\x1f\n\x0b\x65\x66\x66\x65\x63t_size\x18\x08 \x01(\x01R\neffectSize\x12 \n\x0bsignificant\x18\t \x01(\x08R\x0bsignificant\"f\n\x10SampleRatioCheck\x12\x1d\n\nchi_square\x18\x01 \x01(\x01R\tchiSquare\x12\x17\n\x07p_value\x18\x02 \x01(\x01R\x06pValue\x12\x1a\n\x08mismatch\x18\x03 \x01(\x08R\x08mismatch\"\xe3\x02\n\x12\x45xperimentAnalysis\x12#\n\rexperiment_id\x18\x01 \x01(\tR\x0c\x65xperimentId\x12%\n\x0eoutcome_metric\x18\x02 \x01(\tR\routcomeMetric\x12>\n\x07results\x18\x03 \x03(\x0b\x32$.maestro.prediction.v1.VariantResultR\x07results\x12J\n\x0b\x63omparisons\x18\x04 \x03(\x0b\x32(.maestro.prediction.v1.VariantComparisonR\x0b\x63omparisons\x12J\n\x0csample_ratio\x18\x05 \x01(\x0b\x32\'.maestro.prediction.v1.SampleRatioCheckR\x0bsampleRatio\x12)\n\x10\x63onfidence_level\x18\x06 \x01(\x01R\x0f\x63onfidenceLevel*h\n\x0e\x45xperimentUnit\x12\x1f\n\x1b\x45XPERIMENT_UNIT_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x45XPERIMENT_UNIT_PROJECT\x10\x01\x12\x18\n\x14\x45XPERIMENT_UNIT_TEAM\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&maestro/prediction/v1/experiment.proto\x12\x15maestro.prediction.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"5\n\x07Variant\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n\x06weight\x18\x02 \x01(\x01R\x06weight\"\xc1\x02\n\nExperiment\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12 \n\x0b\x64\x65scription\x18\x03 \x01(\tR\x0b\x64\x65scription\x12\x39\n\x04unit\x18\x04 \x01(\x0e\x32%.maestro.prediction.v1.ExperimentUnitR\x04unit\x12:\n\x08variants\x18\x05 \x03(\x0b\x32\x1e.maestro.prediction.v1.VariantR\x08variants\x12%\n\x0eoutcome_metric\x18\x06 \x01(\tR\routcomeMetric\x12;\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x12\n\x04salt\x18\x08 \x01(\tR\x04salt\"\xc0\x01\n\nAssignment\x12#\n\rexperiment_id\x18\x01 \x01(\tR\x0c\x65xperimentId\x12\x17\n\x07unit_id\x18\x02 \x01(\tR\x06unitId\x12\x18\n\x07variant\x18\x03 \x01(\tR\x07variant\x12;\n\x0b\x61ssign_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nassignTime\x12\x1d\n\nproject_id\x18\x05 \x01(\tR\tprojectId\"\xc0\x01\n\rVariantResult\x12\x18\n\x07variant\x18\x01 \x01(\tR\x07variant\x12\x14\n\x05units\x18\x02 \x01(\x03R\x05units\x12,\n\x12units_with_outcome\x18\x03 \x01(\x03R\x10unitsWithOutcome\x12\x12\n\x04mean\x18\x04 \x01(\x01R\x04mean\x12\x16\n\x06stddev\x18\x05 \x01(\x01R\x06stddev\x12%\n\x0e\x65xpected_share\x18\x06 \x01(\x01R\rexpectedShare\"\x89\x03\n\x11VariantComparison\x12\x18\n\x07variant\x18\x01 \x01(\tR\x07variant\x12\x18\n\x07\x63ontrol\x18\x02 \x01(\tR\x07\x63ontrol\x12\x1e\n\ndifference\x18\x03 \x01(\x01R\ndifference\x12/\n\x13relative_difference\x18\x04 \x01(\x01R\x12relativeDifference\x12\x15\n\x06\x63i_low\x18\x05 \x01(\x01R\x05\x63iLow\x12\x17\n\x07\x63i_high\x18\x06 \x01(\x01R\x06\x63iHigh\x12\x17\n\x07p_value\x18\x07 \x01(\x01R\x06pValue\x12\x1f\n\x0b\x65\x66\x66\x65\x63t_size\x18\x08 \x01(\x01R\neffectSize\x12 \n\x0bsignificant\x18\t \x01(\x08R\x0bsignificant\x12\x1f\n\x0bt_statistic\x18\n \x01(\x01R\ntStatistic\x12,\n\x12\x64\x65grees_of_freedom\x18\x0b \x01(\x01R\x10\x64\x65greesOfFreedom\x12\x14\n\x05valid\x18\x0c \x01(\x08R\x05valid\"\x94\x01\n\x10SampleRatioCheck\x12\x1d\n\nchi_square\x18\x01 \x01(\x01R\tchiSquare\x12\x17\n\x07p_value\x18\x02 \x01(\x01R\x06pValue\x12\x1a\n\x08mismatch\x18\x03 \x01(\x08R\x08mismatch\x12,\n\x12\x64\x65grees_of_freedom\x18\x04 \x01(\x05R\x10\x64\x65greesOfFreedom\"\x9a\x03\n\x12\x45xperimentAnalysis\x12#\n\rexperiment_id\x18\x01 \x01(\tR\x0c\x65xperimentId\x12%\n\x0eoutcome_metric\x18\x02 \x01(\tR\routcomeMetric\x12>\n\x07results\x18\x03 \x03(\x0b\x32$.maestro.prediction.v1.VariantResultR\x07results\x12J\n\x0b\x63omparisons\x18\x04 \x03(\x0b\x32(.maestro.prediction.v1.VariantComparisonR\x0b\x63omparisons\x12J\n\x0csample_ratio\x18\x05 \x01(\x0b\x32\'.maestro.prediction.v1.SampleRatioCheckR\x0bsampleRatio\x12)\n\x10\x63onfidence_level\x18\x06 \x01(\x01R\x0f\x63onfidenceLevel\x12\x35\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime*h\n\x0e\x45xperimentUnit\x12\x1f\n\x1b\x45XPERIMENT_UNIT_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x45XPERIMENT_UNIT_PROJECT\x10\x01\x12\x18\n\x14\x45XPERIMENT_UNIT_TEAM\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'maestro.prediction.v1.experiment_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EXPERIMENTUNIT']._serialized_start=1534
-  _globals['_EXPERIMENTUNIT']._serialized_end=1638
+  _globals['_EXPERIMENTUNIT']._serialized_start=1827
+  _globals['_EXPERIMENTUNIT']._serialized_end=1931
   _globals['_VARIANT']._serialized_start=98
   _globals['_VARIANT']._serialized_end=151
   _globals['_EXPERIMENT']._serialized_start=154
-  _globals['_EXPERIMENT']._serialized_end=455
-  _globals['_ASSIGNMENT']._serialized_start=458
-  _globals['_ASSIGNMENT']._serialized_end=619
-  _globals['_VARIANTRESULT']._serialized_start=622
-  _globals['_VARIANTRESULT']._serialized_end=775
-  _globals['_VARIANTCOMPARISON']._serialized_start=778
-  _globals['_VARIANTCOMPARISON']._serialized_end=1070
-  _globals['_SAMPLERATIOCHECK']._serialized_start=1072
-  _globals['_SAMPLERATIOCHECK']._serialized_end=1174
-  _globals['_EXPERIMENTANALYSIS']._serialized_start=1177
-  _globals['_EXPERIMENTANALYSIS']._serialized_end=1532
+  _globals['_EXPERIMENT']._serialized_end=475
+  _globals['_ASSIGNMENT']._serialized_start=478
+  _globals['_ASSIGNMENT']._serialized_end=670
+  _globals['_VARIANTRESULT']._serialized_start=673
+  _globals['_VARIANTRESULT']._serialized_end=865
+  _globals['_VARIANTCOMPARISON']._serialized_start=868
+  _globals['_VARIANTCOMPARISON']._serialized_end=1261
+  _globals['_SAMPLERATIOCHECK']._serialized_start=1264
+  _globals['_SAMPLERATIOCHECK']._serialized_end=1412
+  _globals['_EXPERIMENTANALYSIS']._serialized_start=1415
+  _globals['_EXPERIMENTANALYSIS']._serialized_end=1825
 # @@protoc_insertion_point(module_scope)

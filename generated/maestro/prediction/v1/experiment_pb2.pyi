@@ -28,7 +28,7 @@ class Variant(_message.Message):
     def __init__(self, name: _Optional[str] = ..., weight: _Optional[float] = ...) -> None: ...
 
 class Experiment(_message.Message):
-    __slots__ = ("id", "name", "description", "unit", "variants", "outcome_metric", "create_time")
+    __slots__ = ("id", "name", "description", "unit", "variants", "outcome_metric", "create_time", "salt")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -36,6 +36,7 @@ class Experiment(_message.Message):
     VARIANTS_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_METRIC_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    SALT_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     description: str
@@ -43,36 +44,41 @@ class Experiment(_message.Message):
     variants: _containers.RepeatedCompositeFieldContainer[Variant]
     outcome_metric: str
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., unit: _Optional[_Union[ExperimentUnit, str]] = ..., variants: _Optional[_Iterable[_Union[Variant, _Mapping]]] = ..., outcome_metric: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    salt: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., unit: _Optional[_Union[ExperimentUnit, str]] = ..., variants: _Optional[_Iterable[_Union[Variant, _Mapping]]] = ..., outcome_metric: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., salt: _Optional[str] = ...) -> None: ...
 
 class Assignment(_message.Message):
-    __slots__ = ("experiment_id", "unit_id", "variant", "assign_time")
+    __slots__ = ("experiment_id", "unit_id", "variant", "assign_time", "project_id")
     EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
     UNIT_ID_FIELD_NUMBER: _ClassVar[int]
     VARIANT_FIELD_NUMBER: _ClassVar[int]
     ASSIGN_TIME_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     experiment_id: str
     unit_id: str
     variant: str
     assign_time: _timestamp_pb2.Timestamp
-    def __init__(self, experiment_id: _Optional[str] = ..., unit_id: _Optional[str] = ..., variant: _Optional[str] = ..., assign_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    project_id: str
+    def __init__(self, experiment_id: _Optional[str] = ..., unit_id: _Optional[str] = ..., variant: _Optional[str] = ..., assign_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., project_id: _Optional[str] = ...) -> None: ...
 
 class VariantResult(_message.Message):
-    __slots__ = ("variant", "units", "units_with_outcome", "mean", "stddev")
+    __slots__ = ("variant", "units", "units_with_outcome", "mean", "stddev", "expected_share")
     VARIANT_FIELD_NUMBER: _ClassVar[int]
     UNITS_FIELD_NUMBER: _ClassVar[int]
     UNITS_WITH_OUTCOME_FIELD_NUMBER: _ClassVar[int]
     MEAN_FIELD_NUMBER: _ClassVar[int]
     STDDEV_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_SHARE_FIELD_NUMBER: _ClassVar[int]
     variant: str
     units: int
     units_with_outcome: int
     mean: float
     stddev: float
-    def __init__(self, variant: _Optional[str] = ..., units: _Optional[int] = ..., units_with_outcome: _Optional[int] = ..., mean: _Optional[float] = ..., stddev: _Optional[float] = ...) -> None: ...
+    expected_share: float
+    def __init__(self, variant: _Optional[str] = ..., units: _Optional[int] = ..., units_with_outcome: _Optional[int] = ..., mean: _Optional[float] = ..., stddev: _Optional[float] = ..., expected_share: _Optional[float] = ...) -> None: ...
 
 class VariantComparison(_message.Message):
-    __slots__ = ("variant", "control", "difference", "relative_difference", "ci_low", "ci_high", "p_value", "effect_size", "significant")
+    __slots__ = ("variant", "control", "difference", "relative_difference", "ci_low", "ci_high", "p_value", "effect_size", "significant", "t_statistic", "degrees_of_freedom", "valid")
     VARIANT_FIELD_NUMBER: _ClassVar[int]
     CONTROL_FIELD_NUMBER: _ClassVar[int]
     DIFFERENCE_FIELD_NUMBER: _ClassVar[int]
@@ -82,6 +88,9 @@ class VariantComparison(_message.Message):
     P_VALUE_FIELD_NUMBER: _ClassVar[int]
     EFFECT_SIZE_FIELD_NUMBER: _ClassVar[int]
     SIGNIFICANT_FIELD_NUMBER: _ClassVar[int]
+    T_STATISTIC_FIELD_NUMBER: _ClassVar[int]
+    DEGREES_OF_FREEDOM_FIELD_NUMBER: _ClassVar[int]
+    VALID_FIELD_NUMBER: _ClassVar[int]
     variant: str
     control: str
     difference: float
@@ -91,30 +100,37 @@ class VariantComparison(_message.Message):
     p_value: float
     effect_size: float
     significant: bool
-    def __init__(self, variant: _Optional[str] = ..., control: _Optional[str] = ..., difference: _Optional[float] = ..., relative_difference: _Optional[float] = ..., ci_low: _Optional[float] = ..., ci_high: _Optional[float] = ..., p_value: _Optional[float] = ..., effect_size: _Optional[float] = ..., significant: _Optional[bool] = ...) -> None: ...
+    t_statistic: float
+    degrees_of_freedom: float
+    valid: bool
+    def __init__(self, variant: _Optional[str] = ..., control: _Optional[str] = ..., difference: _Optional[float] = ..., relative_difference: _Optional[float] = ..., ci_low: _Optional[float] = ..., ci_high: _Optional[float] = ..., p_value: _Optional[float] = ..., effect_size: _Optional[float] = ..., significant: _Optional[bool] = ..., t_statistic: _Optional[float] = ..., degrees_of_freedom: _Optional[float] = ..., valid: _Optional[bool] = ...) -> None: ...
 
 class SampleRatioCheck(_message.Message):
-    __slots__ = ("chi_square", "p_value", "mismatch")
+    __slots__ = ("chi_square", "p_value", "mismatch", "degrees_of_freedom")
     CHI_SQUARE_FIELD_NUMBER: _ClassVar[int]
     P_VALUE_FIELD_NUMBER: _ClassVar[int]
     MISMATCH_FIELD_NUMBER: _ClassVar[int]
+    DEGREES_OF_FREEDOM_FIELD_NUMBER: _ClassVar[int]
     chi_square: float
     p_value: float
     mismatch: bool
-    def __init__(self, chi_square: _Optional[float] = ..., p_value: _Optional[float] = ..., mismatch: _Optional[bool] = ...) -> None: ...
+    degrees_of_freedom: int
+    def __init__(self, chi_square: _Optional[float] = ..., p_value: _Optional[float] = ..., mismatch: _Optional[bool] = ..., degrees_of_freedom: _Optional[int] = ...) -> None: ...
 
 class ExperimentAnalysis(_message.Message):
-    __slots__ = ("experiment_id", "outcome_metric", "results", "comparisons", "sample_ratio", "confidence_level")
+    __slots__ = ("experiment_id", "outcome_metric", "results", "comparisons", "sample_ratio", "confidence_level", "end_time")
     EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_METRIC_FIELD_NUMBER: _ClassVar[int]
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     COMPARISONS_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_RATIO_FIELD_NUMBER: _ClassVar[int]
     CONFIDENCE_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
     experiment_id: str
     outcome_metric: str
     results: _containers.RepeatedCompositeFieldContainer[VariantResult]
     comparisons: _containers.RepeatedCompositeFieldContainer[VariantComparison]
     sample_ratio: SampleRatioCheck
     confidence_level: float
-    def __init__(self, experiment_id: _Optional[str] = ..., outcome_metric: _Optional[str] = ..., results: _Optional[_Iterable[_Union[VariantResult, _Mapping]]] = ..., comparisons: _Optional[_Iterable[_Union[VariantComparison, _Mapping]]] = ..., sample_ratio: _Optional[_Union[SampleRatioCheck, _Mapping]] = ..., confidence_level: _Optional[float] = ...) -> None: ...
+    end_time: _timestamp_pb2.Timestamp
+    def __init__(self, experiment_id: _Optional[str] = ..., outcome_metric: _Optional[str] = ..., results: _Optional[_Iterable[_Union[VariantResult, _Mapping]]] = ..., comparisons: _Optional[_Iterable[_Union[VariantComparison, _Mapping]]] = ..., sample_ratio: _Optional[_Union[SampleRatioCheck, _Mapping]] = ..., confidence_level: _Optional[float] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

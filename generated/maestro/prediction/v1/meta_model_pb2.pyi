@@ -52,18 +52,22 @@ class RealisedScores(_message.Message):
     def __init__(self, projects: _Optional[int] = ..., roc_auc: _Optional[float] = ..., brier: _Optional[float] = ..., accuracy: _Optional[float] = ...) -> None: ...
 
 class FeatureInfo(_message.Message):
-    __slots__ = ("name", "importance", "training_mean", "training_min", "training_max")
+    __slots__ = ("name", "importance", "training_mean", "training_min", "training_max", "missing_fraction", "imputed_value")
     NAME_FIELD_NUMBER: _ClassVar[int]
     IMPORTANCE_FIELD_NUMBER: _ClassVar[int]
     TRAINING_MEAN_FIELD_NUMBER: _ClassVar[int]
     TRAINING_MIN_FIELD_NUMBER: _ClassVar[int]
     TRAINING_MAX_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    IMPUTED_VALUE_FIELD_NUMBER: _ClassVar[int]
     name: str
     importance: float
     training_mean: float
     training_min: float
     training_max: float
-    def __init__(self, name: _Optional[str] = ..., importance: _Optional[float] = ..., training_mean: _Optional[float] = ..., training_min: _Optional[float] = ..., training_max: _Optional[float] = ...) -> None: ...
+    missing_fraction: float
+    imputed_value: float
+    def __init__(self, name: _Optional[str] = ..., importance: _Optional[float] = ..., training_mean: _Optional[float] = ..., training_min: _Optional[float] = ..., training_max: _Optional[float] = ..., missing_fraction: _Optional[float] = ..., imputed_value: _Optional[float] = ...) -> None: ...
 
 class CandidateScores(_message.Message):
     __slots__ = ("kind", "cv_scores")

@@ -185,12 +185,14 @@ class GetExperimentResponse(_message.Message):
     def __init__(self, experiment: _Optional[_Union[_experiment_pb2.Experiment, _Mapping]] = ...) -> None: ...
 
 class AssignVariantRequest(_message.Message):
-    __slots__ = ("experiment_id", "unit_id")
+    __slots__ = ("experiment_id", "unit_id", "project_id")
     EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
     UNIT_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     experiment_id: str
     unit_id: str
-    def __init__(self, experiment_id: _Optional[str] = ..., unit_id: _Optional[str] = ...) -> None: ...
+    project_id: str
+    def __init__(self, experiment_id: _Optional[str] = ..., unit_id: _Optional[str] = ..., project_id: _Optional[str] = ...) -> None: ...
 
 class AssignVariantResponse(_message.Message):
     __slots__ = ("assignment",)

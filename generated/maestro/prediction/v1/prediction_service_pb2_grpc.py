@@ -94,9 +94,16 @@ class PredictionServiceServicer:
     """
 
     def TrainMetaModel(self, request, context):
-        """Trains a new meta-model version from every finished project with a
-        recorded outcome. Streams progress; the last message holds the model.
-        Too few projects, or only one outcome, is FAILED_PRECONDITION.
+        """Trains a new meta-model version from every finished project (COMPLETED
+        or CANCELLED) with a recorded outcome whose observation window closed
+        before it ended. Features are measured over the window only. A logistic
+        regression and a gradient-boosting model are scored by repeated
+        stratified cross-validation, the one with the higher ROC AUC is kept,
+        calibrated, fitted on all projects, stored as the next version and
+        logged to MLflow (params, scores, the model, a registered model
+        version). Streams progress; the last message holds the model. Fewer
+        than 20 eligible projects, or fewer than cv_folds of either outcome, is
+        FAILED_PRECONDITION with the counts in the message.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -118,8 +125,11 @@ class PredictionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def PredictSuccess(self, request, context):
-        """Predicts a project's probability of success and explains it. The
-        prediction is stored. No trained model is FAILED_PRECONDITION.
+        """Predicts a project's probability of success and explains it, from the
+        project's data over the model's observation window (never after it).
+        The prediction is stored. No trained model is FAILED_PRECONDITION; an
+        unknown project or version is NOT_FOUND. Every replica uses the newest
+        version as soon as it is stored.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -134,7 +144,11 @@ class PredictionServiceServicer:
 
     def RecommendTeam(self, request, context):
         """Searches a candidate pool for the teams with the highest predicted
-        success within the limits.
+        success within the limits: local search (add, remove, swap a member)
+        from several starts, maximising probability + 0.25 * skill coverage.
+        The project's other features (process, artifacts) stay as they are;
+        the team features are those of the proposed team. Limits no team of
+        the pool can meet are FAILED_PRECONDITION.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -155,14 +169,18 @@ class PredictionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AssignVariant(self, request, context):
-        """Assigns a unit (project or team) to a variant: deterministic and sticky.
+        """Assigns a unit (project or team) to a variant: deterministic (see
+        Assignment) and sticky (the first assignment is stored and returned
+        ever after). A PROJECT unit must be an existing project's UUID.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def AnalyzeExperiment(self, request, context):
-        """Compares the variants on the experiment's outcome metric.
+        """Compares each variant with the control on the experiment's outcome
+        (Welch's t-test, confidence interval, Cohen's d) and checks the
+        assignment counts against the weights (sample-ratio mismatch).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -36,9 +36,16 @@ class PredictionServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> PredictionServiceAsyncStub: ...
     TrainMetaModel: _grpc.UnaryStreamMultiCallable[_prediction_service_pb2.TrainMetaModelRequest, _prediction_service_pb2.TrainMetaModelResponse]
-    """Trains a new meta-model version from every finished project with a
-    recorded outcome. Streams progress; the last message holds the model.
-    Too few projects, or only one outcome, is FAILED_PRECONDITION.
+    """Trains a new meta-model version from every finished project (COMPLETED
+    or CANCELLED) with a recorded outcome whose observation window closed
+    before it ended. Features are measured over the window only. A logistic
+    regression and a gradient-boosting model are scored by repeated
+    stratified cross-validation, the one with the higher ROC AUC is kept,
+    calibrated, fitted on all projects, stored as the next version and
+    logged to MLflow (params, scores, the model, a registered model
+    version). Streams progress; the last message holds the model. Fewer
+    than 20 eligible projects, or fewer than cv_folds of either outcome, is
+    FAILED_PRECONDITION with the counts in the message.
     """
     GetMetaModel: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.GetMetaModelRequest, _prediction_service_pb2.GetMetaModelResponse]
     """Returns one model version (the latest when version is 0), with its
@@ -47,23 +54,36 @@ class PredictionServiceStub:
     ListMetaModels: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.ListMetaModelsRequest, _prediction_service_pb2.ListMetaModelsResponse]
     """Lists model versions, newest first."""
     PredictSuccess: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.PredictSuccessRequest, _prediction_service_pb2.PredictSuccessResponse]
-    """Predicts a project's probability of success and explains it. The
-    prediction is stored. No trained model is FAILED_PRECONDITION.
+    """Predicts a project's probability of success and explains it, from the
+    project's data over the model's observation window (never after it).
+    The prediction is stored. No trained model is FAILED_PRECONDITION; an
+    unknown project or version is NOT_FOUND. Every replica uses the newest
+    version as soon as it is stored.
     """
     ListPredictions: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.ListPredictionsRequest, _prediction_service_pb2.ListPredictionsResponse]
     """Lists a project's stored predictions, newest first."""
     RecommendTeam: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.RecommendTeamRequest, _prediction_service_pb2.RecommendTeamResponse]
     """Searches a candidate pool for the teams with the highest predicted
-    success within the limits.
+    success within the limits: local search (add, remove, swap a member)
+    from several starts, maximising probability + 0.25 * skill coverage.
+    The project's other features (process, artifacts) stay as they are;
+    the team features are those of the proposed team. Limits no team of
+    the pool can meet are FAILED_PRECONDITION.
     """
     CreateExperiment: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.CreateExperimentRequest, _prediction_service_pb2.CreateExperimentResponse]
     """Creates an experiment on a process change."""
     GetExperiment: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.GetExperimentRequest, _prediction_service_pb2.GetExperimentResponse]
     """Returns an experiment."""
     AssignVariant: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.AssignVariantRequest, _prediction_service_pb2.AssignVariantResponse]
-    """Assigns a unit (project or team) to a variant: deterministic and sticky."""
+    """Assigns a unit (project or team) to a variant: deterministic (see
+    Assignment) and sticky (the first assignment is stored and returned
+    ever after). A PROJECT unit must be an existing project's UUID.
+    """
     AnalyzeExperiment: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.AnalyzeExperimentRequest, _prediction_service_pb2.AnalyzeExperimentResponse]
-    """Compares the variants on the experiment's outcome metric."""
+    """Compares each variant with the control on the experiment's outcome
+    (Welch's t-test, confidence interval, Cohen's d) and checks the
+    assignment counts against the weights (sample-ratio mismatch).
+    """
 
 @_typing.type_check_only
 class PredictionServiceAsyncStub(PredictionServiceStub):
@@ -73,9 +93,16 @@ class PredictionServiceAsyncStub(PredictionServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     TrainMetaModel: _aio.UnaryStreamMultiCallable[_prediction_service_pb2.TrainMetaModelRequest, _prediction_service_pb2.TrainMetaModelResponse]  # type: ignore[assignment]
-    """Trains a new meta-model version from every finished project with a
-    recorded outcome. Streams progress; the last message holds the model.
-    Too few projects, or only one outcome, is FAILED_PRECONDITION.
+    """Trains a new meta-model version from every finished project (COMPLETED
+    or CANCELLED) with a recorded outcome whose observation window closed
+    before it ended. Features are measured over the window only. A logistic
+    regression and a gradient-boosting model are scored by repeated
+    stratified cross-validation, the one with the higher ROC AUC is kept,
+    calibrated, fitted on all projects, stored as the next version and
+    logged to MLflow (params, scores, the model, a registered model
+    version). Streams progress; the last message holds the model. Fewer
+    than 20 eligible projects, or fewer than cv_folds of either outcome, is
+    FAILED_PRECONDITION with the counts in the message.
     """
     GetMetaModel: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.GetMetaModelRequest, _prediction_service_pb2.GetMetaModelResponse]  # type: ignore[assignment]
     """Returns one model version (the latest when version is 0), with its
@@ -84,23 +111,36 @@ class PredictionServiceAsyncStub(PredictionServiceStub):
     ListMetaModels: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.ListMetaModelsRequest, _prediction_service_pb2.ListMetaModelsResponse]  # type: ignore[assignment]
     """Lists model versions, newest first."""
     PredictSuccess: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.PredictSuccessRequest, _prediction_service_pb2.PredictSuccessResponse]  # type: ignore[assignment]
-    """Predicts a project's probability of success and explains it. The
-    prediction is stored. No trained model is FAILED_PRECONDITION.
+    """Predicts a project's probability of success and explains it, from the
+    project's data over the model's observation window (never after it).
+    The prediction is stored. No trained model is FAILED_PRECONDITION; an
+    unknown project or version is NOT_FOUND. Every replica uses the newest
+    version as soon as it is stored.
     """
     ListPredictions: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.ListPredictionsRequest, _prediction_service_pb2.ListPredictionsResponse]  # type: ignore[assignment]
     """Lists a project's stored predictions, newest first."""
     RecommendTeam: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.RecommendTeamRequest, _prediction_service_pb2.RecommendTeamResponse]  # type: ignore[assignment]
     """Searches a candidate pool for the teams with the highest predicted
-    success within the limits.
+    success within the limits: local search (add, remove, swap a member)
+    from several starts, maximising probability + 0.25 * skill coverage.
+    The project's other features (process, artifacts) stay as they are;
+    the team features are those of the proposed team. Limits no team of
+    the pool can meet are FAILED_PRECONDITION.
     """
     CreateExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.CreateExperimentRequest, _prediction_service_pb2.CreateExperimentResponse]  # type: ignore[assignment]
     """Creates an experiment on a process change."""
     GetExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.GetExperimentRequest, _prediction_service_pb2.GetExperimentResponse]  # type: ignore[assignment]
     """Returns an experiment."""
     AssignVariant: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.AssignVariantRequest, _prediction_service_pb2.AssignVariantResponse]  # type: ignore[assignment]
-    """Assigns a unit (project or team) to a variant: deterministic and sticky."""
+    """Assigns a unit (project or team) to a variant: deterministic (see
+    Assignment) and sticky (the first assignment is stored and returned
+    ever after). A PROJECT unit must be an existing project's UUID.
+    """
     AnalyzeExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.AnalyzeExperimentRequest, _prediction_service_pb2.AnalyzeExperimentResponse]  # type: ignore[assignment]
-    """Compares the variants on the experiment's outcome metric."""
+    """Compares each variant with the control on the experiment's outcome
+    (Welch's t-test, confidence interval, Cohen's d) and checks the
+    assignment counts against the weights (sample-ratio mismatch).
+    """
 
 class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
     """Learning from finished projects: the meta-model, its predictions, team
@@ -113,9 +153,16 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _prediction_service_pb2.TrainMetaModelRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_prediction_service_pb2.TrainMetaModelResponse], _abc.AsyncIterator[_prediction_service_pb2.TrainMetaModelResponse]]:
-        """Trains a new meta-model version from every finished project with a
-        recorded outcome. Streams progress; the last message holds the model.
-        Too few projects, or only one outcome, is FAILED_PRECONDITION.
+        """Trains a new meta-model version from every finished project (COMPLETED
+        or CANCELLED) with a recorded outcome whose observation window closed
+        before it ended. Features are measured over the window only. A logistic
+        regression and a gradient-boosting model are scored by repeated
+        stratified cross-validation, the one with the higher ROC AUC is kept,
+        calibrated, fitted on all projects, stored as the next version and
+        logged to MLflow (params, scores, the model, a registered model
+        version). Streams progress; the last message holds the model. Fewer
+        than 20 eligible projects, or fewer than cv_folds of either outcome, is
+        FAILED_PRECONDITION with the counts in the message.
         """
 
     @_abc_1.abstractmethod
@@ -142,8 +189,11 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _prediction_service_pb2.PredictSuccessRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_prediction_service_pb2.PredictSuccessResponse, _abc.Awaitable[_prediction_service_pb2.PredictSuccessResponse]]:
-        """Predicts a project's probability of success and explains it. The
-        prediction is stored. No trained model is FAILED_PRECONDITION.
+        """Predicts a project's probability of success and explains it, from the
+        project's data over the model's observation window (never after it).
+        The prediction is stored. No trained model is FAILED_PRECONDITION; an
+        unknown project or version is NOT_FOUND. Every replica uses the newest
+        version as soon as it is stored.
         """
 
     @_abc_1.abstractmethod
@@ -161,7 +211,11 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_prediction_service_pb2.RecommendTeamResponse, _abc.Awaitable[_prediction_service_pb2.RecommendTeamResponse]]:
         """Searches a candidate pool for the teams with the highest predicted
-        success within the limits.
+        success within the limits: local search (add, remove, swap a member)
+        from several starts, maximising probability + 0.25 * skill coverage.
+        The project's other features (process, artifacts) stay as they are;
+        the team features are those of the proposed team. Limits no team of
+        the pool can meet are FAILED_PRECONDITION.
         """
 
     @_abc_1.abstractmethod
@@ -186,7 +240,10 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _prediction_service_pb2.AssignVariantRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_prediction_service_pb2.AssignVariantResponse, _abc.Awaitable[_prediction_service_pb2.AssignVariantResponse]]:
-        """Assigns a unit (project or team) to a variant: deterministic and sticky."""
+        """Assigns a unit (project or team) to a variant: deterministic (see
+        Assignment) and sticky (the first assignment is stored and returned
+        ever after). A PROJECT unit must be an existing project's UUID.
+        """
 
     @_abc_1.abstractmethod
     def AnalyzeExperiment(
@@ -194,6 +251,9 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _prediction_service_pb2.AnalyzeExperimentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_prediction_service_pb2.AnalyzeExperimentResponse, _abc.Awaitable[_prediction_service_pb2.AnalyzeExperimentResponse]]:
-        """Compares the variants on the experiment's outcome metric."""
+        """Compares each variant with the control on the experiment's outcome
+        (Welch's t-test, confidence interval, Cohen's d) and checks the
+        assignment counts against the weights (sample-ratio mismatch).
+        """
 
 def add_PredictionServiceServicer_to_server(servicer: PredictionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

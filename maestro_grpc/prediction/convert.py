@@ -1,0 +1,191 @@
+"""Prediction domain records -> protobuf messages."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from maestro.prediction.v1 import experiment_pb2 as ep
+from maestro.prediction.v1 import meta_model_pb2 as mp
+from maestro.prediction.v1 import prediction_service_pb2 as pb
+from maestro.registry.v1 import project_pb2
+from maestro_grpc.prediction.experiments import Analysis, Assignment, Experiment, ExperimentUnit
+from maestro_grpc.prediction.models import MetaModelRecord, PredictionRecord, RealisedScores
+from maestro_grpc.prediction.service import Proposal
+from maestro_grpc.prediction.training import ModelKind, finite
+from maestro_grpc.protoconv import set_timestamp
+
+KIND = {
+    ModelKind.LOGISTIC_REGRESSION: mp.MODEL_KIND_LOGISTIC_REGRESSION,
+    ModelKind.GRADIENT_BOOSTING: mp.MODEL_KIND_GRADIENT_BOOSTING,
+}
+UNIT = {
+    ExperimentUnit.PROJECT: ep.EXPERIMENT_UNIT_PROJECT,
+    ExperimentUnit.TEAM: ep.EXPERIMENT_UNIT_TEAM,
+}
+
+
+def cv_scores(scores: dict[str, Any]) -> mp.CvScores:
+    return mp.CvScores(
+        roc_auc=finite(scores["roc_auc"]),
+        roc_auc_std=finite(scores["roc_auc_std"]),
+        brier=finite(scores["brier"]),
+        accuracy=finite(scores["accuracy"]),
+        baseline_accuracy=finite(scores["baseline_accuracy"]),
+        baseline_brier=finite(scores["baseline_brier"]),
+        folds=int(scores["folds"]),
+        repeats=int(scores["repeats"]),
+    )
+
+
+def realised(scores: RealisedScores) -> mp.RealisedScores:
+    return mp.RealisedScores(
+        projects=scores.projects,
+        roc_auc=scores.roc_auc,
+        brier=scores.brier,
+        accuracy=scores.accuracy,
+    )
+
+
+def meta_model(record: MetaModelRecord) -> mp.MetaModel:
+    out = mp.MetaModel(
+        version=record.version,
+        kind=KIND[record.kind],
+        features=[
+            mp.FeatureInfo(
+                name=f["name"],
+                importance=finite(f["importance"]),
+                training_mean=finite(f["training_mean"]),
+                training_min=finite(f["training_min"]),
+                training_max=finite(f["training_max"]),
+                missing_fraction=finite(f["missing_fraction"]),
+                imputed_value=finite(f["imputed_value"]),
+            )
+            for f in record.features
+        ],
+        cv_scores=cv_scores(record.details["cv_scores"]),
+        candidates=[
+            mp.CandidateScores(kind=KIND[ModelKind(c["kind"])], cv_scores=cv_scores(c["cv_scores"]))
+            for c in record.details["candidates"]
+        ],
+        training_set_size=record.training_set_size,
+        positive_count=record.positive_count,
+        observation_days=record.observation_days,
+        realised_scores=realised(record.realised),
+        mlflow_run_id=record.mlflow_run_id,
+        mlflow_model_uri=record.mlflow_model_uri,
+    )
+    set_timestamp(out.create_time, record.create_time)
+    return out
+
+
+def prediction(record: PredictionRecord) -> mp.Prediction:
+    out = mp.Prediction(
+        id=str(record.id),
+        project_id=str(record.project_id),
+        model_version=record.model_version,
+        probability=record.probability,
+        base_log_odds=record.base_log_odds,
+        contributions=[
+            mp.FeatureContribution(
+                feature=c.feature, value=c.value, missing=c.missing, contribution=c.contribution
+            )
+            for c in record.contributions
+        ],
+        extrapolation=record.extrapolation,
+        extrapolation_reasons=record.extrapolation_reasons,
+    )
+    set_timestamp(out.observation_end_time, record.observation_end_time)
+    set_timestamp(out.create_time, record.create_time)
+    return out
+
+
+def proposal(item: Proposal, project_id: uuid.UUID) -> pb.TeamProposal:
+    return pb.TeamProposal(
+        members=[
+            project_pb2.TeamMember(
+                project_id=str(project_id),
+                person_id=m.person_id,
+                display_name=m.display_name,
+                role="TEAM_ROLE_" + m.role.upper(),
+                years_experience=m.years_experience,
+                skills=sorted(m.skills),
+                allocation=m.availability,
+            )
+            for m in item.members
+        ],
+        probability=item.probability,
+        skill_coverage=item.coverage,
+        score=item.score,
+        reasons=item.reasons,
+        extrapolation=item.extrapolation,
+    )
+
+
+def experiment(item: Experiment) -> ep.Experiment:
+    out = ep.Experiment(
+        id=str(item.id),
+        name=item.name,
+        description=item.description,
+        unit=UNIT[item.unit],
+        variants=[ep.Variant(name=v.name, weight=v.weight) for v in item.variants],
+        outcome_metric=item.outcome_metric,
+        salt=item.salt,
+    )
+    set_timestamp(out.create_time, item.create_time)
+    return out
+
+
+def assignment(item: Assignment) -> ep.Assignment:
+    out = ep.Assignment(
+        experiment_id=str(item.experiment_id),
+        unit_id=item.unit_id,
+        variant=item.variant,
+        project_id=str(item.project_id) if item.project_id else "",
+    )
+    set_timestamp(out.assign_time, item.assign_time)
+    return out
+
+
+def analysis(item: Analysis) -> ep.ExperimentAnalysis:
+    out = ep.ExperimentAnalysis(
+        experiment_id=str(item.experiment.id),
+        outcome_metric=item.experiment.outcome_metric,
+        results=[
+            ep.VariantResult(
+                variant=r.variant,
+                units=r.units,
+                units_with_outcome=r.summary.n,
+                mean=r.summary.mean,
+                stddev=r.summary.stddev,
+                expected_share=r.expected_share,
+            )
+            for r in item.results
+        ],
+        comparisons=[
+            ep.VariantComparison(
+                variant=c.variant,
+                control=c.control,
+                difference=c.comparison.difference,
+                relative_difference=c.comparison.relative_difference,
+                ci_low=c.comparison.ci_low,
+                ci_high=c.comparison.ci_high,
+                p_value=c.comparison.p_value,
+                effect_size=c.comparison.effect_size,
+                significant=c.comparison.significant,
+                t_statistic=c.comparison.t_statistic,
+                degrees_of_freedom=c.comparison.degrees_of_freedom,
+                valid=c.comparison.valid,
+            )
+            for c in item.comparisons
+        ],
+        sample_ratio=ep.SampleRatioCheck(
+            chi_square=item.sample_ratio.chi_square,
+            p_value=item.sample_ratio.p_value,
+            mismatch=item.sample_ratio.mismatch,
+            degrees_of_freedom=item.sample_ratio.degrees_of_freedom,
+        ),
+        confidence_level=item.confidence_level,
+    )
+    set_timestamp(out.end_time, item.end_time)
+    return out

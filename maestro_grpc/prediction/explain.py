@@ -1,0 +1,202 @@
+"""A loaded meta-model version: probabilities, per-feature contributions, extrapolation.
+
+Contributions decompose the learner's log-odds before calibration:
+
+- logistic regression (exact): intercept + sum of coefficient x
+  standardised transformed value, one term per model column;
+- gradient boosting (Saabas path attribution): the initial estimate plus,
+  per tree, learning rate x (root value + the change of node value at each
+  split along the sample's path, credited to the split's feature).
+
+A missing indicator's term is added to its feature's, so there is one
+contribution per feature, and base + contributions equals the log-odds
+exactly. The calibrated probability is a monotone function of that log-odds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.ensemble import GradientBoostingClassifier  # type: ignore[import-untyped]
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+
+from maestro_grpc.prediction.training import (
+    ModelKind,
+    base_feature,
+    deserialize,
+    inner_pipeline,
+)
+
+RANGE_MARGIN = 0.10
+MAX_REASONS = 20
+
+
+@dataclass(frozen=True)
+class Contribution:
+    feature: str
+    value: float
+    missing: bool
+    contribution: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    probability: float
+    base_log_odds: float
+    contributions: list[Contribution]
+    extrapolation_reasons: list[str]
+
+
+@dataclass(frozen=True)
+class FeatureRange:
+    name: str
+    low: float
+    high: float
+    missing_fraction: float
+
+
+class LoadedModel:
+    """A stored version, deserialised once and kept in memory."""
+
+    def __init__(
+        self,
+        version: int,
+        kind: ModelKind,
+        observation_days: int,
+        input_names: Sequence[str],
+        ranges: Sequence[FeatureRange],
+        model_bytes: bytes,
+    ) -> None:
+        self.version = version
+        self.kind = kind
+        self.observation_days = observation_days
+        self.input_names = list(input_names)
+        self.index = {name: i for i, name in enumerate(self.input_names)}
+        self.ranges = list(ranges)
+        self.estimator = deserialize(model_bytes)
+        pipeline = inner_pipeline(self.estimator)
+        self.prepare = pipeline[:-1]
+        self.learner = pipeline[-1]
+        self.imputer = pipeline.named_steps["impute"]
+        columns = list(self.prepare.get_feature_names_out(self.input_names))
+        # Where each feature sits in the imputer's output (the inputs it kept).
+        kept = [
+            name
+            for name, stat in zip(self.input_names, self.imputer.statistics_, strict=True)
+            if not np.isnan(stat)
+        ]
+        self.imputed_index = {name: i for i, name in enumerate(kept)}
+        self.column_feature = [base_feature(c) for c in columns]
+        self._trees: list[tuple[Any, ...]] = []
+        if isinstance(self.learner, GradientBoostingClassifier):
+            for tree in self.learner.estimators_[:, 0]:
+                t = tree.tree_
+                self._trees.append(
+                    (
+                        t.children_left,
+                        t.children_right,
+                        t.feature,
+                        t.threshold,
+                        t.value[:, 0, 0],
+                    )
+                )
+
+    # ---- rows ------------------------------------------------------------------------
+
+    def row(self, features: Mapping[str, float | None]) -> npt.NDArray[np.float64]:
+        """The model's input row for a feature mapping (absent or None -> NaN)."""
+        out = np.full(len(self.input_names), np.nan)
+        for name, value in features.items():
+            j = self.index.get(name)
+            if j is not None and value is not None and math.isfinite(value):
+                out[j] = value
+        return out
+
+    def probabilities(self, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Calibrated probabilities of success of many rows."""
+        return np.asarray(self.estimator.predict_proba(rows)[:, 1], dtype=np.float64)
+
+    # ---- explanation ------------------------------------------------------------------
+
+    def explain(self, features: Mapping[str, float | None], window_complete: bool) -> Explanation:
+        x = self.row(features).reshape(1, -1)
+        probability = float(self.probabilities(x)[0])
+        z = np.asarray(self.prepare.transform(x))[0]
+        if isinstance(self.learner, LogisticRegression):
+            base = float(self.learner.intercept_[0])
+            terms = self.learner.coef_[0] * z
+        else:
+            base, terms = self._saabas(z)
+        per_feature: dict[str, float] = {}
+        for feature, term in zip(self.column_feature, terms, strict=True):
+            per_feature[feature] = per_feature.get(feature, 0.0) + float(term)
+        imputed = np.asarray(self.imputer.transform(x))[0]
+        contributions = [
+            Contribution(
+                feature=name,
+                value=float(imputed[self.imputed_index[name]]),
+                missing=bool(np.isnan(x[0, self.index[name]])),
+                contribution=value,
+            )
+            for name, value in per_feature.items()
+        ]
+        contributions.sort(key=lambda c: (-abs(c.contribution), c.feature))
+        return Explanation(
+            probability=probability,
+            base_log_odds=base,
+            contributions=contributions,
+            extrapolation_reasons=self.extrapolation(x[0], window_complete),
+        )
+
+    def _saabas(self, z: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
+        assert isinstance(self.learner, GradientBoostingClassifier)
+        rate = float(self.learner.learning_rate)
+        # The initial estimate: the log-odds of the training prior.
+        prior = float(self.learner.init_.predict_proba(z.reshape(1, -1))[0, 1])
+        base = math.log(prior / (1.0 - prior))
+        terms = np.zeros(z.shape[0])
+        for left, right, feature, threshold, value in self._trees:
+            node = 0
+            base += rate * float(value[0])
+            while left[node] != -1:
+                f = int(feature[node])
+                child = left[node] if z[f] <= threshold[node] else right[node]
+                terms[f] += rate * float(value[child] - value[node])
+                node = child
+        return base, terms
+
+    def extrapolation(self, x: npt.NDArray[np.float64], window_complete: bool) -> list[str]:
+        """Why a row lies outside what the model was trained on (empty: it does not)."""
+        reasons: list[tuple[float, str]] = []
+        if not window_complete:
+            reasons.append(
+                (
+                    math.inf,
+                    f"the {self.observation_days}-day observation window has not closed yet; "
+                    "the model was trained on complete windows",
+                )
+            )
+        for r in self.ranges:
+            value = x[self.index[r.name]]
+            if np.isnan(value):
+                if r.missing_fraction == 0.0:
+                    reasons.append((1.0, f"{r.name} is missing; no training project lacked it"))
+                continue
+            span = r.high - r.low
+            margin = RANGE_MARGIN * span
+            if value < r.low - margin or value > r.high + margin:
+                distance = (r.low - value if value < r.low else value - r.high) / (span or 1.0)
+                reasons.append(
+                    (
+                        distance,
+                        f"{r.name} = {value:.4g} is outside the training range "
+                        f"[{r.low:.4g}, {r.high:.4g}]",
+                    )
+                )
+        reasons.sort(key=lambda item: -item[0])
+        return [text for _, text in reasons[:MAX_REASONS]]

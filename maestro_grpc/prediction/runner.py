@@ -1,0 +1,153 @@
+"""Runs training off the event loop: in worker processes, or in a thread.
+
+Worker processes are started with `spawn` (never fork a process that runs
+gRPC) and shared by every server of the process, so their start-up (numpy,
+scikit-learn, MLflow imports) is paid once. A job reports progress through a
+multiprocessing queue; a reader thread hands each report to the event loop
+of the call that waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import itertools
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from maestro_grpc.errors import Unavailable
+from maestro_grpc.prediction.training import TrainingJob, TrainingOutcome, train
+
+Report = Callable[[str, float, str], None]
+T = TypeVar("T")
+
+_worker_queue: Any = None
+
+
+def _init_worker(progress_queue: Any) -> None:
+    global _worker_queue
+    _worker_queue = progress_queue
+
+
+def _run_in_worker(job: TrainingJob) -> TrainingOutcome:
+    def report(stage: str, fraction: float, message: str) -> None:
+        if _worker_queue is not None:
+            _worker_queue.put((job.job_id, stage, fraction, message))
+
+    return train(job, report)
+
+
+class _Pool:
+    """A process pool plus the queue and thread that carry progress back."""
+
+    def __init__(self, processes: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.queue: Any = context.Queue()
+        self.executor = ProcessPoolExecutor(
+            max_workers=processes,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(self.queue,),
+        )
+        self.listeners: dict[str, Report] = {}
+        self.lock = threading.Lock()
+        self.reader = threading.Thread(target=self._read, name="training-progress", daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                item = self.queue.get()
+            except (EOFError, OSError):  # pragma: no cover - the queue was closed
+                return
+            if item is None:
+                return
+            job_id, stage, fraction, message = item
+            with self.lock:
+                listener = self.listeners.get(job_id)
+            if listener is not None:
+                listener(stage, fraction, message)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.queue.put(None)
+        self.reader.join(timeout=5)
+
+
+_pools: dict[int, _Pool] = {}
+_pools_lock = threading.Lock()
+_job_ids = itertools.count(1)
+
+
+def _pool(processes: int) -> _Pool:
+    with _pools_lock:
+        pool = _pools.get(processes)
+        if pool is None:
+            pool = _pools[processes] = _Pool(processes)
+        return pool
+
+
+def _discard(processes: int, pool: _Pool) -> None:
+    with _pools_lock:
+        if _pools.get(processes) is pool:
+            del _pools[processes]
+    pool.executor.shutdown(wait=False, cancel_futures=True)
+    pool.queue.put(None)
+
+
+@atexit.register
+def _close_pools() -> None:  # pragma: no cover - runs at interpreter exit
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.close()
+
+
+class TrainingRunner:
+    """Runs `training.train` for a job, reporting progress on the caller's loop."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+
+    async def run(self, job: TrainingJob, report: Report) -> TrainingOutcome:
+        loop = asyncio.get_running_loop()
+
+        def on_loop(stage: str, fraction: float, message: str) -> None:
+            loop.call_soon_threadsafe(report, stage, fraction, message)
+
+        job.job_id = f"{job.job_id}-{next(_job_ids)}"
+        if self.processes <= 0:
+            return await asyncio.to_thread(train, job, on_loop)
+        pool = _pool(self.processes)
+        with pool.lock:
+            pool.listeners[job.job_id] = on_loop
+        try:
+            future = pool.executor.submit(_run_in_worker, job)
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool as error:
+            _discard(self.processes, pool)
+            raise Unavailable(
+                "the training worker process died (out of memory?); retry",
+                retry_delay_seconds=5.0,
+            ) from error
+        finally:
+            with pool.lock:
+                pool.listeners.pop(job.job_id, None)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a small blocking call where training runs (its imports are warm there)."""
+        if self.processes <= 0:
+            return await asyncio.to_thread(fn, *args)
+        pool = _pool(self.processes)
+        try:
+            return await asyncio.wrap_future(pool.executor.submit(fn, *args))
+        except BrokenProcessPool as error:
+            _discard(self.processes, pool)
+            raise Unavailable(
+                "the training worker process died; retry", retry_delay_seconds=5.0
+            ) from error

@@ -1,0 +1,225 @@
+"""RecommendTeam's search: local search over teams drawn from a candidate pool.
+
+A team is scored by the meta-model with the project's own features (process,
+artifacts) and the team features of the proposed members (`features.
+team_feature_columns`: every member present for the whole window), plus a
+bonus for covering the project's required skills:
+
+    score = P(success) + 0.25 * skill coverage
+
+The search starts from a greedy team (add the best member while it helps)
+and from a few random feasible teams, and from each climbs: all neighbours
+(add one candidate, remove one member, swap one for one) are scored at once
+and the best is taken while it improves the score. Every feasible team seen
+is remembered; the best distinct ones are returned. A team is feasible when
+min_size <= size <= max_size and its total allocation is within the budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from maestro_grpc.errors import FailedPrecondition
+from maestro_grpc.prediction.explain import LoadedModel
+from maestro_grpc.prediction.features import (
+    CandidatePool,
+    Member,
+    skill_coverage,
+    team_feature_columns,
+)
+
+SKILL_WEIGHT = 0.25
+RANDOM_STARTS = 4
+MAX_CLIMB_STEPS = 60
+IMPROVEMENT = 1e-9
+
+
+@dataclass(frozen=True)
+class Limits:
+    min_size: int
+    max_size: int
+    max_total_allocation: float | None
+
+
+@dataclass(frozen=True)
+class ScoredTeam:
+    members: tuple[int, ...]
+    probability: float
+    coverage: float
+    score: float
+
+
+class TeamScorer:
+    """Scores many teams of one project at once."""
+
+    def __init__(
+        self,
+        model: LoadedModel,
+        base_features: Mapping[str, float | None],
+        pool: CandidatePool,
+    ) -> None:
+        self.model = model
+        self.pool = pool
+        self.base_row = model.row(base_features)
+        self.team_columns = [
+            (model.index[name], name)
+            for name in team_feature_columns(pool, np.zeros((1, len(pool.years)), dtype=bool))
+            if name in model.index
+        ]
+
+    def rows(self, membership: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+        rows = np.repeat(self.base_row[np.newaxis, :], membership.shape[0], axis=0)
+        columns = team_feature_columns(self.pool, membership)
+        for j, name in self.team_columns:
+            rows[:, j] = columns[name]
+        return rows
+
+    def features(self, membership: npt.NDArray[np.bool_]) -> dict[str, float | None]:
+        """The full feature mapping of one team (for explaining it)."""
+        row = self.rows(membership.reshape(1, -1))[0]
+        return {
+            name: (None if np.isnan(row[j]) else float(row[j]))
+            for name, j in self.model.index.items()
+        }
+
+    def score(self, membership: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.float64], ...]:
+        probability = self.model.probabilities(self.rows(membership))
+        coverage = skill_coverage(self.pool, membership)
+        return probability, coverage, probability + SKILL_WEIGHT * coverage
+
+
+def check_limits(allocations: Sequence[float], limits: Limits) -> None:
+    """FAILED_PRECONDITION when no team of the pool can meet the limits."""
+    if limits.min_size > len(allocations):
+        raise FailedPrecondition(
+            f"limits.min_size is {limits.min_size} but the pool has only "
+            f"{len(allocations)} candidates",
+            reason="NO_FEASIBLE_TEAM",
+        )
+    if limits.max_total_allocation is not None:
+        cheapest = sum(sorted(allocations)[: limits.min_size])
+        if cheapest > limits.max_total_allocation + 1e-9:
+            raise FailedPrecondition(
+                f"the {limits.min_size} smallest allocations of the pool sum to "
+                f"{cheapest:.3g}, above limits.max_total_allocation "
+                f"{limits.max_total_allocation:.3g}",
+                reason="NO_FEASIBLE_TEAM",
+            )
+
+
+def search(
+    scorer: TeamScorer,
+    allocations: Sequence[float],
+    limits: Limits,
+    max_results: int,
+    seed: int,
+) -> list[ScoredTeam]:
+    """The best distinct feasible teams found, best first."""
+    n = len(allocations)
+    alloc = np.asarray(allocations, dtype=np.float64)
+    budget = np.inf if limits.max_total_allocation is None else limits.max_total_allocation + 1e-9
+    seen: dict[tuple[int, ...], ScoredTeam] = {}
+    rng = np.random.default_rng(seed)
+
+    def feasible(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        size = mask.sum(axis=1)
+        return np.asarray(
+            (size >= limits.min_size) & (size <= limits.max_size) & (mask @ alloc <= budget)
+        )
+
+    def evaluate(masks: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+        """Scores of the masks (-inf where infeasible); remembers the feasible ones."""
+        ok = feasible(masks)
+        scores = np.full(masks.shape[0], -np.inf)
+        if ok.any():
+            probability, coverage, score = scorer.score(masks[ok])
+            scores[ok] = score
+            for mask, p, c, s in zip(masks[ok], probability, coverage, score, strict=True):
+                key = tuple(int(i) for i in np.flatnonzero(mask))
+                seen[key] = ScoredTeam(key, float(p), float(c), float(s))
+        return scores
+
+    def neighbours(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        inside = np.flatnonzero(mask)
+        outside = np.flatnonzero(~mask)
+        out = []
+        for j in outside:
+            m = mask.copy()
+            m[j] = True
+            out.append(m)
+        for i in inside:
+            m = mask.copy()
+            m[i] = False
+            out.append(m)
+            for j in outside:
+                s = m.copy()
+                s[j] = True
+                out.append(s)
+        return np.array(out, dtype=bool).reshape(len(out), n)
+
+    def climb(mask: npt.NDArray[np.bool_], score: float) -> None:
+        for _ in range(MAX_CLIMB_STEPS):
+            candidates = neighbours(mask)
+            if not len(candidates):
+                return
+            scores = evaluate(candidates)
+            best = int(np.argmax(scores))
+            if scores[best] <= score + IMPROVEMENT:
+                return
+            mask, score = candidates[best], float(scores[best])
+
+    def greedy() -> tuple[npt.NDArray[np.bool_], float] | None:
+        mask = np.zeros(n, dtype=bool)
+        score = -np.inf
+        while mask.sum() < limits.max_size:
+            additions = np.array([mask | (np.arange(n) == j) for j in np.flatnonzero(~mask)])
+            if not len(additions):
+                break
+            size = int(mask.sum()) + 1
+            affordable = additions @ alloc <= budget
+            if not affordable.any():
+                break
+            if size >= limits.min_size:
+                scores = evaluate(additions)
+            else:
+                # Below the minimum nothing is feasible yet: rank by the
+                # relaxed score of the partial team.
+                scores = np.full(len(additions), -np.inf)
+                scores[affordable] = scorer.score(additions[affordable])[2]
+            best = int(np.argmax(scores))
+            if not np.isfinite(scores[best]):
+                break
+            if size > limits.min_size and scores[best] <= score + IMPROVEMENT:
+                break
+            mask, score = additions[best], float(scores[best])
+        if int(mask.sum()) < limits.min_size:
+            return None
+        return mask, score
+
+    def random_start() -> tuple[npt.NDArray[np.bool_], float] | None:
+        size = int(rng.integers(limits.min_size, min(limits.max_size, n) + 1))
+        mask = np.zeros(n, dtype=bool)
+        total = 0.0
+        for j in rng.permutation(n):
+            if mask.sum() >= size:
+                break
+            if total + alloc[j] <= budget:
+                mask[j] = True
+                total += alloc[j]
+        score = evaluate(mask.reshape(1, -1))[0]
+        return (mask, float(score)) if np.isfinite(score) else None
+
+    starts = [greedy()] + [random_start() for _ in range(RANDOM_STARTS)]
+    for start in starts:
+        if start is not None:
+            climb(*start)
+    ranked = sorted(seen.values(), key=lambda t: (-t.score, t.members))
+    return ranked[:max_results]
+
+
+def members_of(pool_members: Sequence[Member], team: Sequence[int]) -> list[Member]:
+    return [pool_members[i] for i in team]

@@ -1,0 +1,145 @@
+"""Logging a training run to MLflow: params, scores, features, the model, a registered version.
+
+The default tracking store is a SQLite file in the data dir (MLflow's file
+store is deprecated), with run artifacts in the data dir too;
+MLFLOW_TRACKING_URI points elsewhere (then artifacts go where that server
+puts them). Runs in the training worker: MLflow's client is synchronous.
+
+A server does not send usage telemetry on its operator's behalf: MLflow's
+is turned off here unless MLFLOW_DISABLE_TELEMETRY is set explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from maestro_grpc.config import Settings
+
+if TYPE_CHECKING:
+    from maestro_grpc.prediction.training import (
+        TrackingTarget,
+        TrainingJob,
+        TrainingOutcome,
+    )
+
+
+def tracking_target(settings: Settings) -> TrackingTarget:
+    """Where this server logs its training runs.
+
+    Without a tracking server (the default SQLite file, or any database or
+    file URI) MLflow would put run artifacts in ./mlruns of whatever
+    directory the server was started in, so they go to the data dir; a
+    tracking server (http, https, databricks) decides for itself.
+    """
+    from maestro_grpc.prediction.training import TrackingTarget
+
+    data_dir = Path(settings.data_dir).resolve()
+    artifacts = (data_dir / "mlflow-artifacts").as_uri()
+    uri = settings.mlflow_tracking_uri
+    if not uri:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return TrackingTarget(
+            tracking_uri=f"sqlite:///{data_dir / 'mlflow.db'}", artifact_location=artifacts
+        )
+    scheme = uri.split(":", 1)[0].lower() if ":" in uri else ""
+    served = scheme in {"http", "https"} or scheme.startswith("databricks")
+    return TrackingTarget(tracking_uri=uri, artifact_location=None if served else artifacts)
+
+
+def _experiment_id(client: Any, target: TrackingTarget) -> str:
+    from mlflow.exceptions import MlflowException
+
+    found = client.get_experiment_by_name(target.experiment_name)
+    if found is not None:
+        return str(found.experiment_id)
+    try:
+        return str(
+            client.create_experiment(
+                target.experiment_name, artifact_location=target.artifact_location
+            )
+        )
+    except MlflowException:
+        # Another worker created it in between.
+        found = client.get_experiment_by_name(target.experiment_name)
+        if found is None:
+            raise
+        return str(found.experiment_id)
+
+
+def log_training(
+    target: TrackingTarget, job: TrainingJob, outcome: TrainingOutcome, estimator: Any
+) -> tuple[str, str]:
+    """Log one training run; returns (run id, registered model URI)."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow
+    import mlflow.sklearn
+    from mlflow import MlflowClient
+
+    from maestro_grpc.prediction.training import TRUSTED_TYPES
+
+    mlflow.set_tracking_uri(target.tracking_uri)
+    client = MlflowClient(tracking_uri=target.tracking_uri)
+    experiment_id = _experiment_id(client, target)
+    ts = job.training_set
+    with mlflow.start_run(experiment_id=experiment_id, run_name="train-meta-model") as run:
+        mlflow.log_params(
+            {
+                "kind": outcome.kind.value,
+                "observation_days": ts.observation_days,
+                "cv_folds": job.folds,
+                "cv_repeats": job.repeats,
+                "random_seed": job.seed,
+                "training_set_size": outcome.training_set_size,
+                "positive_count": outcome.positive_count,
+                "features_offered": len(ts.feature_names),
+                "features_used": len(outcome.features),
+            }
+        )
+        metrics: dict[str, float] = {}
+        for kind, scores in outcome.candidates:
+            for name, value in scores.as_dict().items():
+                if name not in {"folds", "repeats"}:
+                    metrics[f"{kind.value}.cv_{name}"] = float(value)
+        for name, value in outcome.cv_scores.as_dict().items():
+            if name not in {"folds", "repeats"}:
+                metrics[f"cv_{name}"] = float(value)
+        mlflow.log_metrics(metrics)
+        mlflow.log_dict(
+            {
+                # The model's input columns, in order (NaN where a value is missing).
+                "input_names": list(ts.feature_names),
+                "features": [f.as_dict() for f in outcome.features],
+            },
+            "features.json",
+        )
+        info = mlflow.sklearn.log_model(
+            estimator,
+            name="model",
+            serialization_format="skops",
+            skops_trusted_types=list(TRUSTED_TYPES),
+            registered_model_name=target.registered_model_name,
+            # Named, so MLflow does not load the model in a subprocess to guess them.
+            pip_requirements=_requirements(),
+        )
+        version = info.registered_model_version
+        run_id = str(run.info.run_id)
+    uri = f"models:/{target.registered_model_name}/{version}" if version else info.model_uri
+    return run_id, str(uri)
+
+
+def _requirements() -> list[str]:
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name)}" for name in ("scikit-learn", "skops", "numpy", "scipy")]
+
+
+def tag_version(target: TrackingTarget, run_id: str, version: int) -> None:
+    """Tag the run with the meta-model version it became in the store."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    from mlflow import MlflowClient
+
+    MlflowClient(tracking_uri=target.tracking_uri).set_tag(
+        run_id, "maestro.meta_model_version", str(version)
+    )

@@ -1,0 +1,62 @@
+"""Fixtures of the Prediction tests: stubs on the real server, projects made through the RPCs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import grpc.aio
+import pytest
+
+from maestro.metrics.v1 import metric_pb2, metrics_service_pb2, metrics_service_pb2_grpc
+from maestro.prediction.v1 import prediction_service_pb2_grpc
+from maestro.registry.v1 import project_pb2 as pp
+from maestro.registry.v1 import registry_service_pb2 as rs
+from maestro_grpc.clock import to_micros
+from tests.helpers import ts
+
+
+@pytest.fixture
+def prediction(
+    channel: grpc.aio.Channel,
+) -> prediction_service_pb2_grpc.PredictionServiceStub:
+    return prediction_service_pb2_grpc.PredictionServiceStub(channel)
+
+
+@pytest.fixture
+def metrics(channel: grpc.aio.Channel) -> metrics_service_pb2_grpc.MetricsServiceStub:
+    return metrics_service_pb2_grpc.MetricsServiceStub(channel)
+
+
+async def create_project(registry, name: str, start: datetime | None = None, **fields) -> str:
+    project = pp.Project(name=name, **fields)
+    if start is not None:
+        project.start_time.CopyFrom(ts(start))
+    response = await registry.CreateProject(rs.CreateProjectRequest(project=project))
+    return response.project.id
+
+
+async def record_points(
+    metrics, project_id: str, points: list[tuple[str, datetime, float]]
+) -> None:
+    names = sorted({n for n, _, _ in points})
+    index = {n: i for i, n in enumerate(names)}
+    response = await metrics.RecordMetrics(
+        metrics_service_pb2.RecordMetricsRequest(
+            batch=metric_pb2.MetricBatch(
+                columns=[
+                    metric_pb2.MetricColumns(
+                        project_id=project_id,
+                        names=names,
+                        name_indexes=[index[n] for n, _, _ in points],
+                        values=[v for _, _, v in points],
+                        times_unix_micros=[to_micros(t) for _, t, _ in points],
+                    )
+                ]
+            )
+        )
+    )
+    assert not response.rejected, response.rejected
+
+
+def days_ago(days: float) -> datetime:
+    return datetime.now(UTC) - timedelta(days=days)

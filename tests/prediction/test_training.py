@@ -1,0 +1,164 @@
+"""Training, storage format and explanations of the meta-model, on synthetic matrices."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import skops.io as sio
+
+from maestro_grpc.prediction import training as T
+from maestro_grpc.prediction.explain import FeatureRange, LoadedModel
+
+
+def matrix(n: int = 240, seed: int = 0, xor: bool = False) -> T.TrainingSet:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 5))
+    logit = 3.0 * np.sign(x[:, 0] * x[:, 1]) if xor else 2.0 * x[:, 0] - 1.0 * x[:, 1]
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int64)
+    x[rng.random(n) < 0.15, 1] = np.nan  # partly missing
+    x[:, 3] = 7.0  # constant
+    x[:, 4] = np.nan  # never seen
+    return T.TrainingSet(["a", "b", "noise", "constant", "absent"], x, y, [], 240)
+
+
+def quiet(*_: object) -> None:
+    return None
+
+
+# The "absent" column has no value at all: the imputer says so whenever it sees it.
+pytestmark = pytest.mark.filterwarnings("ignore:Skipping features without any observed")
+
+
+@pytest.fixture(scope="module")
+def linear() -> T.TrainingOutcome:
+    return T.train(T.TrainingJob("j", matrix(), folds=4, repeats=1, seed=3), quiet)
+
+
+@pytest.fixture(scope="module")
+def xor() -> T.TrainingOutcome:
+    return T.train(T.TrainingJob("j", matrix(xor=True), folds=4, repeats=1, seed=3), quiet)
+
+
+def test_refuses_too_few_projects_or_one_outcome() -> None:
+    with pytest.raises(T.TrainingError, match=r"found 10 \(5 succeeded, 5 failed\), and 3 more"):
+        T.check_counts(10, 5, folds=5, left_out=3)
+    with pytest.raises(T.TrainingError, match=r"found 40 \(40 succeeded, 0 failed\)"):
+        T.check_counts(40, 40, folds=5)
+    with pytest.raises(T.TrainingError, match="at least 8 of each outcome"):
+        T.check_counts(40, 35, folds=8)
+    T.check_counts(40, 30, folds=5)
+    flat = T.TrainingSet(["a"], np.ones((40, 1)), np.array([0, 1] * 20), [], 240)
+    with pytest.raises(T.TrainingError, match="no feature varies"):
+        T.check_trainable(flat, 5)
+    partly = T.TrainingSet(["a"], np.ones((40, 1)), np.array([0, 1] * 20), [], 240)
+    partly.x[0, 0] = np.nan  # the missing indicator varies
+    T.check_trainable(partly, 5)
+
+
+def test_train_keeps_the_better_learner_and_reports_scores(
+    linear: T.TrainingOutcome, xor: T.TrainingOutcome
+) -> None:
+    assert linear.kind is T.ModelKind.LOGISTIC_REGRESSION
+    assert linear.cv_scores.roc_auc > 0.75
+    assert linear.cv_scores.brier < linear.cv_scores.baseline_brier
+    assert (linear.cv_scores.folds, linear.cv_scores.repeats) == (4, 1)
+    assert {k for k, _ in linear.candidates} == set(T.ModelKind)
+    names = [f.name for f in linear.features]
+    assert names == ["a", "b", "noise"]  # constant and never-seen features are dropped
+    b = next(f for f in linear.features if f.name == "b")
+    assert 0.05 < b.missing_fraction < 0.3
+    assert b.training_min <= b.imputed_value <= b.training_max
+    a = next(f for f in linear.features if f.name == "a")
+    assert a.importance > next(f for f in linear.features if f.name == "noise").importance
+    assert xor.kind is T.ModelKind.GRADIENT_BOOSTING
+    assert xor.cv_scores.roc_auc > 0.75
+
+
+def test_same_data_and_seed_give_the_same_model(linear: T.TrainingOutcome) -> None:
+    ts = matrix()
+    first = linear
+    second = T.train(T.TrainingJob("j", ts, folds=4, repeats=1, seed=3), quiet)
+    assert first.cv_scores == second.cv_scores
+    a = T.deserialize(first.model_bytes).predict_proba(np.nan_to_num(ts.x))
+    b = T.deserialize(second.model_bytes).predict_proba(np.nan_to_num(ts.x))
+    assert np.array_equal(a, b)
+
+
+def test_progress_is_reported_in_order() -> None:
+    seen: list[tuple[str, float]] = []
+    T.train(
+        T.TrainingJob("j", matrix(n=60), folds=3, repeats=2, seed=0),
+        lambda stage, fraction, _message: seen.append((stage, fraction)),
+    )
+    stages = [s for s, _ in seen]
+    assert stages[0] == "cross_validation"
+    assert stages[-1] == "fitting"
+    assert stages.count("cross_validation") == 1 + 3 * 2 * 2
+    fractions = [f for _, f in seen]
+    assert fractions == sorted(fractions)
+
+
+class NotAllowed:
+    pass
+
+
+def test_loading_refuses_untrusted_types() -> None:
+    data = sio.dumps({"model": NotAllowed()})
+    with pytest.raises(T.UntrustedModel, match="NotAllowed"):
+        T.deserialize(data)
+
+
+def loaded(outcome: T.TrainingOutcome, names: list[str]) -> LoadedModel:
+    ranges = [
+        FeatureRange(f.name, f.training_min, f.training_max, f.missing_fraction)
+        for f in outcome.features
+    ]
+    return LoadedModel(1, outcome.kind, 240, names, ranges, outcome.model_bytes)
+
+
+@pytest.mark.parametrize("kind", ["linear", "xor"])
+def test_contributions_add_up_to_the_learners_log_odds(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    ts = matrix(xor=kind == "xor")
+    outcome: T.TrainingOutcome = request.getfixturevalue(kind)
+    model = loaded(outcome, ts.feature_names)
+    pipeline = T.inner_pipeline(model.estimator)
+    for row in ts.x[:15]:
+        features = {
+            n: (None if math.isnan(v) else float(v))
+            for n, v in zip(ts.feature_names, row, strict=True)
+        }
+        explained = model.explain(features, window_complete=True)
+        log_odds = float(pipeline.decision_function(row.reshape(1, -1))[0])
+        total = explained.base_log_odds + sum(c.contribution for c in explained.contributions)
+        assert total == pytest.approx(log_odds, abs=1e-9)
+        assert explained.probability == pytest.approx(model.probabilities(row.reshape(1, -1))[0])
+        by_name = {c.feature: c for c in explained.contributions}
+        assert set(by_name) == {"a", "b", "noise"}
+        assert by_name["b"].missing == math.isnan(row[1])
+        if math.isnan(row[1]):
+            assert by_name["b"].value == next(
+                f.imputed_value for f in outcome.features if f.name == "b"
+            )
+        else:
+            assert by_name["b"].value == pytest.approx(row[1])
+        magnitudes = [abs(c.contribution) for c in explained.contributions]
+        assert magnitudes == sorted(magnitudes, reverse=True)
+
+
+def test_extrapolation_reasons(linear: T.TrainingOutcome) -> None:
+    model = loaded(linear, matrix().feature_names)
+    inside = model.explain({"a": 0.0, "b": 0.0, "noise": 0.0}, window_complete=True)
+    assert inside.extrapolation_reasons == []
+    far = model.explain({"a": 1e6, "b": None, "noise": 0.0, "unknown": 3.0}, window_complete=False)
+    assert far.extrapolation_reasons[0].startswith("the 240-day observation window has not closed")
+    assert any(
+        r.startswith("a = 1e+06 is outside the training range") for r in far.extrapolation_reasons
+    )
+    # b was missing for some training projects: missing is not extrapolation.
+    assert not any(r.startswith("b ") for r in far.extrapolation_reasons)
+    never_missing = model.explain({"b": 0.0, "noise": 0.0}, window_complete=True)
+    assert never_missing.extrapolation_reasons == ["a is missing; no training project lacked it"]
