@@ -106,8 +106,13 @@ class MetricsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchMetrics(self, request, context):
-        """Streams what arrives for a project from now on, from every replica.
-        A watcher that cannot keep up is ended with RESOURCE_EXHAUSTED.
+        """Streams what arrives for a project from now on, from every replica
+        (through Redis when the servers share one). The first message is empty:
+        the watch is in place, and everything stored after it is delivered. A
+        watcher that cannot keep up (more than the server's watch queue behind)
+        is ended with RESOURCE_EXHAUSTED (reason WATCHER_TOO_SLOW) rather than
+        slowing ingest; a lost bus connection ends it with UNAVAILABLE. Watch
+        again to continue.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -54,8 +54,13 @@ class MetricsServiceStub:
     stream lifetime (sent in `opened`); reconnect and resume.
     """
     WatchMetrics: _grpc.UnaryStreamMultiCallable[_metrics_service_pb2.WatchMetricsRequest, _metrics_service_pb2.WatchMetricsResponse]
-    """Streams what arrives for a project from now on, from every replica.
-    A watcher that cannot keep up is ended with RESOURCE_EXHAUSTED.
+    """Streams what arrives for a project from now on, from every replica
+    (through Redis when the servers share one). The first message is empty:
+    the watch is in place, and everything stored after it is delivered. A
+    watcher that cannot keep up (more than the server's watch queue behind)
+    is ended with RESOURCE_EXHAUSTED (reason WATCHER_TOO_SLOW) rather than
+    slowing ingest; a lost bus connection ends it with UNAVAILABLE. Watch
+    again to continue.
     """
     GetMetricSummary: _grpc.UnaryUnaryMultiCallable[_metrics_service_pb2.GetMetricSummaryRequest, _metrics_service_pb2.GetMetricSummaryResponse]
     """Per metric name (and optionally per value of one label): count, min,
@@ -96,8 +101,13 @@ class MetricsServiceAsyncStub(MetricsServiceStub):
     stream lifetime (sent in `opened`); reconnect and resume.
     """
     WatchMetrics: _aio.UnaryStreamMultiCallable[_metrics_service_pb2.WatchMetricsRequest, _metrics_service_pb2.WatchMetricsResponse]  # type: ignore[assignment]
-    """Streams what arrives for a project from now on, from every replica.
-    A watcher that cannot keep up is ended with RESOURCE_EXHAUSTED.
+    """Streams what arrives for a project from now on, from every replica
+    (through Redis when the servers share one). The first message is empty:
+    the watch is in place, and everything stored after it is delivered. A
+    watcher that cannot keep up (more than the server's watch queue behind)
+    is ended with RESOURCE_EXHAUSTED (reason WATCHER_TOO_SLOW) rather than
+    slowing ingest; a lost bus connection ends it with UNAVAILABLE. Watch
+    again to continue.
     """
     GetMetricSummary: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.GetMetricSummaryRequest, _metrics_service_pb2.GetMetricSummaryResponse]  # type: ignore[assignment]
     """Per metric name (and optionally per value of one label): count, min,
@@ -153,8 +163,13 @@ class MetricsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _metrics_service_pb2.WatchMetricsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_metrics_service_pb2.WatchMetricsResponse], _abc.AsyncIterator[_metrics_service_pb2.WatchMetricsResponse]]:
-        """Streams what arrives for a project from now on, from every replica.
-        A watcher that cannot keep up is ended with RESOURCE_EXHAUSTED.
+        """Streams what arrives for a project from now on, from every replica
+        (through Redis when the servers share one). The first message is empty:
+        the watch is in place, and everything stored after it is delivered. A
+        watcher that cannot keep up (more than the server's watch queue behind)
+        is ended with RESOURCE_EXHAUSTED (reason WATCHER_TOO_SLOW) rather than
+        slowing ingest; a lost bus connection ends it with UNAVAILABLE. Watch
+        again to continue.
         """
 
     @_abc_1.abstractmethod
