@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -81,12 +80,3 @@ def windows_of(project_id: uuid.UUID, times_us: npt.NDArray[np.int64]) -> list[W
         if starts.shape[0] <= MAX_WINDOWS or unit == "year":
             return [Window(project_id, unit, s, _end(s, unit)) for s in starts.tolist()]
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def hours_between(start_us: int, end_us: int) -> list[int]:
-    """Starts of the whole hours in [start, end) (both aligned to hours)."""
-    return list(range(start_us, end_us, HOUR_US))
-
-
-def utc(value_us: int) -> datetime:
-    return datetime.fromtimestamp(0, UTC) + (from_micros(value_us) - from_micros(0))
