@@ -224,11 +224,11 @@ async def grpc_rate(port: int, project: str, work: list[mp.MetricBatch], streams
     return total / elapsed
 
 
-async def rss_with_streams(port: int, pid: int, project: str, n: int) -> float:
-    """Peak RSS (MB) of the server while n streams each send 20 batches of 1,000."""
+async def rss_with_streams(port: int, pid: int, project: str, n: int) -> tuple[float, float]:
+    """RSS (MB) of the server before, and its peak while n streams each send 20 batches of 1,000."""
     names, times, values = make_points(20_000)
     process = psutil.Process(pid)
-    peak = process.memory_info().rss
+    peak = before = process.memory_info().rss
     done = asyncio.Event()
 
     async def sample() -> None:
@@ -247,7 +247,7 @@ async def rss_with_streams(port: int, pid: int, project: str, n: int) -> float:
         await asyncio.gather(*(stream(stub, f"rss-{i}", project, w) for i, w in enumerate(work)))
         done.set()
         await sampler
-    return peak / 1e6
+    return before / 1e6, peak / 1e6
 
 
 async def main() -> None:
@@ -256,6 +256,9 @@ async def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--streams", type=int, default=4)
     parser.add_argument("--rss-streams", type=int, default=100)
+    parser.add_argument(
+        "--rss-only", action="store_true", help="measure only the RSS with many streams"
+    )
     args = parser.parse_args()
 
     name = f"maestro_bench_{uuid.uuid4().hex[:8]}"
@@ -275,10 +278,17 @@ async def main() -> None:
             await create_partition(db, month)
         await db.dispose()
 
+        port = free_port()
+        if args.rss_only:
+            server = start_server(url, port)
+            idle, rss = await rss_with_streams(port, server.pid, grpc_project, args.rss_streams)
+            print(
+                f"server RSS idle {idle:.0f} MB, peak with {args.rss_streams} streams {rss:.0f} MB"
+            )
+            return
         copy_rate = await raw_copy(url, raw_project, names, times, values)
         print(f"raw copy_records_to_table: {copy_rate:,.0f} points/s", flush=True)
 
-        port = free_port()
         server = start_server(url, port)
         work = batches(grpc_project, names, times, values, args.batch)
         server_cpu = psutil.Process(server.pid).cpu_times()
@@ -298,8 +308,11 @@ async def main() -> None:
             f"(targets >= 150,000/s and >= 0.5 x)",
             flush=True,
         )
-        rss = await rss_with_streams(port, server.pid, grpc_project, args.rss_streams)
-        print(f"server peak RSS with {args.rss_streams} streams: {rss:.0f} MB (target <= 300)")
+        idle, rss = await rss_with_streams(port, server.pid, grpc_project, args.rss_streams)
+        print(
+            f"server peak RSS with {args.rss_streams} streams: {rss:.0f} MB (target <= 300); "
+            f"idle before them {idle:.0f} MB, so the streams cost {rss - idle:.0f} MB"
+        )
         print(
             json.dumps(
                 {
@@ -307,6 +320,7 @@ async def main() -> None:
                     "copy_points_per_s": round(copy_rate),
                     "ratio": round(rate / copy_rate, 3),
                     "rss_mb_100_streams": round(rss, 1),
+                    "rss_mb_idle": round(idle, 1),
                     "points": args.points,
                     "batch": args.batch,
                     "streams": args.streams,

@@ -224,12 +224,16 @@ class Ingestor:
             used = points.series_index[keep]
             ids = await self._series_ids(points.series, np.unique(used))
             item.series_ids = ids[used]
-            item.times = points.times[keep]
-            item.values = points.values[keep]
-            item.sources = points.sources[keep]
             item.points = _subset(points, keep)
+            # One copy of the kept columns serves the write and the feed.
+            item.times = item.points.times
+            item.values = item.points.values
+            item.sources = item.points.sources
             item.windows = _windows(points)
             await self.partitions.ensure(points.times)
+            # The batch's own columns are no longer needed (memory per
+            # in-flight batch is what bounds a server with many streams).
+            batch.points = PointColumns.empty()
         return item
 
     async def _publish(self, result: WriteResult) -> None:

@@ -175,7 +175,9 @@ class StreamHandler:
         (they commit in sequence order, possibly together with other
         streams' batches); acks go out in sequence order.
         """
-        queue: asyncio.Queue[object] = asyncio.Queue(maxsize=self.limits.max_inflight_batches)
+        # A hand-over of one message: the in-flight window below is what
+        # bounds a stream, and a full window stops the reader here.
+        queue: asyncio.Queue[object] = asyncio.Queue(maxsize=1)
         reader = asyncio.create_task(self._read(requests, queue))
         deadline = time.monotonic() + self.limits.lifetime_seconds
         superseded_wait = asyncio.create_task(session.superseded.wait())
