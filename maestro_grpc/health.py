@@ -1,4 +1,10 @@
-"""Health: overall and per service, NOT_SERVING while the store is unreachable."""
+"""Health: overall and per service, NOT_SERVING while the store is unreachable.
+
+One more entry, `liveness`, answers SERVING as long as the process serves at
+all: a liveness probe asks it, so a store outage takes replicas out of load
+balancing (readiness asks the overall entry) without restarting them, which
+would not cure it.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ log = logging.getLogger("maestro.health")
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+LIVENESS = "liveness"
 
 
 class StoreHealth:
@@ -49,6 +56,7 @@ class StoreHealth:
         return ok
 
     async def start(self) -> None:
+        await self.servicer.set(LIVENESS, SERVING)
         await self.check_once()
         self._task = asyncio.create_task(self._loop(), name="store-health")
 

@@ -223,9 +223,11 @@ def test_server_probes_are_grpc_health_checks_on_the_grpc_port(
         # empty service name is the server as a whole.
         assert set(spec) & {"grpc", "httpGet", "tcpSocket", "exec"} == {"grpc"}, probe
         assert spec["grpc"]["port"] == GRPC_PORT, probe
-        assert spec["grpc"].get("service", "") == "", probe
-    # Liveness must not kill pods for a short store outage (health is
-    # NOT_SERVING then): it tolerates longer than readiness does.
+    # Readiness follows the store (the overall entry); liveness asks the
+    # entry that stays SERVING through a store outage, so no restart loop.
+    assert container["readinessProbe"]["grpc"].get("service", "") == ""
+    assert container["startupProbe"]["grpc"].get("service", "") == ""
+    assert container["livenessProbe"]["grpc"]["service"] == "liveness"
     live, ready = container["livenessProbe"], container["readinessProbe"]
     assert (
         live["periodSeconds"] * live["failureThreshold"]
