@@ -118,7 +118,10 @@ def load_producer_id(state_dir: Path, explicit: str = "") -> str:
     """The producer id: explicit, or the one stored in the state dir (made once).
 
     Sequence numbers count per producer, so the id must stay with the spool
-    that numbered the batches: one id per state dir.
+    that numbered the batches: one id per state dir. A new state dir may take
+    over an explicit id (its first stream renumbers after the server's
+    committed sequence), but two state dirs must never use one id side by
+    side: a batch one numbered would look already stored to the other.
     """
     if explicit:
         return explicit
