@@ -45,7 +45,8 @@ def build_servicer(ctx: AppContext) -> MetricsServicer:
             await ctx.events.unsubscribe(subscription)
 
     async def announce(producer_id: str, epoch: int) -> None:
-        if not listening:
+        if not listening or listening[-1].done():
+            # (Re)start listening: a bus that broke ended the last listener.
             task = asyncio.create_task(listen(), name="metrics-producer-announcements")
             listening.append(task)
             ctx.background.append(task)

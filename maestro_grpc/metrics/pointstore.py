@@ -262,6 +262,16 @@ def _next_month(month: datetime) -> datetime:
     )
 
 
+# New monthly partitions one batch may create before its transaction.
+MAX_NEW_PER_BATCH = 12
+# Months before this get no partition of their own (they stay in DEFAULT).
+OLDEST_PARTITION = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def partition_worthy(month: datetime) -> bool:
+    return month >= OLDEST_PARTITION
+
+
 def partition_name(month: datetime) -> str:
     return f"metric_points_p{month.year:04d}_{month.month:02d}"
 
@@ -293,13 +303,20 @@ class Partitions:
         return self.known
 
     async def ensure(self, times_us: npt.NDArray[np.int64]) -> None:
+        """Create the months' partitions (at most MAX_NEW_PER_BATCH; DEFAULT takes the rest)."""
         if not self.db.is_postgres or times_us.shape[0] == 0:
             return
         known = await self._load()
+        created = 0
         for month in months_of(times_us):
             name = partition_name(month)
-            if name in known or name in self.deferred:
+            if name in known or name in self.deferred or not partition_worthy(month):
                 continue
+            if created >= MAX_NEW_PER_BATCH:
+                # A backfill over many months: the worker moves the rest out
+                # of DEFAULT later, so a batch never stalls on DDL.
+                break
+            created += 1
             if await create_partition(self.db, month):
                 known.add(name)
             else:

@@ -327,4 +327,5 @@ class RollupWorker:
     async def tidy_partitions(self) -> None:
         """Give months that landed in the DEFAULT partition their own partition."""
         for month in await pointstore.default_months(self.db):
-            await pointstore.create_partition(self.db, month, move_default=True)
+            if pointstore.partition_worthy(month):
+                await pointstore.create_partition(self.db, month, move_default=True)

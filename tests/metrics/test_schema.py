@@ -14,6 +14,7 @@ from maestro_grpc.metrics import pointstore
 from maestro_grpc.store.schema import DIALECT_ONLY, DIALECT_ONLY_PREFIXES, metadata
 from tests.metrics.helpers import columns
 
+PARTITIONS = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'metric_points'::regclass"
 METRICS_TABLES = {
     "metric_series",
     "metric_points",
@@ -104,3 +105,39 @@ async def test_default_partition_rows_are_moved_out(server, metrics, project) ->
     async with server.db.read() as conn:
         moved = await conn.scalar(text("SELECT count(*) FROM metric_points_p2025_01"))
     assert moved == 1
+
+
+async def test_a_backfill_over_many_months_stalls_on_no_ddl(server, metrics, project) -> None:
+    from maestro_grpc.metrics.rollup import RollupWorker
+
+    first = int(datetime(2024, 1, 15, tzinfo=UTC).timestamp() * 1e6)
+    partitions_before = 0
+    if server.db.is_postgres:
+        async with server.db.read() as conn:
+            partitions_before = await conn.scalar(text(PARTITIONS))
+    month_us = 31 * 24 * 3_600_000_000
+    response = await metrics.RecordMetrics(
+        ms.RecordMetricsRequest(
+            batch=mp.MetricBatch(
+                columns=[
+                    columns(
+                        project, [float(i) for i in range(20)], start_us=first, step_us=month_us
+                    )
+                ]
+            )
+        )
+    )
+    assert response.stored_points == 20
+    if not server.db.is_postgres:
+        return
+    async with server.db.read() as conn:
+        in_default = await conn.scalar(text("SELECT count(*) FROM metric_points_default"))
+        partitions = await conn.scalar(text(PARTITIONS))
+    # At most 12 months got partitions at once; the rest wait in DEFAULT.
+    assert in_default > 0
+    assert partitions - partitions_before <= 12
+    await RollupWorker(server.db, owner="t").tidy_partitions()
+    async with server.db.read() as conn:
+        in_default = await conn.scalar(text("SELECT count(*) FROM metric_points_default"))
+        total = await conn.scalar(text("SELECT count(*) FROM metric_points"))
+    assert (in_default, total) == (0, 20)
