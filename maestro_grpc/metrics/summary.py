@@ -11,6 +11,7 @@ yet; their percentiles come from the merged sketch (1% relative error).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from collections.abc import Sequence
@@ -328,13 +329,26 @@ async def rollup_summaries(db: Database, query: SummaryQuery, start: datetime) -
                     )
                 )
                 parts.extend(Rollup.from_row(r) for r in rows)
+        raw_points = []
         for lo, hi in raw:
             sids, times, values = await pointstore.fetch_points(conn, query.project_id, lo, hi)
             keep = np.isin(sids, np.array(ids, dtype=np.int64))
+            raw_points.append((sids[keep], times[keep], values[keep]))
+
+    def merge() -> list[Summary]:
+        for sids, times, values in raw_points:
             # One "bucket" per series for the whole range: a rollup on the fly.
-            parts.extend(
-                hourly(sids[keep], times[keep], values[keep], bucket_us=1 << 62, granularity="raw")
-            )
+            parts.extend(hourly(sids, times, values, bucket_us=1 << 62, granularity="raw"))
+        return _merge_groups(parts, series, query.group_by_label)
+
+    # Sketching raw points and merging many sketches is CPU work: off the loop.
+    return await asyncio.to_thread(merge)
+
+
+def _merge_groups(
+    parts: list[Rollup], series: dict[int, _Series], group_by_label: str
+) -> list[Summary]:
+    """Per (name, label value): moments and sketches of every part, merged."""
     groups: dict[tuple[str, str], tuple[Moments, Sketch]] = {}
     for part in parts:
         info = series.get(part.series_id)
@@ -342,7 +356,7 @@ async def rollup_summaries(db: Database, query: SummaryQuery, start: datetime) -
             continue
         key = (
             info.name,
-            info.labels.get(query.group_by_label, "") if query.group_by_label else "",
+            info.labels.get(group_by_label, "") if group_by_label else "",
         )
         held = groups.get(key)
         if held is None:
