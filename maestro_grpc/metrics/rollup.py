@@ -32,12 +32,20 @@ from maestro_grpc.metrics.stats import Moments
 from maestro_grpc.metrics.windows import DAY_US, HOUR_US
 from maestro_grpc.store import jobs
 from maestro_grpc.store.db import Database
-from maestro_grpc.store.schema import metric_points, metric_rollups, metric_series
+from maestro_grpc.store.schema import (
+    idempotency_keys,
+    metric_points,
+    metric_rollups,
+    metric_series,
+    metric_write_results,
+)
 
 log = logging.getLogger("maestro.metrics.rollup")
 
 HOUR = "hour"
 DAY = "day"
+# How long a RecordMetrics request_id is remembered.
+REQUEST_ID_DAYS = 7
 
 
 @dataclass
@@ -272,7 +280,23 @@ class RollupWorker:
                 done += 1
         await self.apply_retention()
         await self.tidy_partitions()
+        await self.forget_old_requests()
         return done
+
+    async def forget_old_requests(self) -> int:
+        """RecordMetrics request ids are remembered for REQUEST_ID_DAYS, then forgotten."""
+        cutoff = self.clock() - timedelta(days=REQUEST_ID_DAYS)
+        async with self.db.write() as conn:
+            await conn.execute(
+                delete(idempotency_keys).where(
+                    idempotency_keys.c.scope == "RecordMetrics",
+                    idempotency_keys.c.create_time < cutoff,
+                )
+            )
+            result = await conn.execute(
+                delete(metric_write_results).where(metric_write_results.c.create_time < cutoff)
+            )
+        return int(result.rowcount or 0)
 
     async def apply_retention(self) -> int:
         """Delete raw points older than the retention, once their rollups are done."""

@@ -217,3 +217,18 @@ async def test_retention_keeps_rollups_and_counts(rollup_server, stubs) -> None:
     got = await summary(stub, project, DAY0, DAY0 + timedelta(days=3))
     assert got.count == values.shape[0]
     assert got.source == ms.SUMMARY_SOURCE_ROLLUP
+
+
+async def test_request_ids_are_forgotten_after_a_week(rollup_server, stubs) -> None:
+    stub, project = stubs
+    request = ms.RecordMetricsRequest(
+        batch=mp.MetricBatch(columns=[columns(project, [1.0], names=("m",))]), request_id="r-1"
+    )
+    assert (await stub.RecordMetrics(request)).stored_points == 1
+    assert (await stub.RecordMetrics(request)).stored_points == 1  # the first answer again
+    later = RollupWorker(
+        rollup_server.db, owner="t", clock=lambda: datetime.now(UTC) + timedelta(days=8)
+    )
+    assert await later.forget_old_requests() == 1
+    again = await stub.RecordMetrics(request)
+    assert again.stored_points == 0  # a new call now: the point is already there
