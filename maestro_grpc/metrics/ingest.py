@@ -374,21 +374,23 @@ class Ingestor:
             now = self.clock()
             async with self.db.write() as conn:
                 insert = _insert_for(conn)
-                await conn.execute(
-                    insert(metric_series)
-                    .values(
-                        [
-                            {
-                                "project_id": k.project_id,
-                                "name": k.name,
-                                "labels": k.labels,
-                                "create_time": now,
-                            }
-                            for k in missing
-                        ]
+                # In chunks: a statement may bind at most 32767 parameters.
+                for chunk in _chunks(missing, 1000):
+                    await conn.execute(
+                        insert(metric_series)
+                        .values(
+                            [
+                                {
+                                    "project_id": k.project_id,
+                                    "name": k.name,
+                                    "labels": k.labels,
+                                    "create_time": now,
+                                }
+                                for k in chunk
+                            ]
+                        )
+                        .on_conflict_do_nothing()
                     )
-                    .on_conflict_do_nothing()
-                )
             async with self.db.read() as conn:
                 for chunk in _chunks(missing, 300):
                     projects_in = {k.project_id for k in chunk}

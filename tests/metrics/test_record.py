@@ -232,3 +232,19 @@ async def test_read_api_windows(metrics, server, project) -> None:
     assert [e.payload["sha"] for e in events] == [sha(1), sha(2)]
     assert other == []
     assert BASE_US > 0
+
+
+async def test_a_batch_of_many_series_and_projects(metrics, registry, server) -> None:
+    """An import: 10,000 points, each its own series, over 20 projects (chunked statements)."""
+    from tests.metrics.conftest import make_project
+
+    projects = [await make_project(registry, f"import-{i}") for i in range(20)]
+    points = [
+        point(projects[i % 20], f"import.metric_{i}", float(i), BASE - timedelta(days=i % 400))
+        for i in range(10_000)
+    ]
+    response = await record(metrics, points=points)
+    assert list(response.rejected) == []
+    assert response.stored_points == 10_000
+    stored = await stored_points(server, projects[3])
+    assert len(stored) == 500
