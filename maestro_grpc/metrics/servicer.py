@@ -130,9 +130,17 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
         assert project_id is not None
         await self.queries.require_project(project_id)
         wanted = WatchFilter(list(request.name_prefixes), types)
-        subscription = await self.bus.subscribe(
-            project_channel(self.events_prefix, project_id), max_queue=self.watch_queue
-        )
+        try:
+            subscription = await self.bus.subscribe(
+                project_channel(self.events_prefix, project_id), max_queue=self.watch_queue
+            )
+        except (BusDisconnected, OSError, ConnectionError, TimeoutError) as error:
+            raise _bus_unavailable(error) from None
+        except Exception as error:
+            # redis-py's own errors do not derive from OSError.
+            if type(error).__module__.startswith("redis"):
+                raise _bus_unavailable(error) from None
+            raise
         try:
             # An empty first message: the watch is in place, and everything
             # stored from now on will come.
@@ -297,6 +305,14 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             entry.first_time.FromDatetime(kind.first_time)
             entry.last_time.FromDatetime(kind.last_time)
         return out
+
+
+def _bus_unavailable(error: BaseException) -> Unavailable:
+    return Unavailable(
+        f"the event bus is unreachable ({error}); watch again later",
+        reason="EVENT_BUS_UNAVAILABLE",
+        retry_delay_seconds=1.0,
+    )
 
 
 _THRESHOLDS = {

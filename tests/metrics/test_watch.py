@@ -192,3 +192,30 @@ async def test_watch_across_replicas_through_redis(replicas) -> None:
         await new.done_writing()
         for watch in watchers:
             watch.cancel()
+
+
+async def test_watch_without_redis_is_unavailable(settings: Settings) -> None:
+    # Nothing listens on port 1: the bus cannot connect.
+    running = await start_server(
+        with_settings(settings, redis_url="redis://127.0.0.1:1/0", events_prefix="x:")
+    )
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            project = await make_project(
+                registry_service_pb2_grpc.RegistryServiceStub(channel), "no-redis"
+            )
+            stub = metrics_service_pb2_grpc.MetricsServiceStub(channel)
+            call = stub.WatchMetrics(ms.WatchMetricsRequest(project_id=project))
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await call.read()
+            assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert error_info(caught.value).reason == "EVENT_BUS_UNAVAILABLE"
+            # Writes still work: the feed is best effort.
+            response = await stub.RecordMetrics(
+                ms.RecordMetricsRequest(
+                    batch=mp.MetricBatch(points=[point(project, "a", 1.0, BASE)])
+                )
+            )
+            assert response.stored_points == 1
+    finally:
+        await running.stop(grace=0.2)
