@@ -83,6 +83,10 @@ class LoadedModel:
         self.prepare = pipeline[:-1]
         self.learner = pipeline[-1]
         self.imputer = pipeline.named_steps["impute"]
+        middle = pipeline[1:-1]
+        self.after_imputer = middle if len(middle.steps) else None
+        calibrator = self.estimator.calibrated_classifiers_[0].calibrators[0]
+        self.platt = (float(calibrator.a_), float(calibrator.b_))
         columns = list(self.prepare.get_feature_names_out(self.input_names))
         # Where each feature sits in the imputer's output (the inputs it kept).
         kept = [
@@ -125,17 +129,27 @@ class LoadedModel:
 
     def explain(self, features: Mapping[str, float | None], window_complete: bool) -> Explanation:
         x = self.row(features).reshape(1, -1)
-        probability = float(self.probabilities(x)[0])
-        z = np.asarray(self.prepare.transform(x))[0]
+        # One pass through the steps (what predict_proba would do, without
+        # doing it twice): the imputer's output gives the values, the rest
+        # the learner's input.
+        imputed = np.asarray(self.imputer.transform(x))
+        z = (
+            np.asarray(self.after_imputer.transform(imputed))[0]
+            if self.after_imputer
+            else imputed[0]
+        )
         if isinstance(self.learner, LogisticRegression):
             base = float(self.learner.intercept_[0])
             terms = self.learner.coef_[0] * z
         else:
             base, terms = self._saabas(z)
+        log_odds = base + float(np.sum(terms))
+        # Platt scaling, as CalibratedClassifierCV applies it: 1 / (1 + exp(a t + b)).
+        probability = 1.0 / (1.0 + math.exp(self.platt[0] * log_odds + self.platt[1]))
         per_feature: dict[str, float] = {}
         for feature, term in zip(self.column_feature, terms, strict=True):
             per_feature[feature] = per_feature.get(feature, 0.0) + float(term)
-        imputed = np.asarray(self.imputer.transform(x))[0]
+        imputed = imputed[0]
         contributions = [
             Contribution(
                 feature=name,

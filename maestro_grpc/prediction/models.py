@@ -308,14 +308,24 @@ class ModelStore:
         explanation: Explanation,
         observation_end_time: datetime,
     ) -> PredictionRecord:
-        prediction_id = uuid.uuid4()
+        record = PredictionRecord(
+            id=uuid.uuid4(),
+            project_id=project_id,
+            model_version=version,
+            probability=explanation.probability,
+            base_log_odds=explanation.base_log_odds,
+            contributions=explanation.contributions,
+            extrapolation_reasons=explanation.extrapolation_reasons,
+            observation_end_time=observation_end_time,
+            create_time=self.clock(),
+        )
         await conn.execute(
             predictions.insert().values(
-                id=prediction_id,
+                id=record.id,
                 project_id=project_id,
                 model_version=version,
-                probability=explanation.probability,
-                base_log_odds=explanation.base_log_odds,
+                probability=record.probability,
+                base_log_odds=record.base_log_odds,
                 contributions=[
                     {
                         "feature": c.feature,
@@ -323,18 +333,15 @@ class ModelStore:
                         "missing": c.missing,
                         "contribution": c.contribution,
                     }
-                    for c in explanation.contributions
+                    for c in record.contributions
                 ],
-                extrapolation=bool(explanation.extrapolation_reasons),
-                extrapolation_reasons=explanation.extrapolation_reasons,
+                extrapolation=record.extrapolation,
+                extrapolation_reasons=record.extrapolation_reasons,
                 observation_end_time=observation_end_time,
-                create_time=self.clock(),
+                create_time=record.create_time,
             )
         )
-        row = (
-            await conn.execute(select(predictions).where(predictions.c.id == prediction_id))
-        ).one()
-        return _prediction(row)
+        return record
 
     async def list_predictions(
         self, project_id: uuid.UUID, page_size: int, after: Cursor | None

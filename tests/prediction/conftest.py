@@ -60,3 +60,13 @@ async def record_points(
 
 def days_ago(days: float) -> datetime:
     return datetime.now(UTC) - timedelta(days=days)
+
+
+@pytest.fixture(scope="session")
+def shared_mlflow(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One MLflow tracking store for the tests that do not check the default location.
+
+    Creating an MLflow database takes seconds (its own migrations), so tests
+    that train only to get a model share this one.
+    """
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"

@@ -12,7 +12,8 @@ from pathlib import Path
 import grpc.aio
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from maestro.metrics.v1 import metric_pb2, metrics_service_pb2, metrics_service_pb2_grpc
@@ -122,7 +123,7 @@ member_strategy = st.builds(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@examples(max_examples=60, deadline=None)
 @given(
     pool=st.lists(member_strategy, min_size=1, max_size=8),
     picks=st.lists(st.booleans(), min_size=8, max_size=8),

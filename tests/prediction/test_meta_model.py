@@ -11,17 +11,23 @@ import grpc.aio
 import numpy as np
 import pytest
 from google.protobuf import field_mask_pb2
+from sklearn.metrics import roc_auc_score
 
 from maestro.prediction.v1 import meta_model_pb2 as mp
 from maestro.prediction.v1 import prediction_service_pb2 as pb
-from maestro.prediction.v1 import prediction_service_pb2_grpc
 from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro_grpc.demo import seed
 from maestro_grpc.prediction.tracking import tracking_target
-from maestro_grpc.server import start_server
 from tests.helpers import error_info, expect_error, expect_invalid, ts, violations
 from tests.prediction.conftest import create_project
+
+
+def spearman(a: list[float], b: list[float]) -> float:
+    ranks_a = np.argsort(np.argsort(a))
+    ranks_b = np.argsort(np.argsort(b))
+    return float(np.corrcoef(ranks_a, ranks_b)[0, 1])
+
 
 STAGES = ["loading", "features", "cross_validation", "fitting", "storing", "done"]
 
@@ -66,9 +72,9 @@ async def test_train_store_predict_explain_and_list(prediction, registry, channe
     )
     assert (await prediction.ListMetaModels(pb.ListMetaModelsRequest())).models == []
 
-    seeded = await seed(channel, projects=120, active=3, random_seed=5)
+    seeded = await seed(channel, projects=200, active=3, random_seed=5)
     finished = [p for p in seeded.projects if p.finished]
-    model, progress = await train(prediction, random_seed=7)
+    model, progress = await train(prediction, cv_folds=5, random_seed=7)
 
     stages = [p.stage for p in progress]
     assert [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s] == STAGES
@@ -80,9 +86,26 @@ async def test_train_store_predict_explain_and_list(prediction, registry, channe
     assert model.positive_count == sum(1 for p in finished if p.succeeded)
     assert model.observation_days == 240
     assert model.kind in (mp.MODEL_KIND_LOGISTIC_REGRESSION, mp.MODEL_KIND_GRADIENT_BOOSTING)
-    assert (model.cv_scores.folds, model.cv_scores.repeats) == (3, 1)
-    assert model.cv_scores.roc_auc > 0.7
+    assert (model.cv_scores.folds, model.cv_scores.repeats) == (5, 1)
     assert model.cv_scores.brier < model.cv_scores.baseline_brier
+
+    # The ground truth of `maestro demo seed` is recovered: the model ranks
+    # nearly as well as the true probabilities do, and no better (after day
+    # 240 review coverage gives the outcome away: reading past the window
+    # would show as a score above the truth's).
+    oracle = roc_auc_score([p.succeeded for p in finished], [p.probability for p in finished])
+    assert oracle - 0.08 <= model.cv_scores.roc_auc <= oracle + 0.04
+    importance = {f.name: f.importance for f in model.features}
+
+    def family(prefix: str) -> float:
+        return sum(v for k, v in importance.items() if k.startswith(prefix))
+
+    # The signal of a metric is shared among its aggregates; compare families.
+    noise = family("metric.demo.noise.")
+    assert family("metric.demo.review_coverage.") > noise
+    assert family("metric.demo.build_failures.") > 0
+    noise = max(v for k, v in importance.items() if k.startswith("metric.demo.noise."))
+    assert importance["team.experience.mean"] > noise
     assert {c.kind for c in model.candidates} == {
         mp.MODEL_KIND_LOGISTIC_REGRESSION,
         mp.MODEL_KIND_GRADIENT_BOOSTING,
@@ -162,7 +185,7 @@ async def test_train_store_predict_explain_and_list(prediction, registry, channe
     assert loaded.predict_proba(row)[0, 1] == pytest.approx(inside.probability, abs=1e-12)
     client = mlflow.MlflowClient()
     run = client.get_run(model.mlflow_run_id)
-    assert run.data.params["cv_folds"] == "3"
+    assert run.data.params["cv_folds"] == "5"
     assert run.data.metrics["cv_roc_auc"] == pytest.approx(model.cv_scores.roc_auc)
     assert run.data.tags["maestro.meta_model_version"] == "1"
     assert (server.settings.data_dir / "mlflow-artifacts").is_dir()
@@ -174,6 +197,17 @@ async def test_train_store_predict_explain_and_list(prediction, registry, channe
     assert realised.brier == pytest.approx((1 - second.probability) ** 2)
     assert realised.accuracy == (1.0 if second.probability >= 0.5 else 0.0)
     assert realised.roc_auc == 0.0  # one outcome only
+
+    # Projects the model never saw: its probabilities follow the true ones.
+    fresh = await seed(channel, projects=40, random_seed=99, prefix="fresh")
+    predicted = [
+        (
+            await prediction.PredictSuccess(pb.PredictSuccessRequest(project_id=p.project_id))
+        ).prediction.probability
+        for p in fresh.projects
+    ]
+    truth = [p.probability for p in fresh.projects]
+    assert spearman(predicted, truth) > 0.6
 
     # A second version; both listed newest first, page by page.
     again, _ = await train(prediction, random_seed=8, observation_days=200)
@@ -257,30 +291,3 @@ async def test_only_one_outcome_is_failed_precondition(prediction, registry) -> 
         await close(registry, pid, succeeded=True, end=now - timedelta(days=100))
     error = await expect_error(train(prediction), grpc.StatusCode.FAILED_PRECONDITION)
     assert "found 25 (25 succeeded, 0 failed)" in error.details()
-
-
-async def test_replicas_pick_up_a_new_version_without_restart(
-    prediction, channel, settings
-) -> None:
-    seeded = await seed(channel, projects=60, active=1, random_seed=2)
-    active = next(p for p in seeded.projects if not p.finished)
-    replica = await start_server(settings)
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as other:
-            on_replica = prediction_service_pb2_grpc.PredictionServiceStub(other)
-            await train(prediction)
-            first = (
-                await on_replica.PredictSuccess(
-                    pb.PredictSuccessRequest(project_id=active.project_id)
-                )
-            ).prediction
-            assert first.model_version == 1
-            await train(prediction, random_seed=1)
-            second = (
-                await on_replica.PredictSuccess(
-                    pb.PredictSuccessRequest(project_id=active.project_id)
-                )
-            ).prediction
-            assert second.model_version == 2
-    finally:
-        await replica.stop(grace=0.2)

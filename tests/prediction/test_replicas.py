@@ -1,0 +1,46 @@
+"""Replicas on one store: a version trained on one is used by the other, without a restart."""
+
+from __future__ import annotations
+
+import grpc.aio
+import pytest
+
+from maestro.prediction.v1 import prediction_service_pb2 as pb
+from maestro.prediction.v1 import prediction_service_pb2_grpc
+from maestro_grpc.demo import seed
+from maestro_grpc.server import start_server
+from tests.conftest import with_settings
+from tests.prediction.test_meta_model import train
+
+
+@pytest.fixture
+def settings(settings, shared_mlflow):
+    """The servers' settings, with the MLflow store shared by the session."""
+    return with_settings(settings, mlflow_tracking_uri=shared_mlflow)
+
+
+async def test_replicas_pick_up_a_new_version_without_restart(
+    prediction, channel, settings
+) -> None:
+    seeded = await seed(channel, projects=60, active=1, random_seed=2)
+    active = next(p for p in seeded.projects if not p.finished)
+    replica = await start_server(settings)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{replica.port}") as other:
+            on_replica = prediction_service_pb2_grpc.PredictionServiceStub(other)
+            await train(prediction)
+            first = (
+                await on_replica.PredictSuccess(
+                    pb.PredictSuccessRequest(project_id=active.project_id)
+                )
+            ).prediction
+            assert first.model_version == 1
+            await train(prediction, random_seed=1)
+            second = (
+                await on_replica.PredictSuccess(
+                    pb.PredictSuccessRequest(project_id=active.project_id)
+                )
+            ).prediction
+            assert second.model_version == 2
+    finally:
+        await replica.stop(grace=0.2)
