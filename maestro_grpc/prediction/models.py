@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc.clock import Clock, from_micros, to_micros, utcnow
-from maestro_grpc.errors import FailedPrecondition, InvalidArgument, NotFound
+from maestro_grpc.errors import DataLoss, FailedPrecondition, InvalidArgument, NotFound
 from maestro_grpc.pagination import Cursor, Page
 from maestro_grpc.prediction.explain import Contribution, Explanation, FeatureRange, LoadedModel
 from maestro_grpc.prediction.training import ModelKind, TrainingOutcome
@@ -52,10 +52,6 @@ class MetaModelRecord:
     mlflow_model_uri: str
     create_time: datetime
     realised: RealisedScores = field(default_factory=RealisedScores)
-
-    @property
-    def input_names(self) -> list[str]:
-        return list(self.details["input_names"])
 
     @property
     def features(self) -> list[dict[str, Any]]:
@@ -259,33 +255,11 @@ class ModelStore:
         pending = self._loading.get(version)
         if pending is not None:
             return await asyncio.shield(pending)
-        row = (
-            await conn.execute(select(meta_models).where(meta_models.c.version == version))
-        ).first()
-        if row is None:
-            raise NotFound(f"meta-model version {version} not found", reason="MODEL_NOT_FOUND")
+        # Claimed before the first await: concurrent callers wait for this load.
         future: asyncio.Future[LoadedModel] = asyncio.get_running_loop().create_future()
         self._loading[version] = future
         try:
-            ranges = [
-                FeatureRange(
-                    name=f["name"],
-                    low=float(f["training_min"]),
-                    high=float(f["training_max"]),
-                    missing_fraction=float(f["missing_fraction"]),
-                )
-                for f in row.details["features"]
-            ]
-            # Deserialising a large tree ensemble takes a while: not on the loop.
-            model = await asyncio.to_thread(
-                LoadedModel,
-                row.version,
-                ModelKind(row.kind),
-                row.observation_days,
-                list(row.details["input_names"]),
-                ranges,
-                bytes(row.model),
-            )
+            model = await self._read(conn, version)
         except BaseException as error:
             future.set_exception(error)
             future.exception()  # the waiters see it; nobody else must
@@ -297,6 +271,39 @@ class ModelStore:
         while len(self._loaded) > CACHE_SIZE:
             self._loaded.popitem(last=False)
         return model
+
+    async def _read(self, conn: AsyncConnection, version: int) -> LoadedModel:
+        row = (
+            await conn.execute(select(meta_models).where(meta_models.c.version == version))
+        ).first()
+        if row is None:
+            raise NotFound(f"meta-model version {version} not found", reason="MODEL_NOT_FOUND")
+        ranges = [
+            FeatureRange(
+                name=f["name"],
+                low=float(f["training_min"]),
+                high=float(f["training_max"]),
+                missing_fraction=float(f["missing_fraction"]),
+            )
+            for f in row.details["features"]
+        ]
+        try:
+            # Deserialising a large tree ensemble takes a while: not on the loop.
+            return await asyncio.to_thread(
+                LoadedModel,
+                row.version,
+                ModelKind(row.kind),
+                row.observation_days,
+                list(row.details["input_names"]),
+                ranges,
+                bytes(row.model),
+            )
+        except Exception as error:
+            raise DataLoss(
+                f"meta-model version {version} is stored but cannot be loaded ({error}); "
+                "train a new version",
+                reason="MODEL_UNREADABLE",
+            ) from error
 
     # ---- predictions -----------------------------------------------------------------
 

@@ -152,6 +152,9 @@ async def test_unknown_and_malformed_ids(prediction) -> None:
         grpc.StatusCode.INVALID_ARGUMENT,
     )
     assert {"experiment_id", "confidence_level"} <= set(violations(error))
+    bad_time = pb.AnalyzeExperimentRequest(experiment_id=str(uuid.uuid4()))
+    bad_time.end_time.nanos = -1
+    await expect_invalid(prediction.AnalyzeExperiment(bad_time), "end_time")
 
 
 async def test_assignment_is_deterministic_sticky_and_follows_the_weights(prediction) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc.aio
 import pytest
 
@@ -44,3 +46,14 @@ async def test_replicas_pick_up_a_new_version_without_restart(
             assert second.model_version == 2
     finally:
         await replica.stop(grace=0.2)
+
+
+async def test_a_cancelled_training_stores_nothing(prediction, channel) -> None:
+    await seed(channel, projects=40, random_seed=6)
+    call = prediction.TrainMetaModel(pb.TrainMetaModelRequest(cv_folds=3, cv_repeats=1))
+    first = await call.read()
+    assert first.progress.stage == "loading"
+    call.cancel()
+    await asyncio.sleep(0.5)
+    models = await prediction.ListMetaModels(pb.ListMetaModelsRequest())
+    assert list(models.models) == []

@@ -22,7 +22,7 @@ from maestro_grpc.prediction import teams
 from maestro_grpc.prediction import training as T
 from maestro_grpc.prediction.explain import FeatureRange, LoadedModel
 from tests.conftest import with_settings
-from tests.helpers import error_info, expect_error, expect_invalid, violations
+from tests.helpers import error_info, expect_error, violations
 from tests.prediction.test_meta_model import train
 
 SKILLS = ["python", "sql", "spark", "nlp"]
@@ -273,13 +273,14 @@ async def test_recommend_team_validates_its_request(prediction) -> None:
         grpc.StatusCode.INVALID_ARGUMENT,
     )
     assert {"candidates", "limits"} <= set(violations(error))
-    await expect_invalid(
+    error = await expect_error(
         prediction.RecommendTeam(
             pb.RecommendTeamRequest(
                 project_id=str(uuid.uuid4()),
                 candidates=[candidate(f"p{i}") for i in range(201)],
-                limits=pb.TeamLimits(max_size=51),
+                limits=pb.TeamLimits(max_size=51, min_size=-1),
             )
         ),
-        "limits.max_size",
+        grpc.StatusCode.INVALID_ARGUMENT,
     )
+    assert {"candidates", "limits.max_size", "limits.min_size"} <= set(violations(error))

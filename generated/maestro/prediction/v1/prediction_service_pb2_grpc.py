@@ -102,8 +102,11 @@ class PredictionServiceServicer:
         calibrated, fitted on all projects, stored as the next version and
         logged to MLflow (params, scores, the model, a registered model
         version). Streams progress; the last message holds the model. Fewer
-        than 20 eligible projects, or fewer than cv_folds of either outcome, is
-        FAILED_PRECONDITION with the counts in the message.
+        than 20 eligible projects, or fewer than cv_folds (at least 6) of either
+        outcome, is FAILED_PRECONDITION with the counts in the message; so is a
+        set of projects where no feature varies. Cancelling the call abandons
+        the run: no version is stored (the worker still finishes the run it
+        started, and its MLflow run may remain).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

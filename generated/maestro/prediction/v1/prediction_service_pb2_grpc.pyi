@@ -44,8 +44,11 @@ class PredictionServiceStub:
     calibrated, fitted on all projects, stored as the next version and
     logged to MLflow (params, scores, the model, a registered model
     version). Streams progress; the last message holds the model. Fewer
-    than 20 eligible projects, or fewer than cv_folds of either outcome, is
-    FAILED_PRECONDITION with the counts in the message.
+    than 20 eligible projects, or fewer than cv_folds (at least 6) of either
+    outcome, is FAILED_PRECONDITION with the counts in the message; so is a
+    set of projects where no feature varies. Cancelling the call abandons
+    the run: no version is stored (the worker still finishes the run it
+    started, and its MLflow run may remain).
     """
     GetMetaModel: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.GetMetaModelRequest, _prediction_service_pb2.GetMetaModelResponse]
     """Returns one model version (the latest when version is 0), with its
@@ -101,8 +104,11 @@ class PredictionServiceAsyncStub(PredictionServiceStub):
     calibrated, fitted on all projects, stored as the next version and
     logged to MLflow (params, scores, the model, a registered model
     version). Streams progress; the last message holds the model. Fewer
-    than 20 eligible projects, or fewer than cv_folds of either outcome, is
-    FAILED_PRECONDITION with the counts in the message.
+    than 20 eligible projects, or fewer than cv_folds (at least 6) of either
+    outcome, is FAILED_PRECONDITION with the counts in the message; so is a
+    set of projects where no feature varies. Cancelling the call abandons
+    the run: no version is stored (the worker still finishes the run it
+    started, and its MLflow run may remain).
     """
     GetMetaModel: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.GetMetaModelRequest, _prediction_service_pb2.GetMetaModelResponse]  # type: ignore[assignment]
     """Returns one model version (the latest when version is 0), with its
@@ -161,8 +167,11 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
         calibrated, fitted on all projects, stored as the next version and
         logged to MLflow (params, scores, the model, a registered model
         version). Streams progress; the last message holds the model. Fewer
-        than 20 eligible projects, or fewer than cv_folds of either outcome, is
-        FAILED_PRECONDITION with the counts in the message.
+        than 20 eligible projects, or fewer than cv_folds (at least 6) of either
+        outcome, is FAILED_PRECONDITION with the counts in the message; so is a
+        set of projects where no feature varies. Cancelling the call abandons
+        the run: no version is stored (the worker still finishes the run it
+        started, and its MLflow run may remain).
         """
 
     @_abc_1.abstractmethod

@@ -1,0 +1,45 @@
+"""Training off the event loop: in a worker process or a thread, progress back on the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+
+import numpy as np
+import pytest
+
+from maestro_grpc.errors import Unavailable
+from maestro_grpc.prediction import training as T
+from maestro_grpc.prediction.runner import TrainingRunner
+
+
+def job() -> T.TrainingJob:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 2))
+    y = (x[:, 0] + rng.normal(size=60) > 0).astype(np.int64)
+    return T.TrainingJob("runner", T.TrainingSet(["a", "b"], x, y, [], 240), folds=3, repeats=1)
+
+
+@pytest.mark.parametrize("processes", [0, 1])
+async def test_training_reports_progress_on_the_callers_loop(processes: int) -> None:
+    loop_thread = threading.get_ident()
+    seen: list[tuple[str, int]] = []
+
+    def report(stage: str, fraction: float, message: str) -> None:
+        seen.append((stage, threading.get_ident()))
+
+    outcome = await TrainingRunner(processes).run(job(), report)
+    await asyncio.sleep(0.2)  # the last reports may trail the result
+    assert outcome.training_set_size == 60
+    assert {stage for stage, _ in seen} >= {"cross_validation"}
+    assert {thread for _, thread in seen} == {loop_thread}
+
+
+async def test_a_dead_worker_is_unavailable_and_replaced() -> None:
+    # Two processes: a pool of its own, so the shared one is left alone.
+    runner = TrainingRunner(2)
+    with pytest.raises(Unavailable, match="worker process died"):
+        await runner.call(os._exit, 3)
+    assert await runner.call(os.getpid) != os.getpid()
+    assert (await runner.run(job(), lambda *_: None)).training_set_size == 60

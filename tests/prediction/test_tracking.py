@@ -1,0 +1,63 @@
+"""MLflow logging through the real client and store, and where it goes by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import mlflow.sklearn
+import numpy as np
+import pytest
+
+from maestro_grpc.config import Settings
+from maestro_grpc.prediction import training as T
+from maestro_grpc.prediction.tracking import log_training, tag_version, tracking_target
+
+
+def test_where_runs_go(tmp_path: Path) -> None:
+    default = tracking_target(Settings(data_dir=tmp_path / "data"))
+    assert default.tracking_uri == f"sqlite:///{(tmp_path / 'data').resolve() / 'mlflow.db'}"
+    assert default.artifact_location == (tmp_path / "data" / "mlflow-artifacts").resolve().as_uri()
+    # A database URI has no server to keep artifacts: they stay in the data dir.
+    other_db = tracking_target(
+        Settings(data_dir=tmp_path, mlflow_tracking_uri="postgresql://mlflow@db/mlflow")
+    )
+    assert other_db.tracking_uri == "postgresql://mlflow@db/mlflow"
+    assert other_db.artifact_location == (tmp_path / "mlflow-artifacts").resolve().as_uri()
+    # A tracking server decides for itself.
+    served = tracking_target(Settings(data_dir=tmp_path, mlflow_tracking_uri="http://mlflow:5000"))
+    assert served.artifact_location is None
+    assert Settings.from_env({"MLFLOW_TRACKING_URI": " http://x:5000 "}).mlflow_tracking_uri == (
+        "http://x:5000"
+    )
+    assert Settings.from_env({"MAESTRO_TRAINING_PROCESSES": "0"}).training_processes == 0
+
+
+def test_a_run_is_logged_registered_and_loads_back(shared_mlflow: str, tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(80, 3))
+    y = (x[:, 0] > 0).astype(np.int64)
+    job = T.TrainingJob("t", T.TrainingSet(["a", "b", "c"], x, y, [], 120), folds=3, repeats=1)
+    outcome = T.train(job, lambda *_: None)
+    estimator = T.deserialize(outcome.model_bytes)
+    target = T.TrackingTarget(
+        tracking_uri=shared_mlflow,
+        artifact_location=(tmp_path / "artifacts").as_uri(),
+        experiment_name="maestro-tracking-test",
+        registered_model_name="maestro-tracking-test",
+    )
+    run_id, uri = log_training(target, job, outcome, estimator)
+    again_id, again_uri = log_training(target, job, outcome, estimator)
+    assert uri == "models:/maestro-tracking-test/1"
+    assert again_uri == "models:/maestro-tracking-test/2"
+    assert again_id != run_id
+    tag_version(target, run_id, 7)
+    mlflow.set_tracking_uri(shared_mlflow)
+    run = mlflow.MlflowClient().get_run(run_id)
+    assert run.data.params["observation_days"] == "120"
+    assert run.data.params["kind"] == outcome.kind.value
+    assert run.data.metrics["cv_roc_auc"] == pytest.approx(outcome.cv_scores.roc_auc)
+    assert run.data.tags["maestro.meta_model_version"] == "7"
+    assert run.info.artifact_uri.startswith((tmp_path / "artifacts").as_uri())
+    loaded = mlflow.sklearn.load_model(uri)
+    assert np.array_equal(loaded.predict_proba(x), estimator.predict_proba(x))
