@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc.clock import Clock, utcnow
-from maestro_grpc.errors import FailedPrecondition, NotFound
+from maestro_grpc.errors import FailedPrecondition, NotFound, Unavailable
 from maestro_grpc.pagination import Cursor, Page
 from maestro_grpc.prediction import teams
 from maestro_grpc.prediction.explain import Explanation, LoadedModel
@@ -34,6 +34,7 @@ from maestro_grpc.prediction.models import MetaModelRecord, ModelStore, Predicti
 from maestro_grpc.prediction.runner import TrainingRunner
 from maestro_grpc.prediction.tracking import tag_version
 from maestro_grpc.prediction.training import (
+    TrackingFailed,
     TrackingTarget,
     TrainingError,
     TrainingJob,
@@ -187,6 +188,11 @@ class Predictor:
             outcome = await self.runner.run(job, report)
         except TrainingError as error:
             raise FailedPrecondition(str(error), reason="NOT_TRAINABLE") from None
+        except TrackingFailed as error:
+            # Every version is logged: without MLflow, none is stored.
+            raise Unavailable(
+                str(error), reason="TRACKING_UNAVAILABLE", retry_delay_seconds=30.0
+            ) from None
         report("storing", 0.96, "storing the new version")
         record = await self.models.insert(outcome, ts.feature_names)
         if self.tracking is not None and record.mlflow_run_id:

@@ -68,6 +68,10 @@ class TrainingError(Exception):
     """The data cannot be trained on (too few projects, one class, no varying feature)."""
 
 
+class TrackingFailed(Exception):
+    """The MLflow tracking store refused or could not be reached."""
+
+
 @dataclass
 class TrainingSet:
     """One row per project: features (NaN = missing) and outcome (1 succeeded)."""
@@ -374,9 +378,14 @@ def _train(job: TrainingJob, progress: Progress) -> TrainingOutcome:
         progress("storing", 0.92, "logging the run to MLflow")
         from maestro_grpc.prediction.tracking import log_training
 
-        outcome.mlflow_run_id, outcome.mlflow_model_uri = log_training(
-            job.tracking, job, outcome, estimator
-        )
+        try:
+            outcome.mlflow_run_id, outcome.mlflow_model_uri = log_training(
+                job.tracking, job, outcome, estimator
+            )
+        except Exception as error:
+            raise TrackingFailed(
+                f"could not log the run to MLflow at {job.tracking.tracking_uri}: {error}"
+            ) from None
     return outcome
 
 

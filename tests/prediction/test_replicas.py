@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import grpc
 import grpc.aio
 import pytest
 
@@ -12,6 +13,7 @@ from maestro.prediction.v1 import prediction_service_pb2_grpc
 from maestro_grpc.demo import seed
 from maestro_grpc.server import start_server
 from tests.conftest import with_settings
+from tests.helpers import error_info, expect_error
 from tests.prediction.test_meta_model import train
 
 
@@ -57,3 +59,19 @@ async def test_a_cancelled_training_stores_nothing(prediction, channel) -> None:
     await asyncio.sleep(0.5)
     models = await prediction.ListMetaModels(pb.ListMetaModelsRequest())
     assert list(models.models) == []
+
+
+async def test_training_without_a_reachable_mlflow_is_unavailable(registry, settings) -> None:
+    # Every version is logged to MLflow: when it cannot be, none is stored.
+    broken = with_settings(settings, mlflow_tracking_uri="nosuchscheme://mlflow")
+    server = await start_server(broken)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            await seed(channel, projects=30, random_seed=9)
+            stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+            error = await expect_error(train(stub), grpc.StatusCode.UNAVAILABLE)
+            assert error_info(error).reason == "TRACKING_UNAVAILABLE"
+            assert "nosuchscheme://mlflow" in error.details()
+            assert list((await stub.ListMetaModels(pb.ListMetaModelsRequest())).models) == []
+    finally:
+        await server.stop(grace=0.2)
