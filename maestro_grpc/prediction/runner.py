@@ -73,7 +73,12 @@ class _Pool:
                 listener(stage, fraction, message)
 
     def close(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        """Stop at once: a training still running is abandoned, not waited for."""
+        # The executor has no public way to stop a worker that is busy, and
+        # waiting could outlast any shutdown grace period.
+        for process in list(getattr(self.executor, "_processes", {}).values()):
+            process.terminate()
+        self.executor.shutdown(wait=False, cancel_futures=True)
         self.queue.put(None)
         self.reader.join(timeout=5)
 
@@ -99,13 +104,21 @@ def _discard(processes: int, pool: _Pool) -> None:
     pool.queue.put(None)
 
 
-@atexit.register
-def _close_pools() -> None:  # pragma: no cover - runs at interpreter exit
+def _close_pools() -> None:
     with _pools_lock:
         pools = list(_pools.values())
         _pools.clear()
     for pool in pools:
         pool.close()
+
+
+# At interpreter exit concurrent.futures joins every pool's manager thread,
+# which waits for a training in progress: a server told to stop would hang
+# until it finished. Stop the workers first. threading's exit hooks run in
+# reverse order of registration and before plain atexit ones, so this runs
+# before concurrent.futures' own (registered when it was imported, above).
+_register = getattr(threading, "_register_atexit", atexit.register)
+_register(_close_pools)
 
 
 class TrainingRunner:
