@@ -1,0 +1,48 @@
+"""A servicer that builds the real one on its first call.
+
+The Prediction service needs scikit-learn, SciPy and pandas (about 120 MB
+resident); a server whose callers never ask for predictions should not pay
+for them. `lazy_servicer` registers at start with no heavy imports, and the
+first RPC imports and builds the real servicer (once, even under concurrent
+first calls).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from google.protobuf.descriptor import ServiceDescriptor
+
+
+def lazy_servicer(base: type, service: ServiceDescriptor, build: Callable[[], Any]) -> Any:
+    """An instance of the generated `base` whose RPCs forward to `build()`'s result."""
+    state: dict[str, Any] = {}
+    lock = asyncio.Lock()
+
+    async def real() -> Any:
+        if "servicer" not in state:
+            async with lock:
+                if "servicer" not in state:
+                    state["servicer"] = build()
+        return state["servicer"]
+
+    def forward(name: str, server_streaming: bool) -> Any:
+        if server_streaming:
+
+            async def stream(self: Any, request: Any, context: Any) -> AsyncIterator[Any]:
+                async for item in getattr(await real(), name)(request, context):
+                    yield item
+
+            stream.__name__ = name
+            return stream
+
+        async def unary(self: Any, request: Any, context: Any) -> Any:
+            return await getattr(await real(), name)(request, context)
+
+        unary.__name__ = name
+        return unary
+
+    methods = {m.name: forward(m.name, m.server_streaming) for m in service.methods}
+    return type(f"Lazy{base.__name__}", (base,), methods)()
