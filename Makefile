@@ -59,8 +59,12 @@ lint: env lint-proto
 test: env lint check-generated
 	$(RUN) pytest --cov --cov-branch --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
 
+# Each benchmark prints its figures beside a limit measured in the same run;
+# BENCH=ingest runs one of them.
+BENCHES := registry ingest blobs agent_git predict
 bench: env
-	$(RUN) python bench/registry.py
+	@set -e; for b in $(or $(BENCH),$(BENCHES)); do \
+	  echo "== bench/$$b.py"; $(RUN) python bench/$$b.py; done
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .coverage* htmlcov

@@ -7,6 +7,7 @@ naming the field.
 from __future__ import annotations
 
 import enum
+import hashlib
 import math
 import uuid
 from collections.abc import Iterable
@@ -151,6 +152,14 @@ def mask_paths(mask: field_mask_pb2.FieldMask, allowed: Iterable[str], field: st
 
 def struct_to_dict(value: struct_pb2.Struct) -> dict[str, Any]:
     return MessageToDict(value)
+
+
+def request_fingerprint(request: Message) -> str:
+    """What identifies a request for idempotency: everything but its request_id."""
+    copy = type(request)()
+    copy.CopyFrom(request)
+    copy.ClearField("request_id")
+    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
 
 
 def check_finite(value: float, field: str) -> float:

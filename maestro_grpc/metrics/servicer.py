@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -31,20 +30,12 @@ from maestro_grpc.metrics.stream import (
     rejected_to_proto,
 )
 from maestro_grpc.metrics.summary import SummaryQuery
-from maestro_grpc.protoconv import opt_time, require_uuid
+from maestro_grpc.protoconv import opt_time, request_fingerprint, require_uuid
 
 # A unary write waits this long for room in the ingest budget before it is
 # told RESOURCE_EXHAUSTED with a retry delay.
 UNARY_BUDGET_WAIT_SECONDS = 5.0
 MAX_NAME_PREFIXES = 50
-
-
-def fingerprint(request: pb.RecordMetricsRequest) -> str:
-    """What identifies a request for idempotency: everything but its request_id."""
-    copy = pb.RecordMetricsRequest()
-    copy.CopyFrom(request)
-    copy.ClearField("request_id")
-    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
 
 
 class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
@@ -87,7 +78,7 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             result = await self.ingest.write(
                 batch,
                 request_id=request.request_id,
-                fingerprint=fingerprint(request) if request.request_id else "",
+                fingerprint=request_fingerprint(request) if request.request_id else "",
             )
         finally:
             await self.budget.release(size)

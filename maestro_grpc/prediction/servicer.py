@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import math
 import re
 from collections.abc import AsyncIterator
 from typing import Any
-
-from google.protobuf.message import Message
 
 from maestro.prediction.v1 import experiment_pb2 as ep
 from maestro.prediction.v1 import meta_model_pb2 as mp
@@ -31,7 +28,7 @@ from maestro_grpc.prediction.experiments import (
 from maestro_grpc.prediction.features import DEFAULT_OBSERVATION_DAYS, MAX_OBSERVATION_DAYS
 from maestro_grpc.prediction.service import Candidate, Predictor, TrainingOptions
 from maestro_grpc.prediction.teams import Limits
-from maestro_grpc.protoconv import opt_time, parse_uuid, require_uuid
+from maestro_grpc.protoconv import opt_time, parse_uuid, request_fingerprint, require_uuid
 from maestro_grpc.registry import validation as check
 
 VARIANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -40,13 +37,6 @@ MAX_CANDIDATES = 200
 MAX_TEAM = 50
 MAX_RESULTS = 10
 PROGRESS_STEP = 0.01
-
-
-def fingerprint(request: Message) -> str:
-    copy = type(request)()
-    copy.CopyFrom(request)
-    copy.ClearField("request_id")
-    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
 
 
 def _int_in(v: Violations, value: int, field: str, default: int, low: int, high: int) -> int:
@@ -318,7 +308,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
                 salt=salt,
             ),
             request_id=request.request_id,
-            fingerprint=fingerprint(request),
+            fingerprint=request_fingerprint(request),
         )
         return pb.CreateExperimentResponse(experiment=convert.experiment(created))
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from google.protobuf.message import Message
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from maestro.registry.v1 import artifact_pb2, registry_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2 as pb
@@ -19,6 +18,7 @@ from maestro_grpc.protoconv import (
     mask_paths,
     opt_time,
     parse_uuid,
+    request_fingerprint,
     require_uuid,
 )
 from maestro_grpc.registry import convert
@@ -58,14 +58,6 @@ _REASON_KIND = {
 }
 
 
-def fingerprint(request: Message) -> str:
-    """What identifies a request for idempotency: everything but its request_id."""
-    copy = type(request)()
-    copy.CopyFrom(request)
-    copy.ClearField("request_id")
-    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
-
-
 async def _upload_parts(
     requests: AsyncIterator[pb.UploadArtifactContentRequest],
 ) -> AsyncIterator[bytes | Finish]:
@@ -88,6 +80,37 @@ async def _upload_parts(
             raise InvalidArgument.for_field("header", "only the first message carries the header")
         else:
             raise InvalidArgument.for_field("part", "carries none of header, chunk, finish")
+
+
+def _changes(
+    mask: FieldMask,
+    updatable: tuple[str, ...],
+    prefix: str,
+    parse: Callable[[Violations], tuple[Any, set[str]]],
+    *,
+    required_enum: tuple[str, int],
+) -> dict[str, Any]:
+    """The new values of an update's fields (AIP-134), validated.
+
+    The mask names the fields; an empty mask means every field the message
+    sets. Only the updated fields' violations count, and an updated enum
+    must not be UNSPECIFIED.
+    """
+    paths = mask_paths(mask, updatable, "update_mask")
+    v = Violations()
+    fields, present = parse(v)
+    if not paths:
+        paths = sorted(present)
+    if not paths:
+        raise InvalidArgument.for_field(
+            "update_mask", f"names no field to update, and {prefix} sets none"
+        )
+    _masked(v, paths, prefix)
+    enum_field, enum_value = required_enum
+    if enum_field in paths and enum_value == 0:
+        v.add(f"{prefix}.{enum_field}", "is required (UNSPECIFIED given)")
+    v.raise_if_any()
+    return {p: getattr(fields, p) for p in paths}
 
 
 def _masked(v: Violations, paths: list[str], prefix: str) -> None:
@@ -131,7 +154,7 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         check.request_id(v, request.request_id)
         v.raise_if_any()
         project = await self.projects.create_project(
-            fields, request_id=request.request_id, fingerprint=fingerprint(request)
+            fields, request_id=request.request_id, fingerprint=request_fingerprint(request)
         )
         return pb.CreateProjectResponse(project=convert.project_to_proto(project))
 
@@ -176,20 +199,13 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         if not request.HasField("project"):
             raise InvalidArgument.for_field("project", "is required")
         project_id = require_uuid(request.project.id, "project.id")
-        paths = mask_paths(request.update_mask, convert.PROJECT_UPDATABLE, "update_mask")
-        v = Violations()
-        fields, present = convert.project_fields(v, request.project)
-        if not paths:
-            paths = sorted(present)
-        if not paths:
-            raise InvalidArgument.for_field(
-                "update_mask", "names no field to update, and project sets none"
-            )
-        _masked(v, paths, "project")
-        if "status" in paths and request.project.status == 0:
-            v.add("project.status", "is required (UNSPECIFIED given)")
-        v.raise_if_any()
-        changes = {p: getattr(fields, p) for p in paths}
+        changes = _changes(
+            request.update_mask,
+            convert.PROJECT_UPDATABLE,
+            "project",
+            lambda v: convert.project_fields(v, request.project),
+            required_enum=("status", request.project.status),
+        )
         project = await self.projects.update_project(project_id, changes, etag=request.project.etag)
         return pb.UpdateProjectResponse(project=convert.project_to_proto(project))
 
@@ -228,7 +244,10 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         v.raise_if_any()
         assert project_id is not None
         member = await self.projects.add_team_member(
-            project_id, fields, request_id=request.request_id, fingerprint=fingerprint(request)
+            project_id,
+            fields,
+            request_id=request.request_id,
+            fingerprint=request_fingerprint(request),
         )
         return pb.AddTeamMemberResponse(team_member=convert.team_member_to_proto(member))
 
@@ -238,20 +257,13 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         if not request.HasField("team_member"):
             raise InvalidArgument.for_field("team_member", "is required")
         member_id = require_uuid(request.team_member.id, "team_member.id")
-        paths = mask_paths(request.update_mask, convert.TEAM_MEMBER_UPDATABLE, "update_mask")
-        v = Violations()
-        fields, present = convert.team_member_fields(v, request.team_member, require_role=False)
-        if not paths:
-            paths = sorted(present)
-        if not paths:
-            raise InvalidArgument.for_field(
-                "update_mask", "names no field to update, and team_member sets none"
-            )
-        _masked(v, paths, "team_member")
-        if "role" in paths and request.team_member.role == 0:
-            v.add("team_member.role", "is required (UNSPECIFIED given)")
-        v.raise_if_any()
-        changes = {p: getattr(fields, p) for p in paths}
+        changes = _changes(
+            request.update_mask,
+            convert.TEAM_MEMBER_UPDATABLE,
+            "team_member",
+            lambda v: convert.team_member_fields(v, request.team_member, require_role=False),
+            required_enum=("role", request.team_member.role),
+        )
         member = await self.projects.update_team_member(member_id, changes)
         return pb.UpdateTeamMemberResponse(team_member=convert.team_member_to_proto(member))
 
@@ -376,7 +388,7 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         check.request_id(v, request.request_id)
         v.raise_if_any()
         artifact = await self.library.create_artifact(
-            fields, request_id=request.request_id, fingerprint=fingerprint(request)
+            fields, request_id=request.request_id, fingerprint=request_fingerprint(request)
         )
         return pb.CreateArtifactResponse(artifact=convert.artifact_to_proto(artifact))
 
@@ -393,20 +405,13 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         if not request.HasField("artifact"):
             raise InvalidArgument.for_field("artifact", "is required")
         artifact_id = require_uuid(request.artifact.id, "artifact.id")
-        paths = mask_paths(request.update_mask, convert.ARTIFACT_UPDATABLE, "update_mask")
-        v = Violations()
-        fields, present = convert.artifact_fields(v, request.artifact, creating=False)
-        if not paths:
-            paths = sorted(present)
-        if not paths:
-            raise InvalidArgument.for_field(
-                "update_mask", "names no field to update, and artifact sets none"
-            )
-        _masked(v, paths, "artifact")
-        if "type" in paths and request.artifact.type == 0:
-            v.add("artifact.type", "is required (UNSPECIFIED given)")
-        v.raise_if_any()
-        changes = {p: getattr(fields, p) for p in paths}
+        changes = _changes(
+            request.update_mask,
+            convert.ARTIFACT_UPDATABLE,
+            "artifact",
+            lambda v: convert.artifact_fields(v, request.artifact, creating=False),
+            required_enum=("type", request.artifact.type),
+        )
         artifact = await self.library.update_artifact(artifact_id, changes)
         return pb.UpdateArtifactResponse(artifact=convert.artifact_to_proto(artifact))
 
@@ -497,7 +502,7 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         check.request_id(v, request.request_id)
         v.raise_if_any()
         logged, artifact = await self.library.log_usage(
-            fields, request_id=request.request_id, fingerprint=fingerprint(request)
+            fields, request_id=request.request_id, fingerprint=request_fingerprint(request)
         )
         return pb.LogArtifactUsageResponse(
             artifact_usage=convert.usage_to_proto(logged),
