@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -255,9 +256,22 @@ class ArtifactLibrary:
             .limit(page_size + 1)
         )
         count = select(func.count()).select_from(artifacts).where(*conditions)
-        async with self.db.read() as conn:
-            rows = list(await conn.execute(statement))
-            total = int((await conn.execute(count)).scalar_one())
+        if self.db.is_postgres:
+            # Page and count are independent reads: run them side by side on
+            # two connections rather than one after the other.
+            async def page() -> list[Any]:
+                async with self.db.read() as conn:
+                    return list(await conn.execute(statement))
+
+            async def counted() -> int:
+                async with self.db.read() as conn:
+                    return int((await conn.execute(count)).scalar_one())
+
+            rows, total = await asyncio.gather(page(), counted())
+        else:
+            async with self.db.read() as conn:
+                rows = list(await conn.execute(statement))
+                total = int((await conn.execute(count)).scalar_one())
         items = [artifact_from_row(r) for r in rows[:page_size]]
         next_cursor = None
         if len(rows) > page_size:
