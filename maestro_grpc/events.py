@@ -76,6 +76,10 @@ class Subscription:
 
 
 class EventBus(Protocol):
+    def may_have_subscribers(self) -> bool:
+        """False only when nobody anywhere listens (publishers may skip encoding)."""
+        ...
+
     async def publish(self, channel: str, payload: bytes) -> None: ...
 
     async def subscribe(self, channel: str, *, max_queue: int = 1000) -> Subscription: ...
@@ -90,6 +94,9 @@ class InProcessBus:
 
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
+
+    def may_have_subscribers(self) -> bool:
+        return bool(self._subscribers)
 
     async def publish(self, channel: str, payload: bytes) -> None:
         for subscription in list(self._subscribers.get(channel, ())):
@@ -137,6 +144,10 @@ class RedisBus:
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
         self._confirm: dict[str, asyncio.Future[None]] = {}
         self._lock = asyncio.Lock()
+
+    def may_have_subscribers(self) -> bool:
+        # Watchers may sit on any replica.
+        return True
 
     async def publish(self, channel: str, payload: bytes) -> None:
         await self.client.publish(channel, payload)

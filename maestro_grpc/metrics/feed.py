@@ -100,6 +100,8 @@ class Publisher:
         self.prefix = prefix
 
     async def __call__(self, result: WriteResult) -> None:
+        if not self.bus.may_have_subscribers():
+            return  # nobody watches: skip the encoding
         for project, payload in encode(result).items():
             await self.bus.publish(project_channel(self.prefix, project), payload)
 
