@@ -41,7 +41,7 @@ READ_AHEAD = 4
 # PARTS_PER_STEP parts so that S3's 10,000-part limit is far away (about
 # 900 GiB) while memory stays flat for uploads of a few GiB.
 PART_SIZE = 8 << 20
-PARTS_IN_FLIGHT = 4
+PARTS_IN_FLIGHT = 6
 PARTS_PER_STEP = 2000
 # A single CopyObject handles up to 5 GiB; beyond, boto3's managed copy.
 SINGLE_COPY_LIMIT = 5 << 30
