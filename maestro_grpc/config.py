@@ -39,6 +39,11 @@ def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0
     return value
 
 
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
+    return Path(raw) if raw else None
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -110,6 +115,9 @@ class Settings:
     s3_bucket: str = ""
     stream_lifetime_seconds: float = 1800.0
     max_connection_age_seconds: float = 3600.0
+    # TLS: the server's certificate chain and key (PEM); plaintext without them.
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
     # Artifact content (issue #6). A blob no live artifact refers to is
     # deleted by the indexer once it has been unreferenced, and no upload has
     # touched it, for this long.
@@ -192,6 +200,8 @@ class Settings:
             max_connection_age_seconds=_float(
                 env, "MAESTRO_MAX_CONNECTION_AGE_SECONDS", 3600.0, 1.0
             ),
+            tls_cert_file=_path(env, "MAESTRO_TLS_CERT_FILE"),
+            tls_key_file=_path(env, "MAESTRO_TLS_KEY_FILE"),
             blob_gc_grace_seconds=_float(env, "MAESTRO_BLOB_GC_GRACE_SECONDS", 86_400.0),
             indexer_interval_seconds=_float(env, "MAESTRO_INDEXER_INTERVAL_SECONDS", 300.0, 1.0),
             indexer_verify_sample=_int(env, "MAESTRO_INDEXER_VERIFY_SAMPLE", 20),
@@ -242,6 +252,17 @@ class Settings:
         if self.migrate_on_start is not None:
             return self.migrate_on_start
         return self.is_embedded_store
+
+    def tls_credentials(self) -> tuple[bytes, bytes] | None:
+        """The (certificate chain, key) to serve TLS with, or None for plaintext."""
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ConfigError("set both MAESTRO_TLS_CERT_FILE and MAESTRO_TLS_KEY_FILE, or neither")
+        if self.tls_cert_file is None or self.tls_key_file is None:
+            return None
+        try:
+            return self.tls_cert_file.read_bytes(), self.tls_key_file.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"TLS: {exc}") from None
 
     def check_secure(self) -> None:
         """Refuse to serve beyond loopback without tokens (secure by default)."""

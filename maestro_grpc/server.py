@@ -112,6 +112,7 @@ class RunningServer:
 async def start_server(settings: Settings) -> RunningServer:
     """Build the server on `settings` and start it (the port 0 picks a free one)."""
     settings.check_secure()
+    tls = settings.tls_credentials()
     db = Database(settings.store_url, pool_size=settings.db_pool_size)
     if settings.should_migrate_on_start:
         await upgrade(db)
@@ -160,7 +161,10 @@ async def start_server(settings: Settings) -> RunningServer:
         if ":" in settings.host
         else f"{settings.host}:{settings.port}"
     )
-    port = server.add_insecure_port(bind)
+    if tls is None:
+        port = server.add_insecure_port(bind)
+    else:
+        port = server.add_secure_port(bind, grpc.ssl_server_credentials([(tls[1], tls[0])]))
     if port == 0:
         raise RuntimeError(f"could not bind {bind}")
     await health.start()

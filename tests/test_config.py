@@ -93,6 +93,17 @@ def test_public_address_needs_tokens() -> None:
     Settings(host="0.0.0.0", auth_tokens=parse_tokens("x=" + "t" * 16)).check_secure()
 
 
+def test_tls_files(tmp_path: Path) -> None:
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    cert.write_bytes(b"CERT")
+    key.write_bytes(b"KEY")
+    s = Settings.from_env({"MAESTRO_TLS_CERT_FILE": str(cert), "MAESTRO_TLS_KEY_FILE": str(key)})
+    assert s.tls_credentials() == (b"CERT", b"KEY")
+    assert Settings.from_env({}).tls_credentials() is None
+    with pytest.raises(ConfigError, match="TLS"):
+        Settings(tls_cert_file=cert, tls_key_file=tmp_path / "missing").tls_credentials()
+
+
 def test_overrides_ignore_none() -> None:
     s = Settings().with_overrides(port=7000, host=None)
     assert (s.host, s.port) == ("localhost", 7000)
