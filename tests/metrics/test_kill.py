@@ -108,7 +108,10 @@ async def test_sigkill_mid_stream_loses_no_acked_batch(settings: Settings) -> No
                 lost = error.code()
             else:
                 lost = grpc.StatusCode.OK
-            assert lost == grpc.StatusCode.UNAVAILABLE
+            # A connection that dies under a stream is UNAVAILABLE, or INTERNAL
+            # when the transport saw the stream torn mid-frame (which one
+            # depends on where the kill lands); either way the call failed.
+            assert lost in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL)
             assert killed
             assert 20 <= len(acked) < BATCHES
     finally:
