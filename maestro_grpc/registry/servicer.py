@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -11,7 +12,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from maestro.registry.v1 import artifact_pb2, registry_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2 as pb
 from maestro_grpc import pagination
-from maestro_grpc.errors import FieldViolation, InvalidArgument, Violations
+from maestro_grpc.errors import FieldViolation, InvalidArgument, MaestroError, Violations
 from maestro_grpc.protoconv import (
     enum_from_proto,
     enum_list_from_proto,
@@ -80,6 +81,24 @@ async def _upload_parts(
             raise InvalidArgument.for_field("header", "only the first message carries the header")
         else:
             raise InvalidArgument.for_field("part", "carries none of header, chunk, finish")
+
+
+# Refusing an upload while the client still sends: read (and drop) what is
+# already on its way first, up to these bounds. A grpc.aio client whose write
+# fails after the status arrived reports INTERNAL instead of the server's
+# status (grpc/grpc#36066); draining gives small uploads the real answer.
+DRAIN_BYTES = 16 << 20
+DRAIN_SECONDS = 2.0
+
+
+async def _drain(requests: AsyncIterator[pb.UploadArtifactContentRequest]) -> None:
+    drained = 0
+    with contextlib.suppress(Exception, asyncio.TimeoutError):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for message in requests:
+                drained += message.ByteSize()
+                if drained > DRAIN_BYTES:
+                    return
 
 
 def _changes(
@@ -295,6 +314,15 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         self, request_iterator: AsyncIterator[pb.UploadArtifactContentRequest], context: Any
     ) -> pb.UploadArtifactContentResponse:
         requests = aiter(request_iterator)
+        try:
+            return await self._upload(requests)
+        except MaestroError:
+            await _drain(requests)
+            raise
+
+    async def _upload(
+        self, requests: AsyncIterator[pb.UploadArtifactContentRequest]
+    ) -> pb.UploadArtifactContentResponse:
         first = await anext(requests, None)
         if first is None or first.WhichOneof("part") != "header":
             raise InvalidArgument.for_field("header", "the first message must carry the header")
