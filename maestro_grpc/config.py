@@ -110,6 +110,9 @@ class Settings:
     log_level: str = "INFO"
     impact_half_life_days: float = 180.0
     db_pool_size: int = 10
+    # GetProject answers each replica keeps (PostgreSQL only; 0 turns the
+    # cache off). See maestro_grpc/registry/project_cache.py.
+    project_cache_size: int = 10_000
     redis_url: str = ""
     s3_endpoint_url: str = ""
     s3_bucket: str = ""
@@ -193,6 +196,7 @@ class Settings:
             log_level=(env.get("MAESTRO_LOG_LEVEL", "").strip() or "INFO").upper(),
             impact_half_life_days=_float(env, "MAESTRO_IMPACT_HALF_LIFE_DAYS", 180.0, 0.001),
             db_pool_size=_int(env, "MAESTRO_DB_POOL_SIZE", 10, 1),
+            project_cache_size=_int(env, "MAESTRO_PROJECT_CACHE_SIZE", 10_000),
             redis_url=env.get("MAESTRO_REDIS_URL", "").strip(),
             s3_endpoint_url=env.get("MAESTRO_S3_ENDPOINT_URL", "").strip(),
             s3_bucket=env.get("MAESTRO_S3_BUCKET", "").strip(),

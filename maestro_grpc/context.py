@@ -18,5 +18,7 @@ class AppContext:
     events: EventBus = field(default_factory=InProcessBus)
     blobs: Any = None
     clock: Clock = utcnow
+    # Where services register their own Prometheus collectors (None: nowhere).
+    prometheus: Any = None
     # Background tasks a service starts; the server cancels them on stop.
     background: list[Any] = field(default_factory=list)

@@ -132,6 +132,7 @@ async def start_server(settings: Settings) -> RunningServer:
         db=db,
         events=create_event_bus(settings.redis_url),
         blobs=create_blob_store(settings),
+        prometheus=prometheus,
     )
     registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(
         registry.build_servicer(ctx), server

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from maestro_grpc.registry.model import (
     TeamMemberFields,
     TeamRole,
 )
+from maestro_grpc.registry.project_cache import ProjectCache
 from maestro_grpc.store import idempotency
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.dialect import labels_match
@@ -95,9 +97,14 @@ def _check_times(start: datetime | None, end: datetime | None, field: str) -> No
 class ProjectRegistry:
     """Create, read and update projects, record outcomes, manage teams."""
 
-    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, db: Database, clock: Clock = utcnow, cache: ProjectCache | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
+        # GetProject answers (see project_cache.py); writes here drop their
+        # project's entry as soon as they commit, for read-your-writes.
+        self.cache = cache if cache is not None else ProjectCache(0)
 
     # ---- projects --------------------------------------------------------
 
@@ -230,7 +237,7 @@ class ProjectRegistry:
     ) -> Project:
         now = self.clock()
         try:
-            async with self.db.write() as conn:
+            async with self._changing(project_id), self.db.write() as conn:
                 current = await self._load_project(conn, project_id)
                 if etag and etag != current.etag:
                     raise Aborted(
@@ -265,7 +272,7 @@ class ProjectRegistry:
     async def record_success(self, project_id: uuid.UUID, success: Success) -> Project:
         now = self.clock()
         ttp = success.time_to_production
-        async with self.db.write() as conn:
+        async with self._changing(project_id), self.db.write() as conn:
             result = await conn.execute(
                 update(projects)
                 .where(projects.c.id == project_id)
@@ -300,7 +307,7 @@ class ProjectRegistry:
         join_time = fields.join_time or now
         _check_leave(join_time, fields.leave_time, "team_member.leave_time")
         try:
-            async with self.db.write() as conn:
+            async with self._changing() as changed, self.db.write() as conn:
                 if request_id:
                     earlier = await idempotency.claim(
                         conn, "AddTeamMember", request_id, fingerprint, now
@@ -308,6 +315,7 @@ class ProjectRegistry:
                     if earlier:
                         return await self._load_member(conn, uuid.UUID(earlier))
                 await self._require_project(conn, project_id)
+                changed.append(project_id)
                 member_id = uuid.uuid4()
                 await conn.execute(
                     team_members.insert().values(
@@ -340,8 +348,9 @@ class ProjectRegistry:
     async def update_team_member(self, member_id: uuid.UUID, changes: dict[str, Any]) -> TeamMember:
         now = self.clock()
         try:
-            async with self.db.write() as conn:
+            async with self._changing() as changed, self.db.write() as conn:
                 current = await self._load_member(conn, member_id)
+                changed.append(current.project_id)
                 join_time = changes.get("join_time", current.join_time)
                 leave_time = changes.get("leave_time", current.leave_time)
                 _check_leave(join_time, leave_time, "team_member.leave_time")
@@ -368,8 +377,9 @@ class ProjectRegistry:
         self, member_id: uuid.UUID, leave_time: datetime | None
     ) -> TeamMember:
         now = self.clock()
-        async with self.db.write() as conn:
+        async with self._changing() as changed, self.db.write() as conn:
             current = await self._load_member(conn, member_id)
+            changed.append(current.project_id)
             if current.leave_time is not None:
                 raise FailedPrecondition(
                     f"team member {member_id} already left at {current.leave_time.isoformat()}",
@@ -415,6 +425,17 @@ class ProjectRegistry:
             last = items[-1]
             next_cursor = Cursor(key=to_micros(last.join_time), id=str(last.id))
         return Page(items=items, next_cursor=next_cursor)
+
+    @asynccontextmanager
+    async def _changing(self, *project_ids: uuid.UUID) -> AsyncIterator[list[uuid.UUID]]:
+        """Around a write transaction: drop the cached answers of the projects it
+        changes once it has ended (committed or not), before the RPC answers."""
+        changed = list(project_ids)
+        try:
+            yield changed
+        finally:
+            for project_id in changed:
+                self.cache.invalidate(project_id)
 
     async def _load_member(self, conn: AsyncConnection, member_id: uuid.UUID) -> TeamMember:
         row = (

@@ -181,8 +181,14 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         self, request: pb.GetProjectRequest, context: Any
     ) -> pb.GetProjectResponse:
         project_id = require_uuid(request.project_id, "project_id")
-        project = await self.projects.get_project(project_id)
-        return pb.GetProjectResponse(project=convert.project_to_proto(project))
+        cache = self.projects.cache
+        response = cache.get(project_id)
+        if response is None:
+            generation = cache.generation
+            project = await self.projects.get_project(project_id)
+            response = pb.GetProjectResponse(project=convert.project_to_proto(project))
+            cache.put(project_id, response, generation)
+        return response
 
     async def ListProjects(
         self, request: pb.ListProjectsRequest, context: Any
