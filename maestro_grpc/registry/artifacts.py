@@ -249,11 +249,21 @@ class ArtifactLibrary:
             page_conditions.append(
                 or_(sort_col < key, and_(sort_col == key, artifacts.c.id < key_id))
             )
-        statement = (
-            select(*ARTIFACT_COLUMNS)
+        # The page's ids first, then their rows: the filter and the order can
+        # be answered from the covering indexes alone (an index-only scan that
+        # skips non-matching rows without touching the table), so only the
+        # rows of the page are read from the table, by primary key.
+        page_ids = (
+            select(artifacts.c.id)
             .where(*page_conditions)
             .order_by(sort_col.desc(), artifacts.c.id.desc())
             .limit(page_size + 1)
+            .subquery("page_ids")
+        )
+        statement = (
+            select(*ARTIFACT_COLUMNS)
+            .where(artifacts.c.id.in_(select(page_ids.c.id)))
+            .order_by(sort_col.desc(), artifacts.c.id.desc())
         )
         count = select(func.count()).select_from(artifacts).where(*conditions)
         if self.db.is_postgres:
