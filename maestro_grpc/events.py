@@ -76,8 +76,9 @@ class Subscription:
 
 
 class EventBus(Protocol):
-    def may_have_subscribers(self) -> bool:
-        """False only when nobody anywhere listens (publishers may skip encoding)."""
+    def may_have_subscribers(self, prefix: str = "") -> bool:
+        """False only when nobody anywhere listens on a channel starting with
+        `prefix` (publishers may then skip encoding)."""
         ...
 
     async def publish(self, channel: str, payload: bytes) -> None: ...
@@ -95,8 +96,10 @@ class InProcessBus:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
 
-    def may_have_subscribers(self) -> bool:
-        return bool(self._subscribers)
+    def may_have_subscribers(self, prefix: str = "") -> bool:
+        return any(
+            subs and channel.startswith(prefix) for channel, subs in self._subscribers.items()
+        )
 
     async def publish(self, channel: str, payload: bytes) -> None:
         for subscription in list(self._subscribers.get(channel, ())):
@@ -145,7 +148,7 @@ class RedisBus:
         self._confirm: dict[str, asyncio.Future[None]] = {}
         self._lock = asyncio.Lock()
 
-    def may_have_subscribers(self) -> bool:
+    def may_have_subscribers(self, prefix: str = "") -> bool:
         # Watchers may sit on any replica.
         return True
 

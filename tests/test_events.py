@@ -32,3 +32,18 @@ async def test_slow_subscriber_is_dropped_not_waited_for() -> None:
         async for _ in slow:
             pass
     await bus.close()
+
+
+async def test_publishers_learn_whether_anyone_listens_under_a_prefix() -> None:
+    bus = InProcessBus()
+    assert not bus.may_have_subscribers()
+    producers = await bus.subscribe("maestro:metrics:producers")
+    # Somebody listens, but not to any project's feed: writers may skip encoding.
+    assert bus.may_have_subscribers("maestro:")
+    assert not bus.may_have_subscribers("maestro:metrics:project:")
+    watcher = await bus.subscribe("maestro:metrics:project:42")
+    assert bus.may_have_subscribers("maestro:metrics:project:")
+    await bus.unsubscribe(watcher)
+    assert not bus.may_have_subscribers("maestro:metrics:project:")
+    await bus.unsubscribe(producers)
+    assert not bus.may_have_subscribers()

@@ -19,7 +19,7 @@ from maestro_grpc.metrics.eventconv import PROTO_EVENT_TYPE, event_to_proto
 from maestro_grpc.metrics.model import EventType, WriteResult
 
 
-def project_channel(prefix: str, project_id: uuid.UUID) -> str:
+def project_channel(prefix: str, project_id: uuid.UUID | str) -> str:
     return f"{prefix}metrics:project:{project_id}"
 
 
@@ -100,7 +100,7 @@ class Publisher:
         self.prefix = prefix
 
     async def __call__(self, result: WriteResult) -> None:
-        if not self.bus.may_have_subscribers():
+        if not self.bus.may_have_subscribers(project_channel(self.prefix, "")):
             return  # nobody watches: skip the encoding
         for project, payload in encode(result).items():
             await self.bus.publish(project_channel(self.prefix, project), payload)
