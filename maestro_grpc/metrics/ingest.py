@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, text, update
+from sqlalchemy import BigInteger, String, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -45,6 +46,7 @@ from maestro_grpc.store.schema import (
     process_events,
     projects,
 )
+from maestro_grpc.store.types import UTCDateTime
 
 log = logging.getLogger("maestro.metrics.ingest")
 
@@ -546,20 +548,62 @@ def _windows(points: PointColumns) -> list[Window]:
 async def _advance_all(
     conn: AsyncConnection, positions: list[StreamPosition], now: datetime
 ) -> bool:
-    """Advance every producer of a group; False if any cannot (then the group fails)."""
-    moved = 0
+    """Advance every producer of a group; False if any cannot (then the group fails).
+
+    A group holds consecutive batches of each of its producers, so each
+    producer moves from its first sequence to its last: on PostgreSQL one
+    statement for them all (a round trip per batch was a third of a group's
+    time under load).
+    """
+    ranges: dict[str, tuple[int, int, int]] = {}  # producer: epoch, first, last
     for position in sorted(positions, key=lambda p: (p.producer_id, p.sequence)):
+        known = ranges.get(position.producer_id)
+        if known is None:
+            ranges[position.producer_id] = (position.epoch, position.sequence, position.sequence)
+            continue
+        epoch, first, last = known
+        if position.epoch != epoch or position.sequence != last + 1:
+            return False  # not one run of sequences: the one-by-one path decides
+        ranges[position.producer_id] = (epoch, first, position.sequence)
+    if conn.dialect.name == "postgresql":
+        result = await conn.execute(
+            _ADVANCE_MANY,
+            {
+                "ids": list(ranges),
+                "epochs": [r[0] for r in ranges.values()],
+                "firsts": [r[1] for r in ranges.values()],
+                "lasts": [r[2] for r in ranges.values()],
+                "now": now,
+            },
+        )
+        return int(result.rowcount) == len(ranges)
+    moved = 0
+    for producer_id, (epoch, first, last) in ranges.items():
         result = await conn.execute(
             update(metric_producers)
             .where(
-                metric_producers.c.producer_id == position.producer_id,
-                metric_producers.c.epoch == position.epoch,
-                metric_producers.c.committed_sequence == position.sequence - 1,
+                metric_producers.c.producer_id == producer_id,
+                metric_producers.c.epoch == epoch,
+                metric_producers.c.committed_sequence == first - 1,
             )
-            .values(committed_sequence=position.sequence, update_time=now)
+            .values(committed_sequence=last, update_time=now)
         )
         moved += result.rowcount
-    return moved == len(positions)
+    return moved == len(ranges)
+
+
+_ADVANCE_MANY = text(
+    "UPDATE metric_producers AS p SET committed_sequence = v.last, update_time = :now "
+    "FROM unnest(:ids, :epochs, :firsts, :lasts) AS v(producer_id, epoch, first, last) "
+    "WHERE p.producer_id = v.producer_id AND p.epoch = v.epoch "
+    "AND p.committed_sequence = v.first - 1"
+).bindparams(
+    bindparam("ids", type_=ARRAY(String())),
+    bindparam("epochs", type_=ARRAY(BigInteger())),
+    bindparam("firsts", type_=ARRAY(BigInteger())),
+    bindparam("lasts", type_=ARRAY(BigInteger())),
+    bindparam("now", type_=UTCDateTime()),
+)
 
 
 def superseded(producer_id: str, epoch: int) -> Aborted:
