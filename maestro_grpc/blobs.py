@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +45,9 @@ READ_AHEAD = 4
 PART_SIZE = 8 << 20
 PARTS_IN_FLIGHT = 6
 PARTS_PER_STEP = 2000
+# Each part carries a CRC32 that S3 checks on arrival (what boto3's managed
+# uploads send too), so a part damaged on the way is refused, not stored.
+PART_CHECKSUM = "CRC32"
 # A single CopyObject handles up to 5 GiB; beyond, boto3's managed copy.
 SINGLE_COPY_LIMIT = 5 << 30
 
@@ -360,6 +365,12 @@ class S3BlobStore(BlobStore):
                 "s3", endpoint_url=endpoint_url or None, config=config
             )
         self.client = client
+        # boto3 calls get threads of their own: parts in flight must not take
+        # the default executor's few threads from the hashing and file work
+        # that feeds them (2-core machines get 6).
+        self._executor = ThreadPoolExecutor(
+            max_workers=PARTS_IN_FLIGHT + 4, thread_name_prefix="maestro-s3"
+        )
         self._bucket_ready = False
         self._bucket_lock = asyncio.Lock()
 
@@ -369,7 +380,9 @@ class S3BlobStore(BlobStore):
     async def call(self, method: Callable[..., T], /, **kwargs: Any) -> T:
         """Run one boto3 call in a thread; a lost S3 is UNAVAILABLE."""
         try:
-            return await asyncio.to_thread(method, **kwargs)
+            return await asyncio.get_running_loop().run_in_executor(
+                self._executor, functools.partial(method, **kwargs)
+            )
         except Exception as error:
             if _s3_unavailable(error):
                 raise Unavailable(
@@ -557,7 +570,7 @@ class _S3Writer(BlobWriter):
         self.buffered = 0
         self.size = 0
         self.upload_id: str | None = None
-        self.etags: dict[int, str] = {}
+        self.etags: dict[int, tuple[str, str]] = {}  # part: ETag, CRC32
         self.parts_sent = 0
         self.part_size = PART_SIZE
         if size_hint:
@@ -586,7 +599,10 @@ class _S3Writer(BlobWriter):
         self.buffered = 0
         if self.upload_id is None:
             created = await self.store.call(
-                self.store.client.create_multipart_upload, Bucket=self.store.bucket, Key=self.key
+                self.store.client.create_multipart_upload,
+                Bucket=self.store.bucket,
+                Key=self.key,
+                ChecksumAlgorithm=PART_CHECKSUM,
             )
             self.upload_id = created["UploadId"]
         self.parts_sent += 1
@@ -606,8 +622,9 @@ class _S3Writer(BlobWriter):
                 UploadId=self.upload_id,
                 PartNumber=number,
                 Body=body,
+                ChecksumAlgorithm=PART_CHECKSUM,
             )
-            self.etags[number] = response["ETag"]
+            self.etags[number] = (response["ETag"], response.get("ChecksumCRC32", ""))
         except Exception as error:
             self.failure = self.failure or error
         finally:
@@ -641,7 +658,12 @@ class _S3Writer(BlobWriter):
                 Key=self.key,
                 UploadId=self.upload_id,
                 MultipartUpload={
-                    "Parts": [{"PartNumber": n, "ETag": e} for n, e in sorted(self.etags.items())]
+                    "Parts": [
+                        {"PartNumber": n, "ETag": etag, "ChecksumCRC32": crc}
+                        if crc
+                        else {"PartNumber": n, "ETag": etag}
+                        for n, (etag, crc) in sorted(self.etags.items())
+                    ]
                 },
             )
             self.upload_id = None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import uuid
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -146,3 +148,29 @@ async def test_s3_sweep_removes_abandoned_uploads(store: S3BlobStore) -> None:
     assert store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", []) == []
     assert store.client.list_objects_v2(Bucket=store.bucket).get("KeyCount") == 0
     await started.abort()  # the upload it knew is gone already: logged, not raised
+
+
+async def test_s3_parts_carry_a_crc32_that_s3_checks(moto_endpoint: str) -> None:
+    store = S3BlobStore(f"maestro-test-{uuid.uuid4().hex[:12]}", moto_endpoint)
+    data = pattern(3 * blobs_module.PART_SIZE + MIB, seed=64)  # four parts
+    writer = await store.writer(sha(data), len(data))
+    for start in range(0, len(data), MIB):
+        await writer.write(data[start : start + MIB])
+    await writer.commit(sha(data))
+    head = store.client.head_object(
+        Bucket=store.bucket, Key=blob_key(sha(data)), ChecksumMode="ENABLED"
+    )
+    assert head["ContentLength"] == len(data)
+
+    # S3 gives a multipart object's checksum as the CRC32 of its parts'
+    # CRC32s and the part count ("...-4"; moto leaves the count out), or with
+    # full-object checksums the whole object's CRC32.
+    def crc(b: bytes) -> bytes:
+        return zlib.crc32(b).to_bytes(4, "big")
+
+    size = blobs_module.PART_SIZE
+    parts = b"".join(crc(data[i : i + size]) for i in range(0, len(data), size))
+    whole = base64.b64encode(crc(data)).decode()
+    composite = base64.b64encode(crc(parts)).decode()
+    assert head["ChecksumCRC32"] in (whole, composite, composite + "-4")
+    assert await read_all(store, sha(data)) == data
