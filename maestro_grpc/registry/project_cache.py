@@ -14,7 +14,9 @@ before the read began, so it is strict about when it may answer:
   entry when the notification arrives.
 - The cache answers only while that LISTEN connection is up. When it drops,
   everything is forgotten and nothing is cached until it is back (a
-  notification may have been missed meanwhile).
+  notification may have been missed meanwhile). A connection that dies
+  without a word (a half-open TCP connection) is noticed by a ping every
+  15 seconds; until then this replica may serve a change late.
 - This replica's own writes drop their entry as soon as they commit, before
   the RPC answers, so a caller reads its own writes on the same replica at once;
   on another replica a change shows as soon as the notification arrives (on
@@ -145,7 +147,6 @@ class ChangeListener:
         self.cache = cache
         self.max_backoff = max_backoff
         self.ping_interval = ping_interval
-        self.connected = asyncio.Event()
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
@@ -179,7 +180,6 @@ class ChangeListener:
             conn.add_termination_listener(lambda _conn: lost.set())
             await conn.add_listener(CHANNEL, self._on_notify)
             self.cache.arm()
-            self.connected.set()
             # Notice a half-open connection too: ping now and then.
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
@@ -188,7 +188,6 @@ class ChangeListener:
                     await conn.execute("SELECT 1", timeout=5)
         finally:
             self.cache.disarm()
-            self.connected.clear()
             if not conn.is_closed():
                 with contextlib.suppress(Exception):
                     await asyncio.shield(conn.close(timeout=2))
