@@ -178,8 +178,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-@pytest.fixture
-def settings(store_url: str, tmp_path: Path) -> Settings:
+def server_settings(store_url: str, tmp_path: Path) -> Settings:
+    """A test server's settings: loopback, port 0, no metrics port, short waits."""
     return Settings(
         host="127.0.0.1",
         port=0,
@@ -190,6 +190,11 @@ def settings(store_url: str, tmp_path: Path) -> Settings:
         grace_seconds=0.5,
         health_interval_seconds=0.2,
     )
+
+
+@pytest.fixture
+def settings(store_url: str, tmp_path: Path) -> Settings:
+    return server_settings(store_url, tmp_path)
 
 
 @pytest.fixture

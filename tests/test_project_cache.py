@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
+from pathlib import Path
 
 import asyncpg
 import grpc.aio
@@ -27,7 +28,7 @@ from maestro.registry.v1 import registry_service_pb2_grpc as rsg
 from maestro_grpc.config import Settings
 from maestro_grpc.registry.project_cache import APPLICATION_NAME, ProjectCache
 from maestro_grpc.server import RunningServer, start_server
-from tests.conftest import _truncate_pg
+from tests.conftest import _truncate_pg, server_settings
 
 # ---- the cache's own rules --------------------------------------------------------
 
@@ -103,18 +104,9 @@ async def armed(server: RunningServer) -> bool:
 
 
 @pytest.fixture
-def pg_settings(pg_url: str, tmp_path) -> Settings:
+def pg_settings(pg_url: str, tmp_path: Path) -> Settings:
     _truncate_pg(pg_url)
-    return Settings(
-        host="127.0.0.1",
-        port=0,
-        data_dir=tmp_path / "data",
-        database_url=pg_url,
-        migrate_on_start=False,
-        metrics_port=None,
-        grace_seconds=0.5,
-        health_interval_seconds=0.2,
-    )
+    return server_settings(pg_url, tmp_path)
 
 
 @pytest.fixture
