@@ -46,16 +46,22 @@ def test_cache_answers_only_while_armed() -> None:
     assert len(cache) == 0
 
 
-def test_a_read_that_raced_with_a_change_is_not_kept() -> None:
+async def test_a_read_that_raced_with_a_change_is_not_kept() -> None:
     cache = ProjectCache(10)
     cache.arm()
     key, other = uuid.uuid4(), uuid.uuid4()
-    generation = cache.generation  # a read starts...
-    cache.invalidate(other)  # ...a change lands meanwhile (any project)...
-    cache.put(key, "maybe stale", generation)  # ...and the read ends
-    assert cache.get(key) is None
-    cache.put(key, "fresh", cache.generation)
-    assert cache.get(key) == "fresh"
+
+    async def read_while_something_changes() -> str:
+        cache.invalidate(other)  # a change lands during the read (any project)
+        return "maybe stale"
+
+    async def read() -> str:
+        return "fresh"
+
+    assert await cache.get_or_load(key, read_while_something_changes) == "maybe stale"
+    assert cache.get(key) is None  # answered, not kept
+    assert await cache.get_or_load(key, read) == "fresh"
+    assert await cache.get_or_load(key, read_while_something_changes) == "fresh"  # from memory
     cache.invalidate(key)
     assert cache.get(key) is None
 

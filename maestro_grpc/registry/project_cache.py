@@ -37,8 +37,8 @@ import logging
 import random
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar, cast
 
 import asyncpg
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -46,6 +46,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger("maestro.registry.cache")
+
+T = TypeVar("T")
 
 CHANNEL = "maestro_project_changed"
 # How the feed's connection shows in pg_stat_activity.
@@ -83,6 +85,15 @@ class ProjectCache:
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+    async def get_or_load(self, key: uuid.UUID, load: Callable[[], Awaitable[T]]) -> T:
+        """The cached answer, or `load()`'s, kept unless a change raced with it."""
+        value = self.get(key)
+        if value is None:
+            generation = self.generation
+            value = await load()
+            self.put(key, value, generation)
+        return cast(T, value)
 
     def invalidate(self, key: uuid.UUID) -> None:
         self.generation += 1

@@ -181,14 +181,12 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         self, request: pb.GetProjectRequest, context: Any
     ) -> pb.GetProjectResponse:
         project_id = require_uuid(request.project_id, "project_id")
-        cache = self.projects.cache
-        response = cache.get(project_id)
-        if response is None:
-            generation = cache.generation
+
+        async def load() -> pb.GetProjectResponse:
             project = await self.projects.get_project(project_id)
-            response = pb.GetProjectResponse(project=convert.project_to_proto(project))
-            cache.put(project_id, response, generation)
-        return response
+            return pb.GetProjectResponse(project=convert.project_to_proto(project))
+
+        return await self.projects.cache.get_or_load(project_id, load)
 
     async def ListProjects(
         self, request: pb.ListProjectsRequest, context: Any
