@@ -19,8 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, String, bindparam, func, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -46,7 +45,6 @@ from maestro_grpc.store.schema import (
     process_events,
     projects,
 )
-from maestro_grpc.store.types import UTCDateTime
 
 log = logging.getLogger("maestro.metrics.ingest")
 
@@ -592,17 +590,13 @@ async def _advance_all(
     return moved == len(ranges)
 
 
+# Like _UPSERT_EVENTS_PG below: one statement of fixed text, rows as arrays.
 _ADVANCE_MANY = text(
     "UPDATE metric_producers AS p SET committed_sequence = v.last, update_time = :now "
-    "FROM unnest(:ids, :epochs, :firsts, :lasts) AS v(producer_id, epoch, first, last) "
+    "FROM unnest(CAST(:ids AS text[]), CAST(:epochs AS bigint[]), CAST(:firsts AS bigint[]), "
+    "CAST(:lasts AS bigint[])) AS v(producer_id, epoch, first, last) "
     "WHERE p.producer_id = v.producer_id AND p.epoch = v.epoch "
     "AND p.committed_sequence = v.first - 1"
-).bindparams(
-    bindparam("ids", type_=ARRAY(String())),
-    bindparam("epochs", type_=ARRAY(BigInteger())),
-    bindparam("firsts", type_=ARRAY(BigInteger())),
-    bindparam("lasts", type_=ARRAY(BigInteger())),
-    bindparam("now", type_=UTCDateTime()),
 )
 
 
