@@ -48,6 +48,7 @@ PARTS_PER_STEP = 2000
 # Each part carries a CRC32 that S3 checks on arrival (what boto3's managed
 # uploads send too), so a part damaged on the way is refused, not stored.
 PART_CHECKSUM = "CRC32"
+PART_CHECKSUM_FIELD = f"Checksum{PART_CHECKSUM}"  # in UploadPart's answer and Complete's parts
 # A single CopyObject handles up to 5 GiB; beyond, boto3's managed copy.
 SINGLE_COPY_LIMIT = 5 << 30
 
@@ -570,7 +571,7 @@ class _S3Writer(BlobWriter):
         self.buffered = 0
         self.size = 0
         self.upload_id: str | None = None
-        self.etags: dict[int, tuple[str, str]] = {}  # part: ETag, CRC32
+        self.etags: dict[int, tuple[str, str]] = {}  # part: ETag, checksum
         self.parts_sent = 0
         self.part_size = PART_SIZE
         if size_hint:
@@ -624,7 +625,7 @@ class _S3Writer(BlobWriter):
                 Body=body,
                 ChecksumAlgorithm=PART_CHECKSUM,
             )
-            self.etags[number] = (response["ETag"], response.get("ChecksumCRC32", ""))
+            self.etags[number] = (response["ETag"], response.get(PART_CHECKSUM_FIELD, ""))
         except Exception as error:
             self.failure = self.failure or error
         finally:
@@ -659,10 +660,10 @@ class _S3Writer(BlobWriter):
                 UploadId=self.upload_id,
                 MultipartUpload={
                     "Parts": [
-                        {"PartNumber": n, "ETag": etag, "ChecksumCRC32": crc}
-                        if crc
+                        {"PartNumber": n, "ETag": etag, PART_CHECKSUM_FIELD: checksum}
+                        if checksum
                         else {"PartNumber": n, "ETag": etag}
-                        for n, (etag, crc) in sorted(self.etags.items())
+                        for n, (etag, checksum) in sorted(self.etags.items())
                     ]
                 },
             )
