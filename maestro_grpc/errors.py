@@ -123,14 +123,6 @@ class Unauthenticated(MaestroError):
     code = grpc.StatusCode.UNAUTHENTICATED
 
 
-@dataclass
-class Unimplemented(MaestroError):
-    """An RPC whose implementation has not landed yet (the message names its issue)."""
-
-    reason: str = "UNIMPLEMENTED"
-    code = grpc.StatusCode.UNIMPLEMENTED
-
-
 class Violations:
     """Collects field violations so a request reports all its mistakes at once."""
 
