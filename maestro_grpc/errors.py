@@ -1,16 +1,18 @@
 """Domain errors: plain exceptions, each with its gRPC status code attached here.
 
-Domain code raises these and knows nothing of gRPC; the error interceptor
-(`interceptors/errors.py`) is the one place that turns them into statuses
-with `google.rpc.ErrorInfo` and `google.rpc.BadRequest` details.
+Domain code raises these and knows nothing of gRPC: each carries the *name*
+of its status code (`code`, as `grpc.StatusCode` spells it), and the error
+interceptor (`interceptors/errors.py`) is the one place that turns them into
+statuses with `google.rpc.ErrorInfo` and `google.rpc.BadRequest` details.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar, TypeVar
 
-import grpc
+T = TypeVar("T")
 
 ERROR_DOMAIN = "maestro.dev"
 
@@ -30,7 +32,7 @@ class MaestroError(Exception):
     message: str
     reason: str = "ERROR"
     metadata: Mapping[str, str] = field(default_factory=dict)
-    code = grpc.StatusCode.UNKNOWN
+    code: ClassVar[str] = "UNKNOWN"
 
     def __str__(self) -> str:
         return self.message
@@ -42,7 +44,7 @@ class InvalidArgument(MaestroError):
 
     reason: str = "INVALID_ARGUMENT"
     violations: tuple[FieldViolation, ...] = ()
-    code = grpc.StatusCode.INVALID_ARGUMENT
+    code: ClassVar[str] = "INVALID_ARGUMENT"
 
     @classmethod
     def for_field(cls, field_path: str, description: str) -> InvalidArgument:
@@ -62,45 +64,45 @@ class InvalidArgument(MaestroError):
 @dataclass
 class NotFound(MaestroError):
     reason: str = "NOT_FOUND"
-    code = grpc.StatusCode.NOT_FOUND
+    code: ClassVar[str] = "NOT_FOUND"
 
 
 @dataclass
 class AlreadyExists(MaestroError):
     reason: str = "ALREADY_EXISTS"
-    code = grpc.StatusCode.ALREADY_EXISTS
+    code: ClassVar[str] = "ALREADY_EXISTS"
 
 
 @dataclass
 class FailedPrecondition(MaestroError):
     reason: str = "FAILED_PRECONDITION"
-    code = grpc.StatusCode.FAILED_PRECONDITION
+    code: ClassVar[str] = "FAILED_PRECONDITION"
 
 
 @dataclass
 class Aborted(MaestroError):
     reason: str = "ABORTED"
-    code = grpc.StatusCode.ABORTED
+    code: ClassVar[str] = "ABORTED"
 
 
 @dataclass
 class OutOfRange(MaestroError):
     reason: str = "OUT_OF_RANGE"
-    code = grpc.StatusCode.OUT_OF_RANGE
+    code: ClassVar[str] = "OUT_OF_RANGE"
 
 
 @dataclass
 class ResourceExhausted(MaestroError):
     reason: str = "RESOURCE_EXHAUSTED"
     retry_delay_seconds: float = 0.0
-    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    code: ClassVar[str] = "RESOURCE_EXHAUSTED"
 
 
 @dataclass
 class Unavailable(MaestroError):
     reason: str = "UNAVAILABLE"
     retry_delay_seconds: float = 0.0
-    code = grpc.StatusCode.UNAVAILABLE
+    code: ClassVar[str] = "UNAVAILABLE"
 
 
 @dataclass
@@ -108,19 +110,19 @@ class DataLoss(MaestroError):
     """Stored data that should be there is gone or corrupt (an operator must look)."""
 
     reason: str = "DATA_LOSS"
-    code = grpc.StatusCode.DATA_LOSS
+    code: ClassVar[str] = "DATA_LOSS"
 
 
 @dataclass
 class PermissionDenied(MaestroError):
     reason: str = "PERMISSION_DENIED"
-    code = grpc.StatusCode.PERMISSION_DENIED
+    code: ClassVar[str] = "PERMISSION_DENIED"
 
 
 @dataclass
 class Unauthenticated(MaestroError):
     reason: str = "UNAUTHENTICATED"
-    code = grpc.StatusCode.UNAUTHENTICATED
+    code: ClassVar[str] = "UNAUTHENTICATED"
 
 
 class Violations:
@@ -138,3 +140,16 @@ class Violations:
     def raise_if_any(self) -> None:
         if self.items:
             raise InvalidArgument.from_violations(self.items)
+
+    def take(self, parse: Callable[[], T], fallback: T) -> T:
+        """`parse()`, or `fallback` with its violations recorded when it raises InvalidArgument.
+
+        For checks that raise rather than collect: the request still hears
+        about every mistake at once, and `fallback` (never used, since
+        `raise_if_any` follows) keeps the result's type exact.
+        """
+        try:
+            return parse()
+        except InvalidArgument as error:
+            self.items.extend(error.violations)
+            return fallback

@@ -1,15 +1,15 @@
-"""Build and run the Maestro gRPC server.
+"""Run the Maestro gRPC server.
 
-`start_server()` assembles everything (store, interceptors, the three
-services, health, reflection, Prometheus endpoint) and binds the port;
-`serve()` runs it until SIGTERM or SIGINT, then drains: health turns
-NOT_SERVING, new calls are refused, in-flight calls get the grace period.
+`start_server()` mounts what the composition root (`app.py`) builds on a
+gRPC server, with the interceptors, health, reflection and the Prometheus
+endpoint, and binds the port; `serve()` runs it until SIGTERM or SIGINT,
+then drains: health turns NOT_SERVING, new calls are refused, in-flight
+calls get the grace period.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from dataclasses import dataclass
@@ -24,11 +24,8 @@ from prometheus_client import CollectorRegistry, start_http_server
 from maestro.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
-from maestro_grpc import metrics, prediction, registry
-from maestro_grpc.blobs import create_blob_store
+from maestro_grpc.app import AppContext, build_app, build_context
 from maestro_grpc.config import Settings
-from maestro_grpc.context import AppContext
-from maestro_grpc.events import create_event_bus
 from maestro_grpc.health import StoreHealth
 from maestro_grpc.interceptors.auth import AuthInterceptor
 from maestro_grpc.interceptors.errors import ErrorInterceptor
@@ -97,27 +94,22 @@ class RunningServer:
         await self.health.drain()
         await self.server.stop(grace)
         await self.health.stop()
-        for task in self.ctx.background:
-            task.cancel()
-        for task in self.ctx.background:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
         if self._metrics_httpd is not None:
             self._metrics_httpd.shutdown()
             self._metrics_httpd.server_close()
-        await self.ctx.events.close()
-        await self.db.dispose()
+        await self.ctx.close()
 
 
 async def start_server(settings: Settings) -> RunningServer:
     """Build the server on `settings` and start it (the port 0 picks a free one)."""
     settings.check_secure()
     tls = settings.tls_credentials()
-    db = Database(settings.store_url, pool_size=settings.db_pool_size)
+    prometheus = CollectorRegistry()
+    ctx = build_context(settings, prometheus)
+    db = ctx.db
     if settings.should_migrate_on_start:
         await upgrade(db)
 
-    prometheus = CollectorRegistry()
     interceptors: list[Any] = [
         RequestIdInterceptor(access_log_enabled=settings.access_log),
         MetricsInterceptor(prometheus),
@@ -127,22 +119,10 @@ async def start_server(settings: Settings) -> RunningServer:
         interceptors.append(AuthInterceptor(settings.auth_tokens))
     server = grpc.aio.server(interceptors=interceptors, options=grpc_options(settings))
 
-    ctx = AppContext(
-        settings=settings,
-        db=db,
-        events=create_event_bus(settings.redis_url),
-        blobs=create_blob_store(settings),
-        prometheus=prometheus,
-    )
-    registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(
-        registry.build_servicer(ctx), server
-    )
-    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(
-        metrics.build_servicer(ctx), server
-    )
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-        prediction.build_servicer(ctx), server
-    )
+    app = build_app(ctx)
+    registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(app.registry, server)
+    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(app.metrics, server)
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(app.prediction, server)
 
     health = StoreHealth(db, SERVICE_NAMES, interval=settings.health_interval_seconds)
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)

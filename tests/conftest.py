@@ -24,11 +24,11 @@ import grpc.aio
 import pytest
 
 from maestro.registry.v1 import registry_service_pb2_grpc
+from maestro_grpc.catalog import metadata
 from maestro_grpc.config import Settings
 from maestro_grpc.server import RunningServer, start_server
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.migrate import upgrade
-from maestro_grpc.store.schema import metadata
 
 REQUIRE_ALL = os.environ.get("MAESTRO_TEST_REQUIRE_ALL", "") == "1"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"

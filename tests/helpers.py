@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 import grpc.aio
@@ -12,6 +15,9 @@ import pytest
 from google.protobuf import timestamp_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+
+T = TypeVar("T")
+POLL_SECONDS = 0.02
 
 
 async def expect_error(call: Awaitable[Any], code: grpc.StatusCode) -> grpc.aio.AioRpcError:
@@ -70,3 +76,40 @@ def ts(value: datetime | str) -> timestamp_pb2.Timestamp:
     out = timestamp_pb2.Timestamp()
     out.FromDatetime(value)
     return out
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T] | T],
+    what: str,
+    *,
+    within: float = 10.0,
+    every: float = POLL_SECONDS,
+) -> T:
+    """Poll `check` (sync or async) until it returns something truthy; return that.
+
+    For what a test can only observe from outside (another process, a
+    replica, a server's own background task). Where an event or a fake
+    clock can show the moment, use that instead.
+    """
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within} s: {what}")
+        await asyncio.sleep(every)
+
+
+def eventually_sync(
+    check: Callable[[], T], what: str, *, within: float = 10.0, every: float = POLL_SECONDS
+) -> T:
+    """`eventually` for tests that run no event loop (subprocesses, sync clients)."""
+    deadline = time.monotonic() + within
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within} s: {what}")
+        time.sleep(every)
+    return result

@@ -8,9 +8,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 
+from maestro_grpc.catalog import metadata
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.migrate import current_revision, downgrade, head_revision, upgrade
-from maestro_grpc.store.schema import DIALECT_ONLY, DIALECT_ONLY_PREFIXES, metadata
+from maestro_grpc.store.schema import DIALECT_ONLY, DIALECT_ONLY_PREFIXES
 
 
 def _include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

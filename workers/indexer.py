@@ -48,10 +48,11 @@ from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.config import Settings
 from maestro_grpc.registry.artifacts import ArtifactLibrary
 from maestro_grpc.registry.content import ArtifactContent
+from maestro_grpc.registry.store.tables import artifacts
 from maestro_grpc.store import jobs
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.migrate import upgrade
-from maestro_grpc.store.schema import artifacts, worker_jobs
+from maestro_grpc.store.schema import worker_jobs
 
 log = logging.getLogger("maestro.indexer")
 

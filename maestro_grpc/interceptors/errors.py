@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -62,7 +62,9 @@ def status_for(error: MaestroError) -> status_pb2.Status:
         item = any_pb2.Any()
         item.Pack(detail)
         packed.append(item)
-    return status_pb2.Status(code=error.code.value[0], message=error.message, details=packed)
+    return status_pb2.Status(
+        code=grpc.StatusCode[error.code].value[0], message=error.message, details=packed
+    )
 
 
 async def abort_with(context: grpc.aio.ServicerContext[Any, Any], error: MaestroError) -> NoReturn:
@@ -109,7 +111,7 @@ class ErrorInterceptor(WrappingInterceptor):
 
 
 class _Internal(MaestroError):
-    code = grpc.StatusCode.INTERNAL
+    code: ClassVar[str] = "INTERNAL"
 
 
 assert grpc.StatusCode.INTERNAL.value[0] == code_pb2.INTERNAL

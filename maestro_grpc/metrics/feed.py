@@ -23,10 +23,6 @@ def project_channel(prefix: str, project_id: uuid.UUID | str) -> str:
     return f"{prefix}metrics:project:{project_id}"
 
 
-def producers_channel(prefix: str) -> str:
-    return f"{prefix}metrics:producers"
-
-
 def encode(result: WriteResult) -> dict[uuid.UUID, bytes]:
     """Per project, the serialized MetricBatch of what the write stored."""
     batches: dict[uuid.UUID, metric_pb2.MetricBatch] = defaultdict(metric_pb2.MetricBatch)

@@ -35,16 +35,16 @@ from maestro_grpc.metrics.model import (
     SeriesKey,
     WriteResult,
 )
-from maestro_grpc.metrics.windows import Window, windows_of
-from maestro_grpc.store import idempotency, jobs
-from maestro_grpc.store.db import Database
-from maestro_grpc.store.schema import (
+from maestro_grpc.metrics.store.tables import (
     metric_producers,
     metric_series,
     metric_write_results,
     process_events,
-    projects,
 )
+from maestro_grpc.metrics.windows import Window, windows_of
+from maestro_grpc.registry.store.tables import projects
+from maestro_grpc.store import idempotency, jobs
+from maestro_grpc.store.db import Database
 
 log = logging.getLogger("maestro.metrics.ingest")
 

@@ -19,16 +19,16 @@ from maestro_grpc.errors import InvalidArgument, NotFound
 from maestro_grpc.metrics import dora as dora_math
 from maestro_grpc.metrics.model import EventType
 from maestro_grpc.metrics.rollup import DAY
-from maestro_grpc.metrics.summary import Summary, SummaryQuery, summaries
-from maestro_grpc.metrics.velocity import MAX_BUCKETS, Velocity, bucket_starts, velocity
-from maestro_grpc.store.db import Database
-from maestro_grpc.store.schema import (
+from maestro_grpc.metrics.store.tables import (
     metric_points,
     metric_rollups,
     metric_series,
     process_events,
-    projects,
 )
+from maestro_grpc.metrics.summary import Summary, SummaryQuery, summaries
+from maestro_grpc.metrics.velocity import MAX_BUCKETS, Velocity, bucket_starts, velocity
+from maestro_grpc.registry.store.tables import projects
+from maestro_grpc.store.db import Database
 
 PR_LOOKBACK = timedelta(days=365)
 

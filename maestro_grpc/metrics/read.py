@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc.metrics.model import EventRecord
-from maestro_grpc.store.schema import metric_points as points_table
-from maestro_grpc.store.schema import metric_series
-from maestro_grpc.store.schema import process_events as events_table
+from maestro_grpc.metrics.store.tables import metric_points as points_table
+from maestro_grpc.metrics.store.tables import metric_series
+from maestro_grpc.metrics.store.tables import process_events as events_table
 
 __all__ = ["EventRecord", "metric_points", "process_events"]
 

@@ -30,7 +30,7 @@ from maestro_grpc.metrics.stream import (
     rejected_to_proto,
 )
 from maestro_grpc.metrics.summary import SummaryQuery
-from maestro_grpc.protoconv import opt_time, request_fingerprint, require_uuid
+from maestro_grpc.wire.protoconv import opt_time, request_fingerprint, require_uuid
 
 # A unary write waits this long for room in the ingest budget before it is
 # told RESOURCE_EXHAUSTED with a retry delay.

@@ -37,7 +37,7 @@ from maestro_grpc.metrics.ingest import (
 )
 from maestro_grpc.metrics.model import Rejected, WriteResult
 from maestro_grpc.metrics.validation import producer_problem
-from maestro_grpc.protoconv import parse_uuid
+from maestro_grpc.wire.protoconv import parse_uuid
 
 log = logging.getLogger("maestro.metrics.stream")
 

@@ -13,7 +13,7 @@ from maestro_grpc.prediction.experiments import Analysis, Assignment, Experiment
 from maestro_grpc.prediction.models import MetaModelRecord, PredictionRecord, RealisedScores
 from maestro_grpc.prediction.service import Proposal
 from maestro_grpc.prediction.training import ModelKind, finite
-from maestro_grpc.protoconv import set_timestamp
+from maestro_grpc.wire.protoconv import set_timestamp
 
 KIND = {
     ModelKind.LOGISTIC_REGRESSION: mp.MODEL_KIND_LOGISTIC_REGRESSION,

@@ -30,9 +30,10 @@ from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import AlreadyExists, InvalidArgument, NotFound
 from maestro_grpc.metrics import read as metrics_read
 from maestro_grpc.prediction import stats
+from maestro_grpc.prediction.store.tables import experiment_assignments, experiments
+from maestro_grpc.registry.store.tables import projects
 from maestro_grpc.store import idempotency
 from maestro_grpc.store.db import Database
-from maestro_grpc.store.schema import experiment_assignments, experiments, projects
 
 SUCCESS = "success"
 SUCCESS_SCORE = "success_score"

@@ -58,7 +58,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from maestro_grpc.metrics import read as metrics_read
 from maestro_grpc.registry.impact import UsageSignal, impact_score
 from maestro_grpc.registry.model import TeamRole, UsageOutcome
-from maestro_grpc.store.schema import artifact_usages, artifacts, projects, team_members
+from maestro_grpc.registry.store.tables import artifact_usages, artifacts, projects, team_members
 
 DEFAULT_OBSERVATION_DAYS = 240
 MAX_OBSERVATION_DAYS = 3650

@@ -23,11 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc.clock import Clock, from_micros, to_micros, utcnow
 from maestro_grpc.errors import DataLoss, FailedPrecondition, InvalidArgument, NotFound
-from maestro_grpc.pagination import Cursor, Page
+from maestro_grpc.paging import Cursor, Page
 from maestro_grpc.prediction.explain import Contribution, Explanation, FeatureRange, LoadedModel
+from maestro_grpc.prediction.store.tables import meta_models, predictions
 from maestro_grpc.prediction.training import ModelKind, TrainingOutcome
+from maestro_grpc.registry.store.tables import projects
 from maestro_grpc.store.db import Database
-from maestro_grpc.store.schema import meta_models, predictions, projects
 
 CACHE_SIZE = 4
 

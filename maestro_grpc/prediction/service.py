@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import FailedPrecondition, NotFound, Unavailable
-from maestro_grpc.pagination import Cursor, Page
+from maestro_grpc.paging import Cursor, Page
 from maestro_grpc.prediction import teams
 from maestro_grpc.prediction.explain import Explanation, LoadedModel
 from maestro_grpc.prediction.features import (
@@ -42,8 +42,8 @@ from maestro_grpc.prediction.training import (
     check_counts,
     check_trainable,
 )
+from maestro_grpc.registry.store.tables import team_members
 from maestro_grpc.store.db import Database
-from maestro_grpc.store.schema import team_members
 
 log = logging.getLogger("maestro.prediction")
 

@@ -14,8 +14,8 @@ from maestro.prediction.v1 import meta_model_pb2 as mp
 from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.prediction.v1 import prediction_service_pb2_grpc
 from maestro.registry.v1 import project_pb2
-from maestro_grpc import pagination
 from maestro_grpc.errors import InvalidArgument, Violations
+from maestro_grpc.paging import IdKind, KeyKind
 from maestro_grpc.prediction import convert
 from maestro_grpc.prediction.experiments import (
     SUCCESS,
@@ -28,8 +28,9 @@ from maestro_grpc.prediction.experiments import (
 from maestro_grpc.prediction.features import DEFAULT_OBSERVATION_DAYS, MAX_OBSERVATION_DAYS
 from maestro_grpc.prediction.service import Candidate, Predictor, TrainingOptions
 from maestro_grpc.prediction.teams import Limits
-from maestro_grpc.protoconv import opt_time, parse_uuid, request_fingerprint, require_uuid
 from maestro_grpc.registry import validation as check
+from maestro_grpc.wire import pagetoken as pagination
+from maestro_grpc.wire.protoconv import opt_time, parse_uuid, request_fingerprint, require_uuid
 
 VARIANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 METRIC_NAME = re.compile(r"^[a-z0-9_.:-]{1,200}$")
@@ -134,7 +135,9 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         self, request: pb.ListMetaModelsRequest, context: Any
     ) -> pb.ListMetaModelsResponse:
         size = pagination.page_size(request.page_size)
-        after = pagination.decode("ListMetaModels", request, request.page_token)
+        after = pagination.decode(
+            "ListMetaModels", request, request.page_token, key=KeyKind.COUNT, ids=IdKind.INT
+        )
         page = await self.predictor.list_models(size, after)
         return pb.ListMetaModelsResponse(
             models=[convert.meta_model(m) for m in page.items],
@@ -163,7 +166,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
     ) -> pb.ListPredictionsResponse:
         project_id = require_uuid(request.project_id, "project_id")
         size = pagination.page_size(request.page_size)
-        after = pagination.decode("ListPredictions", request, request.page_token)
+        after = pagination.decode("ListPredictions", request, request.page_token, key=KeyKind.TIME)
         page = await self.predictor.list_predictions(project_id, size, after)
         return pb.ListPredictionsResponse(
             predictions=[convert.prediction(p) for p in page.items],

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc.clock import Clock, from_micros, to_micros, utcnow
 from maestro_grpc.errors import AlreadyExists, InvalidArgument, NotFound
-from maestro_grpc.pagination import Cursor, Page
+from maestro_grpc.paging import Cursor, Page
 from maestro_grpc.registry.impact import UsageSignal, impact_score
 from maestro_grpc.registry.model import (
     Artifact,
@@ -26,11 +26,11 @@ from maestro_grpc.registry.model import (
     UsageFields,
     UsageOutcome,
 )
+from maestro_grpc.registry.store.tables import artifact_usages, artifacts, projects
 from maestro_grpc.registry.validation import search_words
 from maestro_grpc.store import idempotency
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.dialect import tags_all, tags_any, text_matches
-from maestro_grpc.store.schema import artifact_usages, artifacts, projects
 
 # A usage may be logged with a time slightly ahead of ours (clock skew).
 MAX_CLOCK_SKEW = timedelta(minutes=5)

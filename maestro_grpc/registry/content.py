@@ -61,8 +61,8 @@ from maestro_grpc.errors import (
 )
 from maestro_grpc.registry.artifacts import ARTIFACT_COLUMNS, artifact_from_row
 from maestro_grpc.registry.model import Artifact
+from maestro_grpc.registry.store.tables import artifacts, content_blobs
 from maestro_grpc.store.db import Database
-from maestro_grpc.store.schema import artifacts, content_blobs
 
 log = logging.getLogger("maestro.content")
 

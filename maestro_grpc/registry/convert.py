@@ -8,14 +8,6 @@ from google.protobuf import struct_pb2
 
 from maestro.registry.v1 import artifact_pb2, project_pb2
 from maestro_grpc.errors import InvalidArgument, Violations
-from maestro_grpc.protoconv import (
-    duration_to_timedelta,
-    enum_from_proto,
-    enum_to_proto,
-    opt_time,
-    set_timestamp,
-    struct_to_dict,
-)
 from maestro_grpc.registry import validation as check
 from maestro_grpc.registry.model import (
     Artifact,
@@ -30,6 +22,14 @@ from maestro_grpc.registry.model import (
     TeamMemberFields,
     TeamRole,
     UsageOutcome,
+)
+from maestro_grpc.wire.protoconv import (
+    duration_to_timedelta,
+    enum_from_proto,
+    enum_to_proto,
+    opt_time,
+    set_timestamp,
+    struct_to_dict,
 )
 
 STATUS = ("PROJECT_STATUS_", project_pb2.ProjectStatus)
@@ -311,7 +311,7 @@ ARTIFACT_UPDATABLE = (
 def artifact_fields(
     v: Violations, msg: artifact_pb2.Artifact, prefix: str = "artifact", *, creating: bool = True
 ) -> tuple[ArtifactFields, set[str]]:
-    from maestro_grpc.protoconv import parse_uuid
+    from maestro_grpc.wire.protoconv import parse_uuid
 
     art_type = _guard_enum(
         v,

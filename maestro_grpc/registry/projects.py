@@ -21,7 +21,7 @@ from maestro_grpc.errors import (
     InvalidArgument,
     NotFound,
 )
-from maestro_grpc.pagination import Cursor, Page
+from maestro_grpc.paging import Cursor, Page
 from maestro_grpc.registry.model import (
     Project,
     ProjectFields,
@@ -32,10 +32,10 @@ from maestro_grpc.registry.model import (
     TeamRole,
 )
 from maestro_grpc.registry.project_cache import ProjectCache
+from maestro_grpc.registry.store.tables import projects, team_members
 from maestro_grpc.store import idempotency
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.dialect import labels_match
-from maestro_grpc.store.schema import projects, team_members
 
 
 def project_from_row(row: Row[Any], team: Sequence[TeamMember] = ()) -> Project:

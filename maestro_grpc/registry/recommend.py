@@ -27,9 +27,9 @@ from maestro_grpc.registry.artifacts import ARTIFACT_COLUMNS, artifact_from_row
 from maestro_grpc.registry.impact import OUTCOME_WEIGHT, project_factor
 from maestro_grpc.registry.model import Artifact, ArtifactType, UsageOutcome
 from maestro_grpc.registry.projects import ProjectRegistry
+from maestro_grpc.registry.store.tables import artifact_usages, artifacts, projects, team_members
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.dialect import tags_any
-from maestro_grpc.store.schema import artifact_usages, artifacts, projects, team_members
 
 WEIGHT_SIMILAR = 0.5
 WEIGHT_TAGS = 0.3

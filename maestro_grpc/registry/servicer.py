@@ -11,17 +11,8 @@ from google.protobuf.field_mask_pb2 import FieldMask
 
 from maestro.registry.v1 import artifact_pb2, registry_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2 as pb
-from maestro_grpc import pagination
 from maestro_grpc.errors import FieldViolation, InvalidArgument, MaestroError, Violations
-from maestro_grpc.protoconv import (
-    enum_from_proto,
-    enum_list_from_proto,
-    mask_paths,
-    opt_time,
-    parse_uuid,
-    request_fingerprint,
-    require_uuid,
-)
+from maestro_grpc.paging import KeyKind
 from maestro_grpc.registry import convert
 from maestro_grpc.registry import validation as check
 from maestro_grpc.registry.artifacts import ArtifactLibrary
@@ -41,6 +32,16 @@ from maestro_grpc.registry.model import (
 )
 from maestro_grpc.registry.projects import ProjectRegistry
 from maestro_grpc.registry.recommend import Reason, Recommender
+from maestro_grpc.wire import pagetoken as pagination
+from maestro_grpc.wire.protoconv import (
+    enum_from_proto,
+    enum_list_from_proto,
+    mask_paths,
+    opt_time,
+    parse_uuid,
+    request_fingerprint,
+    require_uuid,
+)
 
 MAX_RECOMMENDATIONS = 100
 # The largest chunk an upload message may carry (the proto says 4 MiB).
@@ -50,6 +51,13 @@ _URL_METHODS = {
     pb.CONTENT_URL_METHOD_UNSPECIFIED: "GET",
     pb.CONTENT_URL_METHOD_GET: "GET",
     pb.CONTENT_URL_METHOD_PUT: "PUT",
+}
+
+# What a search page's cursor holds, by the search's order.
+_ORDER_KEY = {
+    ArtifactOrder.IMPACT: KeyKind.NUMBER,
+    ArtifactOrder.RECENCY: KeyKind.TIME,
+    ArtifactOrder.USAGE: KeyKind.COUNT,
 }
 
 _REASON_KIND = {
@@ -206,7 +214,7 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
         labels = check.labels(v, dict(request.labels), "labels")
         v.raise_if_any()
         size = pagination.page_size(request.page_size)
-        after = pagination.decode("ListProjects", request, request.page_token)
+        after = pagination.decode("ListProjects", request, request.page_token, key=KeyKind.TIME)
         page = await self.projects.list_projects(
             statuses=statuses, labels=labels, page_size=size, after=after
         )
@@ -303,7 +311,7 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
     ) -> pb.ListTeamMembersResponse:
         project_id = require_uuid(request.project_id, "project_id")
         size = pagination.page_size(request.page_size)
-        after = pagination.decode("ListTeamMembers", request, request.page_token)
+        after = pagination.decode("ListTeamMembers", request, request.page_token, key=KeyKind.TIME)
         page = await self.projects.list_team_members(
             project_id, include_former=request.include_former, page_size=size, after=after
         )
@@ -497,7 +505,9 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
             v.items.extend(error.violations)
         v.raise_if_any()
         size = pagination.page_size(request.page_size)
-        after = pagination.decode("SearchArtifacts", request, request.page_token)
+        after = pagination.decode(
+            "SearchArtifacts", request, request.page_token, key=_ORDER_KEY[query.order]
+        )
         page = await self.library.search(query, page_size=size, after=after)
         return pb.SearchArtifactsResponse(
             artifacts=[convert.artifact_to_proto(a) for a in page.items],
@@ -554,7 +564,9 @@ class RegistryServicer(registry_service_pb2_grpc.RegistryServiceServicer):
                 ]
             )
         size = pagination.page_size(request.page_size)
-        after = pagination.decode("ListArtifactUsages", request, request.page_token)
+        after = pagination.decode(
+            "ListArtifactUsages", request, request.page_token, key=KeyKind.TIME
+        )
         page = await self.library.list_usages(
             artifact_id=artifact_id, project_id=project_id, page_size=size, after=after
         )

@@ -20,7 +20,21 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import Text
+
+
+def insert(conn: AsyncConnection | str, table: Table) -> PgInsert | SqliteInsert:
+    """The dialect's INSERT for `table` (both offer ON CONFLICT and RETURNING).
+
+    `conn` is the connection the statement runs on, or the dialect's name.
+    """
+    name = conn if isinstance(conn, str) else conn.dialect.name
+    return pg_insert(table) if name == "postgresql" else sqlite_insert(table)
 
 
 def tags_any(table: Table, column: str, values: Sequence[str], dialect: str) -> ColumnElement[bool]:

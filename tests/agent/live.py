@@ -18,8 +18,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import func, select
 
 from maestro.registry.v1 import project_pb2, registry_service_pb2, registry_service_pb2_grpc
+from maestro_grpc.metrics.store.tables import metric_producers, process_events
 from maestro_grpc.store.db import Database
-from maestro_grpc.store.schema import metric_producers, process_events
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -192,7 +192,7 @@ def agent(
 
 def point_counts(store_url: str, project_id: str) -> dict[str, int]:
     """Stored metric points of a project by name."""
-    from maestro_grpc.store.schema import metric_points, metric_series
+    from maestro_grpc.metrics.store.tables import metric_points, metric_series
 
     async def count() -> dict[str, int]:
         db = Database(store_url, pool_size=1)

@@ -16,7 +16,8 @@ from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro_grpc.blobs import LocalBlobStore, S3BlobStore, blob_key
 from maestro_grpc.registry.impact import UsageSignal, impact_score
 from maestro_grpc.registry.model import UsageOutcome
-from maestro_grpc.store.schema import content_blobs, worker_jobs
+from maestro_grpc.registry.store.tables import content_blobs
+from maestro_grpc.store.schema import worker_jobs
 from tests.content.support import (
     KIB,
     MIB,

@@ -20,10 +20,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData
 
 from maestro_grpc.blobs import LocalBlobStore, S3BlobStore, create_blob_store
+from maestro_grpc.catalog import metadata
 from maestro_grpc.config import ConfigError, Settings
 from maestro_grpc.errors import Unavailable
+from maestro_grpc.registry.store.tables import content_blobs
 from maestro_grpc.store.db import Database
-from maestro_grpc.store.schema import content_blobs, metadata
 from workers.cli import _run_indexer
 from workers.indexer import JOB_KEYS
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from maestro_grpc.metrics.ingest import StreamPosition, _advance_all
+from maestro_grpc.metrics.store.tables import metric_producers
 from maestro_grpc.store.db import Database
-from maestro_grpc.store.schema import metric_producers
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 

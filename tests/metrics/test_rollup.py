@@ -21,9 +21,9 @@ from maestro.metrics.v1 import metrics_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.config import Settings
 from maestro_grpc.metrics.rollup import RollupWorker
+from maestro_grpc.metrics.store.tables import metric_points, metric_rollups
 from maestro_grpc.server import RunningServer, start_server
 from maestro_grpc.store import jobs
-from maestro_grpc.store.schema import metric_points, metric_rollups
 from tests.conftest import with_settings
 from tests.helpers import ts
 from tests.metrics.conftest import make_project

@@ -10,8 +10,9 @@ from sqlalchemy import text
 
 from maestro.metrics.v1 import metric_pb2 as mp
 from maestro.metrics.v1 import metrics_service_pb2 as ms
+from maestro_grpc.catalog import metadata
 from maestro_grpc.metrics import pointstore
-from maestro_grpc.store.schema import DIALECT_ONLY, DIALECT_ONLY_PREFIXES, metadata
+from maestro_grpc.store.schema import DIALECT_ONLY, DIALECT_ONLY_PREFIXES
 from tests.metrics.helpers import columns
 
 PARTITIONS = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'metric_points'::regclass"

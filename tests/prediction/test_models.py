@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import update
 
 from maestro_grpc.errors import DataLoss, FailedPrecondition, InvalidArgument, NotFound
-from maestro_grpc.pagination import Cursor
+from maestro_grpc.paging import Cursor
 from maestro_grpc.prediction import models as M
 from maestro_grpc.prediction import training as T
+from maestro_grpc.prediction.store.tables import meta_models
 from maestro_grpc.store.db import Database
-from maestro_grpc.store.schema import meta_models
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
-from maestro_grpc.errors import InvalidArgument
+from maestro_grpc.errors import InvalidArgument, Violations
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -45,6 +45,19 @@ def require_uuid(value: str, field: str) -> uuid.UUID:
     parsed = parse_uuid(value, field, required=True)
     assert parsed is not None
     return parsed
+
+
+NIL_UUID = uuid.UUID(int=0)
+
+
+def uuid_field(v: Violations, value: str, field: str) -> uuid.UUID:
+    """A required UUID field; a bad one is recorded in `v` (the nil UUID stands in for it)."""
+    return v.take(lambda: require_uuid(value, field), NIL_UUID)
+
+
+def optional_uuid_field(v: Violations, value: str, field: str) -> uuid.UUID | None:
+    """An optional UUID field (empty: None); a bad one is recorded in `v`."""
+    return v.take(lambda: parse_uuid(value, field, required=False), None)
 
 
 def opt_time(owner: Message, name: str, field: str) -> datetime | None:

@@ -1,8 +1,10 @@
-"""Keyset pagination: cursors for the domain, opaque page tokens for the wire.
+"""Page tokens: a domain cursor as an opaque string on the wire, and back.
 
 A page token is a serialized `maestro.internal.v1.PageToken` (base64url),
 bound to the RPC and to a hash of the request's filter: reusing it with a
-different filter is INVALID_ARGUMENT (AIP-158).
+different filter is INVALID_ARGUMENT (AIP-158). Every decoded field is
+checked against the key and id kinds the RPC pages by, so a hand-made token
+is refused here as INVALID_ARGUMENT and never reaches a store.
 """
 
 from __future__ import annotations
@@ -10,34 +12,27 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+import math
+import uuid
 
 from google.protobuf.message import DecodeError, Message
 
 from maestro.internal.v1 import page_token_pb2
 from maestro_grpc.errors import InvalidArgument
+from maestro_grpc.paging import Cursor, IdKind, Key, KeyKind
+from maestro_grpc.wire.protoconv import MAX_TIME, MIN_TIME
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 
-T = TypeVar("T")
-Key = str | float | int
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """The sort key and id of the last row of a page; the next page starts after it."""
-
-    key: Key
-    id: str
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    next_cursor: Cursor | None
-    total_size: int | None = None
+_EPOCH_MICROS_MAX = int((MAX_TIME - MIN_TIME).total_seconds()) * 1_000_000
+_INT64_MAX = 2**63 - 1
+_ONEOF = {
+    KeyKind.TIME: "last_int",
+    KeyKind.COUNT: "last_int",
+    KeyKind.NUMBER: "last_double",
+    KeyKind.TEXT: "last_text",
+}
 
 
 def page_size(value: int, field: str = "page_size", maximum: int = MAX_PAGE_SIZE) -> int:
@@ -74,23 +69,53 @@ def encode(method: str, request: Message, cursor: Cursor | None) -> str:
     return base64.urlsafe_b64encode(token.SerializeToString()).decode().rstrip("=")
 
 
-def decode(method: str, request: Message, token: str, field: str = "page_token") -> Cursor | None:
+def decode(
+    method: str,
+    request: Message,
+    token: str,
+    *,
+    key: KeyKind,
+    ids: IdKind = IdKind.UUID,
+    field: str = "page_token",
+) -> Cursor | None:
     """The cursor inside a page token from `request`; INVALID_ARGUMENT if it is not ours."""
     if not token:
         return None
+    foreign = InvalidArgument.for_field(field, "is not a page token of this API")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         parsed = page_token_pb2.PageToken.FromString(raw)
     except (binascii.Error, ValueError, DecodeError):
-        raise InvalidArgument.for_field(field, "is not a page token of this API") from None
+        raise foreign from None
     if parsed.method != method:
         raise InvalidArgument.for_field(field, f"was issued by another RPC, not {method}")
     if parsed.filter_hash != filter_hash(request):
         raise InvalidArgument.for_field(
             field, "was issued for a different filter or order; start again without a token"
         )
-    which = parsed.WhichOneof("last_key")
-    if which is None or not parsed.last_id:
-        raise InvalidArgument.for_field(field, "is not a page token of this API")
-    key: Key = getattr(parsed, which)
-    return Cursor(key=key, id=parsed.last_id)
+    if parsed.WhichOneof("last_key") != _ONEOF[key]:
+        raise foreign
+    value: Key = getattr(parsed, _ONEOF[key])
+    if not (_key_ok(key, value) and _id_ok(ids, parsed.last_id)):
+        raise foreign
+    return Cursor(key=value, id=parsed.last_id)
+
+
+def _key_ok(kind: KeyKind, value: Key) -> bool:
+    if kind is KeyKind.TIME:
+        return isinstance(value, int) and 0 <= value <= _EPOCH_MICROS_MAX
+    if kind is KeyKind.COUNT:
+        return isinstance(value, int) and 0 <= value <= _INT64_MAX
+    if kind is KeyKind.NUMBER:
+        return isinstance(value, float) and math.isfinite(value)
+    return isinstance(value, str) and "\x00" not in value and len(value) <= 1024
+
+
+def _id_ok(kind: IdKind, value: str) -> bool:
+    if kind is IdKind.INT:
+        return value.isascii() and value.isdigit() and len(value) <= 19
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

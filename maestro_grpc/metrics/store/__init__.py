@@ -1,0 +1,1 @@
+"""The metrics context's store: all of its SQL, and the only code that touches its tables."""

@@ -1,0 +1,1 @@
+"""What every context's wire layer shares: proto conversions, page tokens, lazy servicers."""
