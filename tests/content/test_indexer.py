@@ -15,6 +15,7 @@ from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro_grpc.blobs import LocalBlobStore, S3BlobStore, blob_key
 from maestro_grpc.registry.impact import UsageSignal, impact_score
+from maestro_grpc.registry.indexer import JOB_KEYS, QUEUE, Indexer
 from maestro_grpc.registry.model import UsageOutcome
 from maestro_grpc.registry.store.tables import content_blobs
 from maestro_grpc.store.schema import worker_jobs
@@ -31,7 +32,6 @@ from tests.content.support import (
     upload,
 )
 from tests.helpers import error_info, expect_error, ts
-from workers.indexer import JOB_KEYS, QUEUE, Indexer
 
 HOUR = timedelta(hours=1)
 
@@ -387,7 +387,7 @@ async def test_impact_scores_follow_outcomes_and_time(registry, server) -> None:
 
 
 async def test_rescoring_walks_every_shard_in_batches(registry, server, monkeypatch) -> None:
-    import workers.indexer as module
+    import maestro_grpc.registry.indexer as module
 
     monkeypatch.setattr(module, "IMPACT_BATCH", 2)
     project = (

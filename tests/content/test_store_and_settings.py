@@ -23,10 +23,10 @@ from maestro_grpc.blobs import LocalBlobStore, S3BlobStore, create_blob_store
 from maestro_grpc.catalog import metadata
 from maestro_grpc.config import ConfigError, Settings
 from maestro_grpc.errors import Unavailable
+from maestro_grpc.registry.indexer import JOB_KEYS
 from maestro_grpc.registry.store.tables import content_blobs
 from maestro_grpc.store.db import Database
-from workers.cli import _run_indexer
-from workers.indexer import JOB_KEYS
+from maestro_grpc.worker_cli import _run_indexer
 
 
 async def test_content_blobs_matches_its_migration(store_url: str) -> None:

@@ -7,21 +7,7 @@ from collections import abc as _abc
 from grpc import aio as _aio
 from maestro.metrics.v1 import metrics_service_pb2 as _metrics_service_pb2
 import abc as _abc_1
-import grpc as _grpc
-import sys
-import typing as _typing
 
-if sys.version_info >= (3, 11):
-    from typing import Self as _Self
-else:
-    from typing_extensions import Self as _Self
-
-_T = _typing.TypeVar("_T")
-
-class _MaybeAsyncIterator(_abc.AsyncIterator[_T], _abc.Iterator[_T], metaclass=_abc_1.ABCMeta): ...
-
-class _ServicerContext(_grpc.ServicerContext, _aio.ServicerContext):  # type: ignore[misc, type-arg]
-    ...
 
 GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
@@ -32,63 +18,13 @@ class MetricsServiceStub:
     the service answers with summaries, velocity, DORA metrics and a live watch.
     """
 
-    @_typing.overload
-    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
-    @_typing.overload
-    def __new__(cls, channel: _aio.Channel) -> MetricsServiceAsyncStub: ...
-    RecordMetrics: _grpc.UnaryUnaryMultiCallable[_metrics_service_pb2.RecordMetricsRequest, _metrics_service_pb2.RecordMetricsResponse]
-    """Writes one batch (simple callers). Partial success: valid rows are
-    stored, refused ones come back in rejected. With request_id, a repeat
-    returns the first answer and stores nothing.
-    """
-    StreamMetrics: _grpc.StreamStreamMultiCallable[_metrics_service_pb2.StreamMetricsRequest, _metrics_service_pb2.StreamMetricsResponse]
-    """The agents' exactly-once feed. The first request is `open` (producer id);
-    the server answers `opened` with the producer's last committed sequence
-    and a new epoch, which ends any older stream of the same producer
-    (ABORTED). Then each request is a `batch` with the next sequence number;
-    the server acks a sequence once the batch and the producer's new
-    committed sequence are stored in one transaction. A sequence at or below
-    the committed one is acked again with duplicate=true and stores nothing;
-    a gap ends the stream with OUT_OF_RANGE (its ErrorInfo metadata names
-    the expected_sequence). The stream ends with OK after the server's
-    stream lifetime (sent in `opened`); reconnect and resume.
-    """
-    WatchMetrics: _grpc.UnaryStreamMultiCallable[_metrics_service_pb2.WatchMetricsRequest, _metrics_service_pb2.WatchMetricsResponse]
-    """Streams what arrives for a project from now on, from every replica
-    (through Redis when the servers share one). The first message is empty:
-    the watch is in place, and everything stored after it is delivered. A
-    watcher that cannot keep up (more than the server's watch queue behind)
-    is ended with RESOURCE_EXHAUSTED (reason WATCHER_TOO_SLOW) rather than
-    slowing ingest; a lost bus connection ends it with UNAVAILABLE. Watch
-    again to continue.
-    """
-    GetMetricSummary: _grpc.UnaryUnaryMultiCallable[_metrics_service_pb2.GetMetricSummaryRequest, _metrics_service_pb2.GetMetricSummaryResponse]
-    """Per metric name (and optionally per value of one label): count, min,
-    max, mean, stddev, percentiles and the last value in a time window.
-    """
-    GetVelocity: _grpc.UnaryUnaryMultiCallable[_metrics_service_pb2.GetVelocityRequest, _metrics_service_pb2.GetVelocityResponse]
-    """Daily or weekly counts of commits, merged pull requests, pipeline runs
-    and deployments, with their trends.
-    """
-    GetDoraMetrics: _grpc.UnaryUnaryMultiCallable[_metrics_service_pb2.GetDoraMetricsRequest, _metrics_service_pb2.GetDoraMetricsResponse]
-    """The four DORA metrics of a project in a window, each with its band."""
-    ListMetricNames: _grpc.UnaryUnaryMultiCallable[_metrics_service_pb2.ListMetricNamesRequest, _metrics_service_pb2.ListMetricNamesResponse]
-    """The metric names and event types a project has, with counts and times."""
-
-@_typing.type_check_only
-class MetricsServiceAsyncStub(MetricsServiceStub):
-    """Process metrics: CI agents stream commits, pull requests, pipeline runs,
-    test reports, deployments, incidents, experiment runs and metric points;
-    the service answers with summaries, velocity, DORA metrics and a live watch.
-    """
-
     def __init__(self, channel: _aio.Channel) -> None: ...
-    RecordMetrics: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.RecordMetricsRequest, _metrics_service_pb2.RecordMetricsResponse]  # type: ignore[assignment]
+    RecordMetrics: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.RecordMetricsRequest, _metrics_service_pb2.RecordMetricsResponse]
     """Writes one batch (simple callers). Partial success: valid rows are
     stored, refused ones come back in rejected. With request_id, a repeat
     returns the first answer and stores nothing.
     """
-    StreamMetrics: _aio.StreamStreamMultiCallable[_metrics_service_pb2.StreamMetricsRequest, _metrics_service_pb2.StreamMetricsResponse]  # type: ignore[assignment]
+    StreamMetrics: _aio.StreamStreamMultiCallable[_metrics_service_pb2.StreamMetricsRequest, _metrics_service_pb2.StreamMetricsResponse]
     """The agents' exactly-once feed. The first request is `open` (producer id);
     the server answers `opened` with the producer's last committed sequence
     and a new epoch, which ends any older stream of the same producer
@@ -100,7 +36,7 @@ class MetricsServiceAsyncStub(MetricsServiceStub):
     the expected_sequence). The stream ends with OK after the server's
     stream lifetime (sent in `opened`); reconnect and resume.
     """
-    WatchMetrics: _aio.UnaryStreamMultiCallable[_metrics_service_pb2.WatchMetricsRequest, _metrics_service_pb2.WatchMetricsResponse]  # type: ignore[assignment]
+    WatchMetrics: _aio.UnaryStreamMultiCallable[_metrics_service_pb2.WatchMetricsRequest, _metrics_service_pb2.WatchMetricsResponse]
     """Streams what arrives for a project from now on, from every replica
     (through Redis when the servers share one). The first message is empty:
     the watch is in place, and everything stored after it is delivered. A
@@ -109,17 +45,17 @@ class MetricsServiceAsyncStub(MetricsServiceStub):
     slowing ingest; a lost bus connection ends it with UNAVAILABLE. Watch
     again to continue.
     """
-    GetMetricSummary: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.GetMetricSummaryRequest, _metrics_service_pb2.GetMetricSummaryResponse]  # type: ignore[assignment]
+    GetMetricSummary: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.GetMetricSummaryRequest, _metrics_service_pb2.GetMetricSummaryResponse]
     """Per metric name (and optionally per value of one label): count, min,
     max, mean, stddev, percentiles and the last value in a time window.
     """
-    GetVelocity: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.GetVelocityRequest, _metrics_service_pb2.GetVelocityResponse]  # type: ignore[assignment]
+    GetVelocity: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.GetVelocityRequest, _metrics_service_pb2.GetVelocityResponse]
     """Daily or weekly counts of commits, merged pull requests, pipeline runs
     and deployments, with their trends.
     """
-    GetDoraMetrics: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.GetDoraMetricsRequest, _metrics_service_pb2.GetDoraMetricsResponse]  # type: ignore[assignment]
+    GetDoraMetrics: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.GetDoraMetricsRequest, _metrics_service_pb2.GetDoraMetricsResponse]
     """The four DORA metrics of a project in a window, each with its band."""
-    ListMetricNames: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.ListMetricNamesRequest, _metrics_service_pb2.ListMetricNamesResponse]  # type: ignore[assignment]
+    ListMetricNames: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.ListMetricNamesRequest, _metrics_service_pb2.ListMetricNamesResponse]
     """The metric names and event types a project has, with counts and times."""
 
 class MetricsServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -132,8 +68,8 @@ class MetricsServiceServicer(metaclass=_abc_1.ABCMeta):
     def RecordMetrics(
         self,
         request: _metrics_service_pb2.RecordMetricsRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_metrics_service_pb2.RecordMetricsResponse, _abc.Awaitable[_metrics_service_pb2.RecordMetricsResponse]]:
+        context: _aio.ServicerContext[_metrics_service_pb2.RecordMetricsRequest, _abc.Awaitable[_metrics_service_pb2.RecordMetricsResponse]],
+    ) -> _abc.Awaitable[_metrics_service_pb2.RecordMetricsResponse]:
         """Writes one batch (simple callers). Partial success: valid rows are
         stored, refused ones come back in rejected. With request_id, a repeat
         returns the first answer and stores nothing.
@@ -142,9 +78,9 @@ class MetricsServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def StreamMetrics(
         self,
-        request_iterator: _MaybeAsyncIterator[_metrics_service_pb2.StreamMetricsRequest],
-        context: _ServicerContext,
-    ) -> _typing.Union[_abc.Iterator[_metrics_service_pb2.StreamMetricsResponse], _abc.AsyncIterator[_metrics_service_pb2.StreamMetricsResponse]]:
+        request_iterator: _abc.AsyncIterator[_metrics_service_pb2.StreamMetricsRequest],
+        context: _aio.ServicerContext[_abc.AsyncIterator[_metrics_service_pb2.StreamMetricsRequest], _abc.AsyncIterator[_metrics_service_pb2.StreamMetricsResponse]],
+    ) -> _abc.AsyncIterator[_metrics_service_pb2.StreamMetricsResponse]:
         """The agents' exactly-once feed. The first request is `open` (producer id);
         the server answers `opened` with the producer's last committed sequence
         and a new epoch, which ends any older stream of the same producer
@@ -161,8 +97,8 @@ class MetricsServiceServicer(metaclass=_abc_1.ABCMeta):
     def WatchMetrics(
         self,
         request: _metrics_service_pb2.WatchMetricsRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_abc.Iterator[_metrics_service_pb2.WatchMetricsResponse], _abc.AsyncIterator[_metrics_service_pb2.WatchMetricsResponse]]:
+        context: _aio.ServicerContext[_metrics_service_pb2.WatchMetricsRequest, _abc.AsyncIterator[_metrics_service_pb2.WatchMetricsResponse]],
+    ) -> _abc.AsyncIterator[_metrics_service_pb2.WatchMetricsResponse]:
         """Streams what arrives for a project from now on, from every replica
         (through Redis when the servers share one). The first message is empty:
         the watch is in place, and everything stored after it is delivered. A
@@ -176,8 +112,8 @@ class MetricsServiceServicer(metaclass=_abc_1.ABCMeta):
     def GetMetricSummary(
         self,
         request: _metrics_service_pb2.GetMetricSummaryRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_metrics_service_pb2.GetMetricSummaryResponse, _abc.Awaitable[_metrics_service_pb2.GetMetricSummaryResponse]]:
+        context: _aio.ServicerContext[_metrics_service_pb2.GetMetricSummaryRequest, _abc.Awaitable[_metrics_service_pb2.GetMetricSummaryResponse]],
+    ) -> _abc.Awaitable[_metrics_service_pb2.GetMetricSummaryResponse]:
         """Per metric name (and optionally per value of one label): count, min,
         max, mean, stddev, percentiles and the last value in a time window.
         """
@@ -186,8 +122,8 @@ class MetricsServiceServicer(metaclass=_abc_1.ABCMeta):
     def GetVelocity(
         self,
         request: _metrics_service_pb2.GetVelocityRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_metrics_service_pb2.GetVelocityResponse, _abc.Awaitable[_metrics_service_pb2.GetVelocityResponse]]:
+        context: _aio.ServicerContext[_metrics_service_pb2.GetVelocityRequest, _abc.Awaitable[_metrics_service_pb2.GetVelocityResponse]],
+    ) -> _abc.Awaitable[_metrics_service_pb2.GetVelocityResponse]:
         """Daily or weekly counts of commits, merged pull requests, pipeline runs
         and deployments, with their trends.
         """
@@ -196,16 +132,16 @@ class MetricsServiceServicer(metaclass=_abc_1.ABCMeta):
     def GetDoraMetrics(
         self,
         request: _metrics_service_pb2.GetDoraMetricsRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_metrics_service_pb2.GetDoraMetricsResponse, _abc.Awaitable[_metrics_service_pb2.GetDoraMetricsResponse]]:
+        context: _aio.ServicerContext[_metrics_service_pb2.GetDoraMetricsRequest, _abc.Awaitable[_metrics_service_pb2.GetDoraMetricsResponse]],
+    ) -> _abc.Awaitable[_metrics_service_pb2.GetDoraMetricsResponse]:
         """The four DORA metrics of a project in a window, each with its band."""
 
     @_abc_1.abstractmethod
     def ListMetricNames(
         self,
         request: _metrics_service_pb2.ListMetricNamesRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_metrics_service_pb2.ListMetricNamesResponse, _abc.Awaitable[_metrics_service_pb2.ListMetricNamesResponse]]:
+        context: _aio.ServicerContext[_metrics_service_pb2.ListMetricNamesRequest, _abc.Awaitable[_metrics_service_pb2.ListMetricNamesResponse]],
+    ) -> _abc.Awaitable[_metrics_service_pb2.ListMetricNamesResponse]:
         """The metric names and event types a project has, with counts and times."""
 
-def add_MetricsServiceServicer_to_server(servicer: MetricsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+def add_MetricsServiceServicer_to_server(servicer: MetricsServiceServicer, server: _aio.Server) -> None: ...

@@ -7,21 +7,7 @@ from collections import abc as _abc
 from grpc import aio as _aio
 from maestro.prediction.v1 import prediction_service_pb2 as _prediction_service_pb2
 import abc as _abc_1
-import grpc as _grpc
-import sys
-import typing as _typing
 
-if sys.version_info >= (3, 11):
-    from typing import Self as _Self
-else:
-    from typing_extensions import Self as _Self
-
-_T = _typing.TypeVar("_T")
-
-class _MaybeAsyncIterator(_abc.AsyncIterator[_T], _abc.Iterator[_T], metaclass=_abc_1.ABCMeta): ...
-
-class _ServicerContext(_grpc.ServicerContext, _aio.ServicerContext):  # type: ignore[misc, type-arg]
-    ...
 
 GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
@@ -31,71 +17,8 @@ class PredictionServiceStub:
     recommendations, and experiments on process changes.
     """
 
-    @_typing.overload
-    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
-    @_typing.overload
-    def __new__(cls, channel: _aio.Channel) -> PredictionServiceAsyncStub: ...
-    TrainMetaModel: _grpc.UnaryStreamMultiCallable[_prediction_service_pb2.TrainMetaModelRequest, _prediction_service_pb2.TrainMetaModelResponse]
-    """Trains a new meta-model version from every finished project (COMPLETED
-    or CANCELLED) with a recorded outcome whose observation window closed
-    before it ended. Features are measured over the window only. A logistic
-    regression and a gradient-boosting model are scored by repeated
-    stratified cross-validation, the one with the higher ROC AUC is kept,
-    calibrated, fitted on all projects, stored as the next version and
-    logged to MLflow (params, scores, the model, a registered model
-    version). Streams progress; the last message holds the model. Fewer
-    than 20 eligible projects, or fewer than cv_folds (at least 6) of either
-    outcome, is FAILED_PRECONDITION with the counts in the message; so is a
-    set of projects where no feature varies. Cancelling the call abandons
-    the run: no version is stored (the worker still finishes the run it
-    started, and its MLflow run may remain).
-    """
-    GetMetaModel: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.GetMetaModelRequest, _prediction_service_pb2.GetMetaModelResponse]
-    """Returns one model version (the latest when version is 0), with its
-    cross-validated and realised scores.
-    """
-    ListMetaModels: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.ListMetaModelsRequest, _prediction_service_pb2.ListMetaModelsResponse]
-    """Lists model versions, newest first."""
-    PredictSuccess: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.PredictSuccessRequest, _prediction_service_pb2.PredictSuccessResponse]
-    """Predicts a project's probability of success and explains it, from the
-    project's data over the model's observation window (never after it).
-    The prediction is stored. No trained model is FAILED_PRECONDITION; an
-    unknown project or version is NOT_FOUND. Every replica uses the newest
-    version as soon as it is stored.
-    """
-    ListPredictions: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.ListPredictionsRequest, _prediction_service_pb2.ListPredictionsResponse]
-    """Lists a project's stored predictions, newest first."""
-    RecommendTeam: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.RecommendTeamRequest, _prediction_service_pb2.RecommendTeamResponse]
-    """Searches a candidate pool for the teams with the highest predicted
-    success within the limits: local search (add, remove, swap a member)
-    from several starts, maximising probability + 0.25 * skill coverage.
-    The project's other features (process, artifacts) stay as they are;
-    the team features are those of the proposed team. Limits no team of
-    the pool can meet are FAILED_PRECONDITION.
-    """
-    CreateExperiment: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.CreateExperimentRequest, _prediction_service_pb2.CreateExperimentResponse]
-    """Creates an experiment on a process change."""
-    GetExperiment: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.GetExperimentRequest, _prediction_service_pb2.GetExperimentResponse]
-    """Returns an experiment."""
-    AssignVariant: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.AssignVariantRequest, _prediction_service_pb2.AssignVariantResponse]
-    """Assigns a unit (project or team) to a variant: deterministic (see
-    Assignment) and sticky (the first assignment is stored and returned
-    ever after). A PROJECT unit must be an existing project's UUID.
-    """
-    AnalyzeExperiment: _grpc.UnaryUnaryMultiCallable[_prediction_service_pb2.AnalyzeExperimentRequest, _prediction_service_pb2.AnalyzeExperimentResponse]
-    """Compares each variant with the control on the experiment's outcome
-    (Welch's t-test, confidence interval, Cohen's d) and checks the
-    assignment counts against the weights (sample-ratio mismatch).
-    """
-
-@_typing.type_check_only
-class PredictionServiceAsyncStub(PredictionServiceStub):
-    """Learning from finished projects: the meta-model, its predictions, team
-    recommendations, and experiments on process changes.
-    """
-
     def __init__(self, channel: _aio.Channel) -> None: ...
-    TrainMetaModel: _aio.UnaryStreamMultiCallable[_prediction_service_pb2.TrainMetaModelRequest, _prediction_service_pb2.TrainMetaModelResponse]  # type: ignore[assignment]
+    TrainMetaModel: _aio.UnaryStreamMultiCallable[_prediction_service_pb2.TrainMetaModelRequest, _prediction_service_pb2.TrainMetaModelResponse]
     """Trains a new meta-model version from every finished project (COMPLETED
     or CANCELLED) with a recorded outcome whose observation window closed
     before it ended. Features are measured over the window only. A logistic
@@ -110,22 +33,22 @@ class PredictionServiceAsyncStub(PredictionServiceStub):
     the run: no version is stored (the worker still finishes the run it
     started, and its MLflow run may remain).
     """
-    GetMetaModel: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.GetMetaModelRequest, _prediction_service_pb2.GetMetaModelResponse]  # type: ignore[assignment]
+    GetMetaModel: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.GetMetaModelRequest, _prediction_service_pb2.GetMetaModelResponse]
     """Returns one model version (the latest when version is 0), with its
     cross-validated and realised scores.
     """
-    ListMetaModels: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.ListMetaModelsRequest, _prediction_service_pb2.ListMetaModelsResponse]  # type: ignore[assignment]
+    ListMetaModels: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.ListMetaModelsRequest, _prediction_service_pb2.ListMetaModelsResponse]
     """Lists model versions, newest first."""
-    PredictSuccess: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.PredictSuccessRequest, _prediction_service_pb2.PredictSuccessResponse]  # type: ignore[assignment]
+    PredictSuccess: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.PredictSuccessRequest, _prediction_service_pb2.PredictSuccessResponse]
     """Predicts a project's probability of success and explains it, from the
     project's data over the model's observation window (never after it).
     The prediction is stored. No trained model is FAILED_PRECONDITION; an
     unknown project or version is NOT_FOUND. Every replica uses the newest
     version as soon as it is stored.
     """
-    ListPredictions: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.ListPredictionsRequest, _prediction_service_pb2.ListPredictionsResponse]  # type: ignore[assignment]
+    ListPredictions: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.ListPredictionsRequest, _prediction_service_pb2.ListPredictionsResponse]
     """Lists a project's stored predictions, newest first."""
-    RecommendTeam: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.RecommendTeamRequest, _prediction_service_pb2.RecommendTeamResponse]  # type: ignore[assignment]
+    RecommendTeam: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.RecommendTeamRequest, _prediction_service_pb2.RecommendTeamResponse]
     """Searches a candidate pool for the teams with the highest predicted
     success within the limits: local search (add, remove, swap a member)
     from several starts, maximising probability + 0.25 * skill coverage.
@@ -133,16 +56,16 @@ class PredictionServiceAsyncStub(PredictionServiceStub):
     the team features are those of the proposed team. Limits no team of
     the pool can meet are FAILED_PRECONDITION.
     """
-    CreateExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.CreateExperimentRequest, _prediction_service_pb2.CreateExperimentResponse]  # type: ignore[assignment]
+    CreateExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.CreateExperimentRequest, _prediction_service_pb2.CreateExperimentResponse]
     """Creates an experiment on a process change."""
-    GetExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.GetExperimentRequest, _prediction_service_pb2.GetExperimentResponse]  # type: ignore[assignment]
+    GetExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.GetExperimentRequest, _prediction_service_pb2.GetExperimentResponse]
     """Returns an experiment."""
-    AssignVariant: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.AssignVariantRequest, _prediction_service_pb2.AssignVariantResponse]  # type: ignore[assignment]
+    AssignVariant: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.AssignVariantRequest, _prediction_service_pb2.AssignVariantResponse]
     """Assigns a unit (project or team) to a variant: deterministic (see
     Assignment) and sticky (the first assignment is stored and returned
     ever after). A PROJECT unit must be an existing project's UUID.
     """
-    AnalyzeExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.AnalyzeExperimentRequest, _prediction_service_pb2.AnalyzeExperimentResponse]  # type: ignore[assignment]
+    AnalyzeExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.AnalyzeExperimentRequest, _prediction_service_pb2.AnalyzeExperimentResponse]
     """Compares each variant with the control on the experiment's outcome
     (Welch's t-test, confidence interval, Cohen's d) and checks the
     assignment counts against the weights (sample-ratio mismatch).
@@ -157,8 +80,8 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
     def TrainMetaModel(
         self,
         request: _prediction_service_pb2.TrainMetaModelRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_abc.Iterator[_prediction_service_pb2.TrainMetaModelResponse], _abc.AsyncIterator[_prediction_service_pb2.TrainMetaModelResponse]]:
+        context: _aio.ServicerContext[_prediction_service_pb2.TrainMetaModelRequest, _abc.AsyncIterator[_prediction_service_pb2.TrainMetaModelResponse]],
+    ) -> _abc.AsyncIterator[_prediction_service_pb2.TrainMetaModelResponse]:
         """Trains a new meta-model version from every finished project (COMPLETED
         or CANCELLED) with a recorded outcome whose observation window closed
         before it ended. Features are measured over the window only. A logistic
@@ -178,8 +101,8 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
     def GetMetaModel(
         self,
         request: _prediction_service_pb2.GetMetaModelRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_prediction_service_pb2.GetMetaModelResponse, _abc.Awaitable[_prediction_service_pb2.GetMetaModelResponse]]:
+        context: _aio.ServicerContext[_prediction_service_pb2.GetMetaModelRequest, _abc.Awaitable[_prediction_service_pb2.GetMetaModelResponse]],
+    ) -> _abc.Awaitable[_prediction_service_pb2.GetMetaModelResponse]:
         """Returns one model version (the latest when version is 0), with its
         cross-validated and realised scores.
         """
@@ -188,16 +111,16 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
     def ListMetaModels(
         self,
         request: _prediction_service_pb2.ListMetaModelsRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_prediction_service_pb2.ListMetaModelsResponse, _abc.Awaitable[_prediction_service_pb2.ListMetaModelsResponse]]:
+        context: _aio.ServicerContext[_prediction_service_pb2.ListMetaModelsRequest, _abc.Awaitable[_prediction_service_pb2.ListMetaModelsResponse]],
+    ) -> _abc.Awaitable[_prediction_service_pb2.ListMetaModelsResponse]:
         """Lists model versions, newest first."""
 
     @_abc_1.abstractmethod
     def PredictSuccess(
         self,
         request: _prediction_service_pb2.PredictSuccessRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_prediction_service_pb2.PredictSuccessResponse, _abc.Awaitable[_prediction_service_pb2.PredictSuccessResponse]]:
+        context: _aio.ServicerContext[_prediction_service_pb2.PredictSuccessRequest, _abc.Awaitable[_prediction_service_pb2.PredictSuccessResponse]],
+    ) -> _abc.Awaitable[_prediction_service_pb2.PredictSuccessResponse]:
         """Predicts a project's probability of success and explains it, from the
         project's data over the model's observation window (never after it).
         The prediction is stored. No trained model is FAILED_PRECONDITION; an
@@ -209,16 +132,16 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
     def ListPredictions(
         self,
         request: _prediction_service_pb2.ListPredictionsRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_prediction_service_pb2.ListPredictionsResponse, _abc.Awaitable[_prediction_service_pb2.ListPredictionsResponse]]:
+        context: _aio.ServicerContext[_prediction_service_pb2.ListPredictionsRequest, _abc.Awaitable[_prediction_service_pb2.ListPredictionsResponse]],
+    ) -> _abc.Awaitable[_prediction_service_pb2.ListPredictionsResponse]:
         """Lists a project's stored predictions, newest first."""
 
     @_abc_1.abstractmethod
     def RecommendTeam(
         self,
         request: _prediction_service_pb2.RecommendTeamRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_prediction_service_pb2.RecommendTeamResponse, _abc.Awaitable[_prediction_service_pb2.RecommendTeamResponse]]:
+        context: _aio.ServicerContext[_prediction_service_pb2.RecommendTeamRequest, _abc.Awaitable[_prediction_service_pb2.RecommendTeamResponse]],
+    ) -> _abc.Awaitable[_prediction_service_pb2.RecommendTeamResponse]:
         """Searches a candidate pool for the teams with the highest predicted
         success within the limits: local search (add, remove, swap a member)
         from several starts, maximising probability + 0.25 * skill coverage.
@@ -231,24 +154,24 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
     def CreateExperiment(
         self,
         request: _prediction_service_pb2.CreateExperimentRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_prediction_service_pb2.CreateExperimentResponse, _abc.Awaitable[_prediction_service_pb2.CreateExperimentResponse]]:
+        context: _aio.ServicerContext[_prediction_service_pb2.CreateExperimentRequest, _abc.Awaitable[_prediction_service_pb2.CreateExperimentResponse]],
+    ) -> _abc.Awaitable[_prediction_service_pb2.CreateExperimentResponse]:
         """Creates an experiment on a process change."""
 
     @_abc_1.abstractmethod
     def GetExperiment(
         self,
         request: _prediction_service_pb2.GetExperimentRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_prediction_service_pb2.GetExperimentResponse, _abc.Awaitable[_prediction_service_pb2.GetExperimentResponse]]:
+        context: _aio.ServicerContext[_prediction_service_pb2.GetExperimentRequest, _abc.Awaitable[_prediction_service_pb2.GetExperimentResponse]],
+    ) -> _abc.Awaitable[_prediction_service_pb2.GetExperimentResponse]:
         """Returns an experiment."""
 
     @_abc_1.abstractmethod
     def AssignVariant(
         self,
         request: _prediction_service_pb2.AssignVariantRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_prediction_service_pb2.AssignVariantResponse, _abc.Awaitable[_prediction_service_pb2.AssignVariantResponse]]:
+        context: _aio.ServicerContext[_prediction_service_pb2.AssignVariantRequest, _abc.Awaitable[_prediction_service_pb2.AssignVariantResponse]],
+    ) -> _abc.Awaitable[_prediction_service_pb2.AssignVariantResponse]:
         """Assigns a unit (project or team) to a variant: deterministic (see
         Assignment) and sticky (the first assignment is stored and returned
         ever after). A PROJECT unit must be an existing project's UUID.
@@ -258,11 +181,11 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
     def AnalyzeExperiment(
         self,
         request: _prediction_service_pb2.AnalyzeExperimentRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_prediction_service_pb2.AnalyzeExperimentResponse, _abc.Awaitable[_prediction_service_pb2.AnalyzeExperimentResponse]]:
+        context: _aio.ServicerContext[_prediction_service_pb2.AnalyzeExperimentRequest, _abc.Awaitable[_prediction_service_pb2.AnalyzeExperimentResponse]],
+    ) -> _abc.Awaitable[_prediction_service_pb2.AnalyzeExperimentResponse]:
         """Compares each variant with the control on the experiment's outcome
         (Welch's t-test, confidence interval, Cohen's d) and checks the
         assignment counts against the weights (sample-ratio mismatch).
         """
 
-def add_PredictionServiceServicer_to_server(servicer: PredictionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+def add_PredictionServiceServicer_to_server(servicer: PredictionServiceServicer, server: _aio.Server) -> None: ...

@@ -7,21 +7,7 @@ from collections import abc as _abc
 from grpc import aio as _aio
 from maestro.registry.v1 import registry_service_pb2 as _registry_service_pb2
 import abc as _abc_1
-import grpc as _grpc
-import sys
-import typing as _typing
 
-if sys.version_info >= (3, 11):
-    from typing import Self as _Self
-else:
-    from typing_extensions import Self as _Self
-
-_T = _typing.TypeVar("_T")
-
-class _MaybeAsyncIterator(_abc.AsyncIterator[_T], _abc.Iterator[_T], metaclass=_abc_1.ABCMeta): ...
-
-class _ServicerContext(_grpc.ServicerContext, _aio.ServicerContext):  # type: ignore[misc, type-arg]
-    ...
 
 GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
@@ -44,146 +30,46 @@ class RegistryServiceStub:
       request is INVALID_ARGUMENT.
     """
 
-    @_typing.overload
-    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
-    @_typing.overload
-    def __new__(cls, channel: _aio.Channel) -> RegistryServiceAsyncStub: ...
-    CreateProject: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.CreateProjectRequest, _registry_service_pb2.CreateProjectResponse]
-    """Registers a project. A name already taken is ALREADY_EXISTS."""
-    GetProject: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.GetProjectRequest, _registry_service_pb2.GetProjectResponse]
-    """Returns a project with its current team and recorded outcome."""
-    ListProjects: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.ListProjectsRequest, _registry_service_pb2.ListProjectsResponse]
-    """Lists projects, oldest first, optionally filtered by status and labels."""
-    UpdateProject: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateProjectRequest, _registry_service_pb2.UpdateProjectResponse]
-    """Updates the fields named in update_mask. With the project's etag set, the
-    update applies only if the project has not changed since (else ABORTED).
-    """
-    UpdateProjectSuccess: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateProjectSuccessRequest, _registry_service_pb2.UpdateProjectSuccessResponse]
-    """Records (or replaces) how a project ended."""
-    AddTeamMember: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.AddTeamMemberRequest, _registry_service_pb2.AddTeamMemberResponse]
-    """Adds a person to a project's team. A person already on the current team
-    is ALREADY_EXISTS.
-    """
-    UpdateTeamMember: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateTeamMemberRequest, _registry_service_pb2.UpdateTeamMemberResponse]
-    """Updates the fields of a membership named in update_mask."""
-    RemoveTeamMember: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.RemoveTeamMemberRequest, _registry_service_pb2.RemoveTeamMemberResponse]
-    """Records that a member left the team. The membership is kept (former
-    members count as turnover for the meta-model); a member who already left
-    is FAILED_PRECONDITION.
-    """
-    ListTeamMembers: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.ListTeamMembersRequest, _registry_service_pb2.ListTeamMembersResponse]
-    """Lists a project's team, by join time."""
-    CreateArtifact: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.CreateArtifactRequest, _registry_service_pb2.CreateArtifactResponse]
-    """Registers an artifact version. A live artifact with the same name and
-    version is ALREADY_EXISTS.
-    """
-    GetArtifact: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.GetArtifactRequest, _registry_service_pb2.GetArtifactResponse]
-    """Returns a live artifact."""
-    UpdateArtifact: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateArtifactRequest, _registry_service_pb2.UpdateArtifactResponse]
-    """Updates the fields of an artifact named in update_mask."""
-    DeleteArtifact: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.DeleteArtifactRequest, _registry_service_pb2.DeleteArtifactResponse]
-    """Deletes an artifact: it disappears from Get and Search at once; its usage
-    history is kept, and its content is garbage-collected by the indexer once
-    no live artifact refers to it.
-    """
-    UploadArtifactContent: _grpc.StreamUnaryMultiCallable[_registry_service_pb2.UploadArtifactContentRequest, _registry_service_pb2.UploadArtifactContentResponse]
-    """Uploads an artifact's content as a stream: the header, the chunks in
-    order, then the finish message. The server computes the SHA-256 and the
-    size as the bytes arrive; a declared hash or size that differs is
-    INVALID_ARGUMENT and nothing is kept. A stream that ends without its
-    finish message (a cancelled or broken client) keeps nothing either.
-    Content is stored once per SHA-256 (content-addressed): identical bytes
-    uploaded for several artifacts share one blob (`deduplicated` says so).
-    An artifact's content is set once: uploading different bytes to an
-    artifact that already has content (uploaded, or content_sha256 declared
-    on create) is FAILED_PRECONDITION; register a new version instead.
-    Uploading the same bytes again succeeds and changes nothing.
-    """
-    DownloadArtifactContent: _grpc.UnaryStreamMultiCallable[_registry_service_pb2.DownloadArtifactContentRequest, _registry_service_pb2.DownloadArtifactContentResponse]
-    """Downloads an artifact's content in chunks, from an optional offset. The
-    first message carries the SHA-256 and total size, so the client can
-    verify what it received. An artifact without content is
-    FAILED_PRECONDITION; an offset past the end is OUT_OF_RANGE.
-    """
-    GetArtifactContentUrl: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.GetArtifactContentUrlRequest, _registry_service_pb2.GetArtifactContentUrlResponse]
-    """Returns a presigned URL to move large content outside gRPC, where the
-    blob store supports it (S3); FAILED_PRECONDITION otherwise (the local
-    file store). GET downloads the artifact's content. PUT uploads it in
-    two steps: PUT the bytes to the URL, then call UploadArtifactContent with
-    a header that sets uploaded_by_url (and the same declared_sha256),
-    followed by the finish message; the server verifies the bytes' SHA-256
-    and size before they become the artifact's content.
-    """
-    SearchArtifacts: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.SearchArtifactsRequest, _registry_service_pb2.SearchArtifactsResponse]
-    """Searches live artifacts by free text, type, tags, origin and impact."""
-    LogArtifactUsage: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.LogArtifactUsageRequest, _registry_service_pb2.LogArtifactUsageResponse]
-    """Records that a project used an artifact; updates the artifact's usage
-    count and impact score in the same transaction.
-    """
-    ListArtifactUsages: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.ListArtifactUsagesRequest, _registry_service_pb2.ListArtifactUsagesResponse]
-    """Lists usages of an artifact or by a project, newest first."""
-    RecommendArtifacts: _grpc.UnaryUnaryMultiCallable[_registry_service_pb2.RecommendArtifactsRequest, _registry_service_pb2.RecommendArtifactsResponse]
-    """Recommends artifacts worth reusing for a project, with the reasons."""
-
-@_typing.type_check_only
-class RegistryServiceAsyncStub(RegistryServiceStub):
-    """The registry: projects, their teams and outcomes, and the artifact library.
-
-    Conventions shared by every RPC:
-    - ids are UUID strings; a malformed id is INVALID_ARGUMENT, an unknown one
-      NOT_FOUND;
-    - bad input is INVALID_ARGUMENT with a google.rpc.BadRequest naming each
-      offending field, and nothing is written;
-    - List and Search take page_size (default 50, at most 1000) and the opaque
-      page_token of the previous response; the token only works with the same
-      filter it was issued for; an empty next_page_token means the last page;
-      pages are keyset-based, so rows added meanwhile never shift them;
-    - request_id (at most 100 characters, a UUID is a good choice) makes a
-      write idempotent: repeating the call with the same request_id returns the
-      first call's result and changes nothing; reusing it for a different
-      request is INVALID_ARGUMENT.
-    """
-
     def __init__(self, channel: _aio.Channel) -> None: ...
-    CreateProject: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.CreateProjectRequest, _registry_service_pb2.CreateProjectResponse]  # type: ignore[assignment]
+    CreateProject: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.CreateProjectRequest, _registry_service_pb2.CreateProjectResponse]
     """Registers a project. A name already taken is ALREADY_EXISTS."""
-    GetProject: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.GetProjectRequest, _registry_service_pb2.GetProjectResponse]  # type: ignore[assignment]
+    GetProject: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.GetProjectRequest, _registry_service_pb2.GetProjectResponse]
     """Returns a project with its current team and recorded outcome."""
-    ListProjects: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.ListProjectsRequest, _registry_service_pb2.ListProjectsResponse]  # type: ignore[assignment]
+    ListProjects: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.ListProjectsRequest, _registry_service_pb2.ListProjectsResponse]
     """Lists projects, oldest first, optionally filtered by status and labels."""
-    UpdateProject: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateProjectRequest, _registry_service_pb2.UpdateProjectResponse]  # type: ignore[assignment]
+    UpdateProject: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateProjectRequest, _registry_service_pb2.UpdateProjectResponse]
     """Updates the fields named in update_mask. With the project's etag set, the
     update applies only if the project has not changed since (else ABORTED).
     """
-    UpdateProjectSuccess: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateProjectSuccessRequest, _registry_service_pb2.UpdateProjectSuccessResponse]  # type: ignore[assignment]
+    UpdateProjectSuccess: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateProjectSuccessRequest, _registry_service_pb2.UpdateProjectSuccessResponse]
     """Records (or replaces) how a project ended."""
-    AddTeamMember: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.AddTeamMemberRequest, _registry_service_pb2.AddTeamMemberResponse]  # type: ignore[assignment]
+    AddTeamMember: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.AddTeamMemberRequest, _registry_service_pb2.AddTeamMemberResponse]
     """Adds a person to a project's team. A person already on the current team
     is ALREADY_EXISTS.
     """
-    UpdateTeamMember: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateTeamMemberRequest, _registry_service_pb2.UpdateTeamMemberResponse]  # type: ignore[assignment]
+    UpdateTeamMember: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateTeamMemberRequest, _registry_service_pb2.UpdateTeamMemberResponse]
     """Updates the fields of a membership named in update_mask."""
-    RemoveTeamMember: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.RemoveTeamMemberRequest, _registry_service_pb2.RemoveTeamMemberResponse]  # type: ignore[assignment]
+    RemoveTeamMember: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.RemoveTeamMemberRequest, _registry_service_pb2.RemoveTeamMemberResponse]
     """Records that a member left the team. The membership is kept (former
     members count as turnover for the meta-model); a member who already left
     is FAILED_PRECONDITION.
     """
-    ListTeamMembers: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.ListTeamMembersRequest, _registry_service_pb2.ListTeamMembersResponse]  # type: ignore[assignment]
+    ListTeamMembers: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.ListTeamMembersRequest, _registry_service_pb2.ListTeamMembersResponse]
     """Lists a project's team, by join time."""
-    CreateArtifact: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.CreateArtifactRequest, _registry_service_pb2.CreateArtifactResponse]  # type: ignore[assignment]
+    CreateArtifact: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.CreateArtifactRequest, _registry_service_pb2.CreateArtifactResponse]
     """Registers an artifact version. A live artifact with the same name and
     version is ALREADY_EXISTS.
     """
-    GetArtifact: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.GetArtifactRequest, _registry_service_pb2.GetArtifactResponse]  # type: ignore[assignment]
+    GetArtifact: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.GetArtifactRequest, _registry_service_pb2.GetArtifactResponse]
     """Returns a live artifact."""
-    UpdateArtifact: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateArtifactRequest, _registry_service_pb2.UpdateArtifactResponse]  # type: ignore[assignment]
+    UpdateArtifact: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.UpdateArtifactRequest, _registry_service_pb2.UpdateArtifactResponse]
     """Updates the fields of an artifact named in update_mask."""
-    DeleteArtifact: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.DeleteArtifactRequest, _registry_service_pb2.DeleteArtifactResponse]  # type: ignore[assignment]
+    DeleteArtifact: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.DeleteArtifactRequest, _registry_service_pb2.DeleteArtifactResponse]
     """Deletes an artifact: it disappears from Get and Search at once; its usage
     history is kept, and its content is garbage-collected by the indexer once
     no live artifact refers to it.
     """
-    UploadArtifactContent: _aio.StreamUnaryMultiCallable[_registry_service_pb2.UploadArtifactContentRequest, _registry_service_pb2.UploadArtifactContentResponse]  # type: ignore[assignment]
+    UploadArtifactContent: _aio.StreamUnaryMultiCallable[_registry_service_pb2.UploadArtifactContentRequest, _registry_service_pb2.UploadArtifactContentResponse]
     """Uploads an artifact's content as a stream: the header, the chunks in
     order, then the finish message. The server computes the SHA-256 and the
     size as the bytes arrive; a declared hash or size that differs is
@@ -196,13 +82,13 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     on create) is FAILED_PRECONDITION; register a new version instead.
     Uploading the same bytes again succeeds and changes nothing.
     """
-    DownloadArtifactContent: _aio.UnaryStreamMultiCallable[_registry_service_pb2.DownloadArtifactContentRequest, _registry_service_pb2.DownloadArtifactContentResponse]  # type: ignore[assignment]
+    DownloadArtifactContent: _aio.UnaryStreamMultiCallable[_registry_service_pb2.DownloadArtifactContentRequest, _registry_service_pb2.DownloadArtifactContentResponse]
     """Downloads an artifact's content in chunks, from an optional offset. The
     first message carries the SHA-256 and total size, so the client can
     verify what it received. An artifact without content is
     FAILED_PRECONDITION; an offset past the end is OUT_OF_RANGE.
     """
-    GetArtifactContentUrl: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.GetArtifactContentUrlRequest, _registry_service_pb2.GetArtifactContentUrlResponse]  # type: ignore[assignment]
+    GetArtifactContentUrl: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.GetArtifactContentUrlRequest, _registry_service_pb2.GetArtifactContentUrlResponse]
     """Returns a presigned URL to move large content outside gRPC, where the
     blob store supports it (S3); FAILED_PRECONDITION otherwise (the local
     file store). GET downloads the artifact's content. PUT uploads it in
@@ -211,15 +97,15 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     followed by the finish message; the server verifies the bytes' SHA-256
     and size before they become the artifact's content.
     """
-    SearchArtifacts: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.SearchArtifactsRequest, _registry_service_pb2.SearchArtifactsResponse]  # type: ignore[assignment]
+    SearchArtifacts: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.SearchArtifactsRequest, _registry_service_pb2.SearchArtifactsResponse]
     """Searches live artifacts by free text, type, tags, origin and impact."""
-    LogArtifactUsage: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.LogArtifactUsageRequest, _registry_service_pb2.LogArtifactUsageResponse]  # type: ignore[assignment]
+    LogArtifactUsage: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.LogArtifactUsageRequest, _registry_service_pb2.LogArtifactUsageResponse]
     """Records that a project used an artifact; updates the artifact's usage
     count and impact score in the same transaction.
     """
-    ListArtifactUsages: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.ListArtifactUsagesRequest, _registry_service_pb2.ListArtifactUsagesResponse]  # type: ignore[assignment]
+    ListArtifactUsages: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.ListArtifactUsagesRequest, _registry_service_pb2.ListArtifactUsagesResponse]
     """Lists usages of an artifact or by a project, newest first."""
-    RecommendArtifacts: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.RecommendArtifactsRequest, _registry_service_pb2.RecommendArtifactsResponse]  # type: ignore[assignment]
+    RecommendArtifacts: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.RecommendArtifactsRequest, _registry_service_pb2.RecommendArtifactsResponse]
     """Recommends artifacts worth reusing for a project, with the reasons."""
 
 class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -244,32 +130,32 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     def CreateProject(
         self,
         request: _registry_service_pb2.CreateProjectRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.CreateProjectResponse, _abc.Awaitable[_registry_service_pb2.CreateProjectResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.CreateProjectRequest, _abc.Awaitable[_registry_service_pb2.CreateProjectResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.CreateProjectResponse]:
         """Registers a project. A name already taken is ALREADY_EXISTS."""
 
     @_abc_1.abstractmethod
     def GetProject(
         self,
         request: _registry_service_pb2.GetProjectRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.GetProjectResponse, _abc.Awaitable[_registry_service_pb2.GetProjectResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.GetProjectRequest, _abc.Awaitable[_registry_service_pb2.GetProjectResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.GetProjectResponse]:
         """Returns a project with its current team and recorded outcome."""
 
     @_abc_1.abstractmethod
     def ListProjects(
         self,
         request: _registry_service_pb2.ListProjectsRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.ListProjectsResponse, _abc.Awaitable[_registry_service_pb2.ListProjectsResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.ListProjectsRequest, _abc.Awaitable[_registry_service_pb2.ListProjectsResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.ListProjectsResponse]:
         """Lists projects, oldest first, optionally filtered by status and labels."""
 
     @_abc_1.abstractmethod
     def UpdateProject(
         self,
         request: _registry_service_pb2.UpdateProjectRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.UpdateProjectResponse, _abc.Awaitable[_registry_service_pb2.UpdateProjectResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.UpdateProjectRequest, _abc.Awaitable[_registry_service_pb2.UpdateProjectResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.UpdateProjectResponse]:
         """Updates the fields named in update_mask. With the project's etag set, the
         update applies only if the project has not changed since (else ABORTED).
         """
@@ -278,16 +164,16 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     def UpdateProjectSuccess(
         self,
         request: _registry_service_pb2.UpdateProjectSuccessRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.UpdateProjectSuccessResponse, _abc.Awaitable[_registry_service_pb2.UpdateProjectSuccessResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.UpdateProjectSuccessRequest, _abc.Awaitable[_registry_service_pb2.UpdateProjectSuccessResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.UpdateProjectSuccessResponse]:
         """Records (or replaces) how a project ended."""
 
     @_abc_1.abstractmethod
     def AddTeamMember(
         self,
         request: _registry_service_pb2.AddTeamMemberRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.AddTeamMemberResponse, _abc.Awaitable[_registry_service_pb2.AddTeamMemberResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.AddTeamMemberRequest, _abc.Awaitable[_registry_service_pb2.AddTeamMemberResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.AddTeamMemberResponse]:
         """Adds a person to a project's team. A person already on the current team
         is ALREADY_EXISTS.
         """
@@ -296,16 +182,16 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     def UpdateTeamMember(
         self,
         request: _registry_service_pb2.UpdateTeamMemberRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.UpdateTeamMemberResponse, _abc.Awaitable[_registry_service_pb2.UpdateTeamMemberResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.UpdateTeamMemberRequest, _abc.Awaitable[_registry_service_pb2.UpdateTeamMemberResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.UpdateTeamMemberResponse]:
         """Updates the fields of a membership named in update_mask."""
 
     @_abc_1.abstractmethod
     def RemoveTeamMember(
         self,
         request: _registry_service_pb2.RemoveTeamMemberRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.RemoveTeamMemberResponse, _abc.Awaitable[_registry_service_pb2.RemoveTeamMemberResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.RemoveTeamMemberRequest, _abc.Awaitable[_registry_service_pb2.RemoveTeamMemberResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.RemoveTeamMemberResponse]:
         """Records that a member left the team. The membership is kept (former
         members count as turnover for the meta-model); a member who already left
         is FAILED_PRECONDITION.
@@ -315,16 +201,16 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     def ListTeamMembers(
         self,
         request: _registry_service_pb2.ListTeamMembersRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.ListTeamMembersResponse, _abc.Awaitable[_registry_service_pb2.ListTeamMembersResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.ListTeamMembersRequest, _abc.Awaitable[_registry_service_pb2.ListTeamMembersResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.ListTeamMembersResponse]:
         """Lists a project's team, by join time."""
 
     @_abc_1.abstractmethod
     def CreateArtifact(
         self,
         request: _registry_service_pb2.CreateArtifactRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.CreateArtifactResponse, _abc.Awaitable[_registry_service_pb2.CreateArtifactResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.CreateArtifactRequest, _abc.Awaitable[_registry_service_pb2.CreateArtifactResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.CreateArtifactResponse]:
         """Registers an artifact version. A live artifact with the same name and
         version is ALREADY_EXISTS.
         """
@@ -333,24 +219,24 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     def GetArtifact(
         self,
         request: _registry_service_pb2.GetArtifactRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.GetArtifactResponse, _abc.Awaitable[_registry_service_pb2.GetArtifactResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.GetArtifactRequest, _abc.Awaitable[_registry_service_pb2.GetArtifactResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.GetArtifactResponse]:
         """Returns a live artifact."""
 
     @_abc_1.abstractmethod
     def UpdateArtifact(
         self,
         request: _registry_service_pb2.UpdateArtifactRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.UpdateArtifactResponse, _abc.Awaitable[_registry_service_pb2.UpdateArtifactResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.UpdateArtifactRequest, _abc.Awaitable[_registry_service_pb2.UpdateArtifactResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.UpdateArtifactResponse]:
         """Updates the fields of an artifact named in update_mask."""
 
     @_abc_1.abstractmethod
     def DeleteArtifact(
         self,
         request: _registry_service_pb2.DeleteArtifactRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.DeleteArtifactResponse, _abc.Awaitable[_registry_service_pb2.DeleteArtifactResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.DeleteArtifactRequest, _abc.Awaitable[_registry_service_pb2.DeleteArtifactResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.DeleteArtifactResponse]:
         """Deletes an artifact: it disappears from Get and Search at once; its usage
         history is kept, and its content is garbage-collected by the indexer once
         no live artifact refers to it.
@@ -359,9 +245,9 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def UploadArtifactContent(
         self,
-        request_iterator: _MaybeAsyncIterator[_registry_service_pb2.UploadArtifactContentRequest],
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.UploadArtifactContentResponse, _abc.Awaitable[_registry_service_pb2.UploadArtifactContentResponse]]:
+        request_iterator: _abc.AsyncIterator[_registry_service_pb2.UploadArtifactContentRequest],
+        context: _aio.ServicerContext[_abc.AsyncIterator[_registry_service_pb2.UploadArtifactContentRequest], _abc.Awaitable[_registry_service_pb2.UploadArtifactContentResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.UploadArtifactContentResponse]:
         """Uploads an artifact's content as a stream: the header, the chunks in
         order, then the finish message. The server computes the SHA-256 and the
         size as the bytes arrive; a declared hash or size that differs is
@@ -379,8 +265,8 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     def DownloadArtifactContent(
         self,
         request: _registry_service_pb2.DownloadArtifactContentRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_abc.Iterator[_registry_service_pb2.DownloadArtifactContentResponse], _abc.AsyncIterator[_registry_service_pb2.DownloadArtifactContentResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.DownloadArtifactContentRequest, _abc.AsyncIterator[_registry_service_pb2.DownloadArtifactContentResponse]],
+    ) -> _abc.AsyncIterator[_registry_service_pb2.DownloadArtifactContentResponse]:
         """Downloads an artifact's content in chunks, from an optional offset. The
         first message carries the SHA-256 and total size, so the client can
         verify what it received. An artifact without content is
@@ -391,8 +277,8 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     def GetArtifactContentUrl(
         self,
         request: _registry_service_pb2.GetArtifactContentUrlRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.GetArtifactContentUrlResponse, _abc.Awaitable[_registry_service_pb2.GetArtifactContentUrlResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.GetArtifactContentUrlRequest, _abc.Awaitable[_registry_service_pb2.GetArtifactContentUrlResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.GetArtifactContentUrlResponse]:
         """Returns a presigned URL to move large content outside gRPC, where the
         blob store supports it (S3); FAILED_PRECONDITION otherwise (the local
         file store). GET downloads the artifact's content. PUT uploads it in
@@ -406,16 +292,16 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     def SearchArtifacts(
         self,
         request: _registry_service_pb2.SearchArtifactsRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.SearchArtifactsResponse, _abc.Awaitable[_registry_service_pb2.SearchArtifactsResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.SearchArtifactsRequest, _abc.Awaitable[_registry_service_pb2.SearchArtifactsResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.SearchArtifactsResponse]:
         """Searches live artifacts by free text, type, tags, origin and impact."""
 
     @_abc_1.abstractmethod
     def LogArtifactUsage(
         self,
         request: _registry_service_pb2.LogArtifactUsageRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.LogArtifactUsageResponse, _abc.Awaitable[_registry_service_pb2.LogArtifactUsageResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.LogArtifactUsageRequest, _abc.Awaitable[_registry_service_pb2.LogArtifactUsageResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.LogArtifactUsageResponse]:
         """Records that a project used an artifact; updates the artifact's usage
         count and impact score in the same transaction.
         """
@@ -424,16 +310,16 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     def ListArtifactUsages(
         self,
         request: _registry_service_pb2.ListArtifactUsagesRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.ListArtifactUsagesResponse, _abc.Awaitable[_registry_service_pb2.ListArtifactUsagesResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.ListArtifactUsagesRequest, _abc.Awaitable[_registry_service_pb2.ListArtifactUsagesResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.ListArtifactUsagesResponse]:
         """Lists usages of an artifact or by a project, newest first."""
 
     @_abc_1.abstractmethod
     def RecommendArtifacts(
         self,
         request: _registry_service_pb2.RecommendArtifactsRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_registry_service_pb2.RecommendArtifactsResponse, _abc.Awaitable[_registry_service_pb2.RecommendArtifactsResponse]]:
+        context: _aio.ServicerContext[_registry_service_pb2.RecommendArtifactsRequest, _abc.Awaitable[_registry_service_pb2.RecommendArtifactsResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.RecommendArtifactsResponse]:
         """Recommends artifacts worth reusing for a project, with the reasons."""
 
-def add_RegistryServiceServicer_to_server(servicer: RegistryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+def add_RegistryServiceServicer_to_server(servicer: RegistryServiceServicer, server: _aio.Server) -> None: ...

@@ -1,4 +1,8 @@
-"""`maestro worker metrics|indexer`: background workers, each safe to run as several replicas."""
+"""`maestro worker metrics|indexer`: background workers, each safe to run as several replicas.
+
+`workers/` holds the same two as entry points of their own (`python -m
+workers.indexer`), for images that run one worker and nothing else.
+"""
 
 from __future__ import annotations
 
@@ -33,12 +37,12 @@ def add_commands(commands: Any) -> None:
 def _run_metrics(args: argparse.Namespace, settings: Any) -> int:
     import asyncio
 
-    from workers.metrics_rollup import run
+    from maestro_grpc.metrics.worker import run
 
     return asyncio.run(run(settings, once=bool(args.once)))
 
 
 def _run_indexer(args: argparse.Namespace, settings: Any) -> int:
-    from workers.indexer import main
+    from maestro_grpc.registry.indexer import main
 
     return main(settings, once=args.once)
