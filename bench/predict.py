@@ -111,14 +111,23 @@ async def train_over_grpc(stub: pg.PredictionServiceStub) -> tuple[float, int]:
 
 async def in_process(url: str, data_dir: Path, ids: list[str]) -> tuple[list[float], float]:
     """The same prediction without gRPC, and the learning alone on the same matrix."""
+    from maestro_grpc.metrics.read import MetricsReader
     from maestro_grpc.prediction.runner import TrainingRunner
     from maestro_grpc.prediction.service import Predictor, TrainingOptions
     from maestro_grpc.prediction.training import TrainingJob, train
+    from maestro_grpc.registry.read import RegistryReader
     from maestro_grpc.store.db import Database
 
     db = Database(url)
     try:
-        predictor = Predictor(db, TrainingRunner(0), None, half_life_days=180.0)
+        predictor = Predictor(
+            db,
+            TrainingRunner(0),
+            None,
+            half_life_days=180.0,
+            registry=RegistryReader(db),
+            metrics=MetricsReader(db),
+        )
         for project_id in ids[:20]:
             await predictor.predict(uuid.UUID(project_id), 0)
         direct = await timed(ids, lambda pid: predictor.predict(uuid.UUID(pid), 0))

@@ -23,7 +23,9 @@ from maestro_grpc.blobs import BlobStore, create_blob_store
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.config import Settings
 from maestro_grpc.events import EventBus, InProcessBus, create_event_bus
+from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.metrics.servicer import MetricsServicer
+from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.registry.servicer import RegistryServicer
 from maestro_grpc.store.db import Database
 
@@ -139,8 +141,10 @@ def build_metrics(ctx: AppContext) -> MetricsServicer:
 
     settings = ctx.settings
     prefix = settings.events_prefix
+    registry_read = RegistryReader(ctx.db)
     ingest = Ingestor(
         ctx.db,
+        registry=registry_read,
         clock=ctx.clock,
         feed=Publisher(ctx.events, prefix),
         rollup_delay=timedelta(seconds=settings.metrics_rollup_delay_seconds),
@@ -171,6 +175,7 @@ def build_metrics(ctx: AppContext) -> MetricsServicer:
         budget,
         Queries(
             ctx.db,
+            registry=registry_read,
             clock=ctx.clock,
             raw_max=timedelta(days=settings.metrics_summary_raw_max_days),
             retention=timedelta(days=settings.metrics_raw_retention_days)
@@ -231,11 +236,15 @@ def build_prediction_servicer(ctx: AppContext) -> Any:
     from maestro_grpc.prediction.servicer import PredictionServicer
     from maestro_grpc.prediction.tracking import tracking_target
 
+    registry, metrics = RegistryReader(ctx.db), MetricsReader(ctx.db)
     predictor = Predictor(
         ctx.db,
         TrainingRunner(ctx.settings.training_processes),
         tracking_target(ctx.settings),
         half_life_days=ctx.settings.impact_half_life_days,
+        registry=registry,
+        metrics=metrics,
         clock=ctx.clock,
     )
-    return PredictionServicer(predictor, Experiments(ctx.db, clock=ctx.clock))
+    experiments = Experiments(ctx.db, registry=registry, metrics=metrics, clock=ctx.clock)
+    return PredictionServicer(predictor, experiments)

@@ -42,7 +42,7 @@ from maestro_grpc.metrics.store.tables import (
     process_events,
 )
 from maestro_grpc.metrics.windows import Window, windows_of
-from maestro_grpc.registry.store.tables import projects
+from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.store import idempotency, jobs
 from maestro_grpc.store.db import Database
 
@@ -83,12 +83,14 @@ class Ingestor:
         self,
         db: Database,
         *,
+        registry: RegistryReader,
         clock: Clock = utcnow,
         feed: Feed | None = None,
         rollup_delay: timedelta = timedelta(seconds=5),
         max_concurrent_writes: int = 8,
     ) -> None:
         self.db = db
+        self.registry = registry
         self.clock = clock
         self.feed = feed
         self.rollup_delay = rollup_delay
@@ -355,9 +357,7 @@ class Ingestor:
         unknown = wanted - self._known_projects
         if not unknown:
             return set()
-        async with self.db.read() as conn:
-            rows = await conn.execute(select(projects.c.id).where(projects.c.id.in_(unknown)))
-            found = {r.id for r in rows}
+        found = await self.registry.existing_projects(unknown)
         # Projects are never deleted, so a project seen once stays known.
         self._known_projects |= found
         return unknown - found

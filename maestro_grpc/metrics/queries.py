@@ -27,7 +27,7 @@ from maestro_grpc.metrics.store.tables import (
 )
 from maestro_grpc.metrics.summary import Summary, SummaryQuery, summaries
 from maestro_grpc.metrics.velocity import MAX_BUCKETS, Velocity, bucket_starts, velocity
-from maestro_grpc.registry.store.tables import projects
+from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.store.db import Database
 
 PR_LOOKBACK = timedelta(days=365)
@@ -60,19 +60,19 @@ class Queries:
         self,
         db: Database,
         *,
+        registry: RegistryReader,
         clock: Clock = utcnow,
         raw_max: timedelta = timedelta(days=31),
         retention: timedelta | None = None,
     ) -> None:
         self.db = db
+        self.registry = registry
         self.clock = clock
         self.raw_max = raw_max
         self.retention = retention
 
     async def require_project(self, project_id: uuid.UUID) -> None:
-        async with self.db.read() as conn:
-            found = await conn.scalar(select(projects.c.id).where(projects.c.id == project_id))
-        if found is None:
+        if not await self.registry.project_exists(project_id):
             raise NotFound(f"project {project_id} does not exist", reason="PROJECT_NOT_FOUND")
 
     # ---- summaries -----------------------------------------------------------------

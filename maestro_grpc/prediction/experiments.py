@@ -28,10 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import AlreadyExists, InvalidArgument, NotFound
-from maestro_grpc.metrics import read as metrics_read
+from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.prediction import stats
 from maestro_grpc.prediction.store.tables import experiment_assignments, experiments
-from maestro_grpc.registry.store.tables import projects
+from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.store import idempotency
 from maestro_grpc.store.db import Database
 
@@ -143,8 +143,17 @@ def _assignment(row: Any) -> Assignment:
 
 
 class Experiments:
-    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        registry: RegistryReader,
+        metrics: MetricsReader,
+        clock: Clock = utcnow,
+    ) -> None:
         self.db = db
+        self.registry = registry
+        self.metrics = metrics
         self.clock = clock
 
     async def create(
@@ -213,12 +222,8 @@ class Experiments:
             existing = await self._assignment(conn, experiment_id, unit_id)
             if existing is not None:
                 return existing
-            if project_id is not None:
-                found = (
-                    await conn.execute(select(projects.c.id).where(projects.c.id == project_id))
-                ).first()
-                if found is None:
-                    raise NotFound(f"project {project_id} not found", reason="PROJECT_NOT_FOUND")
+            if project_id is not None and not await self.registry.project_exists(project_id):
+                raise NotFound(f"project {project_id} not found", reason="PROJECT_NOT_FOUND")
             variant = choose_variant(experiment.salt, unit_id, experiment.variants)
             insert = pg_insert if self.db.is_postgres else sqlite_insert
             await conn.execute(
@@ -307,19 +312,10 @@ class Experiments:
         with_project = [a for a in assigned if a.project_id is not None]
         out: dict[str, float] = {}
         if metric in {SUCCESS, SUCCESS_SCORE}:
-            ids = sorted({a.project_id for a in with_project if a.project_id}, key=str)
-            recorded: dict[uuid.UUID | None, Any] = {}
-            for i in range(0, len(ids), 500):
-                rows = await conn.execute(
-                    select(
-                        projects.c.id,
-                        projects.c.success_succeeded,
-                        projects.c.success_score,
-                        projects.c.success_record_time,
-                    ).where(projects.c.id.in_(ids[i : i + 500]))
-                )
-                for row in rows:
-                    recorded[row.id] = row
+            ids = {a.project_id for a in with_project if a.project_id}
+            recorded: dict[uuid.UUID | None, Any] = {
+                p.id: p for p in await self.registry.projects(ids)
+            }
             for a in with_project:
                 found = recorded.get(a.project_id)
                 if found is None or found.success_record_time is None:
@@ -327,13 +323,13 @@ class Experiments:
                 if found.success_record_time >= end:
                     continue
                 if metric == SUCCESS:
-                    out[a.unit_id] = 1.0 if found.success_succeeded else 0.0
-                elif found.success_score is not None:
-                    out[a.unit_id] = float(found.success_score)
+                    out[a.unit_id] = 1.0 if found.succeeded else 0.0
+                elif found.score is not None:
+                    out[a.unit_id] = float(found.score)
             return out
         for a in with_project:
             assert a.project_id is not None
-            points = await metrics_read.metric_points(conn, a.project_id, a.assign_time, end)
+            points = await self.metrics.metric_points(a.project_id, a.assign_time, end)
             values = [value for name, _, value in points if name == metric]
             if values:
                 out[a.unit_id] = math.fsum(values) / len(values)

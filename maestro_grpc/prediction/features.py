@@ -52,13 +52,18 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from maestro_grpc.metrics import read as metrics_read
-from maestro_grpc.registry.impact import UsageSignal, impact_score
-from maestro_grpc.registry.model import TeamRole, UsageOutcome
-from maestro_grpc.registry.store.tables import artifact_usages, artifacts, projects, team_members
+from maestro_grpc.metrics.read import EventRecord, MetricsReader
+from maestro_grpc.registry.model import TeamRole
+from maestro_grpc.registry.read import (
+    ArtifactUse,
+    ProjectOutline,
+    ProjectUse,
+    RegistryReader,
+    TeamMember,
+    UsageSignal,
+    impact_score,
+)
 
 DEFAULT_OBSERVATION_DAYS = 240
 MAX_OBSERVATION_DAYS = 3650
@@ -68,7 +73,6 @@ ROLES = tuple(role.value for role in TeamRole)
 WEEK = timedelta(days=7)
 DAY_SECONDS = 86_400.0
 PRODUCTION = {"production", "prod"}
-CHUNK = 500
 
 Features = dict[str, float | None]
 
@@ -147,7 +151,7 @@ class Observations:
     reused: int = 0
     created: int = 0
     points: list[tuple[str, datetime, float]] = field(default_factory=list)
-    events: list[metrics_read.EventRecord] = field(default_factory=list)
+    events: list[EventRecord] = field(default_factory=list)
 
 
 def required_skills(labels: Mapping[str, Any] | None) -> frozenset[str]:
@@ -155,17 +159,17 @@ def required_skills(labels: Mapping[str, Any] | None) -> frozenset[str]:
     return frozenset(s.strip().lower() for s in raw.split(",") if s.strip())
 
 
-def project_record(row: Any) -> ProjectRecord:
-    """A ProjectRecord from a row of the projects table."""
+def project_record(project: ProjectOutline) -> ProjectRecord:
+    """What training and prediction need of a registry project."""
     return ProjectRecord(
-        id=row.id,
-        name=row.name,
-        status=row.status,
-        start=row.start_time or row.create_time,
-        end_time=row.end_time,
-        succeeded=row.success_succeeded if row.success_record_time is not None else None,
-        success_record_time=row.success_record_time,
-        required_skills=required_skills(row.labels),
+        id=project.id,
+        name=project.name,
+        status=project.status.value,
+        start=project.start_time or project.create_time,
+        end_time=project.end_time,
+        succeeded=project.succeeded,
+        success_record_time=project.success_record_time,
+        required_skills=required_skills(project.labels),
     )
 
 
@@ -347,14 +351,14 @@ def _time(payload: Mapping[str, Any], key: str) -> datetime | None:
         return None
 
 
-def event_features(events: Sequence[metrics_read.EventRecord], window: Window) -> Features:
+def event_features(events: Sequence[EventRecord], window: Window) -> Features:
     """Generic weekly aggregates per event type, then DORA and velocity."""
     inside = [e for e in events if window.start <= e.time < window.observed_end]
     if not inside:
         return {}
     weeks = max(window.observed_days / 7.0, 1.0 / 7.0)
     n_buckets = max(math.ceil(window.observed_days / 7.0), 1)
-    by_type: dict[str, list[metrics_read.EventRecord]] = defaultdict(list)
+    by_type: dict[str, list[EventRecord]] = defaultdict(list)
     for event in inside:
         by_type[event.type].append(event)
     out: Features = {}
@@ -377,9 +381,7 @@ def event_features(events: Sequence[metrics_read.EventRecord], window: Window) -
     return out
 
 
-def _dora(
-    by_type: Mapping[str, list[metrics_read.EventRecord]], window: Window, weeks: float
-) -> Features:
+def _dora(by_type: Mapping[str, list[EventRecord]], window: Window, weeks: float) -> Features:
     out: Features = {}
     cut = window.observed_end
     deployments = [
@@ -429,188 +431,73 @@ def _dora(
 # ---- reading ------------------------------------------------------------------------------
 
 
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _member(row: Any) -> Member:
+def member_of(member: TeamMember) -> Member:
+    """What the team features need of a registry team member."""
     return Member(
-        role=row.role,
-        years_experience=float(row.years_experience),
-        skills=frozenset(s.lower() for s in (row.skills or ())),
-        allocation=float(row.allocation),
-        join_time=row.join_time,
-        leave_time=row.leave_time,
+        role=member.role.value,
+        years_experience=float(member.years_experience),
+        skills=frozenset(s.lower() for s in member.skills),
+        allocation=float(member.allocation),
+        join_time=member.join_time,
+        leave_time=member.leave_time,
     )
 
 
-@dataclass(frozen=True)
-class _Usage:
-    artifact_id: uuid.UUID
-    project_id: uuid.UUID
-    outcome: str
-    use_time: datetime
-    project_succeeded: bool | None
-    project_score: float | None
-    project_record_time: datetime | None
-    origin_project_id: uuid.UUID | None
-
-
 class FeatureReader:
-    """Reads what `compute` needs from the store, for one project or many at once."""
+    """Reads what `compute` needs, through the registry's and the metrics' read APIs."""
 
-    def __init__(self, half_life_days: float) -> None:
+    def __init__(
+        self, registry: RegistryReader, metrics: MetricsReader, half_life_days: float
+    ) -> None:
+        self.registry = registry
+        self.metrics = metrics
         self.half_life_days = half_life_days
 
-    async def observe(
-        self, conn: AsyncConnection, targets: Sequence[tuple[ProjectRecord, Window]]
-    ) -> list[Observations]:
+    async def observe(self, targets: Sequence[tuple[ProjectRecord, Window]]) -> list[Observations]:
         """The observations of each (project, window), in the order given."""
         ids = [p.id for p, _ in targets]
         windows = {p.id: w for p, w in targets}
-        members = await self._members(conn, ids, windows)
-        usages = await self._usages(conn, ids, windows)
-        created = await self._created(conn, ids, windows)
+        teams = await self.registry.team_members(ids)
+        uses: dict[uuid.UUID, list[ProjectUse]] = defaultdict(list)
+        for use in await self.registry.uses_by(ids):
+            window = windows[use.project_id]
+            if window.start <= use.use_time < window.observed_end:
+                uses[use.project_id].append(use)
+        created: dict[uuid.UUID, int] = dict.fromkeys(ids, 0)
+        for made in await self.registry.created_by(ids):
+            window = windows[made.origin_project_id]
+            if window.start <= made.create_time < window.observed_end:
+                created[made.origin_project_id] += 1
         out: list[Observations] = []
-        for project, _ in targets:
-            own = usages.get(project.id, [])
-            obs = Observations(members=members.get(project.id, []), created=created[project.id])
-            used: dict[uuid.UUID, _Usage] = {}
-            for usage in own:
-                used.setdefault(usage.artifact_id, usage)
+        for project, window in targets:
+            members = [
+                member_of(m) for m in teams.get(project.id, []) if m.join_time < window.observed_end
+            ]
+            obs = Observations(members=members, created=created[project.id])
+            used: dict[uuid.UUID, ProjectUse] = {}
+            for use in uses.get(project.id, []):
+                used.setdefault(use.artifact_id, use)
             obs.reused = sum(1 for u in used.values() if u.origin_project_id != project.id)
-            for artifact_id in used:
-                obs.used_impacts[artifact_id] = 0.0
+            obs.used_impacts = dict.fromkeys(used, 0.0)
             out.append(obs)
-        await self._impacts(conn, targets, out)
+        await self._impacts(targets, out)
         for (project, window), obs in zip(targets, out, strict=True):
-            obs.points = await metrics_read.metric_points(
-                conn, project.id, window.start, window.observed_end
+            obs.points = await self.metrics.metric_points(
+                project.id, window.start, window.observed_end
             )
-            obs.events = await metrics_read.process_events(
-                conn, project.id, window.start, window.observed_end
+            obs.events = await self.metrics.process_events(
+                project.id, window.start, window.observed_end
             )
         return out
 
-    async def _members(
-        self,
-        conn: AsyncConnection,
-        ids: Sequence[uuid.UUID],
-        windows: Mapping[uuid.UUID, Window],
-    ) -> dict[uuid.UUID, list[Member]]:
-        found: dict[uuid.UUID, list[Member]] = defaultdict(list)
-        for chunk in _chunks(ids):
-            rows = await conn.execute(
-                select(team_members)
-                .where(team_members.c.project_id.in_(chunk))
-                .order_by(team_members.c.project_id, team_members.c.join_time, team_members.c.id)
-            )
-            for row in rows:
-                if row.join_time < windows[row.project_id].observed_end:
-                    found[row.project_id].append(_member(row))
-        return found
-
-    async def _usages(
-        self,
-        conn: AsyncConnection,
-        ids: Sequence[uuid.UUID],
-        windows: Mapping[uuid.UUID, Window],
-    ) -> dict[uuid.UUID, list[_Usage]]:
-        found: dict[uuid.UUID, list[_Usage]] = defaultdict(list)
-        for chunk in _chunks(ids):
-            rows = await conn.execute(
-                select(
-                    artifact_usages.c.artifact_id,
-                    artifact_usages.c.project_id,
-                    artifact_usages.c.outcome,
-                    artifact_usages.c.use_time,
-                    artifacts.c.origin_project_id,
-                )
-                .select_from(
-                    artifact_usages.join(artifacts, artifacts.c.id == artifact_usages.c.artifact_id)
-                )
-                .where(artifact_usages.c.project_id.in_(chunk))
-                .order_by(
-                    artifact_usages.c.project_id,
-                    artifact_usages.c.use_time,
-                    artifact_usages.c.id,
-                )
-            )
-            for row in rows:
-                window = windows[row.project_id]
-                if window.start <= row.use_time < window.observed_end:
-                    found[row.project_id].append(
-                        _Usage(
-                            row.artifact_id,
-                            row.project_id,
-                            row.outcome,
-                            row.use_time,
-                            None,
-                            None,
-                            None,
-                            row.origin_project_id,
-                        )
-                    )
-        return found
-
-    async def _created(
-        self,
-        conn: AsyncConnection,
-        ids: Sequence[uuid.UUID],
-        windows: Mapping[uuid.UUID, Window],
-    ) -> dict[uuid.UUID, int]:
-        counts: dict[uuid.UUID, int] = dict.fromkeys(ids, 0)
-        for chunk in _chunks(ids):
-            rows = await conn.execute(
-                select(artifacts.c.origin_project_id, artifacts.c.create_time).where(
-                    artifacts.c.origin_project_id.in_(chunk)
-                )
-            )
-            for row in rows:
-                window = windows[row.origin_project_id]
-                if window.start <= row.create_time < window.observed_end:
-                    counts[row.origin_project_id] += 1
-        return counts
-
     async def _impacts(
-        self,
-        conn: AsyncConnection,
-        targets: Sequence[tuple[ProjectRecord, Window]],
-        out: list[Observations],
+        self, targets: Sequence[tuple[ProjectRecord, Window]], out: list[Observations]
     ) -> None:
         """Each used artifact's impact as it stood at the using project's window end."""
-        wanted = sorted({a for obs in out for a in obs.used_impacts}, key=str)
-        history: dict[uuid.UUID, list[_Usage]] = defaultdict(list)
-        for chunk in _chunks(wanted):
-            rows = await conn.execute(
-                select(
-                    artifact_usages.c.artifact_id,
-                    artifact_usages.c.project_id,
-                    artifact_usages.c.outcome,
-                    artifact_usages.c.use_time,
-                    projects.c.success_succeeded,
-                    projects.c.success_score,
-                    projects.c.success_record_time,
-                )
-                .select_from(
-                    artifact_usages.join(projects, projects.c.id == artifact_usages.c.project_id)
-                )
-                .where(artifact_usages.c.artifact_id.in_(chunk))
-            )
-            for row in rows:
-                history[row.artifact_id].append(
-                    _Usage(
-                        row.artifact_id,
-                        row.project_id,
-                        row.outcome,
-                        row.use_time,
-                        row.success_succeeded,
-                        row.success_score,
-                        row.success_record_time,
-                        None,
-                    )
-                )
+        wanted = {a for obs in out for a in obs.used_impacts}
+        history: dict[uuid.UUID, list[ArtifactUse]] = defaultdict(list)
+        for use in await self.registry.uses_of(wanted):
+            history[use.artifact_id].append(use)
         for (_, window), obs in zip(targets, out, strict=True):
             cut = window.observed_end
             for artifact_id in obs.used_impacts:
@@ -621,7 +508,7 @@ class FeatureReader:
                     known = u.project_record_time is not None and u.project_record_time < cut
                     signals.append(
                         UsageSignal(
-                            outcome=UsageOutcome(u.outcome),
+                            outcome=u.outcome,
                             use_time=u.use_time,
                             project_succeeded=u.project_succeeded if known else None,
                             project_score=u.project_score if known else None,
@@ -631,20 +518,7 @@ class FeatureReader:
 
 
 async def load_projects(
-    conn: AsyncConnection, ids: Sequence[uuid.UUID] | None = None
+    registry: RegistryReader, ids: Sequence[uuid.UUID] | None = None
 ) -> list[ProjectRecord]:
     """Projects (all, or those of `ids`), ordered by id."""
-    query = select(
-        projects.c.id,
-        projects.c.name,
-        projects.c.status,
-        projects.c.labels,
-        projects.c.start_time,
-        projects.c.create_time,
-        projects.c.end_time,
-        projects.c.success_succeeded,
-        projects.c.success_record_time,
-    ).order_by(projects.c.id)
-    if ids is not None:
-        query = query.where(projects.c.id.in_(list(ids)))
-    return [project_record(row) for row in await conn.execute(query)]
+    return [project_record(p) for p in await registry.projects(ids)]

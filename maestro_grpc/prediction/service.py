@@ -10,12 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import FailedPrecondition, NotFound, Unavailable
+from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.paging import Cursor, Page
 from maestro_grpc.prediction import teams
 from maestro_grpc.prediction.explain import Explanation, LoadedModel
@@ -42,7 +42,7 @@ from maestro_grpc.prediction.training import (
     check_counts,
     check_trainable,
 )
-from maestro_grpc.registry.store.tables import team_members
+from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.store.db import Database
 
 log = logging.getLogger("maestro.prediction")
@@ -105,12 +105,16 @@ class Predictor:
         runner: TrainingRunner,
         tracking: TrackingTarget | None,
         half_life_days: float,
+        *,
+        registry: RegistryReader,
+        metrics: MetricsReader,
         clock: Clock = utcnow,
     ) -> None:
         self.db = db
         self.runner = runner
         self.tracking = tracking
-        self.reader = FeatureReader(half_life_days)
+        self.registry = registry
+        self.reader = FeatureReader(registry, metrics, half_life_days)
         self.models = ModelStore(db, clock)
         self.clock = clock
 
@@ -122,40 +126,39 @@ class Predictor:
         """The eligible projects' features and outcomes, and how many were left out."""
         now = self.clock()
         report("loading", 0.0, "finding finished projects with a recorded outcome")
-        async with self.db.read() as conn:
-            # By name (unique, and the same in every store and every import), so
-            # the same data and seed give the same folds and the same model.
-            everything = sorted(await load_projects(conn), key=lambda p: p.name)
-            targets: list[tuple[ProjectRecord, Window]] = []
-            left_out = 0
-            for project in everything:
-                if project.status not in FINISHED or project.succeeded is None:
-                    continue
-                window = window_for(project.start, options.observation_days, now)
-                finished = project.finished_time
-                if not window.complete or finished is None or finished < window.end:
-                    left_out += 1
-                    continue
-                targets.append((project, window))
-            positives = sum(1 for p, _ in targets if p.succeeded)
-            try:
-                check_counts(len(targets), positives, options.folds, left_out)
-            except TrainingError as error:
-                raise FailedPrecondition(str(error), reason="NOT_ENOUGH_PROJECTS") from None
-            report("features", 0.05, f"measuring {len(targets)} projects")
-            rows: list[Features] = []
-            for start in range(0, len(targets), FEATURE_BATCH):
-                batch = targets[start : start + FEATURE_BATCH]
-                observed = await self.reader.observe(conn, batch)
-                rows += [
-                    compute(project, window, obs)
-                    for (project, window), obs in zip(batch, observed, strict=True)
-                ]
-                report(
-                    "features",
-                    0.05 + 0.2 * len(rows) / len(targets),
-                    f"{len(rows)}/{len(targets)} projects",
-                )
+        # By name (unique, and the same in every store and every import), so
+        # the same data and seed give the same folds and the same model.
+        everything = sorted(await load_projects(self.registry), key=lambda p: p.name)
+        targets: list[tuple[ProjectRecord, Window]] = []
+        left_out = 0
+        for project in everything:
+            if project.status not in FINISHED or project.succeeded is None:
+                continue
+            window = window_for(project.start, options.observation_days, now)
+            finished = project.finished_time
+            if not window.complete or finished is None or finished < window.end:
+                left_out += 1
+                continue
+            targets.append((project, window))
+        positives = sum(1 for p, _ in targets if p.succeeded)
+        try:
+            check_counts(len(targets), positives, options.folds, left_out)
+        except TrainingError as error:
+            raise FailedPrecondition(str(error), reason="NOT_ENOUGH_PROJECTS") from None
+        report("features", 0.05, f"measuring {len(targets)} projects")
+        rows: list[Features] = []
+        for start in range(0, len(targets), FEATURE_BATCH):
+            batch = targets[start : start + FEATURE_BATCH]
+            observed = await self.reader.observe(batch)
+            rows += [
+                compute(project, window, obs)
+                for (project, window), obs in zip(batch, observed, strict=True)
+            ]
+            report(
+                "features",
+                0.05 + 0.2 * len(rows) / len(targets),
+                f"{len(rows)}/{len(targets)} projects",
+            )
         names = sorted({name for row in rows for name, value in row.items() if value is not None})
         x = np.array(
             [[_number(row.get(name)) for name in names] for row in rows], dtype=np.float64
@@ -218,12 +221,12 @@ class Predictor:
     async def _observe(
         self, conn: AsyncConnection, project_id: uuid.UUID, model: LoadedModel
     ) -> tuple[ProjectRecord, Window, Features]:
-        found = await load_projects(conn, [project_id])
+        found = await load_projects(self.registry, [project_id])
         if not found:
             raise NotFound(f"project {project_id} not found", reason="PROJECT_NOT_FOUND")
         project = found[0]
         window = window_for(project.start, model.observation_days, self.clock())
-        observed = await self.reader.observe(conn, [(project, window)])
+        observed = await self.reader.observe([(project, window)])
         return project, window, compute(project, window, observed[0])
 
     async def predict(self, project_id: uuid.UUID, version: int) -> PredictionRecord:
@@ -261,22 +264,19 @@ class Predictor:
             resolved = await self.models.resolve(conn, version)
             model = await self.models.load(conn, resolved)
             project, window, features = await self._observe(conn, project_id, model)
-            rows = await conn.execute(
-                select(team_members).where(
-                    team_members.c.project_id == project_id, team_members.c.leave_time.is_(None)
-                )
+        team = await self.registry.team_members([project_id])
+        current = [
+            Candidate(
+                person_id=m.person_id,
+                display_name=m.display_name,
+                role=m.role.value,
+                years_experience=float(m.years_experience),
+                skills=frozenset(s.lower() for s in m.skills),
+                availability=float(m.allocation),
             )
-            current = [
-                Candidate(
-                    person_id=row.person_id,
-                    display_name=row.display_name,
-                    role=row.role,
-                    years_experience=float(row.years_experience),
-                    skills=frozenset(s.lower() for s in row.skills or ()),
-                    availability=float(row.allocation),
-                )
-                for row in rows
-            ]
+            for m in team.get(project_id, [])
+            if m.leave_time is None
+        ]
         teams.check_limits([c.availability for c in candidates], limits)
         return await asyncio.to_thread(
             self._recommend,

@@ -209,3 +209,54 @@ class ArtifactQuery:
     min_impact_score: float = 0.0
     name: str = ""
     order: ArtifactOrder = ArtifactOrder.IMPACT
+
+
+# ---- what other contexts read (registry/read.py) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectOutline:
+    """A project's own fields without its team: what other contexts learn from."""
+
+    id: uuid.UUID
+    name: str
+    status: ProjectStatus
+    labels: dict[str, str]
+    start_time: datetime | None
+    create_time: datetime
+    end_time: datetime | None
+    succeeded: bool | None  # None until an outcome is recorded
+    score: float | None
+    success_record_time: datetime | None
+
+
+@dataclass(frozen=True)
+class ProjectUse:
+    """One usage logged by a project, with the used artifact's origin project."""
+
+    artifact_id: uuid.UUID
+    project_id: uuid.UUID
+    outcome: UsageOutcome
+    use_time: datetime
+    origin_project_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class ArtifactUse:
+    """One usage of an artifact, with the using project's recorded outcome (if any)."""
+
+    artifact_id: uuid.UUID
+    project_id: uuid.UUID
+    outcome: UsageOutcome
+    use_time: datetime
+    project_succeeded: bool | None
+    project_score: float | None
+    project_record_time: datetime | None
+
+
+@dataclass(frozen=True)
+class CreatedArtifact:
+    """An artifact a project made, and when."""
+
+    origin_project_id: uuid.UUID
+    create_time: datetime

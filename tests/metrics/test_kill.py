@@ -22,7 +22,7 @@ from maestro.metrics.v1 import metrics_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.clock import utcnow
 from maestro_grpc.config import Settings
-from maestro_grpc.metrics import read
+from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.store.db import Database
 from tests.metrics.conftest import make_project
 from tests.metrics.helpers import BASE_US, columns
@@ -140,10 +140,9 @@ async def test_sigkill_mid_stream_loses_no_acked_batch(settings: Settings) -> No
 
     db = Database(settings.store_url)
     try:
-        async with db.read() as conn:
-            rows = await read.metric_points(
-                conn, uuid.UUID(project), None, utcnow() + timedelta(days=1)
-            )
+        rows = await MetricsReader(db).metric_points(
+            uuid.UUID(project), None, utcnow() + timedelta(days=1)
+        )
     finally:
         await db.dispose()
     expected = [float(seq * 1000 + i) for seq in range(1, BATCHES + 1) for i in range(POINTS)]

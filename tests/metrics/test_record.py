@@ -12,7 +12,7 @@ from maestro.metrics.v1 import metric_pb2 as mp
 from maestro.metrics.v1 import metrics_service_pb2 as ms
 from maestro.metrics.v1 import process_event_pb2 as pe
 from maestro_grpc.clock import utcnow
-from maestro_grpc.metrics import read
+from maestro_grpc.metrics.read import MetricsReader
 from tests.helpers import error_info, expect_error, expect_invalid, ts
 from tests.metrics.helpers import BASE, BASE_US, columns, commit, pipeline, point, sha
 
@@ -24,10 +24,9 @@ async def record(metrics, request_id: str = "", **batch) -> ms.RecordMetricsResp
 
 
 async def stored_points(server, project: str) -> list[tuple[str, object, float]]:
-    async with server.db.read() as conn:
-        return await read.metric_points(
-            conn, uuid.UUID(project), None, utcnow() + timedelta(days=1)
-        )
+    return await MetricsReader(server.db).metric_points(
+        uuid.UUID(project), None, utcnow() + timedelta(days=1)
+    )
 
 
 async def test_columns_and_points_are_stored(metrics, server, project) -> None:
@@ -157,8 +156,9 @@ async def test_columns_with_labels_and_shape_errors(metrics, server, project) ->
         "columns[1]",
     }
     assert response.stored_points == 2
-    async with server.db.read() as conn:
-        rows = await read.metric_points(conn, uuid.UUID(project), BASE, BASE + timedelta(hours=1))
+    rows = await MetricsReader(server.db).metric_points(
+        uuid.UUID(project), BASE, BASE + timedelta(hours=1)
+    )
     assert [(n, v) for n, _, v in rows] == [("a.metric", 1.0), ("b.metric", 2.0)]
 
 
@@ -176,8 +176,9 @@ async def test_events_are_stored_once_and_updated_to_later_states(metrics, serve
     # A late "running" does not undo "succeeded".
     stale = await record(metrics, events=[running])
     assert stale.stored_events == 0
-    async with server.db.read() as conn:
-        events = await read.process_events(conn, uuid.UUID(project), None, BASE + timedelta(days=1))
+    events = await MetricsReader(server.db).process_events(
+        uuid.UUID(project), None, BASE + timedelta(days=1)
+    )
     assert [e.type for e in events] == ["commit", "pipeline_run"]
     run = events[1].payload
     assert run["status"] == "succeeded"
@@ -220,14 +221,15 @@ async def test_read_api_windows(metrics, server, project) -> None:
         metrics,
         events=[commit(project, sha(i), BASE + timedelta(hours=i)) for i in range(3)],
     )
-    async with server.db.read() as conn:
-        window = await read.metric_points(
-            conn, uuid.UUID(project), BASE + timedelta(hours=1), BASE + timedelta(hours=2)
-        )
-        events = await read.process_events(
-            conn, uuid.UUID(project), BASE + timedelta(hours=1), BASE + timedelta(hours=3)
-        )
-        other = await read.metric_points(conn, uuid.uuid4(), None, BASE + timedelta(days=1))
+    window = await MetricsReader(server.db).metric_points(
+        uuid.UUID(project), BASE + timedelta(hours=1), BASE + timedelta(hours=2)
+    )
+    events = await MetricsReader(server.db).process_events(
+        uuid.UUID(project), BASE + timedelta(hours=1), BASE + timedelta(hours=3)
+    )
+    other = await MetricsReader(server.db).metric_points(
+        uuid.uuid4(), None, BASE + timedelta(days=1)
+    )
     assert [v for _, _, v in window] == [2.0]
     assert [e.payload["sha"] for e in events] == [sha(1), sha(2)]
     assert other == []

@@ -14,7 +14,7 @@ from maestro.metrics.v1 import metric_pb2 as mp
 from maestro.metrics.v1 import metrics_service_pb2 as ms
 from maestro.metrics.v1 import metrics_service_pb2_grpc
 from maestro_grpc.clock import utcnow
-from maestro_grpc.metrics import read
+from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.server import start_server
 from tests.conftest import with_settings
 from tests.helpers import error_info
@@ -51,8 +51,9 @@ async def read_all(call) -> list[ms.BatchAck]:
 
 
 async def all_points(server, project: str) -> list[float]:
-    async with server.db.read() as conn:
-        rows = await read.metric_points(conn, uuid.UUID(project), None, utcnow() + timedelta(1))
+    rows = await MetricsReader(server.db).metric_points(
+        uuid.UUID(project), None, utcnow() + timedelta(1)
+    )
     return [v for _, _, v in rows]
 
 
@@ -218,8 +219,9 @@ async def test_same_events_through_two_producers_are_stored_once(metrics, server
         await call.done_writing()
         await call.code()
     assert counts == [5, 0]
-    async with server.db.read() as conn:
-        stored = await read.process_events(conn, uuid.UUID(project), None, utcnow() + timedelta(1))
+    stored = await MetricsReader(server.db).process_events(
+        uuid.UUID(project), None, utcnow() + timedelta(1)
+    )
     assert sorted(e.payload["sha"] for e in stored) == [sha(i) for i in range(5)]
 
 

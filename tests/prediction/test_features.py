@@ -24,7 +24,9 @@ from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.config import Settings
 from maestro_grpc.metrics.model import EventRecord
+from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.prediction import features as F
+from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.server import start_server
 from tests.helpers import ts
 from tests.prediction.conftest import record_points
@@ -409,11 +411,11 @@ async def features_on(url: str, data_dir: Path, now: datetime) -> F.Features:
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
             project_id, _ = await load(channel, now)
-        reader = F.FeatureReader(half_life_days=180.0)
-        async with server.db.read() as conn:
-            (record,) = await F.load_projects(conn, [uuid.UUID(project_id)])
-            window = F.window_for(record.start, 240, now)
-            (obs,) = await reader.observe(conn, [(record, window)])
+        registry = RegistryReader(server.db)
+        reader = F.FeatureReader(registry, MetricsReader(server.db), half_life_days=180.0)
+        (record,) = await F.load_projects(registry, [uuid.UUID(project_id)])
+        window = F.window_for(record.start, 240, now)
+        (obs,) = await reader.observe([(record, window)])
         return F.compute(record, window, obs)
     finally:
         await server.stop(grace=0.2)

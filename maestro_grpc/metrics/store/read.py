@@ -1,0 +1,50 @@
+"""The SQL behind the metrics read API for other contexts (`metrics/read.py`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+
+from maestro_grpc.metrics.model import EventRecord
+from maestro_grpc.metrics.store.tables import metric_points as points_table
+from maestro_grpc.metrics.store.tables import metric_series
+from maestro_grpc.metrics.store.tables import process_events as events_table
+from maestro_grpc.store.db import Database
+
+
+class MetricsReadStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def metric_points(
+        self, project_id: uuid.UUID, start: datetime | None, end: datetime
+    ) -> list[tuple[str, datetime, float]]:
+        query = (
+            select(metric_series.c.name, points_table.c.time, points_table.c.value)
+            .select_from(
+                metric_series.join(points_table, points_table.c.series_id == metric_series.c.id)
+            )
+            .where(metric_series.c.project_id == project_id, points_table.c.time < end)
+            .order_by(metric_series.c.name, points_table.c.time, metric_series.c.labels)
+        )
+        if start is not None:
+            query = query.where(points_table.c.time >= start)
+        async with self.db.read() as conn:
+            rows = await conn.execute(query)
+            return [(row.name, row.time, float(row.value)) for row in rows]
+
+    async def process_events(
+        self, project_id: uuid.UUID, start: datetime | None, end: datetime
+    ) -> list[EventRecord]:
+        query = (
+            select(events_table.c.type, events_table.c.time, events_table.c.payload)
+            .where(events_table.c.project_id == project_id, events_table.c.time < end)
+            .order_by(events_table.c.time, events_table.c.id)
+        )
+        if start is not None:
+            query = query.where(events_table.c.time >= start)
+        async with self.db.read() as conn:
+            rows = await conn.execute(query)
+            return [EventRecord(type=r.type, time=r.time, payload=dict(r.payload)) for r in rows]

@@ -1,0 +1,76 @@
+"""The registry's read API for other contexts: projects, teams, usages, as plain records.
+
+Prediction learns from these and Metrics checks project ids against them;
+neither touches the registry's tables. Every call reads on a connection of
+its own: a caller that needs several reads gets each as committed when it
+ran (the same as PostgreSQL's autocommit reads elsewhere).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+
+from maestro_grpc.registry.impact import UsageSignal, impact_score
+from maestro_grpc.registry.model import (
+    ArtifactUse,
+    CreatedArtifact,
+    ProjectOutline,
+    ProjectUse,
+    TeamMember,
+)
+from maestro_grpc.registry.store.read import RegistryReadStore
+from maestro_grpc.store.db import Database
+
+__all__ = [
+    "ArtifactUse",
+    "CreatedArtifact",
+    "ProjectOutline",
+    "ProjectUse",
+    "RegistryReader",
+    "TeamMember",
+    "UsageSignal",
+    "impact_score",
+]
+
+
+class RegistryReader:
+    """What other contexts may read of the registry."""
+
+    def __init__(self, db: Database) -> None:
+        self._store = RegistryReadStore(db)
+
+    async def existing_projects(self, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of `ids` that are projects."""
+        if not ids:
+            return set()
+        return await self._store.existing_projects(ids)
+
+    async def project_exists(self, project_id: uuid.UUID) -> bool:
+        return bool(await self._store.existing_projects([project_id]))
+
+    async def projects(self, ids: Collection[uuid.UUID] | None = None) -> list[ProjectOutline]:
+        """Projects (all, or those of `ids` that exist), ordered by id."""
+        return await self._store.outlines(ids)
+
+    async def team_members(
+        self, project_ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, list[TeamMember]]:
+        """Every member each project ever had (former ones too), by join time."""
+        found: dict[uuid.UUID, list[TeamMember]] = defaultdict(list)
+        for member in await self._store.members(project_ids):
+            found[member.project_id].append(member)
+        return found
+
+    async def uses_by(self, project_ids: Collection[uuid.UUID]) -> list[ProjectUse]:
+        """The usages these projects logged, by project and time."""
+        return await self._store.uses_by(project_ids)
+
+    async def uses_of(self, artifact_ids: Collection[uuid.UUID]) -> list[ArtifactUse]:
+        """Every usage of these artifacts, with the using projects' outcomes, by time."""
+        return await self._store.uses_of(artifact_ids)
+
+    async def created_by(self, project_ids: Sequence[uuid.UUID]) -> list[CreatedArtifact]:
+        """The artifacts these projects made (deleted ones too)."""
+        return await self._store.created_by(project_ids)

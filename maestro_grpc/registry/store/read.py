@@ -1,0 +1,200 @@
+"""The SQL behind the registry's read API for other contexts (`registry/read.py`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from maestro_grpc.registry.model import (
+    ArtifactUse,
+    CreatedArtifact,
+    ProjectOutline,
+    ProjectStatus,
+    ProjectUse,
+    TeamMember,
+    TeamRole,
+    UsageOutcome,
+)
+from maestro_grpc.registry.store.tables import artifact_usages, artifacts, projects, team_members
+from maestro_grpc.store.db import Database
+
+# Ids per IN (...) list: well under both stores' bind-parameter limits.
+CHUNK = 500
+
+
+def _chunks(ids: Collection[uuid.UUID]) -> Iterator[list[uuid.UUID]]:
+    ordered = sorted(set(ids), key=str)
+    for i in range(0, len(ordered), CHUNK):
+        yield ordered[i : i + CHUNK]
+
+
+def _outline(row: Any) -> ProjectOutline:
+    recorded = row.success_record_time is not None
+    return ProjectOutline(
+        id=row.id,
+        name=row.name,
+        status=ProjectStatus(row.status),
+        labels=dict(row.labels or {}),
+        start_time=row.start_time,
+        create_time=row.create_time,
+        end_time=row.end_time,
+        succeeded=bool(row.success_succeeded) if recorded else None,
+        score=row.success_score if recorded else None,
+        success_record_time=row.success_record_time,
+    )
+
+
+def _member(row: Any) -> TeamMember:
+    return TeamMember(
+        id=row.id,
+        project_id=row.project_id,
+        person_id=row.person_id,
+        display_name=row.display_name,
+        role=TeamRole(row.role),
+        years_experience=row.years_experience,
+        skills=tuple(row.skills or ()),
+        allocation=row.allocation,
+        join_time=row.join_time,
+        leave_time=row.leave_time,
+    )
+
+
+_OUTLINE = (
+    projects.c.id,
+    projects.c.name,
+    projects.c.status,
+    projects.c.labels,
+    projects.c.start_time,
+    projects.c.create_time,
+    projects.c.end_time,
+    projects.c.success_succeeded,
+    projects.c.success_score,
+    projects.c.success_record_time,
+)
+
+
+class RegistryReadStore:
+    """Reads for other contexts; each call on a read connection of its own."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def existing_projects(self, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        found: set[uuid.UUID] = set()
+        async with self.db.read() as conn:
+            for chunk in _chunks(ids):
+                rows = await conn.execute(select(projects.c.id).where(projects.c.id.in_(chunk)))
+                found.update(row.id for row in rows)
+        return found
+
+    async def outlines(self, ids: Collection[uuid.UUID] | None) -> list[ProjectOutline]:
+        async with self.db.read() as conn:
+            if ids is None:
+                rows = await conn.execute(select(*_OUTLINE).order_by(projects.c.id))
+                return [_outline(row) for row in rows]
+            out: list[ProjectOutline] = []
+            for chunk in _chunks(ids):
+                rows = await conn.execute(select(*_OUTLINE).where(projects.c.id.in_(chunk)))
+                out.extend(_outline(row) for row in rows)
+        return sorted(out, key=lambda p: str(p.id))
+
+    async def members(self, project_ids: Collection[uuid.UUID]) -> list[TeamMember]:
+        out: list[TeamMember] = []
+        async with self.db.read() as conn:
+            for chunk in _chunks(project_ids):
+                rows = await conn.execute(
+                    select(team_members)
+                    .where(team_members.c.project_id.in_(chunk))
+                    .order_by(
+                        team_members.c.project_id, team_members.c.join_time, team_members.c.id
+                    )
+                )
+                out.extend(_member(row) for row in rows)
+        return out
+
+    async def uses_by(self, project_ids: Collection[uuid.UUID]) -> list[ProjectUse]:
+        out: list[ProjectUse] = []
+        async with self.db.read() as conn:
+            for chunk in _chunks(project_ids):
+                rows = await conn.execute(
+                    select(
+                        artifact_usages.c.artifact_id,
+                        artifact_usages.c.project_id,
+                        artifact_usages.c.outcome,
+                        artifact_usages.c.use_time,
+                        artifacts.c.origin_project_id,
+                    )
+                    .select_from(
+                        artifact_usages.join(
+                            artifacts, artifacts.c.id == artifact_usages.c.artifact_id
+                        )
+                    )
+                    .where(artifact_usages.c.project_id.in_(chunk))
+                    .order_by(
+                        artifact_usages.c.project_id,
+                        artifact_usages.c.use_time,
+                        artifact_usages.c.id,
+                    )
+                )
+                out.extend(
+                    ProjectUse(
+                        artifact_id=row.artifact_id,
+                        project_id=row.project_id,
+                        outcome=UsageOutcome(row.outcome),
+                        use_time=row.use_time,
+                        origin_project_id=row.origin_project_id,
+                    )
+                    for row in rows
+                )
+        return out
+
+    async def uses_of(self, artifact_ids: Collection[uuid.UUID]) -> list[ArtifactUse]:
+        out: list[ArtifactUse] = []
+        async with self.db.read() as conn:
+            for chunk in _chunks(artifact_ids):
+                rows = await conn.execute(
+                    select(
+                        artifact_usages.c.artifact_id,
+                        artifact_usages.c.project_id,
+                        artifact_usages.c.outcome,
+                        artifact_usages.c.use_time,
+                        projects.c.success_succeeded,
+                        projects.c.success_score,
+                        projects.c.success_record_time,
+                    )
+                    .select_from(
+                        artifact_usages.join(
+                            projects, projects.c.id == artifact_usages.c.project_id
+                        )
+                    )
+                    .where(artifact_usages.c.artifact_id.in_(chunk))
+                    .order_by(artifact_usages.c.use_time, artifact_usages.c.id)
+                )
+                out.extend(
+                    ArtifactUse(
+                        artifact_id=row.artifact_id,
+                        project_id=row.project_id,
+                        outcome=UsageOutcome(row.outcome),
+                        use_time=row.use_time,
+                        project_succeeded=row.success_succeeded,
+                        project_score=row.success_score,
+                        project_record_time=row.success_record_time,
+                    )
+                    for row in rows
+                )
+        return out
+
+    async def created_by(self, project_ids: Sequence[uuid.UUID]) -> list[CreatedArtifact]:
+        out: list[CreatedArtifact] = []
+        async with self.db.read() as conn:
+            for chunk in _chunks(project_ids):
+                rows = await conn.execute(
+                    select(artifacts.c.origin_project_id, artifacts.c.create_time).where(
+                        artifacts.c.origin_project_id.in_(chunk)
+                    )
+                )
+                out.extend(CreatedArtifact(row.origin_project_id, row.create_time) for row in rows)
+        return out
