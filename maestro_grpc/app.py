@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from maestro_grpc.access.domain.audit import AuditLog
+from maestro_grpc.access.domain.authorize import Authorizer
+from maestro_grpc.access.domain.tokens import StaticTokens, Tokens
+from maestro_grpc.access.wire.servicer import AccessServicer
 from maestro_grpc.blobs import BlobStore, create_blob_store
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.config import Settings
@@ -28,6 +33,10 @@ from maestro_grpc.metrics.servicer import MetricsServicer
 from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.registry.servicer import RegistryServicer
 from maestro_grpc.store.db import Database
+from maestro_grpc.store.listen import ChangeFeed
+
+# The channel migration 0006's trigger NOTIFYs on every change to a token.
+TOKEN_CHANNEL = "maestro_token_changed"
 
 
 @dataclass
@@ -45,8 +54,12 @@ class AppContext:
     background: list[asyncio.Task[Any]] = field(default_factory=list)
 
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        """Run `work` in the background for as long as this process runs."""
-        task = asyncio.create_task(work, name=name)
+        """Run `work` in the background for as long as this process runs.
+
+        It runs in a context of its own: a task started while serving a call
+        must not inherit that call's principal or audit scope.
+        """
+        task = asyncio.create_task(work, name=name, context=contextvars.Context())
         self.background.append(task)
         return task
 
@@ -62,10 +75,21 @@ class AppContext:
 
 
 @dataclass
+class Access:
+    """The Access context's parts: the interceptor needs them all."""
+
+    tokens: Tokens
+    authorizer: Authorizer
+    audit_log: AuditLog
+    servicer: AccessServicer
+
+
+@dataclass
 class App:
     """A built Maestro: its shared context and one servicer per service."""
 
     ctx: AppContext
+    access: Access
     registry: RegistryServicer
     metrics: MetricsServicer
     prediction: Any  # the lazy PredictionService servicer (see build_prediction)
@@ -87,14 +111,53 @@ def build_context(
     )
 
 
-def build_app(ctx: AppContext) -> App:
+def build_app(ctx: AppContext, access: Access) -> App:
     """Every context's store, domain and servicer on `ctx` (starts their background work)."""
     return App(
         ctx=ctx,
+        access=access,
         registry=build_registry(ctx),
         metrics=build_metrics(ctx),
         prediction=build_prediction(ctx),
     )
+
+
+# ---- access -------------------------------------------------------------------------------
+
+
+async def build_access(ctx: AppContext) -> Access:
+    """Tokens (static ones taken out of the settings), the authorizer, the audit log.
+
+    The static tokens' secrets leave the settings here: only their hashes are
+    kept from now on.
+    """
+    from maestro_grpc.access.store.audit import AuditStore
+    from maestro_grpc.access.store.tokens import TokenStore
+
+    static = StaticTokens(ctx.settings.auth_tokens)
+    ctx.settings = replace(ctx.settings, auth_tokens={})
+    registry = RegistryReader(ctx.db)
+    tokens = Tokens(
+        TokenStore(ctx.db), static, existing_projects=registry.existing_projects, clock=ctx.clock
+    )
+    await tokens.refresh()
+    audit_log = AuditLog(AuditStore(ctx.db), clock=ctx.clock)
+    if ctx.db.is_postgres:
+        feed = ChangeFeed(
+            ctx.db.url,
+            TOKEN_CHANNEL,
+            tokens.on_change,
+            on_up=tokens.arm,
+            on_down=tokens.disarm,
+            application_name="maestro-token-change-feed",
+        )
+        ctx.spawn(feed.run(), "token-change-feed")
+    ctx.spawn(audit_log.run(), "audit-denials")
+    ctx.spawn(tokens.run_flusher(), "token-last-use")
+    authorizer = Authorizer(
+        artifact_origins=registry.artifact_origins, member_projects=registry.member_projects
+    )
+    return Access(tokens, authorizer, audit_log, AccessServicer(tokens, audit_log))
 
 
 # ---- registry -----------------------------------------------------------------------------

@@ -5,9 +5,10 @@ Nothing at run time needs this: each context's store imports its own tables.
 
 from __future__ import annotations
 
+from maestro_grpc.access.store import tables as access_tables
 from maestro_grpc.metrics.store import tables as metrics_tables
 from maestro_grpc.prediction.store import tables as prediction_tables
 from maestro_grpc.registry.store import tables as registry_tables
 from maestro_grpc.store.schema import metadata
 
-__all__ = ["metadata", "metrics_tables", "prediction_tables", "registry_tables"]
+__all__ = ["access_tables", "metadata", "metrics_tables", "prediction_tables", "registry_tables"]

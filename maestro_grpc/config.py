@@ -121,6 +121,10 @@ class Settings:
     # TLS: the server's certificate chain and key (PEM); plaintext without them.
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
+    # Mutual TLS: require client certificates signed by this CA (PEM).
+    tls_client_ca_file: Path | None = None
+    # Audit events older than this are deleted by the indexer; 0 keeps them forever.
+    audit_retention_days: float = 0.0
     # Artifact content (issue #6). A blob no live artifact refers to is
     # deleted by the indexer once it has been unreferenced, and no upload has
     # touched it, for this long.
@@ -206,6 +210,8 @@ class Settings:
             ),
             tls_cert_file=_path(env, "MAESTRO_TLS_CERT_FILE"),
             tls_key_file=_path(env, "MAESTRO_TLS_KEY_FILE"),
+            tls_client_ca_file=_path(env, "MAESTRO_TLS_CLIENT_CA_FILE"),
+            audit_retention_days=_float(env, "MAESTRO_AUDIT_RETENTION_DAYS", 0.0),
             blob_gc_grace_seconds=_float(env, "MAESTRO_BLOB_GC_GRACE_SECONDS", 86_400.0),
             indexer_interval_seconds=_float(env, "MAESTRO_INDEXER_INTERVAL_SECONDS", 300.0, 1.0),
             indexer_verify_sample=_int(env, "MAESTRO_INDEXER_VERIFY_SAMPLE", 20),
@@ -268,11 +274,25 @@ class Settings:
         except OSError as exc:
             raise ConfigError(f"TLS: {exc}") from None
 
-    def check_secure(self) -> None:
+    def tls_client_ca(self) -> bytes | None:
+        """The CA client certificates must be signed by (mutual TLS), or None."""
+        if self.tls_client_ca_file is None:
+            return None
+        if self.tls_cert_file is None:
+            raise ConfigError(
+                "MAESTRO_TLS_CLIENT_CA_FILE needs TLS: set MAESTRO_TLS_CERT_FILE and "
+                "MAESTRO_TLS_KEY_FILE too"
+            )
+        try:
+            return self.tls_client_ca_file.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"TLS client CA: {exc}") from None
+
+    def check_secure(self, stored_tokens: bool = False) -> None:
         """Refuse to serve beyond loopback without tokens (secure by default)."""
-        if not self.auth_tokens and not is_loopback(self.host):
+        if not self.auth_tokens and not stored_tokens and not is_loopback(self.host):
             raise ConfigError(
                 f"refusing to listen on {self.host!r} without authentication: set "
-                "MAESTRO_AUTH_TOKENS (name=token,...) or MAESTRO_AUTH_TOKENS_FILE, "
-                "or listen on localhost"
+                "MAESTRO_AUTH_TOKENS (name=token,...) or MAESTRO_AUTH_TOKENS_FILE, make "
+                "an admin token with `maestro token bootstrap`, or listen on localhost"
             )

@@ -21,13 +21,14 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from prometheus_client import CollectorRegistry, start_http_server
 
+from maestro.access.v1 import access_service_pb2, access_service_pb2_grpc
 from maestro.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
-from maestro_grpc.app import AppContext, build_app, build_context
-from maestro_grpc.config import Settings
+from maestro_grpc.app import AppContext, build_access, build_app, build_context
+from maestro_grpc.config import ConfigError, Settings
 from maestro_grpc.health import StoreHealth
-from maestro_grpc.interceptors.auth import AuthInterceptor
+from maestro_grpc.interceptors.access import AccessInterceptor
 from maestro_grpc.interceptors.errors import ErrorInterceptor
 from maestro_grpc.interceptors.metrics import MetricsInterceptor
 from maestro_grpc.interceptors.request_id import RequestIdInterceptor
@@ -38,6 +39,7 @@ from maestro_grpc.store.migrate import upgrade
 log = logging.getLogger("maestro.server")
 
 SERVICE_NAMES = (
+    access_service_pb2.DESCRIPTOR.services_by_name["AccessService"].full_name,
     registry_service_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name,
     metrics_service_pb2.DESCRIPTOR.services_by_name["MetricsService"].full_name,
     prediction_service_pb2.DESCRIPTOR.services_by_name["PredictionService"].full_name,
@@ -102,24 +104,31 @@ class RunningServer:
 
 async def start_server(settings: Settings) -> RunningServer:
     """Build the server on `settings` and start it (the port 0 picks a free one)."""
-    settings.check_secure()
     tls = settings.tls_credentials()
+    client_ca = settings.tls_client_ca()
     prometheus = CollectorRegistry()
     ctx = build_context(settings, prometheus)
     db = ctx.db
     if settings.should_migrate_on_start:
         await upgrade(db)
+    access = await build_access(ctx)
+    try:
+        settings.check_secure(stored_tokens=access.tokens.required)
+    except ConfigError:
+        await ctx.close()
+        raise
+    settings = ctx.settings  # without the static tokens' secrets from here on
 
     interceptors: list[Any] = [
         RequestIdInterceptor(access_log_enabled=settings.access_log),
         MetricsInterceptor(prometheus),
         ErrorInterceptor(),
+        AccessInterceptor(access.tokens, access.authorizer, access.audit_log),
     ]
-    if settings.auth_tokens:
-        interceptors.append(AuthInterceptor(settings.auth_tokens))
     server = grpc.aio.server(interceptors=interceptors, options=grpc_options(settings))
 
-    app = build_app(ctx)
+    app = build_app(ctx, access)
+    access_service_pb2_grpc.add_AccessServiceServicer_to_server(access.servicer, server)
     registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(app.registry, server)
     metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(app.metrics, server)
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(app.prediction, server)
@@ -145,7 +154,12 @@ async def start_server(settings: Settings) -> RunningServer:
     if tls is None:
         port = server.add_insecure_port(bind)
     else:
-        port = server.add_secure_port(bind, grpc.ssl_server_credentials([(tls[1], tls[0])]))
+        credentials = grpc.ssl_server_credentials(
+            [(tls[1], tls[0])],
+            root_certificates=client_ca,
+            require_client_auth=client_ca is not None,
+        )
+        port = server.add_secure_port(bind, credentials)
     if port == 0:
         raise RuntimeError(f"could not bind {bind}")
     await health.start()
@@ -164,7 +178,8 @@ async def start_server(settings: Settings) -> RunningServer:
             "address": running.address,
             "store": db.dialect,
             "metrics_port": running.metrics_port,
-            "auth": bool(settings.auth_tokens),
+            "auth": access.tokens.required,
+            "mutual_tls": client_ca is not None,
         },
     )
     return running

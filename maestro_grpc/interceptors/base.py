@@ -44,15 +44,16 @@ def split_method(full_method: str) -> tuple[str, str]:
 
 
 class CallInfo:
-    """What an interceptor knows of one call."""
+    """What an interceptor knows of one call (its request, when that is one message)."""
 
-    __slots__ = ("context", "method", "method_name", "service", "type")
+    __slots__ = ("context", "method", "method_name", "request", "service", "type")
 
-    def __init__(self, full_method: str, kind: str, context: Context) -> None:
+    def __init__(self, full_method: str, kind: str, context: Context, request: Any = None) -> None:
         self.method = full_method
         self.service, self.method_name = split_method(full_method)
         self.type = kind
         self.context = context
+        self.request = request
 
 
 class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -109,9 +110,11 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             )
 
             async def unary_response(request: Any, context: Context) -> Any:
-                call = CallInfo(full_method, kind, context)
                 if handler.request_streaming:
+                    call = CallInfo(full_method, kind, context)
                     request = interceptor._observe_requests(call, request)
+                else:
+                    call = CallInfo(full_method, kind, context, request)
 
                 async def proceed() -> Any:
                     result = inner(request, context)
@@ -128,9 +131,11 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         )
 
         async def stream_response(request: Any, context: Context) -> AsyncIterator[Any]:
-            call = CallInfo(full_method, kind, context)
             if handler.request_streaming:
+                call = CallInfo(full_method, kind, context)
                 request = interceptor._observe_requests(call, request)
+            else:
+                call = CallInfo(full_method, kind, context, request)
             async for item in interceptor.around_stream(
                 call, _iterate(inner_stream(request, context))
             ):

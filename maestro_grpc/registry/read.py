@@ -50,6 +50,16 @@ class RegistryReader:
     async def project_exists(self, project_id: uuid.UUID) -> bool:
         return bool(await self._store.existing_projects([project_id]))
 
+    async def artifact_origins(
+        self, ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, uuid.UUID | None]:
+        """Live artifacts among `ids` -> their origin project (None: of no project)."""
+        return await self._store.artifact_origins(ids) if ids else {}
+
+    async def member_projects(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        """Memberships among `ids` -> their project."""
+        return dict(await self._store.member_projects(ids)) if ids else {}
+
     async def projects(self, ids: Collection[uuid.UUID] | None = None) -> list[ProjectOutline]:
         """Projects (all, or those of `ids` that exist), ordered by id."""
         return await self._store.outlines(ids)

@@ -12,7 +12,9 @@ from sqlalchemy import event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from maestro_grpc import audit
 from maestro_grpc.errors import Unavailable
+from maestro_grpc.store import audit_log
 
 
 def normalize_url(url: str) -> str:
@@ -95,11 +97,21 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in a write transaction; a call's audit event commits with it.
+
+        Under an audit scope (`maestro_grpc/audit.py`: a call the auth
+        interceptor let through), the call's audit event is appended in the
+        same transaction, after the caller's statements: a write and its
+        record commit together or not at all.
+        """
         async with self._guard(), self.engine.connect() as conn:
             if self.is_sqlite:
                 await conn.execution_options(maestro_begin="BEGIN IMMEDIATE")
             async with conn.begin():
                 yield conn
+                scope = audit.current()
+                if scope is not None and scope.automatic:
+                    await audit_log.record(conn, scope)
 
     @asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:

@@ -20,9 +20,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    Uuid,
 )
 
-from maestro_grpc.store.types import JSONDocument, UTCDateTime
+from maestro_grpc.store.types import JSONDocument, TagList, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -42,6 +43,7 @@ DIALECT_ONLY = {
     "ix_artifacts_tags_gin",
     "search_vector",
     "metric_points_default",
+    "ix_audit_events_project_ids_gin",
 }
 # Object names starting with these exist on one dialect only (PostgreSQL's
 # monthly partitions of metric_points).
@@ -88,4 +90,27 @@ worker_jobs = Table(
     Column("create_time", UTCDateTime(), nullable=False),
     UniqueConstraint("queue", "key", name="uq_worker_jobs_queue_key"),
     Index("ix_worker_jobs_queue_run_after", "queue", "run_after"),
+)
+
+# The audit log: one row per audited call (a successful write, a token
+# change, a denied call). A write's row is appended in the write's own
+# transaction (store/db.py). No foreign keys: events outlive tokens and
+# projects, and static tokens have no row.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("time", UTCDateTime(), nullable=False),
+    Column("token_id", Uuid()),
+    Column("token_name", String(100), nullable=False, server_default=""),
+    Column("method", String(200), nullable=False),
+    Column("resources", JSONDocument, nullable=False),
+    Column("project_ids", TagList, nullable=False),
+    Column("request_id", String(100), nullable=False, server_default=""),
+    Column("code", String(40), nullable=False),
+    Column("peer", String(200), nullable=False, server_default=""),
+    Column("detail", Text(), nullable=False, server_default=""),
+    Index("ix_audit_events_time_id", "time", "id"),
+    Index("ix_audit_events_token_id_time", "token_id", "time"),
+    Index("ix_audit_events_method_time", "method", "time"),
 )

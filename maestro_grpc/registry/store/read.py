@@ -90,6 +90,32 @@ class RegistryReadStore:
                 found.update(row.id for row in rows)
         return found
 
+    async def artifact_origins(
+        self, ids: Collection[uuid.UUID]
+    ) -> dict[uuid.UUID, uuid.UUID | None]:
+        found: dict[uuid.UUID, uuid.UUID | None] = {}
+        async with self.db.read() as conn:
+            for chunk in _chunks(ids):
+                rows = await conn.execute(
+                    select(artifacts.c.id, artifacts.c.origin_project_id).where(
+                        artifacts.c.id.in_(chunk), artifacts.c.delete_time.is_(None)
+                    )
+                )
+                found.update((row.id, row.origin_project_id) for row in rows)
+        return found
+
+    async def member_projects(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        found: dict[uuid.UUID, uuid.UUID] = {}
+        async with self.db.read() as conn:
+            for chunk in _chunks(ids):
+                rows = await conn.execute(
+                    select(team_members.c.id, team_members.c.project_id).where(
+                        team_members.c.id.in_(chunk)
+                    )
+                )
+                found.update((row.id, row.project_id) for row in rows)
+        return found
+
     async def outlines(self, ids: Collection[uuid.UUID] | None) -> list[ProjectOutline]:
         async with self.db.read() as conn:
             if ids is None:

@@ -1,0 +1,1 @@
+"""The Access context: tokens with roles and project scopes, and the audit log."""

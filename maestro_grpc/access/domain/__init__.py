@@ -1,0 +1,1 @@
+"""The Access domain: authenticating tokens, authorising calls, keeping the audit log."""

@@ -1,0 +1,1 @@
+"""The Access store: tokens and audit events, all of their SQL."""

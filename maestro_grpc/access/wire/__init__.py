@@ -1,0 +1,1 @@
+"""The Access wire layer: the AccessService servicer and the per-RPC permission table."""
