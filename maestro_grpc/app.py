@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry
 from maestro_grpc.access.domain.audit import AuditLog
 from maestro_grpc.access.domain.authorize import Authorizer
 from maestro_grpc.access.domain.tokens import StaticTokens, Tokens
+from maestro_grpc.access.model import NewToken
 from maestro_grpc.access.wire.servicer import AccessServicer
 from maestro_grpc.blobs import BlobStore, create_blob_store
 from maestro_grpc.clock import Clock, utcnow
@@ -158,6 +159,36 @@ async def build_access(ctx: AppContext) -> Access:
         artifact_origins=registry.artifact_origins, member_projects=registry.member_projects
     )
     return Access(tokens, authorizer, audit_log, AccessServicer(tokens, audit_log))
+
+
+async def bootstrap_admin(settings: Settings, name: str) -> NewToken:
+    """`maestro token bootstrap`: the first admin token, straight into the store."""
+    from maestro_grpc import audit
+    from maestro_grpc.access.store.tokens import TokenStore
+    from maestro_grpc.store.migrate import upgrade
+
+    ctx = build_context(settings, pool_size=1)
+    try:
+        if settings.should_migrate_on_start:
+            await upgrade(ctx.db)
+        registry = RegistryReader(ctx.db)
+        tokens = Tokens(
+            TokenStore(ctx.db),
+            StaticTokens({}),
+            existing_projects=registry.existing_projects,
+            clock=ctx.clock,
+        )
+        scope = audit.AuditScope(
+            method="maestro token bootstrap",
+            request_id="",
+            peer="local",
+            token_id=None,
+            token_name="",
+        )
+        with audit.scope(scope):
+            return await tokens.bootstrap(name)
+    finally:
+        await ctx.close()
 
 
 # ---- registry -----------------------------------------------------------------------------

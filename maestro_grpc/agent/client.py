@@ -170,7 +170,11 @@ def open_channel(settings: AgentSettings) -> grpc.aio.Channel:
     ]
     if settings.tls:
         roots = settings.ca_file.read_bytes() if settings.ca_file else None
-        credentials = grpc.ssl_channel_credentials(root_certificates=roots)
+        key = settings.key_file.read_bytes() if settings.key_file else None
+        chain = settings.cert_file.read_bytes() if settings.cert_file else None
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=roots, private_key=key, certificate_chain=chain
+        )
         return grpc.aio.secure_channel(settings.address, credentials, options=options)
     return grpc.aio.insecure_channel(settings.address, options=options)
 

@@ -6,6 +6,7 @@
 | `MAESTRO_TOKEN` | none | sent as `authorization: Bearer <token>` |
 | `MAESTRO_TLS` | `0` | `1` to connect over TLS (system roots, or `MAESTRO_CA_FILE`) |
 | `MAESTRO_CA_FILE` | none | PEM file of the CA that signed the server's certificate (implies TLS) |
+| `MAESTRO_TLS_CERT_FILE`, `MAESTRO_TLS_KEY_FILE` | none | this client's certificate chain and key (PEM), for a server that requires client certificates (mutual TLS; implies TLS) |
 | `MAESTRO_AGENT_STATE_DIR` | `~/.maestro-agent` (else `./.maestro-agent`) | spool, cursors, ids |
 | `MAESTRO_AGENT_PRODUCER_ID` | generated once per state dir | the stream's producer id |
 | `MAESTRO_AGENT_DEADLINE_SECONDS` | `300` | give up after this long without an ack |
@@ -60,6 +61,8 @@ class AgentSettings:
     token: str = ""
     tls: bool = False
     ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
     state_dir: Path = Path(".maestro-agent")
     producer_id: str = ""
     deadline_seconds: float = 300.0
@@ -86,11 +89,15 @@ class AgentSettings:
                 f"MAESTRO_AGENT_BATCH_ROWS={raw_rows!r} is not an integer"
             ) from None
         ca = env.get("MAESTRO_CA_FILE", "").strip()
+        cert = env.get("MAESTRO_TLS_CERT_FILE", "").strip()
+        key = env.get("MAESTRO_TLS_KEY_FILE", "").strip()
         return cls(
             address=env.get("MAESTRO_ADDRESS", "").strip() or "localhost:50051",
             token=env.get("MAESTRO_TOKEN", "").strip(),
-            tls=_bool(env.get("MAESTRO_TLS", ""), "MAESTRO_TLS") or bool(ca),
+            tls=_bool(env.get("MAESTRO_TLS", ""), "MAESTRO_TLS") or bool(ca or cert),
             ca_file=Path(ca) if ca else None,
+            cert_file=Path(cert) if cert else None,
+            key_file=Path(key) if key else None,
             state_dir=default_state_dir(env),
             producer_id=env.get("MAESTRO_AGENT_PRODUCER_ID", "").strip(),
             deadline_seconds=deadline,
@@ -111,6 +118,14 @@ class AgentSettings:
             )
         if self.ca_file is not None and not self.ca_file.is_file():
             raise AgentConfigError(f"CA file {self.ca_file} does not exist")
+        if (self.cert_file is None) != (self.key_file is None):
+            raise AgentConfigError(
+                "set both MAESTRO_TLS_CERT_FILE and MAESTRO_TLS_KEY_FILE (a client "
+                "certificate and its key), or neither"
+            )
+        for path in (self.cert_file, self.key_file):
+            if path is not None and not path.is_file():
+                raise AgentConfigError(f"{path} does not exist")
         return self
 
 

@@ -28,7 +28,7 @@ from maestro_grpc.errors import PermissionDenied, Unauthenticated
 from maestro_grpc.interceptors.base import CallInfo, WrappingInterceptor
 from maestro_grpc.interceptors.request_id import current_request_id, principal_var
 
-log = logging.getLogger("maestro.access")
+log = logging.getLogger("maestro.auth")
 
 
 class AccessInterceptor(WrappingInterceptor):

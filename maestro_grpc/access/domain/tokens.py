@@ -20,15 +20,16 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime
 
+from maestro_grpc import audit
 from maestro_grpc.access.domain import secrets
 from maestro_grpc.access.model import NewToken, Principal, Role, Token, TokenFields
 from maestro_grpc.access.store.tokens import TokenStore
 from maestro_grpc.clock import Clock, utcnow
-from maestro_grpc.errors import FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
+from maestro_grpc.errors import InvalidArgument, NotFound, Unauthenticated
 from maestro_grpc.paging import Cursor
 from maestro_grpc.store.idempotency import RequestKey
 
-log = logging.getLogger("maestro.access")
+log = logging.getLogger("maestro.auth")
 
 CACHE_ENTRIES = 10_000
 UNARMED_TTL = 1.0
@@ -210,6 +211,10 @@ class Tokens:
             create_time=now,
             expire_time=fields.expire_time,
         )
+        assert token.id is not None
+        audit.touch("tokens", token.id)
+        for project_id in fields.project_ids or ():
+            audit.touch("projects", project_id, project_id)
         stored, made = await self.store.insert(token, secrets.digest(secret), key, now)
         self._stored_exist = True
         self.forget()
@@ -228,12 +233,10 @@ class Tokens:
             creator="bootstrap",
             create_time=now,
         )
-        if not await self.store.insert_first_admin(token, secrets.digest(secret)):
-            raise FailedPrecondition(
-                "an admin token exists already: make more tokens with it "
-                "(maestro token create), or revoke it first",
-                reason="ADMIN_EXISTS",
-            )
+        assert token.id is not None
+        audit.touch("tokens", token.id)
+        await self.store.insert_first_admin(token, secrets.digest(secret))
+        self._stored_exist = True
         return NewToken(token=token, secret=secret)
 
     async def list(
@@ -244,6 +247,7 @@ class Tokens:
         )
 
     async def revoke(self, token_id: uuid.UUID) -> Token:
+        audit.touch("tokens", token_id)
         token = await self.store.revoke(token_id, self.clock())
         self.forget(token_id)
         return token

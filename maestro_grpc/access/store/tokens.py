@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from maestro_grpc.access.model import Role, Token
 from maestro_grpc.access.store.tables import access_tokens
-from maestro_grpc.errors import NotFound
+from maestro_grpc.errors import FailedPrecondition, NotFound
 from maestro_grpc.paging import Cursor, KeyKind
 from maestro_grpc.store import idempotency
 from maestro_grpc.store.db import Database
@@ -88,8 +88,8 @@ class TokenStore:
             stored = await idempotency.create_once(conn, key, now, create, load)
         return stored, made
 
-    async def insert_first_admin(self, token: Token, secret_sha256: str) -> bool:
-        """Store `token` unless an active admin token exists (then False), atomically."""
+    async def insert_first_admin(self, token: Token, secret_sha256: str) -> None:
+        """Store `token` unless an active admin token exists (FAILED_PRECONDITION), atomically."""
         now = token.create_time
         assert now is not None
         assert token.id is not None
@@ -101,7 +101,11 @@ class TokenStore:
                 select(func.count()).select_from(access_tokens).where(_active_admin(now))
             )
             if found:
-                return False
+                raise FailedPrecondition(
+                    "an admin token exists already: make more tokens with it "
+                    "(maestro token create), or revoke it first",
+                    reason="ADMIN_EXISTS",
+                )
             await conn.execute(
                 access_tokens.insert().values(
                     id=token.id,
@@ -115,7 +119,6 @@ class TokenStore:
                     expire_time=token.expire_time,
                 )
             )
-        return True
 
     async def by_secret(self, secret_sha256: str) -> Token | None:
         async with self.db.read() as conn:
