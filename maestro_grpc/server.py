@@ -25,7 +25,7 @@ from maestro.access.v1 import access_service_pb2, access_service_pb2_grpc
 from maestro.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
-from maestro_grpc.app import AppContext, build_access, build_app, build_context
+from maestro_grpc.app import App, AppContext, build_access, build_app, build_context
 from maestro_grpc.config import ConfigError, Settings
 from maestro_grpc.health import StoreHealth
 from maestro_grpc.interceptors.access import AccessInterceptor
@@ -72,6 +72,7 @@ class RunningServer:
     server: grpc.aio.Server
     port: int
     ctx: AppContext
+    app: App
     health: StoreHealth
     registry: CollectorRegistry
     metrics_port: int | None = None
@@ -165,7 +166,9 @@ async def start_server(settings: Settings) -> RunningServer:
     await health.start()
     await server.start()
 
-    running = RunningServer(server=server, port=port, ctx=ctx, health=health, registry=prometheus)
+    running = RunningServer(
+        server=server, port=port, ctx=ctx, app=app, health=health, registry=prometheus
+    )
     if settings.metrics_port is not None:
         httpd, _thread = start_http_server(
             settings.metrics_port, addr=settings.metrics_host, registry=prometheus

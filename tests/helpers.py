@@ -7,7 +7,7 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import grpc
 import grpc.aio
@@ -78,13 +78,25 @@ def ts(value: datetime | str) -> timestamp_pb2.Timestamp:
     return out
 
 
+@overload
 async def eventually(
-    check: Callable[[], Awaitable[T] | T],
+    check: Callable[[], Awaitable[T]], what: str, *, within: float = ..., every: float = ...
+) -> T: ...
+
+
+@overload
+async def eventually(
+    check: Callable[[], T], what: str, *, within: float = ..., every: float = ...
+) -> T: ...
+
+
+async def eventually(
+    check: Callable[[], Any],
     what: str,
     *,
     within: float = 10.0,
     every: float = POLL_SECONDS,
-) -> T:
+) -> Any:
     """Poll `check` (sync or async) until it returns something truthy; return that.
 
     For what a test can only observe from outside (another process, a

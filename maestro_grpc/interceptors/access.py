@@ -80,7 +80,7 @@ class AccessInterceptor(WrappingInterceptor):
                 header = value
                 break
         if not header:
-            if self.tokens.required:
+            if await self.tokens.needed():
                 raise Unauthenticated(
                     "missing credentials: send the metadata 'authorization: Bearer <token>'",
                     reason="MISSING_TOKEN",

@@ -33,6 +33,7 @@ log = logging.getLogger("maestro.auth")
 
 CACHE_ENTRIES = 10_000
 UNARMED_TTL = 1.0
+REFRESH_SECONDS = 1.0
 ARMED_TTL = 300.0
 
 ProjectCheck = Callable[[Collection[uuid.UUID]], Awaitable[set[uuid.UUID]]]
@@ -87,6 +88,7 @@ class Tokens:
         # hash -> (token or None for "unknown", monotonic time cached)
         self._cache: OrderedDict[str, tuple[Token | None, float]] = OrderedDict()
         self._stored_exist = False
+        self._checked = 0.0
         self._generation = 0
         self._used: dict[uuid.UUID, datetime] = {}
         self._flushed: dict[uuid.UUID, datetime] = {}
@@ -96,7 +98,18 @@ class Tokens:
     async def refresh(self) -> None:
         """Learn whether the store holds any token (once one does, every call needs one)."""
         if not self._stored_exist:
+            self._checked = time.monotonic()
             self._stored_exist = await self.store.count() > 0
+
+    async def needed(self) -> bool:
+        """Whether calls need a token; while none does, the store is asked again each second.
+
+        (A token made out of band, by `maestro token bootstrap` beside a
+        running server, closes the door within a second.)
+        """
+        if not self.required and time.monotonic() - self._checked >= REFRESH_SECONDS:
+            await self.refresh()
+        return self.required
 
     @property
     def required(self) -> bool:
