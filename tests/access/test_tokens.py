@@ -201,3 +201,25 @@ async def test_a_bootstrap_beside_a_running_open_server_closes_it(settings: Sett
             await eventually(closed, "the server requires tokens", within=5)
     finally:
         await running.stop(grace=0)
+
+
+async def test_beyond_loopback_a_stored_token_is_enough_and_none_is_refused(
+    settings: Settings,
+) -> None:
+    from maestro_grpc.config import ConfigError
+
+    wide = with_settings(settings, host="0.0.0.0")
+    with pytest.raises(ConfigError, match="without authentication"):
+        await start_server(wide)
+    await bootstrap_admin(settings, "root")
+    running = await start_server(wide)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            from maestro.registry.v1 import registry_service_pb2_grpc
+
+            stub = registry_service_pb2_grpc.RegistryServiceStub(channel)
+            await expect_error(
+                stub.ListProjects(rs.ListProjectsRequest()), grpc.StatusCode.UNAUTHENTICATED
+            )
+    finally:
+        await running.stop(grace=0)
