@@ -84,6 +84,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 async def _migrate(settings: Settings) -> str | None:
+    from sqlalchemy.exc import DBAPIError
+
     from maestro_grpc.store.db import Database
     from maestro_grpc.store.migrate import current_revision, upgrade
 
@@ -91,6 +93,10 @@ async def _migrate(settings: Settings) -> str | None:
     try:
         await upgrade(db)
         return await current_revision(db)
+    except (DBAPIError, OSError) as error:
+        # The database is missing, refuses us, or is not there at all: say so, plainly.
+        cause = getattr(error, "orig", None) or error
+        raise ConfigError(f"cannot migrate the store: {cause}") from None
     finally:
         await db.dispose()
 
@@ -114,7 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return 0
     if args.command == "migrate":
-        revision = asyncio.run(_migrate(settings))
+        try:
+            revision = asyncio.run(_migrate(settings))
+        except ConfigError as error:
+            print(f"maestro: {error}", file=sys.stderr)
+            return 2
         print(f"maestro: store at revision {revision}")
         return 0
     handler = getattr(args, "handler", None)

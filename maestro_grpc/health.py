@@ -13,6 +13,8 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
+from typing import Any
+
 from grpc_health.v1 import health_pb2
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 
@@ -25,6 +27,29 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 LIVENESS = "liveness"
 
 
+class HealthServicer(health_aio.HealthServicer):  # type: ignore[misc]
+    """grpcio's asyncio health servicer, with List, and entries that change together."""
+
+    async def List(
+        self, request: health_pb2.HealthListRequest, context: Any
+    ) -> health_pb2.HealthListResponse:
+        """Every entry and its status (grpcio's asyncio servicer lacks it: it answered INTERNAL)."""
+        response = health_pb2.HealthListResponse()
+        for name, status in sorted(self._server_status.items()):
+            response.statuses[name].status = status
+        return response
+
+    async def set_all(self, names: Sequence[str], status: int) -> None:
+        """Give every entry `status` at once: no check sees "" SERVING beside a NOT_SERVING one."""
+        if self._gracefully_shutting_down:
+            return
+        for name in names:
+            self._server_status[name] = status
+        for name in names:
+            # Wake the Watch streams (what the parent's set() does after its own write).
+            await self.set(name, status)
+
+
 class StoreHealth:
     """Pings the store every `interval` seconds and keeps the health service in step."""
 
@@ -32,7 +57,7 @@ class StoreHealth:
         self.db = db
         self.services = ["", *services]
         self.interval = interval
-        self.servicer = health_aio.HealthServicer()
+        self.servicer = HealthServicer()
         self.serving: bool | None = None
         self.draining = False
         self._task: asyncio.Task[None] | None = None
@@ -42,8 +67,7 @@ class StoreHealth:
             return
         self.serving = serving
         status = SERVING if serving else NOT_SERVING
-        for name in self.services:
-            await self.servicer.set(name, status)
+        await self.servicer.set_all(self.services, status)
         if serving:
             log.info("store reachable: SERVING")
         else:
@@ -72,8 +96,7 @@ class StoreHealth:
         """Report NOT_SERVING for good: we are shutting down."""
         self.draining = True
         self.serving = None
-        for name in self.services:
-            await self.servicer.set(name, NOT_SERVING)
+        await self.servicer.set_all(self.services, NOT_SERVING)
         await self.servicer.enter_graceful_shutdown()
 
     async def stop(self) -> None:

@@ -62,6 +62,8 @@ def grpc_options(settings: Settings) -> list[tuple[str, Any]]:
         # Rebalance long-lived connections across replicas.
         ("grpc.max_connection_age_ms", age_ms),
         ("grpc.max_connection_age_grace_ms", 30_000),
+        # A taken port is an error, not a second server sharing it (see _bind).
+        ("grpc.so_reuseport", 0),
     ]
 
 
@@ -104,22 +106,33 @@ class RunningServer:
 
 
 async def start_server(settings: Settings) -> RunningServer:
-    """Build the server on `settings` and start it (the port 0 picks a free one)."""
+    """Build the server on `settings` and start it (the port 0 picks a free one).
+
+    Anything that stops it from starting (a setting, a taken port) is a
+    ConfigError saying what, with everything built so far closed again.
+    """
     tls = settings.tls_credentials()
     client_ca = settings.tls_client_ca()
     prometheus = CollectorRegistry()
     ctx = build_context(settings, prometheus)
-    db = ctx.db
-    if settings.should_migrate_on_start:
-        await upgrade(db)
-    access = await build_access(ctx)
     try:
-        settings.check_secure(stored_tokens=access.tokens.required)
-    except ConfigError:
+        return await _start(ctx, prometheus, tls, client_ca)
+    except BaseException:
         await ctx.close()
         raise
-    settings = ctx.settings  # without the static tokens' secrets from here on
 
+
+async def _start(
+    ctx: AppContext,
+    prometheus: CollectorRegistry,
+    tls: tuple[bytes, bytes] | None,
+    client_ca: bytes | None,
+) -> RunningServer:
+    if ctx.settings.should_migrate_on_start:
+        await upgrade(ctx.db)
+    access = await build_access(ctx)
+    ctx.settings.check_secure(stored_tokens=access.tokens.required)
+    settings = ctx.settings  # without the static tokens' secrets from here on
     interceptors: list[Any] = [
         RequestIdInterceptor(access_log_enabled=settings.access_log),
         MetricsInterceptor(prometheus),
@@ -127,14 +140,48 @@ async def start_server(settings: Settings) -> RunningServer:
         AccessInterceptor(access.tokens, access.authorizer, access.audit_log),
     ]
     server = grpc.aio.server(interceptors=interceptors, options=grpc_options(settings))
-
     app = build_app(ctx, access)
-    access_service_pb2_grpc.add_AccessServiceServicer_to_server(access.servicer, server)
+    health = StoreHealth(ctx.db, SERVICE_NAMES, interval=settings.health_interval_seconds)
+    _mount(server, app, health)
+    metrics_httpd = None
+    try:
+        port = _bind(server, settings, tls, client_ca)
+        if settings.metrics_port is not None:
+            metrics_httpd = _serve_metrics(settings, prometheus)
+        await health.start()
+        await server.start()
+    except BaseException:
+        if metrics_httpd is not None:
+            metrics_httpd.shutdown()
+            metrics_httpd.server_close()
+        await health.stop()
+        await server.stop(None)
+        raise
+    running = RunningServer(
+        server=server, port=port, ctx=ctx, app=app, health=health, registry=prometheus
+    )
+    if metrics_httpd is not None:
+        running._metrics_httpd = metrics_httpd
+        running.metrics_port = metrics_httpd.server_port
+    log.info(
+        "serving",
+        extra={
+            "address": running.address,
+            "store": ctx.db.dialect,
+            "metrics_port": running.metrics_port,
+            "auth": access.tokens.required,
+            "mutual_tls": client_ca is not None,
+        },
+    )
+    return running
+
+
+def _mount(server: grpc.aio.Server, app: App, health: StoreHealth) -> None:
+    """Every service on `server`: ours, health and reflection."""
+    access_service_pb2_grpc.add_AccessServiceServicer_to_server(app.access.servicer, server)
     registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(app.registry, server)
     metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(app.metrics, server)
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(app.prediction, server)
-
-    health = StoreHealth(db, SERVICE_NAMES, interval=settings.health_interval_seconds)
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
     reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
         DocumentedReflectionServicer(
@@ -147,45 +194,53 @@ async def start_server(settings: Settings) -> RunningServer:
         server,
     )
 
-    bind = (
-        f"[{settings.host}]:{settings.port}"
-        if ":" in settings.host
-        else f"{settings.host}:{settings.port}"
-    )
-    if tls is None:
-        port = server.add_insecure_port(bind)
-    else:
-        credentials = grpc.ssl_server_credentials(
-            [(tls[1], tls[0])],
-            root_certificates=client_ca,
-            require_client_auth=client_ca is not None,
-        )
-        port = server.add_secure_port(bind, credentials)
-    if port == 0:
-        raise RuntimeError(f"could not bind {bind}")
-    await health.start()
-    await server.start()
 
-    running = RunningServer(
-        server=server, port=port, ctx=ctx, app=app, health=health, registry=prometheus
-    )
-    if settings.metrics_port is not None:
+def _bind(
+    server: grpc.aio.Server,
+    settings: Settings,
+    tls: tuple[bytes, bytes] | None,
+    client_ca: bytes | None,
+) -> int:
+    """Listen on the configured address; a taken one is a ConfigError, not a second server.
+
+    gRPC sets SO_REUSEPORT by default, so a second server on a taken port
+    would start and silently split the clients between two stores;
+    `grpc_options` turns it off, and the bind fails instead.
+    """
+    host = settings.host
+    bind = f"[{host}]:{settings.port}" if ":" in host else f"{host}:{settings.port}"
+    try:
+        if tls is None:
+            port = server.add_insecure_port(bind)
+        else:
+            credentials = grpc.ssl_server_credentials(
+                [(tls[1], tls[0])],
+                root_certificates=client_ca,
+                require_client_auth=client_ca is not None,
+            )
+            port = server.add_secure_port(bind, credentials)
+    except RuntimeError:
+        port = 0
+    if port == 0:
+        raise ConfigError(
+            f"cannot listen on {bind}: the address is taken (is another server running?) or "
+            "not this machine's; set MAESTRO_HOST/MAESTRO_PORT"
+        )
+    return port
+
+
+def _serve_metrics(settings: Settings, prometheus: CollectorRegistry) -> Any:
+    assert settings.metrics_port is not None
+    try:
         httpd, _thread = start_http_server(
             settings.metrics_port, addr=settings.metrics_host, registry=prometheus
         )
-        running._metrics_httpd = httpd
-        running.metrics_port = httpd.server_port
-    log.info(
-        "serving",
-        extra={
-            "address": running.address,
-            "store": db.dialect,
-            "metrics_port": running.metrics_port,
-            "auth": access.tokens.required,
-            "mutual_tls": client_ca is not None,
-        },
-    )
-    return running
+    except OSError as error:
+        raise ConfigError(
+            f"cannot serve metrics on {settings.metrics_host}:{settings.metrics_port}: "
+            f"{error.strerror or error}; set MAESTRO_METRICS_PORT (or off)"
+        ) from None
+    return httpd
 
 
 async def serve(settings: Settings) -> None:
