@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-
 from typing import Any
 
 from grpc_health.v1 import health_pb2
