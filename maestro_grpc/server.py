@@ -29,6 +29,7 @@ from maestro_grpc.app import App, AppContext, build_access, build_app, build_con
 from maestro_grpc.config import ConfigError, Settings
 from maestro_grpc.health import StoreHealth
 from maestro_grpc.interceptors.access import AccessInterceptor
+from maestro_grpc.interceptors.decode import DecodeInterceptor
 from maestro_grpc.interceptors.errors import ErrorInterceptor
 from maestro_grpc.interceptors.metrics import MetricsInterceptor
 from maestro_grpc.interceptors.request_id import RequestIdInterceptor
@@ -138,6 +139,8 @@ async def _start(
         MetricsInterceptor(prometheus),
         ErrorInterceptor(),
         AccessInterceptor(access.tokens, access.authorizer, access.audit_log),
+        # Innermost: requests are parsed here, after authentication.
+        DecodeInterceptor(),
     ]
     server = grpc.aio.server(interceptors=interceptors, options=grpc_options(settings))
     app = build_app(ctx, access)

@@ -26,6 +26,7 @@ from maestro_grpc.access.model import OPEN, Principal
 from maestro_grpc.access.wire.permissions import OPEN_PREFIXES, rule_for
 from maestro_grpc.errors import PermissionDenied, Unauthenticated
 from maestro_grpc.interceptors.base import CallInfo, WrappingInterceptor
+from maestro_grpc.interceptors.decode import parsed
 from maestro_grpc.interceptors.request_id import current_request_id, principal_var
 
 log = logging.getLogger("maestro.auth")
@@ -106,4 +107,5 @@ class AccessInterceptor(WrappingInterceptor):
         if rule.needs is None or call.request is None:
             # The request streams: the servicer checks what it names.
             return Need(rule.action)
-        return rule.needs(call.request)
+        # Authenticated by now: only now is the request parsed (interceptors/decode.py).
+        return rule.needs(parsed(call.request))

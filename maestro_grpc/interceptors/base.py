@@ -137,7 +137,7 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             else:
                 call = CallInfo(full_method, kind, context, request)
             async for item in interceptor.around_stream(
-                call, _iterate(inner_stream(request, context))
+                call, iterate(inner_stream(request, context))
             ):
                 yield item
 
@@ -154,7 +154,8 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         return observed()
 
 
-async def _iterate(generator: Any) -> AsyncIterator[Any]:
+async def iterate(generator: Any) -> AsyncIterator[Any]:
+    """A handler's response stream, whether it yields or writes with context.write()."""
     if inspect.isawaitable(generator):
         # A handler written as a coroutine using context.write(): nothing to relay.
         await generator
