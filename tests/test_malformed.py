@@ -8,10 +8,12 @@ protobuf's depth limit.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import grpc
 import grpc.aio
 import pytest
+from google.protobuf.descriptor import MethodDescriptor
 
 from maestro.access.v1 import access_service_pb2
 from maestro.metrics.v1 import metrics_service_pb2
@@ -56,45 +58,48 @@ def _varint(n: int) -> bytes:
             return bytes(out)
 
 
-async def _call(channel: grpc.aio.Channel, method: str, kind: object, data: bytes, **kw: object):
-    identity = {"request_serializer": None, "response_deserializer": None}
-    desc = kind  # a MethodDescriptor
-    if desc.client_streaming and desc.server_streaming:  # type: ignore[attr-defined]
-        call = channel.stream_stream(method, **identity)(**kw)  # type: ignore[arg-type]
-        await call.write(data)
-        await call.done_writing()
-        async for _ in call:
+async def _call(
+    channel: grpc.aio.Channel,
+    method: str,
+    desc: MethodDescriptor,
+    data: bytes,
+    metadata: tuple[tuple[str, str], ...] = (),
+) -> None:
+    """Send `data` as the request of `method`, bytes as they are (no serializer)."""
+    raw: dict[str, Any] = {"request_serializer": None, "response_deserializer": None}
+    if desc.client_streaming and desc.server_streaming:
+        bidi = channel.stream_stream(method, **raw)(iter([data]), timeout=10, metadata=metadata)
+        async for _ in bidi:
             pass
-        return
-    if desc.client_streaming:  # type: ignore[attr-defined]
-        call = channel.stream_unary(method, **identity)(iter([data]), **kw)  # type: ignore[arg-type]
-        await call
-        return
-    if desc.server_streaming:  # type: ignore[attr-defined]
-        async for _ in channel.unary_stream(method, **identity)(data, **kw):  # type: ignore[arg-type]
+    elif desc.client_streaming:
+        await channel.stream_unary(method, **raw)(iter([data]), timeout=10, metadata=metadata)
+    elif desc.server_streaming:
+        async for _ in channel.unary_stream(method, **raw)(data, timeout=10, metadata=metadata):
             pass
-        return
-    await channel.unary_unary(method, **identity)(data, **kw)  # type: ignore[arg-type]
+    else:
+        await channel.unary_unary(method, **raw)(data, timeout=10, metadata=metadata)
 
 
-async def _code(channel: grpc.aio.Channel, method: str, desc: object, data: bytes, **kw: object):
+async def _code(
+    channel: grpc.aio.Channel, method: str, desc: MethodDescriptor, data: bytes
+) -> grpc.aio.AioRpcError:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await _call(channel, method, desc, data, timeout=10, **kw)
+        await _call(channel, method, desc, data)
     return caught.value
 
 
 @pytest.mark.parametrize(("method", "desc"), METHODS, ids=[m for m, _ in METHODS])
 async def test_garbage_is_invalid_argument_on_every_rpc(
-    server: RunningServer, channel: grpc.aio.Channel, method: str, desc: object
+    server: RunningServer, channel: grpc.aio.Channel, method: str, desc: MethodDescriptor
 ) -> None:
-    first = desc.input_type.fields_by_number.get(1)  # type: ignore[attr-defined]
+    first = desc.input_type.fields_by_number.get(1)
     string_first = first is not None and first.type == first.TYPE_STRING
     for data in (GARBAGE, BAD_UTF8) if string_first else (GARBAGE,):
         error = await _code(channel, method, desc, data)
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, (method, error.details())
         assert error_info(error).reason == "MALFORMED_REQUEST"
         assert "Request" not in (error.details() or "")
-        trailers = dict(error.trailing_metadata() or ())
+        trailers = {str(k): v for k, v in error.trailing_metadata() or ()}
         assert trailers.get("x-request-id")
 
 
@@ -111,7 +116,8 @@ async def test_a_struct_nested_past_the_limit_is_invalid_argument(
     error = await _code(channel, method, desc, data)
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     lines = [r for r in caplog.records if getattr(r, "grpc_method", "") == method]
-    assert lines and lines[-1].grpc_code == "INVALID_ARGUMENT"  # type: ignore[attr-defined]
+    assert lines
+    assert lines[-1].__dict__["grpc_code"] == "INVALID_ARGUMENT"
     counted = server.registry.get_sample_value(
         "grpc_server_handled_total",
         {
