@@ -10,7 +10,7 @@ request id; the traceback goes to the log, never on the wire.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, ClassVar, NoReturn
 
 import grpc
@@ -20,6 +20,7 @@ from grpc_status import rpc_status
 
 from maestro_grpc.errors import (
     ERROR_DOMAIN,
+    FieldViolation,
     InvalidArgument,
     MaestroError,
     ResourceExhausted,
@@ -32,6 +33,39 @@ from maestro_grpc.store.db import is_unavailable
 log = logging.getLogger("maestro.errors")
 
 
+# A BadRequest lists at most this many violations, within this many bytes,
+# then says how many more there were: a default client refuses trailers over
+# 8 KiB (as RESOURCE_EXHAUSTED, hiding the INVALID_ARGUMENT), and a caller
+# who made 10,000 mistakes learns as much from the first fifty.
+MAX_VIOLATIONS = 50
+MAX_VIOLATION_BYTES = 4096
+MAX_FIELD = 120
+MAX_DESCRIPTION = 200
+MAX_MESSAGE = 500
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def bad_request(violations: Sequence[FieldViolation]) -> error_details_pb2.BadRequest:
+    """The BadRequest detail of `violations`, bounded (see MAX_VIOLATIONS)."""
+    listed = error_details_pb2.BadRequest()
+    used = 0
+    for v in violations:
+        field, description = _cut(v.field, MAX_FIELD), _cut(v.description, MAX_DESCRIPTION)
+        if len(listed.field_violations) >= MAX_VIOLATIONS or used > MAX_VIOLATION_BYTES:
+            break
+        listed.field_violations.add(field=field, description=description)
+        used += len(field) + len(description)
+    left = len(violations) - len(listed.field_violations)
+    if left:
+        listed.field_violations.add(
+            field="", description=f"and {left} more violations, not listed"
+        )
+    return listed
+
+
 def status_for(error: MaestroError) -> status_pb2.Status:
     """The google.rpc.Status (with details) that represents `error`."""
     details: list[Any] = []
@@ -40,16 +74,7 @@ def status_for(error: MaestroError) -> status_pb2.Status:
     )
     details.append(info)
     if isinstance(error, InvalidArgument) and error.violations:
-        details.append(
-            error_details_pb2.BadRequest(
-                field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(
-                        field=v.field, description=v.description
-                    )
-                    for v in error.violations
-                ]
-            )
-        )
+        details.append(bad_request(error.violations))
     delay = getattr(error, "retry_delay_seconds", 0.0)
     if isinstance(error, ResourceExhausted | Unavailable) and delay:
         retry = error_details_pb2.RetryInfo()
@@ -63,7 +88,9 @@ def status_for(error: MaestroError) -> status_pb2.Status:
         item.Pack(detail)
         packed.append(item)
     return status_pb2.Status(
-        code=grpc.StatusCode[error.code].value[0], message=error.message, details=packed
+        code=grpc.StatusCode[error.code].value[0],
+        message=_cut(error.message, MAX_MESSAGE),
+        details=packed,
     )
 
 
