@@ -123,6 +123,10 @@ async def test_bad_token_requests_name_their_fields(secured: Secured) -> None:
         "name",
     )
     assert {"role", "project_ids[0]", "project_ids[1]"} <= set(found)
+    scoped_admin = ac.CreateTokenRequest(
+        name="a", role=ac.ROLE_ADMIN, project_ids=["00000000-0000-0000-0000-000000000001"]
+    )
+    await expect_invalid(secured.access.CreateToken(scoped_admin, metadata=admin), "project_ids")
     past = ac.CreateTokenRequest(name="old", role=ac.ROLE_READER)
     past.expire_time.FromDatetime(datetime.now(UTC) - timedelta(days=1))
     await expect_invalid(secured.access.CreateToken(past, metadata=admin), "expire_time")

@@ -78,6 +78,8 @@ def token_fields(v: Violations, request: pb.CreateTokenRequest) -> TokenFields:
                 v.add(f"project_ids[{i}]", "is empty")
             elif parsed is not None:
                 projects.add(parsed)
+    if role is Role.ADMIN and request.project_ids:
+        v.add("project_ids", "must be empty for an admin token: an admin acts on every project")
     if request.request_id and not REQUEST_ID.match(request.request_id):
         v.add("request_id", "must be 1-100 characters of [A-Za-z0-9._:-]")
     return TokenFields(
