@@ -133,7 +133,7 @@ def build_registry(ctx: AppContext) -> RegistryServicer:
 
 
 def build_metrics(ctx: AppContext) -> MetricsServicer:
-    from maestro_grpc.metrics import announce
+    from maestro_grpc.metrics.domain import announce
     from maestro_grpc.metrics.feed import Publisher
     from maestro_grpc.metrics.ingest import Ingestor
     from maestro_grpc.metrics.queries import Queries

@@ -41,7 +41,7 @@ from maestro_grpc.metrics.store.tables import (
     metric_write_results,
     process_events,
 )
-from maestro_grpc.metrics.windows import Window, windows_of
+from maestro_grpc.metrics.domain.windows import Window, windows_of
 from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.store import idempotency, jobs
 from maestro_grpc.store.db import Database

@@ -27,15 +27,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from maestro_grpc.clock import Clock, from_micros, to_micros, utcnow
 from maestro_grpc.metrics import pointstore
 from maestro_grpc.metrics.ingest import ROLLUP_QUEUE
-from maestro_grpc.metrics.sketch import Sketch
-from maestro_grpc.metrics.stats import Moments
+from maestro_grpc.metrics.domain.sketch import Sketch
+from maestro_grpc.metrics.domain.stats import Moments
 from maestro_grpc.metrics.store.tables import (
     metric_points,
     metric_rollups,
     metric_series,
     metric_write_results,
 )
-from maestro_grpc.metrics.windows import DAY_US, HOUR_US
+from maestro_grpc.metrics.domain.windows import DAY_US, HOUR_US
 from maestro_grpc.store import jobs
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.schema import idempotency_keys

@@ -27,10 +27,10 @@ from maestro_grpc.clock import from_micros, to_micros
 from maestro_grpc.metrics import pointstore
 from maestro_grpc.metrics.ingest import ROLLUP_QUEUE
 from maestro_grpc.metrics.rollup import DAY, HOUR, Rollup, hourly
-from maestro_grpc.metrics.sketch import Sketch
-from maestro_grpc.metrics.stats import PERCENTILES, Moments
+from maestro_grpc.metrics.domain.sketch import Sketch
+from maestro_grpc.metrics.domain.stats import PERCENTILES, Moments
 from maestro_grpc.metrics.store.tables import metric_rollups, metric_series
-from maestro_grpc.metrics.windows import DAY_US, HOUR_US
+from maestro_grpc.metrics.domain.windows import DAY_US, HOUR_US
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.schema import worker_jobs
 from maestro_grpc.store.types import UTCDateTime

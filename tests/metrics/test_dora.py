@@ -9,8 +9,8 @@ import pytest
 
 from maestro.metrics.v1 import metric_pb2 as mp
 from maestro.metrics.v1 import metrics_service_pb2 as ms
-from maestro_grpc.metrics import dora
-from maestro_grpc.metrics.dora import THRESHOLDS, Band
+from maestro_grpc.metrics.domain import dora
+from maestro_grpc.metrics.domain.dora import THRESHOLDS, Band
 from tests.helpers import expect_error, expect_invalid, ts
 from tests.metrics import dora_fixture as fx
 

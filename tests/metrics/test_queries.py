@@ -10,7 +10,7 @@ import pytest
 from maestro.metrics.v1 import metric_pb2 as mp
 from maestro.metrics.v1 import metrics_service_pb2 as ms
 from maestro.metrics.v1 import process_event_pb2 as pe
-from maestro_grpc.metrics.velocity import velocity
+from maestro_grpc.metrics.domain.velocity import velocity
 from tests.helpers import expect_error, expect_invalid, ts
 from tests.metrics.helpers import BASE, BASE_US, columns, commit, deployment, pipeline, point, sha
 

@@ -1,0 +1,1 @@
+"""The Metrics domain: ingestion, queries, statistics, rollups and the stream protocol, in plain Python."""
