@@ -135,7 +135,8 @@ def build_registry(ctx: AppContext) -> RegistryServicer:
 def build_metrics(ctx: AppContext) -> MetricsServicer:
     from maestro_grpc.metrics.domain import announce
     from maestro_grpc.metrics.feed import Publisher
-    from maestro_grpc.metrics.ingest import Ingestor
+    from maestro_grpc.metrics.domain.ingest import Ingestor
+    from maestro_grpc.metrics.store.ingest import IngestStore
     from maestro_grpc.metrics.queries import Queries
     from maestro_grpc.metrics.stream import ByteBudget, StreamHandler, StreamLimits, StreamRegistry
 
@@ -143,7 +144,7 @@ def build_metrics(ctx: AppContext) -> MetricsServicer:
     prefix = settings.events_prefix
     registry_read = RegistryReader(ctx.db)
     ingest = Ingestor(
-        ctx.db,
+        IngestStore(ctx.db),
         registry=registry_read,
         clock=ctx.clock,
         feed=Publisher(ctx.events, prefix),

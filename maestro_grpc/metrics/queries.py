@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import InvalidArgument, NotFound
 from maestro_grpc.metrics.domain import dora as dora_math
+from maestro_grpc.metrics.domain.velocity import MAX_BUCKETS, Velocity, bucket_starts, velocity
 from maestro_grpc.metrics.model import EventType
 from maestro_grpc.metrics.rollup import DAY
 from maestro_grpc.metrics.store.tables import (
@@ -26,7 +27,6 @@ from maestro_grpc.metrics.store.tables import (
     process_events,
 )
 from maestro_grpc.metrics.summary import Summary, SummaryQuery, summaries
-from maestro_grpc.metrics.domain.velocity import MAX_BUCKETS, Velocity, bucket_starts, velocity
 from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.store.db import Database
 

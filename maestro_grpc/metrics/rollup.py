@@ -25,17 +25,17 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc.clock import Clock, from_micros, to_micros, utcnow
-from maestro_grpc.metrics import pointstore
-from maestro_grpc.metrics.ingest import ROLLUP_QUEUE
 from maestro_grpc.metrics.domain.sketch import Sketch
 from maestro_grpc.metrics.domain.stats import Moments
+from maestro_grpc.metrics.domain.windows import DAY_US, HOUR_US
+from maestro_grpc.metrics.store import partitions, points
+from maestro_grpc.metrics.store.ingest import ROLLUP_QUEUE
 from maestro_grpc.metrics.store.tables import (
     metric_points,
     metric_rollups,
     metric_series,
     metric_write_results,
 )
-from maestro_grpc.metrics.domain.windows import DAY_US, HOUR_US
 from maestro_grpc.store import jobs
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.schema import idempotency_keys
@@ -172,7 +172,7 @@ async def roll_window(
         lo, hi = max(day, start_us), min(day + DAY_US, end_us)
         async with db.read() as conn:
             series = await _series_of(conn, project_id)
-            ids, times, values = await pointstore.fetch_points(conn, project_id, lo, hi)
+            ids, times, values = await points.fetch_points(conn, project_id, lo, hi)
         # The numpy work runs off the event loop.
         hours = await asyncio.to_thread(hourly, ids, times, values)
         async with db.write() as conn:
@@ -350,6 +350,4 @@ class RollupWorker:
 
     async def tidy_partitions(self) -> None:
         """Give months that landed in the DEFAULT partition their own partition."""
-        for month in await pointstore.default_months(self.db):
-            if pointstore.partition_worthy(month):
-                await pointstore.create_partition(self.db, month, move_default=True)
+        await partitions.move_out_of_default(self.db)

@@ -19,9 +19,9 @@ from maestro_grpc.events import BusDisconnected, EventBus, SlowSubscriber
 from maestro_grpc.metrics import validation as check
 from maestro_grpc.metrics.convert import BatchDecoder
 from maestro_grpc.metrics.domain.dora import Band
+from maestro_grpc.metrics.domain.ingest import Ingestor
 from maestro_grpc.metrics.eventconv import EVENT_TYPE_PROTO, PROTO_EVENT_TYPE
 from maestro_grpc.metrics.feed import WatchFilter, project_channel
-from maestro_grpc.metrics.ingest import Ingestor
 from maestro_grpc.metrics.queries import Queries
 from maestro_grpc.metrics.stream import (
     ByteBudget,

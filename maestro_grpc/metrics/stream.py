@@ -27,15 +27,16 @@ from maestro.metrics.v1 import metric_pb2
 from maestro.metrics.v1 import metrics_service_pb2 as pb
 from maestro_grpc.errors import InvalidArgument, ResourceExhausted
 from maestro_grpc.metrics.convert import BatchDecoder
-from maestro_grpc.metrics.ingest import (
+from maestro_grpc.metrics.domain.ingest import Ingestor
+from maestro_grpc.metrics.model import (
     Duplicate,
-    Ingestor,
     PreparedBatch,
+    Rejected,
     StreamPosition,
+    WriteResult,
     gap,
     superseded,
 )
-from maestro_grpc.metrics.model import Rejected, WriteResult
 from maestro_grpc.metrics.validation import producer_problem
 from maestro_grpc.wire.protoconv import parse_uuid
 

@@ -24,13 +24,14 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc.clock import from_micros, to_micros
-from maestro_grpc.metrics import pointstore
-from maestro_grpc.metrics.ingest import ROLLUP_QUEUE
-from maestro_grpc.metrics.rollup import DAY, HOUR, Rollup, hourly
 from maestro_grpc.metrics.domain.sketch import Sketch
-from maestro_grpc.metrics.domain.stats import PERCENTILES, Moments
-from maestro_grpc.metrics.store.tables import metric_rollups, metric_series
+from maestro_grpc.metrics.domain.stats import Moments
 from maestro_grpc.metrics.domain.windows import DAY_US, HOUR_US
+from maestro_grpc.metrics.model import PERCENTILES
+from maestro_grpc.metrics.rollup import DAY, HOUR, Rollup, hourly
+from maestro_grpc.metrics.store import points
+from maestro_grpc.metrics.store.ingest import ROLLUP_QUEUE
+from maestro_grpc.metrics.store.tables import metric_rollups, metric_series
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.schema import worker_jobs
 from maestro_grpc.store.types import UTCDateTime
@@ -332,7 +333,7 @@ async def rollup_summaries(db: Database, query: SummaryQuery, start: datetime) -
                 parts.extend(Rollup.from_row(r) for r in rows)
         raw_points = []
         for lo, hi in raw:
-            sids, times, values = await pointstore.fetch_points(conn, query.project_id, lo, hi)
+            sids, times, values = await points.fetch_points(conn, query.project_id, lo, hi)
             keep = np.isin(sids, np.array(ids, dtype=np.int64))
             raw_points.append((sids[keep], times[keep], values[keep]))
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from maestro.metrics.v1 import metric_pb2 as mp
 from maestro.metrics.v1 import metrics_service_pb2 as ms
 from maestro_grpc.catalog import metadata
-from maestro_grpc.metrics import pointstore
+from maestro_grpc.metrics.store import partitions
 from maestro_grpc.store.schema import DIALECT_ONLY, DIALECT_ONLY_PREFIXES
 from tests.metrics.helpers import columns
 
@@ -86,7 +86,7 @@ async def test_points_land_in_monthly_partitions(server, metrics, project) -> No
 
 async def test_default_partition_rows_are_moved_out(server, metrics, project) -> None:
     if not server.db.is_postgres:
-        assert await pointstore.default_months(server.db) == []
+        assert await partitions.default_months(server.db) == []
         return
     # Rows of a month without a partition (created behind the cache's back)
     # sit in DEFAULT; the worker's move gives them their own partition.
@@ -98,11 +98,11 @@ async def test_default_partition_rows_are_moved_out(server, metrics, project) ->
                 "VALUES (1, '2025-01-15T00:00:00Z', 1.0, 5)"
             )
         )
-    months = await pointstore.default_months(server.db)
+    months = await partitions.default_months(server.db)
     assert months == [datetime(2025, 1, 1, tzinfo=UTC)]
-    assert not await pointstore.create_partition(server.db, months[0])
-    assert await pointstore.create_partition(server.db, months[0], move_default=True)
-    assert await pointstore.default_months(server.db) == []
+    assert not await partitions.create_partition(server.db, months[0])
+    assert await partitions.create_partition(server.db, months[0], move_default=True)
+    assert await partitions.default_months(server.db) == []
     async with server.db.read() as conn:
         moved = await conn.scalar(text("SELECT count(*) FROM metric_points_p2025_01"))
     assert moved == 1

@@ -1,1 +1,1 @@
-"""The Metrics domain: ingestion, queries, statistics, rollups and the stream protocol, in plain Python."""
+"""The Metrics domain in plain Python: ingestion, queries, statistics, rollups, streams."""

@@ -1,1 +1,1 @@
-"""The Metrics wire layer: the servicer, proto <-> record conversion, request validation, streams."""
+"""The Metrics wire layer: the servicer, proto <-> record conversion, validation, streams."""
