@@ -329,6 +329,30 @@ class RawSummary:
 
 
 @dataclass(frozen=True)
+class SeriesLabels:
+    """A series' metric name and labels."""
+
+    name: str
+    labels: dict[str, str]
+
+
+Arrays = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
+
+
+@dataclass
+class RollupInputs:
+    """What a summary from rollups merges: the series, their rollups, raw points between.
+
+    `raw_points` are (series id, time us, value) arrays of the ranges no
+    clean rollup covers, by series and time.
+    """
+
+    series: dict[int, SeriesLabels]
+    rollups: list[RollupRow]
+    raw_points: list[Arrays]
+
+
+@dataclass(frozen=True)
 class NameInfo:
     """A metric name of a project: how many points, the first and last time."""
 

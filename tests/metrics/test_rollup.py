@@ -20,7 +20,8 @@ from maestro.metrics.v1 import metrics_service_pb2 as ms
 from maestro.metrics.v1 import metrics_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.config import Settings
-from maestro_grpc.metrics.rollup import RollupWorker
+from maestro_grpc.metrics.domain.rollup import RollupWorker
+from maestro_grpc.metrics.store.rollups import RollupStore
 from maestro_grpc.metrics.store.tables import metric_points, metric_rollups
 from maestro_grpc.server import RunningServer, start_server
 from maestro_grpc.store import jobs
@@ -152,7 +153,7 @@ async def test_late_points_count_at_once_and_reroll_only_their_window(rollup_ser
     stub, project = stubs
     block, values = three_days(project)
     await stub.RecordMetrics(ms.RecordMetricsRequest(batch=mp.MetricBatch(columns=[block])))
-    worker = RollupWorker(rollup_server.db, owner="test")
+    worker = RollupWorker(RollupStore(rollup_server.db), owner="test")
     assert await worker.run_once() == 3  # 72 hours coarsened to three day windows
     async with rollup_server.db.read() as conn:
         stamps = {
@@ -190,8 +191,8 @@ async def test_two_workers_share_the_jobs(rollup_server, stubs) -> None:
         await stub.RecordMetrics(ms.RecordMetricsRequest(batch=mp.MetricBatch(columns=[block])))
     queued = await jobs.pending(rollup_server.db, "metrics.rollup")
     assert queued == 30
-    a = RollupWorker(rollup_server.db, owner="a", batch=3)
-    b = RollupWorker(rollup_server.db, owner="b", batch=3)
+    a = RollupWorker(RollupStore(rollup_server.db), owner="a", batch=3)
+    b = RollupWorker(RollupStore(rollup_server.db), owner="b", batch=3)
     done_a, done_b = await asyncio.gather(a.run_once(), b.run_once())
     assert done_a + done_b == queued
     if rollup_server.db.is_postgres:
@@ -207,7 +208,7 @@ async def test_retention_keeps_rollups_and_counts(rollup_server, stubs) -> None:
     stub, project = stubs
     block, values = three_days(project)
     await stub.RecordMetrics(ms.RecordMetricsRequest(batch=mp.MetricBatch(columns=[block])))
-    worker = RollupWorker(rollup_server.db, owner="t", retention_days=1.0)
+    worker = RollupWorker(RollupStore(rollup_server.db), owner="t", retention_days=1.0)
     await worker.run_once()
     async with rollup_server.db.read() as conn:
         left = await conn.scalar(select(func.count()).select_from(metric_points))
@@ -227,7 +228,9 @@ async def test_request_ids_are_forgotten_after_a_week(rollup_server, stubs) -> N
     assert (await stub.RecordMetrics(request)).stored_points == 1
     assert (await stub.RecordMetrics(request)).stored_points == 1  # the first answer again
     later = RollupWorker(
-        rollup_server.db, owner="t", clock=lambda: datetime.now(UTC) + timedelta(days=8)
+        RollupStore(rollup_server.db),
+        owner="t",
+        clock=lambda: datetime.now(UTC) + timedelta(days=8),
     )
     assert await later.forget_old_requests() == 1
     again = await stub.RecordMetrics(request)

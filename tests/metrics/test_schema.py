@@ -109,7 +109,8 @@ async def test_default_partition_rows_are_moved_out(server, metrics, project) ->
 
 
 async def test_a_backfill_over_many_months_stalls_on_no_ddl(server, metrics, project) -> None:
-    from maestro_grpc.metrics.rollup import RollupWorker
+    from maestro_grpc.metrics.domain.rollup import RollupWorker
+    from maestro_grpc.metrics.store.rollups import RollupStore
 
     first = int(datetime(2024, 1, 15, tzinfo=UTC).timestamp() * 1e6)
     partitions_before = 0
@@ -137,7 +138,7 @@ async def test_a_backfill_over_many_months_stalls_on_no_ddl(server, metrics, pro
     # At most 12 months got partitions at once; the rest wait in DEFAULT.
     assert in_default > 0
     assert partitions - partitions_before <= 12
-    await RollupWorker(server.db, owner="t").tidy_partitions()
+    await RollupWorker(RollupStore(server.db), owner="t").tidy_partitions()
     async with server.db.read() as conn:
         in_default = await conn.scalar(text("SELECT count(*) FROM metric_points_default"))
         total = await conn.scalar(text("SELECT count(*) FROM metric_points"))

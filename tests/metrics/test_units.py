@@ -12,10 +12,10 @@ import pytest
 from maestro.metrics.v1 import process_event_pb2 as pe
 from maestro_grpc.errors import ResourceExhausted
 from maestro_grpc.events import BusDisconnected, InProcessBus, RedisBus, SlowSubscriber
+from maestro_grpc.metrics.domain.streams import ByteBudget, acquire_or_exhausted
 from maestro_grpc.metrics.domain.windows import windows_of
-from maestro_grpc.metrics.eventconv import event_from_proto, event_to_proto
 from maestro_grpc.metrics.model import EventIn, Rejected
-from maestro_grpc.metrics.stream import ByteBudget, acquire_or_exhausted
+from maestro_grpc.metrics.wire.eventconv import event_from_proto, event_to_proto
 from tests.conftest import skip_or_fail
 from tests.helpers import ts
 

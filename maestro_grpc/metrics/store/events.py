@@ -52,7 +52,7 @@ async def upsert_events(
             ]
         )
         excluded = statement.excluded
-        statement = statement.on_conflict_do_update(
+        upsert = statement.on_conflict_do_update(
             index_elements=[
                 process_events.c.project_id,
                 process_events.c.type,
@@ -76,7 +76,7 @@ async def upsert_events(
         ).returning(
             process_events.c.type, process_events.c.natural_key, process_events.c.project_id
         )
-        rows = await conn.execute(statement)
+        rows = await conn.execute(upsert)
         done = {(r.project_id, r.type, r.natural_key) for r in rows}
         stored.extend(e for e in chunk if (e.project_id, e.type.value, e.natural_key) in done)
     return stored

@@ -31,7 +31,7 @@ async def open_producer(
         create_time=now,
         update_time=now,
     )
-    statement = statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=[metric_producers.c.producer_id],
         set_={
             "epoch": metric_producers.c.epoch + 1,
@@ -39,7 +39,7 @@ async def open_producer(
             "update_time": statement.excluded.update_time,
         },
     ).returning(metric_producers.c.committed_sequence, metric_producers.c.epoch)
-    row = (await conn.execute(statement)).one()
+    row = (await conn.execute(upsert)).one()
     return Opened(committed_sequence=int(row.committed_sequence), epoch=int(row.epoch))
 
 
