@@ -28,7 +28,7 @@ from maestro_grpc.store import jobs
 from tests.conftest import with_settings
 from tests.helpers import ts
 from tests.metrics.conftest import make_project
-from tests.metrics.helpers import columns
+from tests.metrics.helpers import Metrics, columns
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY0 = datetime(2026, 2, 1, tzinfo=UTC)
@@ -75,7 +75,7 @@ def three_days(project: str) -> tuple[mp.MetricColumns, np.ndarray]:
     return block, values
 
 
-async def summary(stub, project: str, start: datetime, end: datetime) -> ms.MetricSummary:
+async def summary(stub: Metrics, project: str, start: datetime, end: datetime) -> ms.MetricSummary:
     got = await stub.GetMetricSummary(
         ms.GetMetricSummaryRequest(project_id=project, start_time=ts(start), end_time=ts(end))
     )
@@ -98,7 +98,9 @@ def run_worker_cli(settings: Settings) -> str:
     return done.stdout
 
 
-async def test_worker_rolls_up_and_long_windows_use_rollups(rollup_server, stubs) -> None:
+async def test_worker_rolls_up_and_long_windows_use_rollups(
+    rollup_server: RunningServer, stubs: tuple[Metrics, str]
+) -> None:
     stub, project = stubs
     block, values = three_days(project)
     await stub.RecordMetrics(ms.RecordMetricsRequest(batch=mp.MetricBatch(columns=[block])))
@@ -111,7 +113,7 @@ async def test_worker_rolls_up_and_long_windows_use_rollups(rollup_server, stubs
     out = await asyncio.to_thread(run_worker_cli, rollup_server.settings)
     assert "rolled up" in out
     async with rollup_server.db.read() as conn:
-        counts = dict(
+        counts: dict[str, int] = dict(
             (
                 await conn.execute(
                     select(metric_rollups.c.granularity, func.count()).group_by(
@@ -149,7 +151,9 @@ async def test_worker_rolls_up_and_long_windows_use_rollups(rollup_server, stubs
     assert short.p50 == pytest.approx(np.percentile(values[:12], 50), rel=1e-12)
 
 
-async def test_late_points_count_at_once_and_reroll_only_their_window(rollup_server, stubs) -> None:
+async def test_late_points_count_at_once_and_reroll_only_their_window(
+    rollup_server: RunningServer, stubs: tuple[Metrics, str]
+) -> None:
     stub, project = stubs
     block, values = three_days(project)
     await stub.RecordMetrics(ms.RecordMetricsRequest(batch=mp.MetricBatch(columns=[block])))
@@ -183,7 +187,9 @@ async def test_late_points_count_at_once_and_reroll_only_their_window(rollup_ser
     assert (done.count, done.max) == (values.shape[0] + 1, 1000.0)
 
 
-async def test_two_workers_share_the_jobs(rollup_server, stubs) -> None:
+async def test_two_workers_share_the_jobs(
+    rollup_server: RunningServer, stubs: tuple[Metrics, str]
+) -> None:
     stub, project = stubs
     # 30 separate windows (one write per hour of five days, sparse).
     for hour in range(0, 120, 4):
@@ -204,7 +210,9 @@ async def test_two_workers_share_the_jobs(rollup_server, stubs) -> None:
     assert got.mean == pytest.approx(np.arange(0, 120, 4).mean())
 
 
-async def test_retention_keeps_rollups_and_counts(rollup_server, stubs) -> None:
+async def test_retention_keeps_rollups_and_counts(
+    rollup_server: RunningServer, stubs: tuple[Metrics, str]
+) -> None:
     stub, project = stubs
     block, values = three_days(project)
     await stub.RecordMetrics(ms.RecordMetricsRequest(batch=mp.MetricBatch(columns=[block])))
@@ -220,7 +228,9 @@ async def test_retention_keeps_rollups_and_counts(rollup_server, stubs) -> None:
     assert got.source == ms.SUMMARY_SOURCE_ROLLUP
 
 
-async def test_request_ids_are_forgotten_after_a_week(rollup_server, stubs) -> None:
+async def test_request_ids_are_forgotten_after_a_week(
+    rollup_server: RunningServer, stubs: tuple[Metrics, str]
+) -> None:
     stub, project = stubs
     request = ms.RecordMetricsRequest(
         batch=mp.MetricBatch(columns=[columns(project, [1.0], names=("m",))]), request_id="r-1"

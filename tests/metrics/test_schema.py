@@ -12,8 +12,9 @@ from maestro.metrics.v1 import metric_pb2 as mp
 from maestro.metrics.v1 import metrics_service_pb2 as ms
 from maestro_grpc.catalog import metadata
 from maestro_grpc.metrics.store import partitions
+from maestro_grpc.server import RunningServer
 from maestro_grpc.store.schema import DIALECT_ONLY, DIALECT_ONLY_PREFIXES
-from tests.metrics.helpers import columns
+from tests.metrics.helpers import Metrics, columns
 
 PARTITIONS = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'metric_points'::regclass"
 METRICS_TABLES = {
@@ -34,7 +35,9 @@ def _name_of(diff: object) -> str:
     return ""
 
 
-async def test_migration_matches_schema(server, metrics, project) -> None:
+async def test_migration_matches_schema(
+    server: RunningServer, metrics: Metrics, project: str
+) -> None:
     # A write creates a monthly partition first, so the comparison sees one.
     await metrics.RecordMetrics(
         ms.RecordMetricsRequest(batch=mp.MetricBatch(columns=[columns(project, [1.0])]))
@@ -61,7 +64,9 @@ async def test_migration_matches_schema(server, metrics, project) -> None:
     assert ours == []
 
 
-async def test_points_land_in_monthly_partitions(server, metrics, project) -> None:
+async def test_points_land_in_monthly_partitions(
+    server: RunningServer, metrics: Metrics, project: str
+) -> None:
     march = int(datetime(2026, 3, 31, 23, tzinfo=UTC).timestamp() * 1e6)
     response = await metrics.RecordMetrics(
         ms.RecordMetricsRequest(
@@ -76,15 +81,17 @@ async def test_points_land_in_monthly_partitions(server, metrics, project) -> No
     async with server.db.read() as conn:
         rows = await conn.execute(
             text(
-                "SELECT tableoid::regclass::text AS part, count(*) FROM metric_points "
+                "SELECT tableoid::regclass::text AS part, count(*) AS n FROM metric_points "
                 "GROUP BY 1 ORDER BY 1"
             )
         )
-        counts = {r.part: r.count for r in rows}
+        counts = {r.part: r.n for r in rows}
     assert counts == {"metric_points_p2026_03": 1, "metric_points_p2026_04": 2}
 
 
-async def test_default_partition_rows_are_moved_out(server, metrics, project) -> None:
+async def test_default_partition_rows_are_moved_out(
+    server: RunningServer, metrics: Metrics, project: str
+) -> None:
     if not server.db.is_postgres:
         assert await partitions.default_months(server.db) == []
         return
@@ -108,7 +115,9 @@ async def test_default_partition_rows_are_moved_out(server, metrics, project) ->
     assert moved == 1
 
 
-async def test_a_backfill_over_many_months_stalls_on_no_ddl(server, metrics, project) -> None:
+async def test_a_backfill_over_many_months_stalls_on_no_ddl(
+    server: RunningServer, metrics: Metrics, project: str
+) -> None:
     from maestro_grpc.metrics.domain.rollup import RollupWorker
     from maestro_grpc.metrics.store.rollups import RollupStore
 

@@ -232,10 +232,13 @@ async def test_byte_budget_backpressure() -> None:
     budget = ByteBudget(100)
     await budget.acquire(80)
     with pytest.raises(ResourceExhausted) as caught:
+        # The unary wait is real time by design: 50 ms of it, then refused.
         await acquire_or_exhausted(budget, 30, 0.05)
     assert caught.value.retry_delay_seconds == 1.0
     waiter = asyncio.create_task(budget.acquire(30))
-    await asyncio.sleep(0.01)
+    # Turns of the loop, no time: the waiter runs until it blocks on the budget.
+    for _ in range(5):
+        await asyncio.sleep(0)
     assert not waiter.done()
     await budget.release(80)
     await asyncio.wait_for(waiter, 1)
