@@ -270,7 +270,7 @@ async def main() -> None:
         raw_project, grpc_project = await setup(url)
         names, times, values = make_points(args.points)
         # Partitions for the benchmark's month exist before either run.
-        from maestro_grpc.metrics.pointstore import create_partition, months_of
+        from maestro_grpc.metrics.store.partitions import create_partition, months_of
         from maestro_grpc.store.db import Database
 
         db = Database(url)

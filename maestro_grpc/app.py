@@ -29,8 +29,9 @@ from maestro_grpc.blobs import BlobStore, create_blob_store
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.config import Settings
 from maestro_grpc.events import EventBus, InProcessBus, create_event_bus
+from maestro_grpc.metrics.domain.rollup import RollupWorker
 from maestro_grpc.metrics.read import MetricsReader
-from maestro_grpc.metrics.servicer import MetricsServicer
+from maestro_grpc.metrics.wire.servicer import MetricsServicer
 from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.registry.servicer import RegistryServicer
 from maestro_grpc.store.db import Database
@@ -227,68 +228,74 @@ def build_registry(ctx: AppContext) -> RegistryServicer:
 
 
 def build_metrics(ctx: AppContext) -> MetricsServicer:
-    from maestro_grpc.metrics import announce
-    from maestro_grpc.metrics.feed import Publisher
-    from maestro_grpc.metrics.ingest import Ingestor
-    from maestro_grpc.metrics.queries import Queries
-    from maestro_grpc.metrics.stream import ByteBudget, StreamHandler, StreamLimits, StreamRegistry
+    from maestro_grpc.metrics.domain.announce import ProducerAnnouncements
+    from maestro_grpc.metrics.domain.feed import Publisher, Watches
+    from maestro_grpc.metrics.domain.ingest import Ingestor
+    from maestro_grpc.metrics.domain.queries import Queries
+    from maestro_grpc.metrics.domain.streams import (
+        ByteBudget,
+        StreamLimits,
+        StreamRegistry,
+        Streams,
+    )
+    from maestro_grpc.metrics.store.ingest import IngestStore
+    from maestro_grpc.metrics.store.queries import QueryStore
+    from maestro_grpc.metrics.store.summaries import SummaryStore
+    from maestro_grpc.metrics.wire.feed import encode
+    from maestro_grpc.metrics.wire.stream import StreamHandler
 
     settings = ctx.settings
     prefix = settings.events_prefix
     registry_read = RegistryReader(ctx.db)
     ingest = Ingestor(
-        ctx.db,
+        IngestStore(ctx.db),
         registry=registry_read,
         clock=ctx.clock,
-        feed=Publisher(ctx.events, prefix),
+        feed=Publisher(ctx.events, prefix, encode),
         rollup_delay=timedelta(seconds=settings.metrics_rollup_delay_seconds),
         max_concurrent_writes=settings.metrics_write_concurrency,
     )
     budget = ByteBudget(settings.metrics_ingest_buffer_bytes)
-    registry = StreamRegistry()
-    announcements = announce.ProducerAnnouncements(ctx.events, prefix, registry, ctx.spawn)
+    streams = StreamRegistry()
+    announcements = ProducerAnnouncements(ctx.events, prefix, streams, ctx.spawn)
     inprocess = settings.metrics_inprocess_worker
     if inprocess is None:
         inprocess = settings.is_embedded_store
     if inprocess:
         ctx.spawn(_inprocess_rollups(ctx), "metrics-rollup-worker-inprocess")
-    streams = StreamHandler(
-        ingest,
-        StreamLimits(
-            max_inflight_batches=settings.metrics_max_inflight_batches,
-            max_batch_rows=settings.metrics_max_batch_rows,
-            lifetime_seconds=settings.stream_lifetime_seconds,
-        ),
-        budget,
-        registry,
-        announce=announcements.announce,
+    limits = StreamLimits(
+        max_inflight_batches=settings.metrics_max_inflight_batches,
+        max_batch_rows=settings.metrics_max_batch_rows,
+        lifetime_seconds=settings.stream_lifetime_seconds,
+    )
+    retention_days = settings.metrics_raw_retention_days
+    queries = Queries(
+        QueryStore(ctx.db),
+        SummaryStore(ctx.db),
+        registry=registry_read,
+        clock=ctx.clock,
+        raw_max=timedelta(days=settings.metrics_summary_raw_max_days),
+        retention=timedelta(days=retention_days) if retention_days > 0 else None,
     )
     return MetricsServicer(
         ingest,
-        streams,
-        budget,
-        Queries(
-            ctx.db,
-            registry=registry_read,
-            clock=ctx.clock,
-            raw_max=timedelta(days=settings.metrics_summary_raw_max_days),
-            retention=timedelta(days=settings.metrics_raw_retention_days)
-            if settings.metrics_raw_retention_days > 0
-            else None,
+        StreamHandler(
+            Streams(ingest, limits, budget, streams, announce=announcements.announce), ctx.clock
         ),
-        ctx.events,
+        budget,
+        queries,
+        Watches(ctx.events, prefix, registry=registry_read, queue=settings.metrics_watch_queue),
+        clock=ctx.clock,
         max_batch_rows=settings.metrics_max_batch_rows,
-        events_prefix=prefix,
-        watch_queue=settings.metrics_watch_queue,
     )
 
 
-def build_rollup_worker(ctx: AppContext, owner: str) -> Any:
+def build_rollup_worker(ctx: AppContext, owner: str) -> RollupWorker:
     """The metrics rollup worker (`maestro worker metrics`, or in the embedded server)."""
-    from maestro_grpc.metrics.rollup import RollupWorker
+    from maestro_grpc.metrics.store.rollups import RollupStore
 
     return RollupWorker(
-        ctx.db,
+        RollupStore(ctx.db),
         owner=owner,
         clock=ctx.clock,
         retention_days=ctx.settings.metrics_raw_retention_days,

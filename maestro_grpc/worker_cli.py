@@ -37,7 +37,7 @@ def add_commands(commands: Any) -> None:
 def _run_metrics(args: argparse.Namespace, settings: Any) -> int:
     import asyncio
 
-    from maestro_grpc.metrics.worker import run
+    from maestro_grpc.runners.metrics import run
 
     return asyncio.run(run(settings, once=bool(args.once)))
 

@@ -7,12 +7,12 @@ import sys
 from collections.abc import Sequence
 
 from maestro_grpc.config import Settings
-from maestro_grpc.metrics import worker
+from maestro_grpc.runners import metrics
 from workers import _entry
 
 
 def _work(settings: Settings, once: bool) -> int:
-    return asyncio.run(worker.run(settings, once=once))
+    return asyncio.run(metrics.run(settings, once=once))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

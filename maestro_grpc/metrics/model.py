@@ -1,8 +1,9 @@
-"""The Metrics domain's plain types: points in columnar form, process events, results.
+"""The Metrics context's plain types: points in columnar form, process events, results.
 
-Nothing here knows protobuf or gRPC. Points travel as numpy columns (one
-array per field, series given by index into a small table) so that a batch
-of thousands of points never becomes thousands of Python objects.
+What the wire, the domain and the store hand each other: nothing here knows
+protobuf, gRPC or SQL. Points travel as numpy columns (one array per field,
+series given by index into a small table) so that a batch of thousands of
+points never becomes thousands of Python objects.
 """
 
 from __future__ import annotations
@@ -16,9 +17,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from maestro_grpc.clock import from_micros
+from maestro_grpc.errors import Aborted, OutOfRange
+
 # Metric sources, numbered as the proto's MetricSource (stored as that number).
 SOURCE_MANUAL = 5
 SOURCES = {1: "git", 2: "ci", 3: "mlflow", 4: "agent", 5: "manual"}
+# The percentiles every summary carries (p50, p90, p95, p99).
+PERCENTILES = (0.5, 0.9, 0.95, 0.99)
+# Rollup granularities, as stored.
+HOUR = "hour"
+DAY = "day"
 
 
 class EventType(enum.Enum):
@@ -169,3 +178,205 @@ class EventRecord:
     type: str
     time: datetime
     payload: dict[str, Any]
+
+
+# ---- the write path -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Window:
+    """An aligned span [start, end) of one project's time, in microseconds (a rollup job)."""
+
+    project_id: uuid.UUID
+    unit: str
+    start_us: int
+    end_us: int
+
+    @property
+    def key(self) -> str:
+        """The job key: the same window enqueued twice is one job."""
+        return f"{self.project_id}:{self.unit}:{from_micros(self.start_us).isoformat()}"
+
+    def payload(self) -> dict[str, object]:
+        return {
+            "project_id": str(self.project_id),
+            "start_us": self.start_us,
+            "end_us": self.end_us,
+        }
+
+
+@dataclass(frozen=True)
+class StreamPosition:
+    """Who writes a stream batch: the producer, its stream's epoch, the batch's sequence."""
+
+    producer_id: str
+    epoch: int
+    sequence: int
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A producer's stream once opened: where it resumes, and its epoch."""
+
+    committed_sequence: int
+    epoch: int
+
+
+class Duplicate(Exception):
+    """The sequence was already committed: nothing to store, ack it again."""
+
+
+def superseded(producer_id: str, epoch: int) -> Aborted:
+    """The error that ends a stream whose producer opened a newer one."""
+    return Aborted(
+        f"a newer stream of producer {producer_id!r} (epoch {epoch}) took over; this one ends",
+        reason="PRODUCER_SUPERSEDED",
+        metadata={"producer_id": producer_id, "epoch": str(epoch)},
+    )
+
+
+def gap(sequence: int, expected: int) -> OutOfRange:
+    """The error for a batch whose sequence skips ahead of the next one expected."""
+    return OutOfRange(
+        f"sequence {sequence} leaves a gap: the next sequence must be {expected}",
+        reason="SEQUENCE_GAP",
+        metadata={"expected_sequence": str(expected), "sequence": str(sequence)},
+    )
+
+
+def _no_ints() -> npt.NDArray[np.int64]:
+    return np.zeros(0, np.int64)
+
+
+@dataclass
+class PointRows:
+    """Points as the store keeps them: series ids, times (us), values, sources.
+
+    Deduplicated and sorted by (series, time) before they reach the store.
+    """
+
+    series_ids: npt.NDArray[np.int64] = field(default_factory=_no_ints)
+    times: npt.NDArray[np.int64] = field(default_factory=_no_ints)
+    values: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0, np.float64))
+    sources: npt.NDArray[np.int16] = field(default_factory=lambda: np.zeros(0, np.int16))
+
+    def __len__(self) -> int:
+        return int(self.times.shape[0])
+
+
+@dataclass
+class PreparedBatch:
+    """A batch made ready to store (series resolved, points deduplicated and sorted)."""
+
+    batch: Batch
+    position: StreamPosition | None
+    events: list[EventIn]
+    rows: PointRows = field(default_factory=PointRows)
+    # The kept points as columns, for the live feed.
+    points: PointColumns = field(default_factory=PointColumns.empty)
+    windows: list[Window] = field(default_factory=list)
+
+
+# ---- the read side ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RollupRow:
+    """One stored rollup: a series' aggregate over one bucket, its sketch serialized."""
+
+    series_id: int
+    granularity: str
+    bucket_start: datetime
+    count: int
+    sum: float
+    m2: float
+    min: float
+    max: float
+    first_time: datetime
+    last_time: datetime
+    last_value: float
+    sketch: bytes
+
+
+@dataclass(frozen=True)
+class SummaryQuery:
+    """What GetMetricSummary asks for, validated: which names, which window, grouped how."""
+
+    project_id: uuid.UUID
+    names: tuple[str, ...]
+    name_prefix: str
+    start: datetime | None
+    end: datetime
+    group_by_label: str
+
+
+@dataclass(frozen=True)
+class RawSummary:
+    """Exact statistics of one (name, label value) group of raw points."""
+
+    name: str
+    group_value: str
+    count: int
+    mean: float
+    m2: float
+    min: float
+    max: float
+    first_time: datetime
+    last_time: datetime
+    last_value: float
+    # At PERCENTILES, interpolated as PostgreSQL's percentile_cont.
+    percentiles: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class SeriesLabels:
+    """A series' metric name and labels."""
+
+    name: str
+    labels: dict[str, str]
+
+
+Arrays = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
+
+
+@dataclass
+class RollupInputs:
+    """What a summary from rollups merges: the series, their rollups, raw points between.
+
+    `raw_points` are (series id, time us, value) arrays of the ranges no
+    clean rollup covers, by series and time.
+    """
+
+    series: dict[int, SeriesLabels]
+    rollups: list[RollupRow]
+    raw_points: list[Arrays]
+
+
+@dataclass(frozen=True)
+class NameInfo:
+    """A metric name of a project: how many points, the first and last time."""
+
+    name: str
+    count: int
+    first_time: datetime
+    last_time: datetime
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    """An event type of a project: how many events, the first and last time."""
+
+    type: EventType
+    count: int
+    first_time: datetime
+    last_time: datetime
+
+
+@dataclass(frozen=True)
+class EventTimes:
+    """A stored event's type, status and times (what velocity counts)."""
+
+    type: str
+    status: str
+    time: datetime
+    end_time: datetime | None

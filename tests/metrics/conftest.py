@@ -8,6 +8,7 @@ import pytest
 from maestro.metrics.v1 import metrics_service_pb2_grpc
 from maestro.registry.v1 import project_pb2
 from maestro.registry.v1 import registry_service_pb2 as rs
+from tests.metrics.helpers import Registry
 
 
 @pytest.fixture
@@ -15,7 +16,7 @@ def metrics(channel: grpc.aio.Channel) -> metrics_service_pb2_grpc.MetricsServic
     return metrics_service_pb2_grpc.MetricsServiceStub(channel)
 
 
-async def make_project(registry, name: str) -> str:
+async def make_project(registry: Registry, name: str) -> str:
     response = await registry.CreateProject(
         rs.CreateProjectRequest(project=project_pb2.Project(name=name))
     )
@@ -23,5 +24,5 @@ async def make_project(registry, name: str) -> str:
 
 
 @pytest.fixture
-async def project(registry) -> str:
+async def project(registry: Registry) -> str:
     return await make_project(registry, "metrics-project")

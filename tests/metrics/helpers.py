@@ -1,12 +1,54 @@
-"""Builders of metric batches for the tests."""
+"""Builders of metric batches for the tests, and typed reads of streaming calls."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
+
+import grpc.aio
 
 from maestro.metrics.v1 import metric_pb2 as mp
+from maestro.metrics.v1 import metrics_service_pb2 as ms
+from maestro.metrics.v1 import metrics_service_pb2_grpc
 from maestro.metrics.v1 import process_event_pb2 as pe
+from maestro.registry.v1 import registry_service_pb2_grpc
 from tests.helpers import ts
+
+Metrics = metrics_service_pb2_grpc.MetricsServiceStub
+Registry = registry_service_pb2_grpc.RegistryServiceStub
+R = TypeVar("R")
+# grpc-stubs types read() as `object | R` and has no EOF: one place knows both.
+EOF: object = grpc.aio.EOF  # type: ignore[attr-defined]
+StreamingCall = grpc.aio.StreamStreamCall[Any, R] | grpc.aio.UnaryStreamCall[Any, R]
+
+
+StreamCall = grpc.aio.StreamStreamCall[ms.StreamMetricsRequest, ms.StreamMetricsResponse]
+
+
+def stream(metrics: Metrics) -> StreamCall:
+    """A StreamMetrics call the test writes to itself (grpc-stubs wants an iterator)."""
+    return metrics.StreamMetrics(None)
+
+
+async def next_message(call: StreamingCall[R]) -> R:
+    """The call's next message (the stream must not have ended)."""
+    message = await call.read()
+    assert message is not EOF, "the stream ended"
+    return cast(R, message)
+
+
+async def read_to_end(call: StreamingCall[R]) -> list[R]:
+    """Every message left on the call, until it ends."""
+    out: list[R] = []
+    while (message := await call.read()) is not EOF:
+        out.append(cast(R, message))
+    return out
+
+
+async def ended(call: StreamingCall[Any]) -> bool:
+    """Whether the call's next read is the end of the stream."""
+    return await call.read() is EOF
+
 
 BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BASE_US = int(BASE.timestamp()) * 1_000_000
@@ -22,7 +64,7 @@ def columns(
     name_indexes: list[int] | None = None,
     label_sets: list[dict[str, str]] | None = None,
     label_set_indexes: list[int] | None = None,
-    source: int = mp.METRIC_SOURCE_CI,
+    source: mp.MetricSource = mp.METRIC_SOURCE_CI,
 ) -> mp.MetricColumns:
     block = mp.MetricColumns(
         project_id=project,
@@ -46,7 +88,7 @@ def point(
 
 
 def commit(
-    project: str, sha: str, when: datetime | str, repo: str = "github.com/acme/app", **kw
+    project: str, sha: str, when: datetime | str, repo: str = "github.com/acme/app", **kw: Any
 ) -> pe.ProcessEvent:
     return pe.ProcessEvent(
         project_id=project,
@@ -55,7 +97,11 @@ def commit(
 
 
 def pipeline(
-    project: str, run_id: str, status: int, start: datetime | str, end: datetime | str | None = None
+    project: str,
+    run_id: str,
+    status: pe.PipelineStatus,
+    start: datetime | str,
+    end: datetime | str | None = None,
 ) -> pe.ProcessEvent:
     run = pe.PipelineRun(
         provider="github-actions", run_id=run_id, status=status, start_time=ts(start)
@@ -71,7 +117,7 @@ def deployment(
     when: datetime | str,
     shas: list[str],
     *,
-    status: int = pe.DEPLOYMENT_STATUS_SUCCEEDED,
+    status: pe.DeploymentStatus = pe.DEPLOYMENT_STATUS_SUCCEEDED,
     environment: str = "production",
 ) -> pe.ProcessEvent:
     return pe.ProcessEvent(
@@ -106,7 +152,7 @@ def pull_request(
     project: str,
     number: int,
     *,
-    state: int,
+    state: pe.PullRequestState,
     opened: datetime | str,
     merged: datetime | str | None = None,
     first_commit: datetime | str | None = None,

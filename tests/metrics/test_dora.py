@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import grpc
 import pytest
 
 from maestro.metrics.v1 import metric_pb2 as mp
 from maestro.metrics.v1 import metrics_service_pb2 as ms
-from maestro_grpc.metrics import dora
-from maestro_grpc.metrics.dora import THRESHOLDS, Band
+from maestro_grpc.metrics.domain import dora
+from maestro_grpc.metrics.domain.dora import THRESHOLDS, Band
 from tests.helpers import expect_error, expect_invalid, ts
 from tests.metrics import dora_fixture as fx
+from tests.metrics.helpers import Metrics
 
 
 def test_band_edges_2023_and_2021() -> None:
@@ -60,7 +62,7 @@ def test_no_data_is_low_frequency_and_unbanded_otherwise() -> None:
     assert result.time_to_restore_band is None
 
 
-async def _load(metrics, project: str) -> None:
+async def _load(metrics: Metrics, project: str) -> None:
     response = await metrics.RecordMetrics(
         ms.RecordMetricsRequest(batch=mp.MetricBatch(events=fx.events(project)))
     )
@@ -69,7 +71,9 @@ async def _load(metrics, project: str) -> None:
 
 
 @pytest.mark.parametrize("report", ["2023", "2021"])
-async def test_hand_worked_fixture_through_grpc(metrics, project, report: str) -> None:
+async def test_hand_worked_fixture_through_grpc(
+    metrics: Metrics, project: str, report: str
+) -> None:
     await _load(metrics, project)
     thresholds = ms.DORA_THRESHOLDS_2021 if report == "2021" else ms.DORA_THRESHOLDS_2023
     got = await metrics.GetDoraMetrics(
@@ -96,7 +100,7 @@ async def test_hand_worked_fixture_through_grpc(metrics, project, report: str) -
     assert got.thresholds == thresholds
 
 
-async def test_a_window_of_the_first_week_only(metrics, project) -> None:
+async def test_a_window_of_the_first_week_only(metrics: Metrics, project: str) -> None:
     await _load(metrics, project)
     got = await metrics.GetDoraMetrics(
         ms.GetDoraMetricsRequest(
@@ -112,7 +116,7 @@ async def test_a_window_of_the_first_week_only(metrics, project) -> None:
     assert got.lead_time_band == ms.DORA_BAND_HIGH
 
 
-async def test_dora_bad_requests(metrics, project) -> None:
+async def test_dora_bad_requests(metrics: Metrics, project: str) -> None:
     await expect_invalid(
         metrics.GetDoraMetrics(ms.GetDoraMetricsRequest(project_id=project)), "start_time"
     )
@@ -126,7 +130,11 @@ async def test_dora_bad_requests(metrics, project) -> None:
     )
     await expect_invalid(
         metrics.GetDoraMetrics(
-            ms.GetDoraMetricsRequest(project_id=project, start_time=ts(fx.START), thresholds=9)
+            ms.GetDoraMetricsRequest(
+                project_id=project,
+                start_time=ts(fx.START),
+                thresholds=cast("ms.DoraThresholds", 9),
+            )
         ),
         "thresholds",
     )

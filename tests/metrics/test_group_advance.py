@@ -1,7 +1,7 @@
 """A group's producers move their committed sequences together, or not at all (both stores).
 
 GroupCommit writes consecutive batches of several producers in one
-transaction; `_advance_all` moves each producer from the group's first
+transaction; `advance_all` moves each producer from the group's first
 sequence to its last in one statement on PostgreSQL. Anything but one
 unbroken run per producer, at the producer's current epoch and right after
 its committed sequence, makes the group fail so that the one-by-one path
@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from maestro_grpc.metrics.ingest import StreamPosition, _advance_all
+from maestro_grpc.metrics.model import StreamPosition
+from maestro_grpc.metrics.store.producers import advance_all
 from maestro_grpc.metrics.store.tables import metric_producers
 from maestro_grpc.store.db import Database
 
@@ -48,9 +49,9 @@ def at(producer: str, *sequences: int, epoch: int = 2) -> list[StreamPosition]:
 
 
 async def attempt(db: Database, positions: list[StreamPosition]) -> bool:
-    """Run _advance_all in a transaction that commits only if it succeeded."""
+    """Run advance_all in a transaction that commits only if it succeeded."""
     async with db.write() as conn:
-        moved = await _advance_all(conn, positions, NOW)
+        moved = await advance_all(conn, positions, NOW)
         if not moved:
             await conn.rollback()
         return moved

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -24,8 +22,9 @@ from maestro_grpc.clock import utcnow
 from maestro_grpc.config import Settings
 from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.store.db import Database
+from tests.helpers import eventually_sync
 from tests.metrics.conftest import make_project
-from tests.metrics.helpers import BASE_US, columns
+from tests.metrics.helpers import BASE_US, columns, next_message, read_to_end, stream
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCHES = 60
@@ -57,16 +56,19 @@ def serve(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return process
+
+    def listening() -> bool:
         if process.poll() is not None:
             raise AssertionError("the server exited at start")
-        time.sleep(0.05)
-    process.kill()
-    raise AssertionError("the server did not start")
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    try:
+        eventually_sync(listening, "the server listens", within=30)
+    except AssertionError:
+        process.kill()
+        raise
+    return process
 
 
 def batch(project: str, seq: int) -> ms.StreamMetricsRequest:
@@ -87,9 +89,9 @@ async def test_sigkill_mid_stream_loses_no_acked_batch(settings: Settings) -> No
                 registry_service_pb2_grpc.RegistryServiceStub(channel), "killed"
             )
             stub = metrics_service_pb2_grpc.MetricsServiceStub(channel)
-            call = stub.StreamMetrics()
+            call = stream(stub)
             await call.write(ms.StreamMetricsRequest(open=ms.StreamOpen(producer_id="agent-k")))
-            opened = (await call.read()).opened
+            opened = (await next_message(call)).opened
             window = opened.max_inflight_batches
             sent = 0
             killed = False
@@ -98,8 +100,7 @@ async def test_sigkill_mid_stream_loses_no_acked_batch(settings: Settings) -> No
                     while sent < BATCHES and sent - len(acked) < window:
                         sent += 1
                         await call.write(batch(project, sent))
-                    response = await call.read()
-                    acked.append(response.ack.sequence)
+                    acked.append((await next_message(call)).ack.sequence)
                     if len(acked) == 20 and not killed:
                         # Batches are in flight: kill the server without warning.
                         server.send_signal(signal.SIGKILL)
@@ -122,16 +123,16 @@ async def test_sigkill_mid_stream_loses_no_acked_batch(settings: Settings) -> No
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = metrics_service_pb2_grpc.MetricsServiceStub(channel)
-            call = stub.StreamMetrics()
+            call = stream(stub)
             await call.write(ms.StreamMetricsRequest(open=ms.StreamOpen(producer_id="agent-k")))
-            opened = (await call.read()).opened
+            opened = (await next_message(call)).opened
             # Every acked batch survived the kill.
             assert opened.committed_sequence >= max(acked)
             assert opened.epoch == 2
             for seq in range(opened.committed_sequence + 1, BATCHES + 1):
                 await call.write(batch(project, seq))
             await call.done_writing()
-            while (response := await call.read()) != grpc.aio.EOF:
+            for response in await read_to_end(call):
                 assert not response.ack.duplicate
             assert await call.code() == grpc.StatusCode.OK
     finally:
@@ -148,4 +149,3 @@ async def test_sigkill_mid_stream_loses_no_acked_batch(settings: Settings) -> No
     expected = [float(seq * 1000 + i) for seq in range(1, BATCHES + 1) for i in range(POINTS)]
     assert len(rows) == len(expected)
     assert sum(v for _, _, v in rows) == sum(expected)
-    await asyncio.sleep(0)

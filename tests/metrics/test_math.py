@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maestro_grpc.metrics.sketch import RELATIVE_ACCURACY, Sketch
-from maestro_grpc.metrics.stats import merge_all, moments_of, percentile_cont, slope
+from maestro_grpc.metrics.domain.sketch import RELATIVE_ACCURACY, Sketch
+from maestro_grpc.metrics.domain.stats import merge_all, moments_of, percentile_cont, slope
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import grpc
 
@@ -13,23 +14,36 @@ from maestro.metrics.v1 import metrics_service_pb2 as ms
 from maestro.metrics.v1 import process_event_pb2 as pe
 from maestro_grpc.clock import utcnow
 from maestro_grpc.metrics.read import MetricsReader
+from maestro_grpc.server import RunningServer
 from tests.helpers import error_info, expect_error, expect_invalid, ts
-from tests.metrics.helpers import BASE, BASE_US, columns, commit, pipeline, point, sha
+from tests.metrics.helpers import (
+    BASE,
+    BASE_US,
+    Metrics,
+    Registry,
+    columns,
+    commit,
+    pipeline,
+    point,
+    sha,
+)
 
 
-async def record(metrics, request_id: str = "", **batch) -> ms.RecordMetricsResponse:
+async def record(metrics: Metrics, request_id: str = "", **batch: Any) -> ms.RecordMetricsResponse:
     return await metrics.RecordMetrics(
         ms.RecordMetricsRequest(batch=mp.MetricBatch(**batch), request_id=request_id)
     )
 
 
-async def stored_points(server, project: str) -> list[tuple[str, object, float]]:
+async def stored_points(server: RunningServer, project: str) -> list[tuple[str, datetime, float]]:
     return await MetricsReader(server.db).metric_points(
         uuid.UUID(project), None, utcnow() + timedelta(days=1)
     )
 
 
-async def test_columns_and_points_are_stored(metrics, server, project) -> None:
+async def test_columns_and_points_are_stored(
+    metrics: Metrics, server: RunningServer, project: str
+) -> None:
     response = await record(
         metrics,
         columns=[columns(project, [1.0, 2.0, 3.0])],
@@ -47,7 +61,9 @@ async def test_columns_and_points_are_stored(metrics, server, project) -> None:
     assert rows[1][1] == BASE + timedelta(seconds=1)
 
 
-async def test_bad_rows_are_refused_one_by_one(metrics, server, project) -> None:
+async def test_bad_rows_are_refused_one_by_one(
+    metrics: Metrics, server: RunningServer, project: str
+) -> None:
     unknown = str(uuid.uuid4())
     block = columns(project, [1.0, math.nan, 3.0, math.inf, 5.0])
     block.times_unix_micros[2] = 0  # missing time
@@ -85,7 +101,9 @@ async def test_bad_rows_are_refused_one_by_one(metrics, server, project) -> None
     assert [v for _, _, v in await stored_points(server, project)] == [1.0, 5.0, 1.0]
 
 
-async def test_same_identity_replaces_the_value(metrics, server, project) -> None:
+async def test_same_identity_replaces_the_value(
+    metrics: Metrics, server: RunningServer, project: str
+) -> None:
     first = await record(metrics, points=[point(project, "x", 1.0, BASE, host="a")])
     assert first.stored_points == 1
     same = await record(metrics, points=[point(project, "x", 1.0, BASE, host="a")])
@@ -103,7 +121,9 @@ async def test_same_identity_replaces_the_value(metrics, server, project) -> Non
     assert sorted(v for _, _, v in rows) == [2.0, 6.0, 7.0]
 
 
-async def test_request_id_makes_a_retry_store_nothing(metrics, server, project) -> None:
+async def test_request_id_makes_a_retry_store_nothing(
+    metrics: Metrics, server: RunningServer, project: str
+) -> None:
     batch = {
         "columns": [columns(project, [1.0, 2.0])],
         "points": [point(project, "bad name", 1.0, BASE)],
@@ -119,7 +139,7 @@ async def test_request_id_makes_a_retry_store_nothing(metrics, server, project) 
     )
 
 
-async def test_oversize_batch_is_refused_whole(metrics, project) -> None:
+async def test_oversize_batch_is_refused_whole(metrics: Metrics, project: str) -> None:
     error = await expect_error(
         record(metrics, columns=[columns(project, [1.0] * 10_001, step_us=1)]),
         grpc.StatusCode.INVALID_ARGUMENT,
@@ -127,7 +147,7 @@ async def test_oversize_batch_is_refused_whole(metrics, project) -> None:
     assert error_info(error).reason == "BATCH_TOO_LARGE"
 
 
-async def test_missing_batch_and_long_request_id(metrics) -> None:
+async def test_missing_batch_and_long_request_id(metrics: Metrics) -> None:
     await expect_invalid(metrics.RecordMetrics(ms.RecordMetricsRequest()), "batch")
     await expect_invalid(
         metrics.RecordMetrics(
@@ -137,7 +157,9 @@ async def test_missing_batch_and_long_request_id(metrics) -> None:
     )
 
 
-async def test_columns_with_labels_and_shape_errors(metrics, server, project) -> None:
+async def test_columns_with_labels_and_shape_errors(
+    metrics: Metrics, server: RunningServer, project: str
+) -> None:
     good = columns(
         project,
         [1.0, 2.0, 3.0, 4.0],
@@ -162,7 +184,9 @@ async def test_columns_with_labels_and_shape_errors(metrics, server, project) ->
     assert [(n, v) for n, _, v in rows] == [("a.metric", 1.0), ("b.metric", 2.0)]
 
 
-async def test_events_are_stored_once_and_updated_to_later_states(metrics, server, project) -> None:
+async def test_events_are_stored_once_and_updated_to_later_states(
+    metrics: Metrics, server: RunningServer, project: str
+) -> None:
     c = commit(project, sha(1), BASE, author="ada", additions=10)
     running = pipeline(project, "77", pe.PIPELINE_STATUS_RUNNING, BASE)
     first = await record(metrics, events=[c, running])
@@ -189,7 +213,7 @@ async def test_events_are_stored_once_and_updated_to_later_states(metrics, serve
     assert events[0].time == BASE
 
 
-async def test_bad_events_are_refused_per_row(metrics, project) -> None:
+async def test_bad_events_are_refused_per_row(metrics: Metrics, project: str) -> None:
     response = await record(
         metrics,
         events=[
@@ -215,7 +239,7 @@ async def test_bad_events_are_refused_per_row(metrics, project) -> None:
     assert response.stored_events == 1
 
 
-async def test_read_api_windows(metrics, server, project) -> None:
+async def test_read_api_windows(metrics: Metrics, server: RunningServer, project: str) -> None:
     await record(metrics, columns=[columns(project, [1.0, 2.0, 3.0], step_us=3_600_000_000)])
     await record(
         metrics,
@@ -236,7 +260,9 @@ async def test_read_api_windows(metrics, server, project) -> None:
     assert BASE_US > 0
 
 
-async def test_a_batch_of_many_series_and_projects(metrics, registry, server) -> None:
+async def test_a_batch_of_many_series_and_projects(
+    metrics: Metrics, registry: Registry, server: RunningServer
+) -> None:
     """An import: 10,000 points, each its own series, over 20 projects (chunked statements)."""
     from tests.metrics.conftest import make_project
 

@@ -20,14 +20,15 @@ from maestro.metrics.v1 import metrics_service_pb2 as ms
 from maestro.metrics.v1 import metrics_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.config import Settings
-from maestro_grpc.metrics.rollup import RollupWorker
+from maestro_grpc.metrics.domain.rollup import RollupWorker
+from maestro_grpc.metrics.store.rollups import RollupStore
 from maestro_grpc.metrics.store.tables import metric_points, metric_rollups
 from maestro_grpc.server import RunningServer, start_server
 from maestro_grpc.store import jobs
 from tests.conftest import with_settings
 from tests.helpers import ts
 from tests.metrics.conftest import make_project
-from tests.metrics.helpers import columns
+from tests.metrics.helpers import Metrics, columns
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY0 = datetime(2026, 2, 1, tzinfo=UTC)
@@ -74,7 +75,7 @@ def three_days(project: str) -> tuple[mp.MetricColumns, np.ndarray]:
     return block, values
 
 
-async def summary(stub, project: str, start: datetime, end: datetime) -> ms.MetricSummary:
+async def summary(stub: Metrics, project: str, start: datetime, end: datetime) -> ms.MetricSummary:
     got = await stub.GetMetricSummary(
         ms.GetMetricSummaryRequest(project_id=project, start_time=ts(start), end_time=ts(end))
     )
@@ -97,7 +98,9 @@ def run_worker_cli(settings: Settings) -> str:
     return done.stdout
 
 
-async def test_worker_rolls_up_and_long_windows_use_rollups(rollup_server, stubs) -> None:
+async def test_worker_rolls_up_and_long_windows_use_rollups(
+    rollup_server: RunningServer, stubs: tuple[Metrics, str]
+) -> None:
     stub, project = stubs
     block, values = three_days(project)
     await stub.RecordMetrics(ms.RecordMetricsRequest(batch=mp.MetricBatch(columns=[block])))
@@ -110,7 +113,7 @@ async def test_worker_rolls_up_and_long_windows_use_rollups(rollup_server, stubs
     out = await asyncio.to_thread(run_worker_cli, rollup_server.settings)
     assert "rolled up" in out
     async with rollup_server.db.read() as conn:
-        counts = dict(
+        counts: dict[str, int] = dict(
             (
                 await conn.execute(
                     select(metric_rollups.c.granularity, func.count()).group_by(
@@ -148,11 +151,13 @@ async def test_worker_rolls_up_and_long_windows_use_rollups(rollup_server, stubs
     assert short.p50 == pytest.approx(np.percentile(values[:12], 50), rel=1e-12)
 
 
-async def test_late_points_count_at_once_and_reroll_only_their_window(rollup_server, stubs) -> None:
+async def test_late_points_count_at_once_and_reroll_only_their_window(
+    rollup_server: RunningServer, stubs: tuple[Metrics, str]
+) -> None:
     stub, project = stubs
     block, values = three_days(project)
     await stub.RecordMetrics(ms.RecordMetricsRequest(batch=mp.MetricBatch(columns=[block])))
-    worker = RollupWorker(rollup_server.db, owner="test")
+    worker = RollupWorker(RollupStore(rollup_server.db), owner="test")
     assert await worker.run_once() == 3  # 72 hours coarsened to three day windows
     async with rollup_server.db.read() as conn:
         stamps = {
@@ -182,7 +187,9 @@ async def test_late_points_count_at_once_and_reroll_only_their_window(rollup_ser
     assert (done.count, done.max) == (values.shape[0] + 1, 1000.0)
 
 
-async def test_two_workers_share_the_jobs(rollup_server, stubs) -> None:
+async def test_two_workers_share_the_jobs(
+    rollup_server: RunningServer, stubs: tuple[Metrics, str]
+) -> None:
     stub, project = stubs
     # 30 separate windows (one write per hour of five days, sparse).
     for hour in range(0, 120, 4):
@@ -190,8 +197,8 @@ async def test_two_workers_share_the_jobs(rollup_server, stubs) -> None:
         await stub.RecordMetrics(ms.RecordMetricsRequest(batch=mp.MetricBatch(columns=[block])))
     queued = await jobs.pending(rollup_server.db, "metrics.rollup")
     assert queued == 30
-    a = RollupWorker(rollup_server.db, owner="a", batch=3)
-    b = RollupWorker(rollup_server.db, owner="b", batch=3)
+    a = RollupWorker(RollupStore(rollup_server.db), owner="a", batch=3)
+    b = RollupWorker(RollupStore(rollup_server.db), owner="b", batch=3)
     done_a, done_b = await asyncio.gather(a.run_once(), b.run_once())
     assert done_a + done_b == queued
     if rollup_server.db.is_postgres:
@@ -203,11 +210,13 @@ async def test_two_workers_share_the_jobs(rollup_server, stubs) -> None:
     assert got.mean == pytest.approx(np.arange(0, 120, 4).mean())
 
 
-async def test_retention_keeps_rollups_and_counts(rollup_server, stubs) -> None:
+async def test_retention_keeps_rollups_and_counts(
+    rollup_server: RunningServer, stubs: tuple[Metrics, str]
+) -> None:
     stub, project = stubs
     block, values = three_days(project)
     await stub.RecordMetrics(ms.RecordMetricsRequest(batch=mp.MetricBatch(columns=[block])))
-    worker = RollupWorker(rollup_server.db, owner="t", retention_days=1.0)
+    worker = RollupWorker(RollupStore(rollup_server.db), owner="t", retention_days=1.0)
     await worker.run_once()
     async with rollup_server.db.read() as conn:
         left = await conn.scalar(select(func.count()).select_from(metric_points))
@@ -219,7 +228,9 @@ async def test_retention_keeps_rollups_and_counts(rollup_server, stubs) -> None:
     assert got.source == ms.SUMMARY_SOURCE_ROLLUP
 
 
-async def test_request_ids_are_forgotten_after_a_week(rollup_server, stubs) -> None:
+async def test_request_ids_are_forgotten_after_a_week(
+    rollup_server: RunningServer, stubs: tuple[Metrics, str]
+) -> None:
     stub, project = stubs
     request = ms.RecordMetricsRequest(
         batch=mp.MetricBatch(columns=[columns(project, [1.0], names=("m",))]), request_id="r-1"
@@ -227,7 +238,9 @@ async def test_request_ids_are_forgotten_after_a_week(rollup_server, stubs) -> N
     assert (await stub.RecordMetrics(request)).stored_points == 1
     assert (await stub.RecordMetrics(request)).stored_points == 1  # the first answer again
     later = RollupWorker(
-        rollup_server.db, owner="t", clock=lambda: datetime.now(UTC) + timedelta(days=8)
+        RollupStore(rollup_server.db),
+        owner="t",
+        clock=lambda: datetime.now(UTC) + timedelta(days=8),
     )
     assert await later.forget_old_requests() == 1
     again = await stub.RecordMetrics(request)

@@ -11,9 +11,10 @@ from sqlalchemy import text
 from maestro.metrics.v1 import metric_pb2 as mp
 from maestro.metrics.v1 import metrics_service_pb2 as ms
 from maestro_grpc.catalog import metadata
-from maestro_grpc.metrics import pointstore
+from maestro_grpc.metrics.store import partitions
+from maestro_grpc.server import RunningServer
 from maestro_grpc.store.schema import DIALECT_ONLY, DIALECT_ONLY_PREFIXES
-from tests.metrics.helpers import columns
+from tests.metrics.helpers import Metrics, columns
 
 PARTITIONS = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'metric_points'::regclass"
 METRICS_TABLES = {
@@ -34,7 +35,9 @@ def _name_of(diff: object) -> str:
     return ""
 
 
-async def test_migration_matches_schema(server, metrics, project) -> None:
+async def test_migration_matches_schema(
+    server: RunningServer, metrics: Metrics, project: str
+) -> None:
     # A write creates a monthly partition first, so the comparison sees one.
     await metrics.RecordMetrics(
         ms.RecordMetricsRequest(batch=mp.MetricBatch(columns=[columns(project, [1.0])]))
@@ -61,7 +64,9 @@ async def test_migration_matches_schema(server, metrics, project) -> None:
     assert ours == []
 
 
-async def test_points_land_in_monthly_partitions(server, metrics, project) -> None:
+async def test_points_land_in_monthly_partitions(
+    server: RunningServer, metrics: Metrics, project: str
+) -> None:
     march = int(datetime(2026, 3, 31, 23, tzinfo=UTC).timestamp() * 1e6)
     response = await metrics.RecordMetrics(
         ms.RecordMetricsRequest(
@@ -76,17 +81,19 @@ async def test_points_land_in_monthly_partitions(server, metrics, project) -> No
     async with server.db.read() as conn:
         rows = await conn.execute(
             text(
-                "SELECT tableoid::regclass::text AS part, count(*) FROM metric_points "
+                "SELECT tableoid::regclass::text AS part, count(*) AS n FROM metric_points "
                 "GROUP BY 1 ORDER BY 1"
             )
         )
-        counts = {r.part: r.count for r in rows}
+        counts = {r.part: r.n for r in rows}
     assert counts == {"metric_points_p2026_03": 1, "metric_points_p2026_04": 2}
 
 
-async def test_default_partition_rows_are_moved_out(server, metrics, project) -> None:
+async def test_default_partition_rows_are_moved_out(
+    server: RunningServer, metrics: Metrics, project: str
+) -> None:
     if not server.db.is_postgres:
-        assert await pointstore.default_months(server.db) == []
+        assert await partitions.default_months(server.db) == []
         return
     # Rows of a month without a partition (created behind the cache's back)
     # sit in DEFAULT; the worker's move gives them their own partition.
@@ -98,18 +105,21 @@ async def test_default_partition_rows_are_moved_out(server, metrics, project) ->
                 "VALUES (1, '2025-01-15T00:00:00Z', 1.0, 5)"
             )
         )
-    months = await pointstore.default_months(server.db)
+    months = await partitions.default_months(server.db)
     assert months == [datetime(2025, 1, 1, tzinfo=UTC)]
-    assert not await pointstore.create_partition(server.db, months[0])
-    assert await pointstore.create_partition(server.db, months[0], move_default=True)
-    assert await pointstore.default_months(server.db) == []
+    assert not await partitions.create_partition(server.db, months[0])
+    assert await partitions.create_partition(server.db, months[0], move_default=True)
+    assert await partitions.default_months(server.db) == []
     async with server.db.read() as conn:
         moved = await conn.scalar(text("SELECT count(*) FROM metric_points_p2025_01"))
     assert moved == 1
 
 
-async def test_a_backfill_over_many_months_stalls_on_no_ddl(server, metrics, project) -> None:
-    from maestro_grpc.metrics.rollup import RollupWorker
+async def test_a_backfill_over_many_months_stalls_on_no_ddl(
+    server: RunningServer, metrics: Metrics, project: str
+) -> None:
+    from maestro_grpc.metrics.domain.rollup import RollupWorker
+    from maestro_grpc.metrics.store.rollups import RollupStore
 
     first = int(datetime(2024, 1, 15, tzinfo=UTC).timestamp() * 1e6)
     partitions_before = 0
@@ -137,7 +147,7 @@ async def test_a_backfill_over_many_months_stalls_on_no_ddl(server, metrics, pro
     # At most 12 months got partitions at once; the rest wait in DEFAULT.
     assert in_default > 0
     assert partitions - partitions_before <= 12
-    await RollupWorker(server.db, owner="t").tidy_partitions()
+    await RollupWorker(RollupStore(server.db), owner="t").tidy_partitions()
     async with server.db.read() as conn:
         in_default = await conn.scalar(text("SELECT count(*) FROM metric_points_default"))
         total = await conn.scalar(text("SELECT count(*) FROM metric_points"))

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any, cast
 
 import grpc
 import grpc.aio
@@ -21,28 +22,46 @@ from maestro_grpc.server import RunningServer, start_server
 from tests.conftest import skip_or_fail, with_settings
 from tests.helpers import error_info
 from tests.metrics.conftest import make_project
-from tests.metrics.helpers import BASE, columns, commit, pipeline, point, sha
+from tests.metrics.helpers import (
+    BASE,
+    Metrics,
+    columns,
+    commit,
+    ended,
+    next_message,
+    pipeline,
+    point,
+    sha,
+    stream,
+)
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-async def first(watch) -> None:
+WatchCall = grpc.aio.UnaryStreamCall[ms.WatchMetricsRequest, ms.WatchMetricsResponse]
+
+
+async def received(watch: WatchCall) -> ms.WatchMetricsResponse:
+    """The watch's next message (within 10 s)."""
+    return await asyncio.wait_for(next_message(watch), 10)
+
+
+async def first(watch: WatchCall) -> None:
     """The watch's empty first message: it is in place."""
-    hello = await asyncio.wait_for(watch.read(), 10)
-    assert hello == ms.WatchMetricsResponse()
+    assert await received(watch) == ms.WatchMetricsResponse()
 
 
-async def drain(watch) -> None:
+async def drain(watch: WatchCall) -> None:
     """Read until the call ends (with an error)."""
-    while await asyncio.wait_for(watch.read(), 10) != grpc.aio.EOF:
+    while not await asyncio.wait_for(ended(watch), 10):
         pass
 
 
-async def record(stub, **batch) -> None:
+async def record(stub: Metrics, **batch: Any) -> None:
     await stub.RecordMetrics(ms.RecordMetricsRequest(batch=mp.MetricBatch(**batch)))
 
 
-async def test_watch_in_process_with_filters(metrics, project) -> None:
+async def test_watch_in_process_with_filters(metrics: Metrics, project: str) -> None:
     everything = metrics.WatchMetrics(ms.WatchMetricsRequest(project_id=project))
     ci_only = metrics.WatchMetrics(
         ms.WatchMetricsRequest(project_id=project, name_prefixes=["ci."])
@@ -69,7 +88,7 @@ async def test_watch_in_process_with_filters(metrics, project) -> None:
             pipeline(project, "9", pe.PIPELINE_STATUS_RUNNING, BASE),
         ],
     )
-    got = await asyncio.wait_for(everything.read(), 10)
+    got = await received(everything)
     assert [(p.name, p.value, dict(p.labels)) for p in got.points] == [
         ("ci.duration_seconds", 1.0, {"runner": "a"}),
         ("mlflow.loss", 2.0, {"runner": "a"}),
@@ -78,10 +97,10 @@ async def test_watch_in_process_with_filters(metrics, project) -> None:
     assert got.points[0].source == mp.METRIC_SOURCE_CI
     assert [e.WhichOneof("kind") for e in got.events] == ["commit", "pipeline_run"]
     assert got.events[1].pipeline_run.status == pe.PIPELINE_STATUS_RUNNING
-    ci = await asyncio.wait_for(ci_only.read(), 10)
+    ci = await received(ci_only)
     assert [p.name for p in ci.points] == ["ci.duration_seconds"]
     assert list(ci.events) == []
-    commits = await asyncio.wait_for(commits_only.read(), 10)
+    commits = await received(commits_only)
     assert list(commits.points) == []
     assert [e.commit.sha for e in commits.events] == [sha(1)]
     # Another project's writes are not seen.
@@ -89,7 +108,7 @@ async def test_watch_in_process_with_filters(metrics, project) -> None:
         watch.cancel()
 
 
-async def test_watch_bad_requests(metrics, project) -> None:
+async def test_watch_bad_requests(metrics: Metrics, project: str) -> None:
     call = metrics.WatchMetrics(ms.WatchMetricsRequest(project_id="nope"))
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call.read()
@@ -98,7 +117,9 @@ async def test_watch_bad_requests(metrics, project) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call.read()
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
-    call = metrics.WatchMetrics(ms.WatchMetricsRequest(project_id=project, event_types=[42]))
+    call = metrics.WatchMetrics(
+        ms.WatchMetricsRequest(project_id=project, event_types=[cast("pe.EventType", 42)])
+    )
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call.read()
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -158,7 +179,9 @@ async def replicas(redis_settings: Settings) -> AsyncIterator[tuple[RunningServe
         await b.stop(grace=0.2)
 
 
-async def test_watch_across_replicas_through_redis(replicas) -> None:
+async def test_watch_across_replicas_through_redis(
+    replicas: tuple[RunningServer, RunningServer],
+) -> None:
     a, b = replicas
     async with (
         grpc.aio.insecure_channel(f"127.0.0.1:{a.port}") as channel_a,
@@ -177,15 +200,15 @@ async def test_watch_across_replicas_through_redis(replicas) -> None:
             await first(watch)
         await record(on_b, points=[point(project, "x.y", 3.5, BASE + timedelta(seconds=1))])
         for watch in watchers:
-            got = await asyncio.wait_for(watch.read(), 10)
+            got = await received(watch)
             assert [(p.name, p.value) for p in got.points] == [("x.y", 3.5)]
         # A producer reopening on the other replica ends its older stream there.
-        old = on_a.StreamMetrics()
+        old = stream(on_a)
         await old.write(ms.StreamMetricsRequest(open=ms.StreamOpen(producer_id="agent-r")))
-        assert (await old.read()).opened.epoch == 1
-        new = on_b.StreamMetrics()
+        assert (await next_message(old)).opened.epoch == 1
+        new = stream(on_b)
         await new.write(ms.StreamMetricsRequest(open=ms.StreamOpen(producer_id="agent-r")))
-        assert (await new.read()).opened.epoch == 2
+        assert (await next_message(new)).opened.epoch == 2
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await asyncio.wait_for(old.read(), 10)
         assert caught.value.code() == grpc.StatusCode.ABORTED

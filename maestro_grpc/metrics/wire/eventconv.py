@@ -1,4 +1,4 @@
-"""ProcessEvent (proto) <-> EventIn (domain): natural keys, state ranks, JSON payloads.
+"""ProcessEvent (proto) <-> EventIn (record): natural keys, state ranks, JSON payloads.
 
 Each kind of event has a natural key (a commit: repo and sha) and a rank
 for its states (a pipeline run: queued 1 < running 2 < finished 3), so the
@@ -15,6 +15,8 @@ import json
 import math
 import re
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -182,134 +184,193 @@ def event_from_proto(event: pe.ProcessEvent, at: str, max_time: datetime) -> Eve
         return Rejected(bad.field, bad.description)
 
 
-def _convert(kind: str, m: Any, at: str, max_time: datetime) -> EventIn:
-    event_type = KIND_TYPE[kind]
-    ref = ""
-    status = ""
-    rank = 0
+@dataclass(frozen=True)
+class _Parsed:
+    """What one kind's checks find: the natural key, main time, state and reference."""
+
+    natural: str
+    time: datetime
+    ref: str = ""
+    status: str = ""
+    rank: int = 0
     end_time: datetime | None = None
-    if kind == "commit":
-        repo = _text(m.repo, f"{at}.repo")
-        sha = _sha(m.sha, f"{at}.sha", required=True)
-        time = _time(m, "author_time", at, max_time, True)
-        _time(m, "commit_time", at, max_time, False)
-        _non_negative(
-            at, additions=m.additions, deletions=m.deletions, files_changed=m.files_changed
-        )
-        for i, parent in enumerate(m.parent_shas):
-            _sha(parent, f"{at}.parent_shas[{i}]", required=True)
-        natural = key(repo, sha)
-        ref = sha
-        if len(m.files) > MAX_LIST:
-            del m.files[MAX_LIST:]
-        if len(m.summary) > MAX_TEXT:
-            m.summary = m.summary[:MAX_TEXT]
-    elif kind == "pull_request":
-        repo = _text(m.repo, f"{at}.repo")
-        if m.number <= 0:
-            raise _Bad(f"{at}.number", "must be positive")
-        status = enum_short(pe.PullRequestState.DESCRIPTOR, m.state)
-        if not status:
-            raise _Bad(f"{at}.state", "is required")
-        opened = _time(m, "open_time", at, max_time, False)
-        _time(m, "first_commit_time", at, max_time, False)
-        merged = _time(m, "merge_time", at, max_time, status == "merged")
-        closed = _time(m, "close_time", at, max_time, False)
-        _not_before(merged, opened, f"{at}.merge_time", "open_time")
-        _not_before(closed, opened, f"{at}.close_time", "open_time")
-        main = opened or merged or closed
-        if main is None:
-            raise _Bad(f"{at}.open_time", "is required (or merge_time or close_time)")
-        time = main
-        end_time = merged if status == "merged" else closed if status == "closed" else None
-        rank = PR_RANK[status]
-        natural = key(repo, m.number)
-        ref = _sha(m.merge_commit_sha, f"{at}.merge_commit_sha", required=False)
-        for i, sha in enumerate(m.commit_shas):
-            _sha(sha, f"{at}.commit_shas[{i}]", required=True)
-        if m.review_count < 0:
-            raise _Bad(f"{at}.review_count", "must not be negative")
-    elif kind == "pipeline_run":
-        provider = _text(m.provider, f"{at}.provider")
-        run_id = _text(m.run_id, f"{at}.run_id")
-        if m.attempt < 0:
-            raise _Bad(f"{at}.attempt", "must not be negative")
-        status = enum_short(pe.PipelineStatus.DESCRIPTOR, m.status)
-        if not status:
-            raise _Bad(f"{at}.status", "is required")
-        time = _time(m, "start_time", at, max_time, True)
-        end_time = _time(m, "end_time", at, max_time, False)
-        _not_before(end_time, time, f"{at}.end_time", "start_time")
-        for i, stage in enumerate(m.stages):
-            _time(stage, "start_time", f"{at}.stages[{i}]", max_time, False)
-            _time(stage, "end_time", f"{at}.stages[{i}]", max_time, False)
-        rank = PIPELINE_RANK[status]
-        natural = key(provider, run_id, m.attempt or 1)
-        ref = _sha(m.commit_sha, f"{at}.commit_sha", required=False)
-        m.attempt = m.attempt or 1
-    elif kind == "test_report":
-        suite = _text(m.suite, f"{at}.suite")
-        _text(m.provider, f"{at}.provider", required=False)
-        _text(m.run_id, f"{at}.run_id", required=False)
-        if m.attempt < 0:
-            raise _Bad(f"{at}.attempt", "must not be negative")
-        _non_negative(at, passed=m.passed, failed=m.failed, errored=m.errored, skipped=m.skipped)
-        if m.duration.seconds < 0 or m.duration.nanos < 0:
-            raise _Bad(f"{at}.duration", "must not be negative")
-        time = _time(m, "time", at, max_time, True)
-        natural = key(m.provider.strip(), m.run_id.strip(), m.attempt or 1, suite)
-        m.attempt = m.attempt or 1
-        if len(m.failing_tests) > MAX_LIST:
-            del m.failing_tests[MAX_LIST:]
-    elif kind == "deployment":
-        deployment_id = _text(m.deployment_id, f"{at}.deployment_id")
-        _text(m.environment, f"{at}.environment")
-        status = enum_short(pe.DeploymentStatus.DESCRIPTOR, m.status)
-        if not status:
-            raise _Bad(f"{at}.status", "is required")
-        time = _time(m, "deploy_time", at, max_time, True)
-        for i, sha in enumerate(m.commit_shas):
-            _sha(sha, f"{at}.commit_shas[{i}]", required=True)
-        rank = DEPLOYMENT_RANK[status]
-        natural = key(deployment_id)
-        ref = deployment_id[:100]
-    elif kind == "incident":
-        incident_id = _text(m.incident_id, f"{at}.incident_id")
-        time = _time(m, "open_time", at, max_time, True)
-        end_time = _time(m, "resolve_time", at, max_time, False)
-        _not_before(end_time, time, f"{at}.resolve_time", "open_time")
-        status = "resolved" if end_time is not None else "open"
-        rank = 2 if end_time is not None else 1
-        natural = key(incident_id)
-        ref = _text(m.caused_by_deployment_id, f"{at}.caused_by_deployment_id", required=False)[
-            :100
-        ]
-        if not m.environment.strip():
-            m.environment = "production"
-    else:
-        run_id = _text(m.run_id, f"{at}.run_id")
-        status = enum_short(pe.ExperimentRunStatus.DESCRIPTOR, m.status)
-        time = _time(m, "start_time", at, max_time, True)
-        end_time = _time(m, "end_time", at, max_time, False)
-        _not_before(end_time, time, f"{at}.end_time", "start_time")
-        for name, value in m.metrics.items():
-            if not math.isfinite(value):
-                raise _Bad(f"{at}.metrics[{name[:64]}]", "must be a finite number")
-        rank = EXPERIMENT_RANK.get(status, 0)
-        natural = key(run_id)
-    assert time is not None
-    if len(natural) > 600:
+
+
+def _required_time(owner: Message, name: str, at: str, max_time: datetime) -> datetime:
+    value = _time(owner, name, at, max_time, True)
+    assert value is not None
+    return value
+
+
+def _status(descriptor: Any, number: int, field: str) -> str:
+    status = enum_short(descriptor, number)
+    if not status:
+        raise _Bad(field, "is required")
+    return status
+
+
+def _commit(m: Any, at: str, max_time: datetime) -> _Parsed:
+    repo = _text(m.repo, f"{at}.repo")
+    sha = _sha(m.sha, f"{at}.sha", required=True)
+    time = _required_time(m, "author_time", at, max_time)
+    _time(m, "commit_time", at, max_time, False)
+    _non_negative(at, additions=m.additions, deletions=m.deletions, files_changed=m.files_changed)
+    for i, parent in enumerate(m.parent_shas):
+        _sha(parent, f"{at}.parent_shas[{i}]", required=True)
+    if len(m.files) > MAX_LIST:
+        del m.files[MAX_LIST:]
+    if len(m.summary) > MAX_TEXT:
+        m.summary = m.summary[:MAX_TEXT]
+    return _Parsed(natural=key(repo, sha), time=time, ref=sha)
+
+
+def _pull_request(m: Any, at: str, max_time: datetime) -> _Parsed:
+    repo = _text(m.repo, f"{at}.repo")
+    if m.number <= 0:
+        raise _Bad(f"{at}.number", "must be positive")
+    status = _status(pe.PullRequestState.DESCRIPTOR, m.state, f"{at}.state")
+    opened = _time(m, "open_time", at, max_time, False)
+    _time(m, "first_commit_time", at, max_time, False)
+    merged = _time(m, "merge_time", at, max_time, status == "merged")
+    closed = _time(m, "close_time", at, max_time, False)
+    _not_before(merged, opened, f"{at}.merge_time", "open_time")
+    _not_before(closed, opened, f"{at}.close_time", "open_time")
+    main = opened or merged or closed
+    if main is None:
+        raise _Bad(f"{at}.open_time", "is required (or merge_time or close_time)")
+    ref = _sha(m.merge_commit_sha, f"{at}.merge_commit_sha", required=False)
+    for i, sha in enumerate(m.commit_shas):
+        _sha(sha, f"{at}.commit_shas[{i}]", required=True)
+    if m.review_count < 0:
+        raise _Bad(f"{at}.review_count", "must not be negative")
+    return _Parsed(
+        natural=key(repo, m.number),
+        time=main,
+        ref=ref,
+        status=status,
+        rank=PR_RANK[status],
+        end_time=merged if status == "merged" else closed if status == "closed" else None,
+    )
+
+
+def _pipeline_run(m: Any, at: str, max_time: datetime) -> _Parsed:
+    provider = _text(m.provider, f"{at}.provider")
+    run_id = _text(m.run_id, f"{at}.run_id")
+    if m.attempt < 0:
+        raise _Bad(f"{at}.attempt", "must not be negative")
+    status = _status(pe.PipelineStatus.DESCRIPTOR, m.status, f"{at}.status")
+    time = _required_time(m, "start_time", at, max_time)
+    end_time = _time(m, "end_time", at, max_time, False)
+    _not_before(end_time, time, f"{at}.end_time", "start_time")
+    for i, stage in enumerate(m.stages):
+        _time(stage, "start_time", f"{at}.stages[{i}]", max_time, False)
+        _time(stage, "end_time", f"{at}.stages[{i}]", max_time, False)
+    ref = _sha(m.commit_sha, f"{at}.commit_sha", required=False)
+    m.attempt = m.attempt or 1
+    return _Parsed(
+        natural=key(provider, run_id, m.attempt),
+        time=time,
+        ref=ref,
+        status=status,
+        rank=PIPELINE_RANK[status],
+        end_time=end_time,
+    )
+
+
+def _test_report(m: Any, at: str, max_time: datetime) -> _Parsed:
+    suite = _text(m.suite, f"{at}.suite")
+    _text(m.provider, f"{at}.provider", required=False)
+    _text(m.run_id, f"{at}.run_id", required=False)
+    if m.attempt < 0:
+        raise _Bad(f"{at}.attempt", "must not be negative")
+    _non_negative(at, passed=m.passed, failed=m.failed, errored=m.errored, skipped=m.skipped)
+    if m.duration.seconds < 0 or m.duration.nanos < 0:
+        raise _Bad(f"{at}.duration", "must not be negative")
+    time = _required_time(m, "time", at, max_time)
+    m.attempt = m.attempt or 1
+    if len(m.failing_tests) > MAX_LIST:
+        del m.failing_tests[MAX_LIST:]
+    return _Parsed(natural=key(m.provider.strip(), m.run_id.strip(), m.attempt, suite), time=time)
+
+
+def _deployment(m: Any, at: str, max_time: datetime) -> _Parsed:
+    deployment_id = _text(m.deployment_id, f"{at}.deployment_id")
+    _text(m.environment, f"{at}.environment")
+    status = _status(pe.DeploymentStatus.DESCRIPTOR, m.status, f"{at}.status")
+    time = _required_time(m, "deploy_time", at, max_time)
+    for i, sha in enumerate(m.commit_shas):
+        _sha(sha, f"{at}.commit_shas[{i}]", required=True)
+    return _Parsed(
+        natural=key(deployment_id),
+        time=time,
+        ref=deployment_id[:100],
+        status=status,
+        rank=DEPLOYMENT_RANK[status],
+    )
+
+
+def _incident(m: Any, at: str, max_time: datetime) -> _Parsed:
+    incident_id = _text(m.incident_id, f"{at}.incident_id")
+    time = _required_time(m, "open_time", at, max_time)
+    end_time = _time(m, "resolve_time", at, max_time, False)
+    _not_before(end_time, time, f"{at}.resolve_time", "open_time")
+    cause = _text(m.caused_by_deployment_id, f"{at}.caused_by_deployment_id", required=False)
+    if not m.environment.strip():
+        m.environment = "production"
+    resolved = end_time is not None
+    return _Parsed(
+        natural=key(incident_id),
+        time=time,
+        ref=cause[:100],
+        status="resolved" if resolved else "open",
+        rank=2 if resolved else 1,
+        end_time=end_time,
+    )
+
+
+def _experiment_run(m: Any, at: str, max_time: datetime) -> _Parsed:
+    run_id = _text(m.run_id, f"{at}.run_id")
+    status = enum_short(pe.ExperimentRunStatus.DESCRIPTOR, m.status)
+    time = _required_time(m, "start_time", at, max_time)
+    end_time = _time(m, "end_time", at, max_time, False)
+    _not_before(end_time, time, f"{at}.end_time", "start_time")
+    for name, value in m.metrics.items():
+        if not math.isfinite(value):
+            raise _Bad(f"{at}.metrics[{name[:64]}]", "must be a finite number")
+    return _Parsed(
+        natural=key(run_id),
+        time=time,
+        status=status,
+        rank=EXPERIMENT_RANK.get(status, 0),
+        end_time=end_time,
+    )
+
+
+_KINDS: dict[str, Callable[[Any, str, datetime], _Parsed]] = {
+    "commit": _commit,
+    "pull_request": _pull_request,
+    "pipeline_run": _pipeline_run,
+    "test_report": _test_report,
+    "deployment": _deployment,
+    "incident": _incident,
+    "experiment_run": _experiment_run,
+}
+
+
+def _convert(kind: str, m: Any, at: str, max_time: datetime) -> EventIn:
+    parsed = _KINDS[kind](m, at, max_time)
+    if len(parsed.natural) > 600:
         raise _Bad(at, "its natural key is longer than 600 characters")
     payload = message_payload(m)
     return EventIn(
         project_id=NO_PROJECT,
-        type=event_type,
-        natural_key=natural,
-        ref=ref,
-        status=status,
-        state_rank=rank,
-        time=time,
-        end_time=end_time,
+        type=KIND_TYPE[kind],
+        natural_key=parsed.natural,
+        ref=parsed.ref,
+        status=parsed.status,
+        state_rank=parsed.rank,
+        time=parsed.time,
+        end_time=parsed.end_time,
         payload=payload,
         digest=payload_digest(payload),
     )

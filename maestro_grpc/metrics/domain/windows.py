@@ -9,39 +9,17 @@ days, months or years so that it enqueues at most a handful of jobs.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from maestro_grpc.clock import from_micros, to_micros
+from maestro_grpc.metrics.model import Window
 
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
 MAX_WINDOWS = 8
 UNITS = ("hour", "day", "month", "year")
-
-
-@dataclass(frozen=True, order=True)
-class Window:
-    """An aligned span [start, end) of one project's time, in microseconds."""
-
-    project_id: uuid.UUID
-    unit: str
-    start_us: int
-    end_us: int
-
-    @property
-    def key(self) -> str:
-        """The job key: the same window enqueued twice is one job."""
-        return f"{self.project_id}:{self.unit}:{from_micros(self.start_us).isoformat()}"
-
-    def payload(self) -> dict[str, object]:
-        return {
-            "project_id": str(self.project_id),
-            "start_us": self.start_us,
-            "end_us": self.end_us,
-        }
 
 
 def _truncate(times_us: npt.NDArray[np.int64], unit: str) -> npt.NDArray[np.int64]:

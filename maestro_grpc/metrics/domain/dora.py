@@ -223,8 +223,33 @@ def dora(
         key=lambda d: (d.time, d.deployment_id),
     )
     in_window = [d for d in production if start <= d.time < end]
+    days, days_per_week, months_deployed = _frequency(in_window, start, end)
+    leads = _lead_times(production, changes, start, end)
+    median_lead = _median_duration(leads)
+    failed, recoveries = _failures(production, in_window, incidents, env, start, end)
+    rate = len(failed) / len(in_window) if in_window else 0.0
+    median_recovery = _median_duration(recoveries)
+    return DoraResult(
+        deployments=len(in_window),
+        deployment_days=days,
+        deployment_days_per_week=float(days_per_week),
+        deployment_frequency_band=frequency_band(days_per_week, months_deployed, t),
+        median_lead_time=median_lead,
+        lead_time_changes=len(leads),
+        lead_time_band=None if median_lead is None else lead_time_band(median_lead, t),
+        change_failure_rate=rate,
+        failed_deployments=len(failed),
+        change_failure_rate_band=failure_rate_band(rate, t) if in_window else None,
+        median_time_to_restore=median_recovery,
+        restored_incidents=len(recoveries),
+        time_to_restore_band=None if median_recovery is None else recovery_band(median_recovery, t),
+    )
 
-    # Deployment frequency.
+
+def _frequency(
+    in_window: Sequence[Deploy], start: datetime, end: datetime
+) -> tuple[int, float, float]:
+    """Deployment days, the median week's deployment days, the median month's (0 or 1)."""
     days = {d.time.astimezone(UTC).date() for d in in_window}
     per_week: dict[date, int] = {w: 0 for w in _weeks(start, end)}
     for day in days:
@@ -235,8 +260,13 @@ def dora(
     months = _months(start, end)
     days_per_week = _lower_median(list(per_week.values()))
     months_deployed = _lower_median([1.0 if m in deployed_months else 0.0 for m in months])
+    return len(days), days_per_week, months_deployed
 
-    # Lead time: each change to the first production deployment shipping it.
+
+def _lead_times(
+    production: Sequence[Deploy], changes: Sequence[Change], start: datetime, end: datetime
+) -> list[timedelta]:
+    """Each change to the first production deployment shipping it (deployed in the window)."""
     first_deploy: dict[str, Deploy] = {}
     for deployment in production:
         for sha in deployment.commit_shas:
@@ -249,9 +279,18 @@ def dora(
         deployed = min(shipped, key=lambda d: d.time)
         if start <= deployed.time < end:
             leads.append(max(deployed.time - change.start, timedelta(0)))
-    median_lead = _median_duration(leads)
+    return leads
 
-    # Change failure rate and recovery.
+
+def _failures(
+    production: Sequence[Deploy],
+    in_window: Sequence[Deploy],
+    incidents: Sequence[Incident],
+    env: str,
+    start: datetime,
+    end: datetime,
+) -> tuple[set[str], list[timedelta]]:
+    """The failed deployments of the window, and the recovery times of its incidents."""
     by_id = {d.deployment_id: d for d in production}
     times = [d.time for d in production]
     failed: set[str] = {d.deployment_id for d in in_window if d.status == "rolled_back"}
@@ -269,21 +308,4 @@ def dora(
             failed.add(cause.deployment_id)
         if start <= incident.open_time < end and incident.resolve_time is not None:
             recoveries.append(max(incident.resolve_time - cause.time, timedelta(0)))
-    rate = len(failed) / len(in_window) if in_window else 0.0
-    median_recovery = _median_duration(recoveries)
-
-    return DoraResult(
-        deployments=len(in_window),
-        deployment_days=len(days),
-        deployment_days_per_week=float(days_per_week),
-        deployment_frequency_band=frequency_band(days_per_week, months_deployed, t),
-        median_lead_time=median_lead,
-        lead_time_changes=len(leads),
-        lead_time_band=None if median_lead is None else lead_time_band(median_lead, t),
-        change_failure_rate=rate,
-        failed_deployments=len(failed),
-        change_failure_rate_band=failure_rate_band(rate, t) if in_window else None,
-        median_time_to_restore=median_recovery,
-        restored_incidents=len(recoveries),
-        time_to_restore_band=None if median_recovery is None else recovery_band(median_recovery, t),
-    )
+    return failed, recoveries

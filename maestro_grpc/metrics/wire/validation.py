@@ -1,4 +1,4 @@
-"""Rules for metric names, labels and producer ids, shared by requests and the read side."""
+"""Rules for metric names, labels, request ids and producer ids, as requests must meet them."""
 
 from __future__ import annotations
 

@@ -18,8 +18,6 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
-PERCENTILES = (0.5, 0.9, 0.95, 0.99)
-
 
 def percentile_cont(sorted_values: Sequence[float] | npt.NDArray[np.float64], q: float) -> float:
     """The q-quantile of ascending values, interpolated as PostgreSQL's percentile_cont."""

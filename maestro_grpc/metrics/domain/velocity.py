@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from maestro_grpc.metrics.stats import slope
+from maestro_grpc.metrics.domain.stats import slope
 
 SERIES = ("commits", "merged_pull_requests", "pipeline_runs", "deployments")
 MAX_BUCKETS = 2000

@@ -1,0 +1,1 @@
+"""The Metrics domain in plain Python: ingestion, queries, statistics, rollups, streams."""

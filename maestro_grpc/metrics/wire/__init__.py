@@ -1,0 +1,1 @@
+"""The Metrics wire layer: the servicer, proto <-> record conversion, validation, streams."""
