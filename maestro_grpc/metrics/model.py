@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from maestro_grpc.audit import AuditScope
 from maestro_grpc.clock import from_micros
 from maestro_grpc.errors import Aborted, OutOfRange
 
@@ -108,10 +109,13 @@ class EventIn:
 
 @dataclass(frozen=True)
 class Rejected:
-    """A refused row: the path of the offending field and why."""
+    """A refused row: the path of the offending field, why, and why as a stable code."""
 
     field: str
     description: str
+    # INVALID_ROW (malformed), PROJECT_NOT_FOUND, or PERMISSION_DENIED (the
+    # caller's token may not write that project).
+    reason: str = "INVALID_ROW"
 
 
 @dataclass
@@ -133,7 +137,9 @@ class Batch:
             return
         for project in sorted(missing, key=str):
             for path in self.project_fields.get(project, []):
-                self.rejected.append(Rejected(path, why.format(project=project)))
+                self.rejected.append(
+                    Rejected(path, why.format(project=project), reason="PROJECT_NOT_FOUND")
+                )
         points = self.points
         keep_series = np.array([s.project_id not in missing for s in points.series], dtype=bool)
         if len(points) and not keep_series.all():
@@ -271,6 +277,9 @@ class PreparedBatch:
     batch: Batch
     position: StreamPosition | None
     events: list[EventIn]
+    # The audit scope of the call that sent it, when its write is audited
+    # with it (RecordMetrics; a stream is audited once, when it opens).
+    audit: AuditScope | None = None
     rows: PointRows = field(default_factory=PointRows)
     # The kept points as columns, for the live feed.
     points: PointColumns = field(default_factory=PointColumns.empty)

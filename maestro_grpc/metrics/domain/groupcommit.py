@@ -7,6 +7,7 @@ COPY. Batches of one producer keep their sequence order.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 
 from maestro_grpc.metrics.model import PreparedBatch, WriteResult
@@ -56,7 +57,9 @@ class GroupCommit:
             producers = {i.position.producer_id for i, _ in group if i.position is not None}
             self.running += 1
             self.busy |= producers
-            task = asyncio.create_task(self._run(group, producers))
+            # A context of its own: the group writes many callers' batches, and
+            # must not run as whichever caller happened to start it.
+            task = asyncio.create_task(self._run(group, producers), context=contextvars.Context())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from maestro_grpc import audit
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import NotFound
 from maestro_grpc.metrics.domain.groupcommit import GroupCommit
@@ -100,7 +101,16 @@ class Ingestor:
         group is rolled back and each batch is written on its own, where
         existing points are replaced and each failure is its batch's own.
         """
+        scope = audit.current() if position is None else None
+        if scope is not None:
+            # Written in a group commit, beside other callers' batches: its
+            # event goes in that transaction, by the store, with the batch.
+            scope.automatic = False
         item = await self.prepare(batch, position)
+        if scope is not None:
+            for project in sorted(batch.project_ids(), key=str):
+                audit.touch("projects", f"{project}/metrics", project)
+            item.audit = scope
         if request_id:
             result = await self._write_one(item, request_id=request_id, fingerprint=fingerprint)
             await self._publish(result)
@@ -199,6 +209,7 @@ class Ingestor:
                 sorted({w for i in items for w in i.windows}),
                 now=now,
                 run_after=now + self.rollup_delay,
+                audits=[i.audit for i in items if i.audit is not None],
             )
         if stored is None:
             return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
@@ -18,6 +19,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from maestro_grpc.audit import AuditScope
 from maestro_grpc.metrics.model import (
     EventIn,
     Opened,
@@ -33,7 +35,7 @@ from maestro_grpc.metrics.store import points, producers
 from maestro_grpc.metrics.store.events import chunks, upsert_events
 from maestro_grpc.metrics.store.partitions import Partitions
 from maestro_grpc.metrics.store.tables import metric_series, metric_write_results
-from maestro_grpc.store import idempotency, jobs
+from maestro_grpc.store import audit_log, idempotency, jobs
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.dialect import insert
 
@@ -141,6 +143,8 @@ class IngestStore:
                 points=item.points,
                 events=stored,
             )
+            if item.audit is not None:
+                await audit_log.record(conn, item.audit)
             if request_id:
                 await conn.execute(
                     metric_write_results.insert().values(
@@ -158,6 +162,7 @@ class IngestStore:
         *,
         now: datetime,
         run_after: datetime,
+        audits: Sequence[AuditScope] = (),
     ) -> list[EventIn] | None:
         """Several batches' rows in one transaction, every point new; the events it stored.
 
@@ -172,6 +177,8 @@ class IngestStore:
                 await points.insert_new_points(conn, rows)
                 stored = await upsert_events(conn, events, now)
                 await _enqueue_rollups(conn, windows, now, run_after)
+                for scope in audits:  # each caller's event, in the group's transaction
+                    await audit_log.record(conn, scope)
         except (_GroupFailed, points.PointsExist):
             return None
         return stored
@@ -197,7 +204,7 @@ def _encode_result(result: WriteResult) -> bytes:
         {
             "stored_points": result.stored_points,
             "stored_events": result.stored_events,
-            "rejected": [[r.field, r.description] for r in result.rejected],
+            "rejected": [[r.field, r.description, r.reason] for r in result.rejected],
         }
     ).encode()
 
@@ -214,5 +221,6 @@ async def _stored_result(conn: AsyncConnection, request_id: str) -> WriteResult:
     return WriteResult(
         stored_points=int(data["stored_points"]),
         stored_events=int(data["stored_events"]),
-        rejected=[Rejected(f, d) for f, d in data["rejected"]],
+        # Rows stored before reasons were kept have two fields.
+        rejected=[Rejected(*row) for row in data["rejected"]],
     )

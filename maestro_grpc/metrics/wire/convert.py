@@ -42,11 +42,15 @@ class BatchDecoder:
         now: datetime,
         max_rows: int,
         scope: uuid.UUID | None = None,
+        allowed: frozenset[uuid.UUID] | None = None,
         field: str = "batch",
     ) -> None:
         self.now = now
         self.max_rows = max_rows
+        # The stream's own project (its StreamOpen), and the caller's
+        # token's projects: rows of others are refused one by one.
         self.scope = scope
+        self.allowed = allowed
         self.field = field
         self.max_time_us = to_micros(now + FUTURE_SLACK)
         self._name_ok: dict[str, str | None] = {}
@@ -96,6 +100,15 @@ class BatchDecoder:
         if self.scope is not None and project != self.scope:
             batch.rejected.append(
                 Rejected(field, f"is outside this stream's project scope ({self.scope})")
+            )
+            return None
+        if self.allowed is not None and project not in self.allowed:
+            batch.rejected.append(
+                Rejected(
+                    field,
+                    f"this token may not write project {project}",
+                    reason="PERMISSION_DENIED",
+                )
             )
             return None
         batch.project_fields.setdefault(project, []).append(field)

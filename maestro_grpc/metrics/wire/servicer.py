@@ -9,6 +9,7 @@ from google.protobuf.message import Message
 
 from maestro.metrics.v1 import metrics_service_pb2 as pb
 from maestro.metrics.v1 import metrics_service_pb2_grpc
+from maestro_grpc.access import caller
 from maestro_grpc.clock import Clock
 from maestro_grpc.errors import Violations
 from maestro_grpc.metrics.domain.dora import Band, DoraResult
@@ -64,7 +65,9 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
         if not request.HasField("batch"):
             v.add("batch", "is required")
         v.raise_if_any()
-        batch = BatchDecoder(now=self.clock(), max_rows=self.max_batch_rows).decode(request.batch)
+        batch = BatchDecoder(
+            now=self.clock(), max_rows=self.max_batch_rows, allowed=caller.visible_projects()
+        ).decode(request.batch)
         size = request.ByteSize()
         await acquire_or_exhausted(self.budget, size, UNARY_BUDGET_WAIT_SECONDS)
         try:

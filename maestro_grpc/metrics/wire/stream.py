@@ -15,6 +15,8 @@ from google.protobuf import duration_pb2
 
 from maestro.metrics.v1 import metric_pb2
 from maestro.metrics.v1 import metrics_service_pb2 as pb
+from maestro_grpc import audit
+from maestro_grpc.access import caller
 from maestro_grpc.clock import Clock
 from maestro_grpc.errors import InvalidArgument
 from maestro_grpc.metrics.domain.streams import Ack, Incoming, Streams
@@ -44,9 +46,18 @@ class StreamHandler:
         if problem:
             raise InvalidArgument.for_field("open.producer_id", problem)
         scope = parse_uuid(first.open.project_id, "open.project_id", required=False)
+        if scope is not None:
+            caller.require(scope)
+        allowed = caller.visible_projects()
         async with self.streams.session(first.open.producer_id, scope) as (session, opened):
+            # The stream was audited as it opened (the producer's row);
+            # its batches are not, one by one (their producer and sequence
+            # are kept with every batch in the store).
+            audited = audit.current()
+            if audited is not None:
+                audited.automatic = False
             yield pb.StreamMetricsResponse(opened=self._opened(opened))
-            incoming = self._incoming(requests, scope)
+            incoming = self._incoming(requests, scope, allowed)
             acks = self.streams.acks(incoming, session, opened.committed_sequence)
             async with contextlib.aclosing(acks):
                 async for ack in acks:
@@ -65,7 +76,10 @@ class StreamHandler:
         )
 
     async def _incoming(
-        self, requests: AsyncIterator[pb.StreamMetricsRequest], scope: uuid.UUID | None
+        self,
+        requests: AsyncIterator[pb.StreamMetricsRequest],
+        scope: uuid.UUID | None,
+        allowed: frozenset[uuid.UUID] | None,
     ) -> AsyncIterator[Incoming]:
         """The batches after the open, each to be decoded when its turn comes."""
         async for message in requests:
@@ -76,15 +90,23 @@ class StreamHandler:
             if message.batch.sequence <= 0:
                 raise InvalidArgument.for_field("batch.sequence", "must be positive")
             yield Incoming(
-                message.batch.sequence, message.ByteSize(), self._decoder(message.batch, scope)
+                message.batch.sequence,
+                message.ByteSize(),
+                self._decoder(message.batch, scope, allowed),
             )
 
-    def _decoder(self, message: pb.StreamBatch, scope: uuid.UUID | None) -> Callable[[], Batch]:
+    def _decoder(
+        self,
+        message: pb.StreamBatch,
+        scope: uuid.UUID | None,
+        allowed: frozenset[uuid.UUID] | None,
+    ) -> Callable[[], Batch]:
         def decode() -> Batch:
             decoder = BatchDecoder(
                 now=self.clock(),
                 max_rows=self.limits.max_batch_rows,
                 scope=scope,
+                allowed=allowed,
                 field="batch.batch",
             )
             return decoder.decode(message.batch)
@@ -104,4 +126,7 @@ def ack_to_proto(ack: Ack) -> pb.BatchAck:
 
 
 def rejected_to_proto(rows: list[Rejected]) -> list[metric_pb2.RejectedRow]:
-    return [metric_pb2.RejectedRow(field=r.field, description=r.description) for r in rows]
+    return [
+        metric_pb2.RejectedRow(field=r.field, description=r.description, reason=r.reason)
+        for r in rows
+    ]
