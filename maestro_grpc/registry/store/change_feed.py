@@ -20,11 +20,19 @@ from typing import Any, Protocol
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from maestro_grpc.store.db import Database
+
 log = logging.getLogger("maestro.registry.cache")
 
 CHANNEL = "maestro_project_changed"
 # How the feed's connection shows in pg_stat_activity.
 APPLICATION_NAME = "maestro-project-change-feed"
+
+
+def available(db: Database) -> bool:
+    """Whether the store has a change feed: PostgreSQL does; SQLite has no notifications
+    (and is the single-process embedded default, for which a round trip is cheap)."""
+    return db.is_postgres
 
 
 class ChangeSink(Protocol):

@@ -1,0 +1,1 @@
+"""Process entry points of the background workers: settings in, a running worker out."""
