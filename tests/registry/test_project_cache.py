@@ -55,11 +55,11 @@ async def test_a_read_that_raced_with_a_change_is_not_kept() -> None:
     cache.arm()
     key, other = uuid.uuid4(), uuid.uuid4()
 
-    async def read_while_something_changes() -> str:
+    async def read_while_something_changes(_key: uuid.UUID) -> str:
         cache.invalidate(other)  # a change lands during the read (any project)
         return "maybe stale"
 
-    async def read() -> str:
+    async def read(_key: uuid.UUID) -> str:
         return "fresh"
 
     assert await cache.get_or_load(key, read_while_something_changes) == "maybe stale"

@@ -74,12 +74,12 @@ class ProjectCache(Generic[V]):
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
-    async def get_or_load(self, key: uuid.UUID, load: Callable[[], Awaitable[V]]) -> V:
-        """The cached value, or `load()`'s, kept unless a change raced with it."""
+    async def get_or_load(self, key: uuid.UUID, load: Callable[[uuid.UUID], Awaitable[V]]) -> V:
+        """The cached value, or `load(key)`'s, kept unless a change raced with it."""
         value = self.get(key)
         if value is None:
             generation = self.generation
-            value = await load()
+            value = await load(key)
             self.put(key, value, generation)
         return value
 
