@@ -7,7 +7,7 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import grpc
 import grpc.aio
@@ -76,6 +76,18 @@ def ts(value: datetime | str) -> timestamp_pb2.Timestamp:
     out = timestamp_pb2.Timestamp()
     out.FromDatetime(value)
     return out
+
+
+@overload
+async def eventually(
+    check: Callable[[], Awaitable[T]], what: str, *, within: float = ..., every: float = ...
+) -> T: ...
+
+
+@overload
+async def eventually(
+    check: Callable[[], T], what: str, *, within: float = ..., every: float = ...
+) -> T: ...
 
 
 async def eventually(
