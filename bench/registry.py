@@ -43,7 +43,7 @@ from maestro.registry.v1 import artifact_pb2 as ap  # noqa: E402
 from maestro.registry.v1 import project_pb2 as pp  # noqa: E402
 from maestro.registry.v1 import registry_service_pb2 as rs  # noqa: E402
 from maestro.registry.v1 import registry_service_pb2_grpc as rsg  # noqa: E402
-from maestro_grpc.registry.artifacts import search_text  # noqa: E402
+from maestro_grpc.registry.store.search import search_text  # noqa: E402
 
 ADMIN_URL = os.environ.get(
     "MAESTRO_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -16,7 +16,7 @@ import contextvars
 from collections.abc import Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
 
@@ -33,12 +33,15 @@ from maestro_grpc.metrics.domain.rollup import RollupWorker
 from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.metrics.wire.servicer import MetricsServicer
 from maestro_grpc.registry.read import RegistryReader
-from maestro_grpc.registry.servicer import RegistryServicer
+from maestro_grpc.registry.wire.servicer import RegistryServicer
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.listen import ChangeFeed
 
 # The channel migration 0006's trigger NOTIFYs on every change to a token.
 TOKEN_CHANNEL = "maestro_token_changed"
+
+if TYPE_CHECKING:
+    from maestro_grpc.registry.domain.indexer import Indexer
 
 
 @dataclass
@@ -196,32 +199,80 @@ async def bootstrap_admin(settings: Settings, name: str) -> NewToken:
 
 
 def build_registry(ctx: AppContext) -> RegistryServicer:
-    from maestro_grpc.registry.artifacts import ArtifactLibrary
-    from maestro_grpc.registry.content import ArtifactContent
-    from maestro_grpc.registry.project_cache import (
-        CacheCollector,
-        ChangeListener,
-        ProjectCache,
-    )
-    from maestro_grpc.registry.projects import ProjectRegistry
-    from maestro_grpc.registry.recommend import Recommender
+    """The registry's stores, domain and servicer; on PostgreSQL the project cache and
+    the change feed that keeps it honest."""
+    from maestro_grpc.registry.domain.artifacts import ArtifactLibrary
+    from maestro_grpc.registry.domain.content.downloads import ContentDownloads
+    from maestro_grpc.registry.domain.content.uploads import ContentUploads
+    from maestro_grpc.registry.domain.project_cache import ProjectCache
+    from maestro_grpc.registry.domain.projects import ProjectRegistry
+    from maestro_grpc.registry.domain.recommend import Recommender
+    from maestro_grpc.registry.model import Project
+    from maestro_grpc.registry.store import change_feed
+    from maestro_grpc.registry.store.artifacts import ArtifactStore
+    from maestro_grpc.registry.store.content_blobs import ContentBlobs
+    from maestro_grpc.registry.store.projects import ProjectStore
+    from maestro_grpc.registry.store.recommend import RecommendStore
+    from maestro_grpc.registry.store.search import SearchStore
+    from maestro_grpc.registry.store.teams import TeamStore
+    from maestro_grpc.registry.store.usages import UsageStore
+    from maestro_grpc.registry.wire.telemetry import CacheCollector
 
-    cache = ProjectCache(ctx.settings.project_cache_size if ctx.db.is_postgres else 0)
+    db, clock = ctx.db, ctx.clock
+    # The cache answers only while the change feed keeps it honest: none without one.
+    cache_size = ctx.settings.project_cache_size if change_feed.available(db) else 0
+    cache = ProjectCache[Project](cache_size)
     if cache.max_entries > 0:
         if ctx.prometheus is not None:
             ctx.prometheus.register(CacheCollector(cache))
-        ctx.spawn(ChangeListener(ctx.db.url, cache).run(), "project-change-feed")
-    projects = ProjectRegistry(ctx.db, clock=ctx.clock, cache=cache)
+        ctx.spawn(change_feed.ChangeListener(db.url, cache).run(), "project-change-feed")
+    projects = ProjectRegistry(ProjectStore(db), TeamStore(db), clock=clock, cache=cache)
     library = ArtifactLibrary(
-        ctx.db, half_life_days=ctx.settings.impact_half_life_days, clock=ctx.clock
+        ArtifactStore(db),
+        SearchStore(db),
+        UsageStore(db),
+        half_life_days=ctx.settings.impact_half_life_days,
+        clock=clock,
     )
-    content = ArtifactContent(
-        ctx.db,
+    rows = ContentBlobs(db)
+    return RegistryServicer(
+        projects,
+        library,
+        Recommender(RecommendStore(db), projects),
+        uploads=ContentUploads(rows, ctx.blobs, clock=clock),
+        downloads=ContentDownloads(rows, ctx.blobs, clock=clock),
+        answers_kept=cache.max_entries,
+    )
+
+
+def build_indexer(ctx: AppContext, owner: str) -> Indexer:
+    """The artifact indexer (`maestro worker indexer`): impact scores, blob checks, blob GC.
+
+    Its progress goes to `ctx.prometheus` when there is one.
+    """
+    from maestro_grpc.registry.domain.content.upkeep import ContentUpkeep
+    from maestro_grpc.registry.domain.indexer import QUEUE, Indexer
+    from maestro_grpc.registry.store.content_blobs import ContentBlobs
+    from maestro_grpc.registry.store.indexer import IndexerStore
+    from maestro_grpc.registry.wire.telemetry import IndexerMetrics
+
+    settings = ctx.settings
+    upkeep = ContentUpkeep(
+        ContentBlobs(ctx.db),
         ctx.blobs,
-        gc_grace=timedelta(seconds=ctx.settings.blob_gc_grace_seconds),
+        gc_grace=timedelta(seconds=settings.blob_gc_grace_seconds),
         clock=ctx.clock,
     )
-    return RegistryServicer(projects, library, Recommender(ctx.db, projects), content=content)
+    return Indexer(
+        IndexerStore(ctx.db, QUEUE),
+        upkeep,
+        owner=owner,
+        interval=timedelta(seconds=settings.indexer_interval_seconds),
+        verify_sample=settings.indexer_verify_sample,
+        half_life_days=settings.impact_half_life_days,
+        clock=ctx.clock,
+        observer=None if ctx.prometheus is None else IndexerMetrics(ctx.prometheus),
+    )
 
 
 # ---- metrics ------------------------------------------------------------------------------

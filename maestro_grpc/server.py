@@ -26,6 +26,7 @@ from maestro.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
 from maestro_grpc.app import App, AppContext, build_access, build_app, build_context
+from maestro_grpc.clock import Clock
 from maestro_grpc.config import ConfigError, Settings
 from maestro_grpc.health import StoreHealth
 from maestro_grpc.interceptors.access import AccessInterceptor
@@ -106,16 +107,19 @@ class RunningServer:
         await self.ctx.close()
 
 
-async def start_server(settings: Settings) -> RunningServer:
+async def start_server(settings: Settings, *, clock: Clock | None = None) -> RunningServer:
     """Build the server on `settings` and start it (the port 0 picks a free one).
 
     Anything that stops it from starting (a setting, a taken port) is a
     ConfigError saying what, with everything built so far closed again.
+    `clock` replaces the real time (tests move it by hand).
     """
     tls = settings.tls_credentials()
     client_ca = settings.tls_client_ca()
     prometheus = CollectorRegistry()
     ctx = build_context(settings, prometheus)
+    if clock is not None:
+        ctx.clock = clock
     try:
         return await _start(ctx, prometheus, tls, client_ca)
     except BaseException:

@@ -43,6 +43,6 @@ def _run_metrics(args: argparse.Namespace, settings: Any) -> int:
 
 
 def _run_indexer(args: argparse.Namespace, settings: Any) -> int:
-    from maestro_grpc.registry.indexer import main
+    from maestro_grpc.runners.indexer import main
 
     return main(settings, once=args.once)

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from maestro_grpc.config import Settings
-from maestro_grpc.registry import indexer
+from maestro_grpc.runners import indexer
 from workers import _entry
 
 

@@ -1,9 +1,16 @@
-"""The registry's domain records: projects, team members, artifacts, usages."""
+"""The registry's records: projects, teams, artifacts, usages, content, and the impact score.
+
+Plain dataclasses and enums that the wire, the domain and the store all
+speak, and the one pure formula they share (the impact score, documented on
+`maestro.registry.v1.Artifact`). Nothing here does I/O.
+"""
 
 from __future__ import annotations
 
 import enum
+import math
 import uuid
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -209,6 +216,184 @@ class ArtifactQuery:
     min_impact_score: float = 0.0
     name: str = ""
     order: ArtifactOrder = ArtifactOrder.IMPACT
+
+
+# ---- artifact content ------------------------------------------------------------------
+
+
+class BlobState(enum.Enum):
+    """Where a content blob's row is in its life (see domain/content/__init__.py)."""
+
+    PENDING = "pending"
+    PRESENT = "present"
+    DELETING = "deleting"
+
+
+class VerifyStatus(enum.Enum):
+    """What re-hashing a stored blob found."""
+
+    OK = "ok"
+    MISMATCH = "mismatch"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class ContentBlob:
+    """A content-addressed blob as the store knows it."""
+
+    sha256: str
+    size_bytes: int
+    state: BlobState
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The end of an upload's stream, with the hash the client computed while sending."""
+
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class UploadSpec:
+    """An upload's header: which artifact, and what the client declares."""
+
+    artifact_id: uuid.UUID
+    sha256: str = ""
+    size_bytes: int | None = None
+    by_url: bool = False
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    artifact: Artifact
+    deduplicated: bool
+
+
+@dataclass
+class Download:
+    """An artifact's content from an offset: its hash and size, and the bytes to come."""
+
+    sha256: str
+    size_bytes: int
+    chunks: AsyncGenerator[bytes, None]
+
+
+class UrlMethod(enum.Enum):
+    GET = "GET"
+    PUT = "PUT"
+
+
+@dataclass(frozen=True)
+class ContentUrl:
+    url: str
+    method: str
+    expire_time: datetime
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class GcReport:
+    """What one GC pass did."""
+
+    marked: int = 0
+    cleared: int = 0
+    deleted: int = 0
+    deleted_bytes: int = 0
+    swept: int = 0
+    failed: int = 0
+
+
+@dataclass
+class VerifyReport:
+    """What one verification pass found, and how many blobs are known bad in all."""
+
+    ok: int = 0
+    mismatch: int = 0
+    missing: int = 0
+    bad_total: int = 0
+
+    def count(self, status: VerifyStatus) -> None:
+        setattr(self, status.value, getattr(self, status.value) + 1)
+
+
+# ---- recommendations -------------------------------------------------------------------
+
+
+class Reason(enum.Enum):
+    """Why an artifact is recommended."""
+
+    SIMILAR = "used_by_similar_projects"
+    TAGS = "matching_tags"
+    IMPACT = "high_impact"
+
+
+@dataclass
+class Recommendation:
+    artifact: Artifact
+    score: float
+    # (kind, detail, share of the score), strongest first.
+    reasons: list[tuple[Reason, str, float]] = field(default_factory=list)
+
+
+@dataclass
+class PeerProfile:
+    """What recommendations weigh of one project: its labels, its current team's skills,
+    the artifacts it used (with their tags and outcomes), and its recorded outcome."""
+
+    labels: dict[str, str] = field(default_factory=dict)
+    skills: set[str] = field(default_factory=set)
+    tags: set[str] = field(default_factory=set)
+    used: set[uuid.UUID] = field(default_factory=set)
+    usages: list[tuple[uuid.UUID, UsageOutcome]] = field(default_factory=list)
+    succeeded: bool | None = None
+    score: float | None = None
+
+
+# ---- the impact score ------------------------------------------------------------------
+#
+# One formula, used by LogArtifactUsage, by the indexer and by Prediction's
+# features (through registry/read.py), so all of them always agree.
+
+OUTCOME_WEIGHT = {
+    UsageOutcome.HELPFUL: 1.0,
+    UsageOutcome.NEUTRAL: 0.25,
+    UsageOutcome.UNKNOWN: 0.1,
+    UsageOutcome.HARMFUL: -1.0,
+}
+SQUASH_SCALE = 5.0
+
+
+@dataclass(frozen=True)
+class UsageSignal:
+    """What the score needs of one usage: its outcome, time, and the using project's success."""
+
+    outcome: UsageOutcome
+    use_time: datetime
+    project_succeeded: bool | None = None
+    project_score: float | None = None
+
+
+def project_factor(succeeded: bool | None, score: float | None) -> float:
+    """How much a usage counts, by the success of the project that used the artifact."""
+    if score is not None:
+        return 0.5 + score
+    if succeeded is None:
+        return 1.0
+    return 1.5 if succeeded else 0.5
+
+
+def impact_score(usages: Iterable[UsageSignal], now: datetime, half_life_days: float) -> float:
+    """Sum each usage's weight x project factor x age decay, squashed to 0..100."""
+    total = 0.0
+    for usage in usages:
+        age_days = max((now - usage.use_time).total_seconds(), 0.0) / 86_400
+        decay = 0.5 ** (age_days / half_life_days)
+        total += (
+            OUTCOME_WEIGHT[usage.outcome]
+            * project_factor(usage.project_succeeded, usage.project_score)
+            * decay
+        )
+    return 100.0 * (1.0 - math.exp(-max(total, 0.0) / SQUASH_SCALE))
 
 
 # ---- what other contexts read (registry/read.py) -------------------------------------------

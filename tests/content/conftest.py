@@ -13,18 +13,20 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from maestro_grpc.config import Settings
+from maestro_grpc.server import RunningServer, start_server
 from tests.conftest import skip_or_fail
+from tests.content.support import MovableClock
+from tests.helpers import eventually_sync
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -68,11 +70,16 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     saved = {k: os.environ.get(k) for k in AWS_ENV}
     os.environ.update(AWS_ENV)
     try:
-        deadline = time.monotonic() + 20
-        while not _answers(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                skip_or_fail(f"moto_server did not start: {log.read_text()[-500:]}")
-            time.sleep(0.1)
+
+        def started() -> bool:
+            if process.poll() is not None:
+                skip_or_fail(f"moto_server exited: {log.read_text()[-500:]}")
+            return _answers(url)
+
+        try:
+            eventually_sync(started, "moto_server answers", within=20, every=0.1)
+        except AssertionError:
+            skip_or_fail(f"moto_server did not start: {log.read_text()[-500:]}")
         yield url
     finally:
         process.terminate()
@@ -101,3 +108,17 @@ def settings(settings: Settings, blob_kind: str, request: pytest.FixtureRequest)
             settings, s3_endpoint_url=endpoint, s3_bucket=f"maestro-test-{uuid.uuid4().hex[:12]}"
         )
     return settings
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+async def server(settings: Settings, clock: MovableClock) -> AsyncIterator[RunningServer]:
+    running = await start_server(settings, clock=clock)
+    try:
+        yield running
+    finally:
+        await running.stop(grace=0.2)

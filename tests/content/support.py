@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from maestro.registry.v1 import artifact_pb2 as ap
 from maestro.registry.v1 import registry_service_pb2 as rs
+from maestro.registry.v1 import registry_service_pb2_grpc as rsg
 from maestro_grpc.blobs import BLOB_PREFIX, LocalBlobStore, S3BlobStore
 from maestro_grpc.server import RunningServer
 
@@ -27,7 +29,33 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-async def make_artifact(registry: Any, name: str, version: str = "1.0", **fields: Any) -> Any:
+class MovableClock:
+    """The servers' and workers' clock in a test: the real time until the test sets `now`
+    (`clock.now += HOUR`), then wherever the test put it."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self._now = now
+
+    @classmethod
+    def frozen(cls) -> MovableClock:
+        """A clock that stands at the present until moved."""
+        return cls(datetime.now(UTC))
+
+    def __call__(self) -> datetime:
+        return self._now if self._now is not None else datetime.now(UTC)
+
+    @property
+    def now(self) -> datetime:
+        return self()
+
+    @now.setter
+    def now(self, value: datetime) -> None:
+        self._now = value
+
+
+async def make_artifact(
+    registry: rsg.RegistryServiceStub, name: str, version: str = "1.0", **fields: Any
+) -> ap.Artifact:
     fields.setdefault("type", ap.ARTIFACT_TYPE_MODEL)
     response = await registry.CreateArtifact(
         rs.CreateArtifactRequest(artifact=ap.Artifact(name=name, version=version, **fields))
@@ -66,7 +94,12 @@ async def upload_messages(
 
 
 async def upload(
-    registry: Any, artifact_id: str, data: bytes, *, chunk: int = 64 * KIB, **options: Any
+    registry: rsg.RegistryServiceStub,
+    artifact_id: str,
+    data: bytes,
+    *,
+    chunk: int = 64 * KIB,
+    **options: Any,
 ) -> rs.UploadArtifactContentResponse:
     response: rs.UploadArtifactContentResponse = await registry.UploadArtifactContent(
         upload_messages(artifact_id, chunks_of(data, chunk), **options)
@@ -74,7 +107,9 @@ async def upload(
     return response
 
 
-async def download(registry: Any, artifact_id: str, offset: int = 0) -> tuple[str, int, bytes]:
+async def download(
+    registry: rsg.RegistryServiceStub, artifact_id: str, offset: int = 0
+) -> tuple[str, int, bytes]:
     """(sha256, size, bytes) of a download, checking that only the first message has the
     hash and size."""
     digest, size, parts = "", -1, []
@@ -127,3 +162,19 @@ def leftovers(server: RunningServer) -> list[str]:
         if not item["Key"].startswith(BLOB_PREFIX)
     ]
     return sorted(found)
+
+
+def storing(server: RunningServer) -> bool:
+    """Whether an upload's bytes are on their way into the blob store: a temporary file, or
+    a multipart upload with a part in it."""
+    blobs = server.ctx.blobs
+    if isinstance(blobs, LocalBlobStore):
+        return bool(leftovers(server))
+    assert isinstance(blobs, S3BlobStore)
+    for upload_ in blobs.client.list_multipart_uploads(Bucket=blobs.bucket).get("Uploads", []):
+        parts = blobs.client.list_parts(
+            Bucket=blobs.bucket, Key=upload_["Key"], UploadId=upload_["UploadId"]
+        )
+        if parts.get("Parts"):
+            return True
+    return False

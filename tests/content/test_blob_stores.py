@@ -79,7 +79,7 @@ async def test_an_abandoned_read_stops_reading(store: BlobStore) -> None:
     assert first == data[: len(first)]
     await stream.aclose()  # the read-ahead stops, and the file or response is closed
     if isinstance(store, LocalBlobStore):
-        import psutil
+        import psutil  # type: ignore[import-untyped]
 
         assert str(store.path(sha(data))) not in {f.path for f in psutil.Process().open_files()}
 
@@ -101,7 +101,9 @@ async def test_the_file_store_has_no_urls(store: BlobStore) -> None:
 
 
 @pytest.mark.parametrize("blob_kind", ["s3"])
-async def test_s3_parts_grow_and_stay_in_order(store: S3BlobStore, monkeypatch) -> None:
+async def test_s3_parts_grow_and_stay_in_order(
+    store: S3BlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(blobs_module, "PARTS_PER_STEP", 1)  # double the part size every part
     data = pattern(30 * MIB + 1, seed=63)
     writer = await store.writer(sha(data))

@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 import pytest
+from prometheus_client import CollectorRegistry
 from sqlalchemy import select, update
 
 from maestro.registry.v1 import artifact_pb2 as ap
 from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
-from maestro_grpc.blobs import LocalBlobStore, S3BlobStore, blob_key
-from maestro_grpc.registry.impact import UsageSignal, impact_score
-from maestro_grpc.registry.indexer import JOB_KEYS, QUEUE, Indexer
-from maestro_grpc.registry.model import UsageOutcome
+from maestro.registry.v1 import registry_service_pb2_grpc as rsg
+from maestro_grpc.app import build_indexer
+from maestro_grpc.blobs import BlobStore, LocalBlobStore, S3BlobStore, blob_key
+from maestro_grpc.registry.domain import indexer as indexer_module
+from maestro_grpc.registry.domain.indexer import JOB_KEYS, QUEUE, Indexer
+from maestro_grpc.registry.model import UsageOutcome, UsageSignal, impact_score
 from maestro_grpc.registry.store.tables import content_blobs
+from maestro_grpc.registry.wire.telemetry import IndexerMetrics
+from maestro_grpc.server import RunningServer
 from maestro_grpc.store.schema import worker_jobs
 from tests.content.support import (
     KIB,
     MIB,
+    MovableClock,
     chunks_of,
     download,
     leftovers,
@@ -31,49 +39,66 @@ from tests.content.support import (
     stored,
     upload,
 )
-from tests.helpers import error_info, expect_error, ts
+from tests.helpers import error_info, eventually, expect_error, ts
 
 HOUR = timedelta(hours=1)
 
 
-class FakeClock:
-    def __init__(self, now: datetime | None = None) -> None:
-        self.now = now or datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def indexer(server, clock=None, *, owner: str = "", **settings) -> Indexer:
+def indexer(
+    server: RunningServer,
+    clock: MovableClock | None = None,
+    *,
+    owner: str = "test-indexer",
+    blobs: BlobStore | None = None,
+    **settings: Any,
+) -> Indexer:
+    """An indexer replica on the server's store and blobs, as `maestro worker indexer`
+    builds it, with metrics of its own (a grace period of an hour unless told)."""
     settings.setdefault("blob_gc_grace_seconds", HOUR.total_seconds())
-    return Indexer(
-        server.db,
-        server.ctx.blobs,
-        replace(server.settings, **settings),
-        owner=owner,
-        clock=clock or FakeClock(),
+    ctx = replace(
+        server.ctx,
+        settings=replace(server.settings, **settings),
+        blobs=blobs or server.ctx.blobs,
+        clock=clock or MovableClock.frozen(),
+        prometheus=CollectorRegistry(),
+        background=[],
     )
+    return build_indexer(ctx, owner)
 
 
 def metric(worker: Indexer, name: str, **labels: str) -> float:
-    value = worker.registry.get_sample_value(name, labels)
+    assert isinstance(worker.observer, IndexerMetrics)
+    value = worker.observer.registry.get_sample_value(name, labels)
     return 0.0 if value is None else value
 
 
-async def delete(registry, artifact) -> None:
+async def delete(registry: rsg.RegistryServiceStub, artifact: ap.Artifact) -> None:
     await registry.DeleteArtifact(rs.DeleteArtifactRequest(artifact_id=artifact.id))
 
 
-async def blob_rows(server) -> dict[str, str]:
+async def blob_rows(server: RunningServer) -> dict[str, str]:
     async with server.db.read() as conn:
         rows = await conn.execute(select(content_blobs.c.sha256, content_blobs.c.state))
         return {r.sha256: r.state for r in rows}
 
 
+async def renewed(server: RunningServer, digest: str, since: datetime) -> bool:
+    """Whether an upload renewed the blob's reference_time at `since` or later."""
+    async with server.db.read() as conn:
+        row = (
+            await conn.execute(
+                select(content_blobs.c.reference_time).where(content_blobs.c.sha256 == digest)
+            )
+        ).first()
+    return row is not None and row.reference_time >= since
+
+
 # ---- garbage collection ---------------------------------------------------------------
 
 
-async def test_gc_removes_only_unreferenced_blobs_after_the_grace_period(registry, server) -> None:
+async def test_gc_removes_only_unreferenced_blobs_after_the_grace_period(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     shared, lonely, kept = (pattern(MIB, seed=s) for s in (30, 31, 32))
     a = await make_artifact(registry, "a")
     b = await make_artifact(registry, "b")
@@ -86,7 +111,7 @@ async def test_gc_removes_only_unreferenced_blobs_after_the_grace_period(registr
     await delete(registry, a)  # b still refers to the shared blob
     await delete(registry, c)  # nothing refers to the lonely one any more
 
-    clock = FakeClock()
+    clock = MovableClock.frozen()
     worker = indexer(server, clock)
     await worker.collect_garbage()
     clock.now += HOUR - timedelta(minutes=1)
@@ -103,12 +128,14 @@ async def test_gc_removes_only_unreferenced_blobs_after_the_grace_period(registr
     assert (await download(registry, d.id))[2] == kept
 
 
-async def test_a_blob_referenced_again_during_the_grace_period_is_kept(registry, server) -> None:
+async def test_a_blob_referenced_again_during_the_grace_period_is_kept(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     data = pattern(MIB, seed=33)
     first = await make_artifact(registry, "first")
     await upload(registry, first.id, data)
     await delete(registry, first)
-    clock = FakeClock()
+    clock = MovableClock.frozen()
     worker = indexer(server, clock)
     await worker.collect_garbage()  # unreferenced from now on
 
@@ -132,7 +159,9 @@ async def test_a_blob_referenced_again_during_the_grace_period_is_kept(registry,
     assert await blob_rows(server) == {}
 
 
-async def test_an_upload_in_flight_keeps_the_blob_it_declared(registry, server) -> None:
+async def test_an_upload_in_flight_keeps_the_blob_it_declared(
+    registry: rsg.RegistryServiceStub, server: RunningServer, clock: MovableClock
+) -> None:
     """The race: a client declares the hash of a blob that has been unreferenced for
     longer than the grace period, and the GC runs while the bytes stream in."""
     data, other = pattern(2 * MIB, seed=34), pattern(MIB, seed=35)
@@ -140,14 +169,14 @@ async def test_an_upload_in_flight_keeps_the_blob_it_declared(registry, server) 
         artifact = await make_artifact(registry, name)
         await upload(registry, artifact.id, content)
         await delete(registry, artifact)
-    worker = indexer(server, blob_gc_grace_seconds=0.5, clock=lambda: datetime.now(UTC))
+    worker = indexer(server, clock)  # the server's clock
     await worker.collect_garbage()
-    await asyncio.sleep(0.6)  # both blobs are past the grace period now
+    clock.now += 2 * HOUR  # both blobs are past the grace period now
 
     newcomer = await make_artifact(registry, "newcomer")
     header_sent, go_on = asyncio.Event(), asyncio.Event()
 
-    async def requests():
+    async def requests() -> AsyncIterator[rs.UploadArtifactContentRequest]:
         yield rs.UploadArtifactContentRequest(
             header=rs.UploadHeader(artifact_id=newcomer.id, declared_sha256=sha(data))
         )
@@ -160,7 +189,9 @@ async def test_an_upload_in_flight_keeps_the_blob_it_declared(registry, server) 
 
     call = registry.UploadArtifactContent(requests())
     await header_sent.wait()
-    await asyncio.sleep(0.2)  # the server has read the header and renewed the blob
+    await eventually(
+        lambda: renewed(server, sha(data), clock.now), "the server renews the declared blob"
+    )
     await worker.collect_garbage()
     assert stored(server) == {sha(data)}  # the other one, untouched, was collected
     go_on.set()
@@ -170,7 +201,7 @@ async def test_an_upload_in_flight_keeps_the_blob_it_declared(registry, server) 
 
 
 async def test_an_upload_waits_for_a_blob_being_collected_then_stores_its_own(
-    registry, server
+    registry: rsg.RegistryServiceStub, server: RunningServer
 ) -> None:
     data = pattern(MIB, seed=36)
     old = await make_artifact(registry, "old")
@@ -185,6 +216,7 @@ async def test_an_upload_waits_for_a_blob_being_collected_then_stores_its_own(
         )
     new = await make_artifact(registry, "new")
     pending = asyncio.ensure_future(upload(registry, new.id, data))
+    # Real time: the upload polls the row (every 0.2 s) and must still be waiting.
     await asyncio.sleep(0.5)
     assert not pending.done()
     # The GC finishes: the bytes go, then the row.
@@ -197,15 +229,18 @@ async def test_an_upload_waits_for_a_blob_being_collected_then_stores_its_own(
     assert (await download(registry, new.id))[2] == data
 
 
-async def test_a_declared_blob_collected_during_the_upload_aborts_it(registry, server) -> None:
+async def test_a_declared_blob_collected_during_the_upload_aborts_it(
+    registry: rsg.RegistryServiceStub, server: RunningServer, clock: MovableClock
+) -> None:
     data = pattern(MIB, seed=37)
     old = await make_artifact(registry, "old")
     await upload(registry, old.id, data)
     await delete(registry, old)
     new = await make_artifact(registry, "new")
+    clock.now += timedelta(minutes=1)  # tells the upload's renewal from the first upload
     header_sent, go_on = asyncio.Event(), asyncio.Event()
 
-    async def requests():
+    async def requests() -> AsyncIterator[rs.UploadArtifactContentRequest]:
         yield rs.UploadArtifactContentRequest(
             header=rs.UploadHeader(artifact_id=new.id, declared_sha256=sha(data))
         )
@@ -217,7 +252,9 @@ async def test_a_declared_blob_collected_during_the_upload_aborts_it(registry, s
 
     call = registry.UploadArtifactContent(requests())
     await header_sent.wait()
-    await asyncio.sleep(0.2)
+    await eventually(
+        lambda: renewed(server, sha(data), clock.now), "the server renews the declared blob"
+    )
     # A collection that ignores the renewal (as if the upload outlasted the grace period).
     async with server.db.write() as conn:
         await conn.execute(content_blobs.delete().where(content_blobs.c.sha256 == sha(data)))
@@ -229,14 +266,16 @@ async def test_a_declared_blob_collected_during_the_upload_aborts_it(registry, s
     assert got.content_sha256 == ""
 
 
-async def test_gc_removes_what_crashed_uploads_left(registry, server) -> None:
+async def test_gc_removes_what_crashed_uploads_left(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     blobs = server.ctx.blobs
     # A crash after the bytes reached their address, before the row said so.
     orphan = pattern(MIB, seed=38)
     writer = await blobs.writer()
     await writer.write(orphan)
     await writer.commit(sha(orphan))
-    clock = FakeClock()
+    clock = MovableClock.frozen()
     async with server.db.write() as conn:
         await conn.execute(
             content_blobs.insert().values(
@@ -250,8 +289,7 @@ async def test_gc_removes_what_crashed_uploads_left(registry, server) -> None:
     # A crash halfway through writing (a temporary file, or a multipart upload).
     abandoned = await blobs.writer()
     await abandoned.write(pattern(9 * MIB, seed=39))
-    await asyncio.sleep(0.2)  # the part upload is under way
-    assert leftovers(server) != []
+    await eventually(lambda: leftovers(server), "the part upload is under way")
 
     worker = indexer(server, clock)
     await worker.collect_garbage()
@@ -267,7 +305,7 @@ async def test_gc_removes_what_crashed_uploads_left(registry, server) -> None:
 # ---- verification -------------------------------------------------------------------
 
 
-def corrupt(server, digest: str, data: bytes | None) -> None:
+def corrupt(server: RunningServer, digest: str, data: bytes | None) -> None:
     """Overwrite (or, with None, remove) a blob behind the server's back."""
     blobs = server.ctx.blobs
     if isinstance(blobs, LocalBlobStore):
@@ -283,7 +321,9 @@ def corrupt(server, digest: str, data: bytes | None) -> None:
         blobs.client.put_object(Bucket=blobs.bucket, Key=blob_key(digest), Body=data)
 
 
-async def test_verification_reports_bad_blobs(registry, server) -> None:
+async def test_verification_reports_bad_blobs(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     good, damaged, lost = (pattern(MIB, seed=s) for s in (40, 41, 42))
     artifacts = {}
     for name, data in (("good", good), ("damaged", damaged), ("lost", lost)):
@@ -304,12 +344,14 @@ async def test_verification_reports_bad_blobs(registry, server) -> None:
     assert (await download(registry, artifacts["good"].id))[2] == good
 
 
-async def test_verification_samples_the_longest_unverified_first(registry, server) -> None:
+async def test_verification_samples_the_longest_unverified_first(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     contents = [pattern(64 * KIB, seed=s) for s in range(50, 55)]
     for n, data in enumerate(contents):
         artifact = await make_artifact(registry, f"v{n}")
         await upload(registry, artifact.id, data)
-    clock = FakeClock()
+    clock = MovableClock.frozen()
     worker = indexer(server, clock, indexer_verify_sample=2)
     seen: list[set[str]] = []
     for _ in range(3):
@@ -330,7 +372,9 @@ async def test_verification_samples_the_longest_unverified_first(registry, serve
 # ---- impact scores ------------------------------------------------------------------
 
 
-async def test_impact_scores_follow_outcomes_and_time(registry, server) -> None:
+async def test_impact_scores_follow_outcomes_and_time(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     user = (
         await registry.CreateProject(rs.CreateProjectRequest(project=pp.Project(name="u")))
     ).project
@@ -359,7 +403,7 @@ async def test_impact_scores_follow_outcomes_and_time(registry, server) -> None:
     got = (await registry.GetArtifact(rs.GetArtifactRequest(artifact_id=artifact.id))).artifact
     assert got.impact_score == before
 
-    clock = FakeClock()
+    clock = MovableClock.frozen()
     worker = indexer(server, clock)
     half_life = server.settings.impact_half_life_days
     stored_use_time = datetime.fromtimestamp(
@@ -386,10 +430,10 @@ async def test_impact_scores_follow_outcomes_and_time(registry, server) -> None:
     assert any(f"{got.impact_score:.1f}" in r.detail for r in recommendation.reasons)
 
 
-async def test_rescoring_walks_every_shard_in_batches(registry, server, monkeypatch) -> None:
-    import maestro_grpc.registry.indexer as module
-
-    monkeypatch.setattr(module, "IMPACT_BATCH", 2)
+async def test_rescoring_walks_every_shard_in_batches(
+    registry: rsg.RegistryServiceStub, server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(indexer_module, "IMPACT_BATCH", 2)
     project = (
         await registry.CreateProject(rs.CreateProjectRequest(project=pp.Project(name="p")))
     ).project
@@ -416,7 +460,9 @@ async def test_rescoring_walks_every_shard_in_batches(registry, server, monkeypa
 # ---- the job queue --------------------------------------------------------------------
 
 
-async def test_two_replicas_at_once_do_each_job_once(registry, server) -> None:
+async def test_two_replicas_at_once_do_each_job_once(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     project = (
         await registry.CreateProject(rs.CreateProjectRequest(project=pp.Project(name="p")))
     ).project
@@ -430,7 +476,7 @@ async def test_two_replicas_at_once_do_each_job_once(registry, server) -> None:
                 )
             )
         )
-    clock = FakeClock()
+    clock = MovableClock.frozen()
     one = indexer(server, clock, owner="replica-1")
     two = indexer(server, clock, owner="replica-2")
     done_one, done_two = await asyncio.gather(one.run_due(), two.run_due())
@@ -455,15 +501,17 @@ async def test_two_replicas_at_once_do_each_job_once(registry, server) -> None:
     assert {(r.run_after, r.lease_owner, r.attempts) for r in rows} == {
         (clock.now + interval, None, 0)
     }
-    assert await asyncio.gather(one.run_due(), two.run_due()) == [[], []]
+    assert list(await asyncio.gather(one.run_due(), two.run_due())) == [[], []]
     clock.now += interval
     again = await asyncio.gather(one.run_due(), two.run_due())
     assert sorted(again[0] + again[1]) == sorted(JOB_KEYS)
 
 
-async def test_a_failing_job_is_retried_later(registry, server) -> None:
-    import boto3
-    from botocore.config import Config
+async def test_a_failing_job_is_retried_later(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
+    import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
 
     unreachable = S3BlobStore(
         "nowhere",
@@ -476,8 +524,14 @@ async def test_a_failing_job_is_retried_later(registry, server) -> None:
             config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1),
         ),
     )
-    clock = FakeClock()
-    worker = Indexer(server.db, unreachable, server.settings, owner="broken", clock=clock)
+    clock = MovableClock.frozen()
+    worker = indexer(
+        server,
+        clock,
+        owner="broken",
+        blobs=unreachable,
+        blob_gc_grace_seconds=server.settings.blob_gc_grace_seconds,
+    )
     done = await worker.run_due()
     assert "gc" not in done
     assert set(done) == set(JOB_KEYS) - {"gc"}
@@ -496,10 +550,10 @@ async def test_a_failing_job_is_retried_later(registry, server) -> None:
     assert metric(worker, "maestro_indexer_jobs_total", job="gc", outcome="error") == 2
 
 
-async def test_an_unknown_job_fails_and_is_retried(server) -> None:
+async def test_an_unknown_job_fails_and_is_retried(server: RunningServer) -> None:
     from maestro_grpc.store import jobs
 
-    clock = FakeClock()
+    clock = MovableClock.frozen()
     worker = indexer(server, clock, owner="me")
     async with server.db.write() as conn:
         await jobs.enqueue(conn, QUEUE, "rebuild/everything", now=clock.now)

@@ -15,10 +15,11 @@ import threading
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 
 from maestro.registry.v1 import registry_service_pb2 as rs
+from maestro.registry.v1 import registry_service_pb2_grpc as rsg
 from maestro_grpc.blobs import PART_SIZE, PARTS_IN_FLIGHT
 from tests.content.support import KIB, MIB, make_artifact
 
@@ -65,12 +66,14 @@ class RssPeak:
 
     @property
     def growth(self) -> int:
-        return self.peak - self.start
+        return int(self.peak - self.start)
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("blob_kind", ["file", "s3"])
-async def test_memory_stays_flat_for_a_large_upload_and_download(registry, blob_kind) -> None:
+async def test_memory_stays_flat_for_a_large_upload_and_download(
+    registry: rsg.RegistryServiceStub, blob_kind: str
+) -> None:
     python_limit, rss_limit = LIMITS[blob_kind]
     assert python_limit < TOTAL / 3
     artifact = await make_artifact(registry, "big")

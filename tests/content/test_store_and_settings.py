@@ -9,31 +9,32 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData
+from sqlalchemy import Connection, MetaData
 
 from maestro_grpc.blobs import LocalBlobStore, S3BlobStore, create_blob_store
 from maestro_grpc.catalog import metadata
 from maestro_grpc.config import ConfigError, Settings
 from maestro_grpc.errors import Unavailable
-from maestro_grpc.registry.indexer import JOB_KEYS
+from maestro_grpc.registry.domain.indexer import JOB_KEYS
 from maestro_grpc.registry.store.tables import content_blobs
 from maestro_grpc.store.db import Database
 from maestro_grpc.worker_cli import _run_indexer
+from tests.helpers import eventually_sync
 
 
 async def test_content_blobs_matches_its_migration(store_url: str) -> None:
     only = MetaData(naming_convention=metadata.naming_convention)
     content_blobs.to_metadata(only)
 
-    def compare(connection) -> list:
+    def compare(connection: Connection) -> list[Any]:
         context = MigrationContext.configure(
             connection,
             opts={
@@ -95,8 +96,8 @@ def test_the_blob_store_follows_the_settings(tmp_path: Path) -> None:
 
 
 async def test_an_unreachable_s3_is_unavailable() -> None:
-    import boto3
-    from botocore.config import Config
+    import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
 
     client = boto3.session.Session().client(
         "s3",
@@ -158,17 +159,20 @@ def test_worker_indexer_serves_metrics_and_stops_on_sigterm(settings: Settings) 
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        text = ""
-        while "maestro_indexer_jobs_total{" not in text or 'outcome="ok"} 1.0' not in text:
+
+        def jobs_ran() -> str:
             assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline, text
-            time.sleep(0.2)
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
-                    text = r.read().decode()
+                    text = str(r.read().decode())
             except OSError:
-                continue
+                return ""
+            done = "maestro_indexer_jobs_total{" in text and 'outcome="ok"} 1.0' in text
+            return text if done else ""
+
+        text = eventually_sync(
+            jobs_ran, "the indexer's metrics show jobs run", within=30, every=0.2
+        )
         assert 'maestro_indexer_jobs_total{job="gc",outcome="ok"}' in text
         assert "maestro_indexer_bad_blobs 0.0" in text
         process.send_signal(signal.SIGTERM)

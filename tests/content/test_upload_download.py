@@ -4,11 +4,15 @@ stores and both blob stores."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 
 from maestro.registry.v1 import registry_service_pb2 as rs
+from maestro.registry.v1 import registry_service_pb2_grpc as rsg
 from maestro_grpc.blobs import LocalBlobStore
+from maestro_grpc.server import RunningServer
 from tests.content.support import (
     KIB,
     MIB,
@@ -19,13 +23,16 @@ from tests.content.support import (
     pattern,
     sha,
     stored,
+    storing,
     upload,
     upload_messages,
 )
-from tests.helpers import error_info, expect_error, expect_invalid
+from tests.helpers import error_info, eventually, expect_error, expect_invalid
 
 
-async def test_round_trip_of_a_large_file_in_small_chunks(registry, server) -> None:
+async def test_round_trip_of_a_large_file_in_small_chunks(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     data = pattern(20 * MIB + 12345)
     artifact = await make_artifact(registry, "resnet")
     response = await upload(registry, artifact.id, data, chunk=64 * KIB)
@@ -43,7 +50,7 @@ async def test_round_trip_of_a_large_file_in_small_chunks(registry, server) -> N
     assert leftovers(server) == []
 
 
-async def test_download_resumes_from_an_offset(registry) -> None:
+async def test_download_resumes_from_an_offset(registry: rsg.RegistryServiceStub) -> None:
     data = pattern(3 * MIB + 7, seed=1)
     artifact = await make_artifact(registry, "tokenizer")
     await upload(registry, artifact.id, data)
@@ -60,7 +67,9 @@ async def test_download_resumes_from_an_offset(registry) -> None:
     await expect_invalid(download(registry, artifact.id, -1), "offset")
 
 
-async def test_identical_bytes_are_stored_once(registry, server) -> None:
+async def test_identical_bytes_are_stored_once(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     data = pattern(1 * MIB + 1, seed=2)
     first = await make_artifact(registry, "emb", "1")
     second = await make_artifact(registry, "emb", "2")
@@ -79,7 +88,9 @@ async def test_identical_bytes_are_stored_once(registry, server) -> None:
         assert (await download(registry, artifact.id))[2] == data
 
 
-async def test_declared_hash_and_size_that_match_are_accepted(registry, server) -> None:
+async def test_declared_hash_and_size_that_match_are_accepted(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     data = pattern(9 * MIB, seed=3)
     artifact = await make_artifact(registry, "ds")
     response = await upload(
@@ -95,7 +106,7 @@ async def test_declared_hash_and_size_that_match_are_accepted(registry, server) 
     assert stored(server) == {sha(data)}
 
 
-async def test_empty_content(registry) -> None:
+async def test_empty_content(registry: rsg.RegistryServiceStub) -> None:
     artifact = await make_artifact(registry, "empty")
     response = await upload(registry, artifact.id, b"")
     assert response.artifact.content_sha256 == sha(b"")
@@ -103,7 +114,9 @@ async def test_empty_content(registry) -> None:
     assert await download(registry, artifact.id) == (sha(b""), 0, b"")
 
 
-async def test_a_wrong_declared_hash_keeps_nothing(registry, server) -> None:
+async def test_a_wrong_declared_hash_keeps_nothing(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     data = pattern(10 * MIB, seed=4)
     artifact = await make_artifact(registry, "bad")
     wrong = sha(b"something else")
@@ -126,7 +139,9 @@ async def test_a_wrong_declared_hash_keeps_nothing(registry, server) -> None:
     assert error_info(error).reason == "CONTENT_NOT_UPLOADED"
 
 
-async def test_a_wrong_declared_size_keeps_nothing(registry, server) -> None:
+async def test_a_wrong_declared_size_keeps_nothing(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     data = pattern(2 * MIB, seed=5)
     artifact = await make_artifact(registry, "sized")
     for declared in (len(data) - 1, len(data) + 1):
@@ -138,7 +153,9 @@ async def test_a_wrong_declared_size_keeps_nothing(registry, server) -> None:
     assert leftovers(server) == []
 
 
-async def test_a_wrong_hash_of_stored_content_keeps_nothing(registry, server) -> None:
+async def test_a_wrong_hash_of_stored_content_keeps_nothing(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     """Declaring a stored blob's hash and sending other bytes changes nothing."""
     data = pattern(MIB, seed=6)
     owner = await make_artifact(registry, "owner")
@@ -153,36 +170,35 @@ async def test_a_wrong_hash_of_stored_content_keeps_nothing(registry, server) ->
     assert stored(server) == {sha(data)}
 
 
-async def _wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
-
-
-async def test_an_interrupted_upload_leaves_nothing(registry, server) -> None:
+async def test_an_interrupted_upload_leaves_nothing(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     artifact = await make_artifact(registry, "interrupted")
-    sent = asyncio.Event()
+    sent, never = asyncio.Event(), asyncio.Event()
 
-    async def requests():
+    async def requests() -> AsyncIterator[rs.UploadArtifactContentRequest]:
         yield rs.UploadArtifactContentRequest(header=rs.UploadHeader(artifact_id=artifact.id))
         for chunk in chunks_of(pattern(12 * MIB, seed=8), 256 * KIB):
             yield rs.UploadArtifactContentRequest(chunk=chunk)
         sent.set()
-        await asyncio.sleep(3600)  # the client goes away before finishing
+        await never.wait()  # the client goes away before finishing
 
     call = registry.UploadArtifactContent(requests())
     await sent.wait()
-    await asyncio.sleep(0.3)
+    # A part stored, not just the multipart upload created: a cancel that lands while
+    # S3 creates it leaves the upload to the GC's sweep (the writer never learns its id).
+    await eventually(lambda: storing(server), "the server is storing the bytes")
     call.cancel()
     assert (await call.code()) == grpc.StatusCode.CANCELLED
-    await _wait_for(lambda: leftovers(server) == [])
+    await eventually(lambda: leftovers(server) == [], "the unfinished upload is cleaned up")
     assert stored(server) == set()
     got = (await registry.GetArtifact(rs.GetArtifactRequest(artifact_id=artifact.id))).artifact
     assert got.content_sha256 == ""
 
 
-async def test_a_stream_without_its_finish_message_keeps_nothing(registry, server) -> None:
+async def test_a_stream_without_its_finish_message_keeps_nothing(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     artifact = await make_artifact(registry, "unfinished")
     await expect_invalid(
         registry.UploadArtifactContent(
@@ -194,7 +210,9 @@ async def test_a_stream_without_its_finish_message_keeps_nothing(registry, serve
     assert leftovers(server) == []
 
 
-async def test_content_is_set_once(registry, server) -> None:
+async def test_content_is_set_once(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     data = pattern(MIB, seed=9)
     artifact = await make_artifact(registry, "frozen")
     await upload(registry, artifact.id, data)
@@ -204,7 +222,8 @@ async def test_content_is_set_once(registry, server) -> None:
     assert again.artifact.content_sha256 == sha(data)
     # Other bytes: refused, whether declared up front or found at the end.
     other = pattern(MIB, seed=10)
-    for options in ({}, {"declared_sha256": sha(other)}):
+    declarations: list[dict[str, Any]] = [{}, {"declared_sha256": sha(other)}]
+    for options in declarations:
         error = await expect_error(
             upload(registry, artifact.id, other, **options), grpc.StatusCode.FAILED_PRECONDITION
         )
@@ -213,7 +232,9 @@ async def test_content_is_set_once(registry, server) -> None:
     assert leftovers(server) == []
 
 
-async def test_an_artifact_declared_with_a_hash_takes_only_that_content(registry) -> None:
+async def test_an_artifact_declared_with_a_hash_takes_only_that_content(
+    registry: rsg.RegistryServiceStub,
+) -> None:
     data = pattern(MIB, seed=11)
     artifact = await make_artifact(registry, "declared", content_sha256=sha(data))
     error = await expect_error(
@@ -227,10 +248,12 @@ async def test_an_artifact_declared_with_a_hash_takes_only_that_content(registry
     assert (await download(registry, artifact.id))[2] == data
 
 
-async def test_bad_requests(registry, server) -> None:
+async def test_bad_requests(registry: rsg.RegistryServiceStub, server: RunningServer) -> None:
     artifact = await make_artifact(registry, "strict")
 
-    async def only(*messages):
+    async def only(
+        *messages: rs.UploadArtifactContentRequest,
+    ) -> AsyncIterator[rs.UploadArtifactContentRequest]:
         for message in messages:
             yield message
 
@@ -283,7 +306,7 @@ async def test_bad_requests(registry, server) -> None:
     assert leftovers(server) == []
 
 
-async def test_deleted_artifacts_have_no_content_to_move(registry) -> None:
+async def test_deleted_artifacts_have_no_content_to_move(registry: rsg.RegistryServiceStub) -> None:
     data = pattern(MIB, seed=13)
     artifact = await make_artifact(registry, "gone")
     await upload(registry, artifact.id, data)
@@ -292,14 +315,16 @@ async def test_deleted_artifacts_have_no_content_to_move(registry) -> None:
     # The server refuses right after the header. Send only the header and
     # wait: a grpc.aio client still writing chunks when the status arrives
     # may report INTERNAL instead of the server's code (grpc/grpc#36066).
-    call = registry.UploadArtifactContent()
+    call = registry.UploadArtifactContent()  # type: ignore[call-arg]  # written to below
     await call.write(
         rs.UploadArtifactContentRequest(header=rs.UploadHeader(artifact_id=artifact.id))
     )
     await expect_error(call, grpc.StatusCode.NOT_FOUND)
 
 
-async def test_a_cancelled_download_releases_the_blob(registry, server) -> None:
+async def test_a_cancelled_download_releases_the_blob(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     data = pattern(16 * MIB, seed=14)
     artifact = await make_artifact(registry, "abandoned")
     await upload(registry, artifact.id, data)
@@ -307,13 +332,17 @@ async def test_a_cancelled_download_releases_the_blob(registry, server) -> None:
         rs.DownloadArtifactContentRequest(artifact_id=artifact.id)
     )
     first = await call.read()
+    assert isinstance(first, rs.DownloadArtifactContentResponse)
     assert first.sha256 == sha(data)
     call.cancel()
     blobs = server.ctx.blobs
     if isinstance(blobs, LocalBlobStore):
-        import psutil
+        import psutil  # type: ignore[import-untyped]
 
         path = str(blobs.path(sha(data)))
-        await _wait_for(lambda: path not in {f.path for f in psutil.Process().open_files()})
+        await eventually(
+            lambda: path not in {f.path for f in psutil.Process().open_files()},
+            "the server closes the blob",
+        )
     # The server goes on serving.
     assert (await download(registry, artifact.id))[2] == data

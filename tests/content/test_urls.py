@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import urllib.request
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 import pytest
 
 from maestro.registry.v1 import registry_service_pb2 as rs
+from maestro.registry.v1 import registry_service_pb2_grpc as rsg
+from maestro_grpc.server import RunningServer
 from tests.content.support import (
     MIB,
     download,
@@ -25,25 +29,33 @@ from tests.helpers import error_info, expect_error, expect_invalid
 GET, PUT = rs.CONTENT_URL_METHOD_GET, rs.CONTENT_URL_METHOD_PUT
 
 
-def _http(url: str, method: str, data: bytes | None = None, headers=None) -> bytes:
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+def _http(
+    url: str, method: str, data: bytes | None = None, headers: Mapping[str, str] | None = None
+) -> bytes:
+    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
     with urllib.request.urlopen(request, timeout=30) as response:
         return bytes(response.read())
 
 
-async def http(url: str, method: str, data: bytes | None = None, headers=None) -> bytes:
+async def http(
+    url: str, method: str, data: bytes | None = None, headers: Mapping[str, str] | None = None
+) -> bytes:
     return await asyncio.to_thread(_http, url, method, data, headers)
 
 
-async def content_url(registry, artifact_id: str, **fields) -> rs.GetArtifactContentUrlResponse:
+async def content_url(
+    registry: rsg.RegistryServiceStub, artifact_id: str, **fields: Any
+) -> rs.GetArtifactContentUrlResponse:
     response: rs.GetArtifactContentUrlResponse = await registry.GetArtifactContentUrl(
         rs.GetArtifactContentUrlRequest(artifact_id=artifact_id, **fields)
     )
     return response
 
 
-async def finish_url_upload(registry, artifact_id: str, digest: str, **header) -> object:
-    async def messages():
+async def finish_url_upload(
+    registry: rsg.RegistryServiceStub, artifact_id: str, digest: str, **header: Any
+) -> rs.UploadArtifactContentResponse:
+    async def messages() -> AsyncIterator[rs.UploadArtifactContentRequest]:
         yield rs.UploadArtifactContentRequest(
             header=rs.UploadHeader(
                 artifact_id=artifact_id, declared_sha256=digest, uploaded_by_url=True, **header
@@ -55,7 +67,7 @@ async def finish_url_upload(registry, artifact_id: str, digest: str, **header) -
 
 
 @pytest.mark.parametrize("blob_kind", ["s3"])
-async def test_download_by_url(registry) -> None:
+async def test_download_by_url(registry: rsg.RegistryServiceStub) -> None:
     data = pattern(3 * MIB, seed=20)
     artifact = await make_artifact(registry, "by-url")
     await upload(registry, artifact.id, data)
@@ -72,7 +84,9 @@ async def test_download_by_url(registry) -> None:
 
 
 @pytest.mark.parametrize("blob_kind", ["s3"])
-async def test_upload_by_url_is_verified_then_adopted(registry, server) -> None:
+async def test_upload_by_url_is_verified_then_adopted(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     data = pattern(6 * MIB + 5, seed=21)
     artifact = await make_artifact(registry, "put")
     response = await content_url(
@@ -98,7 +112,9 @@ async def test_upload_by_url_is_verified_then_adopted(registry, server) -> None:
 
 
 @pytest.mark.parametrize("blob_kind", ["s3"])
-async def test_upload_by_url_with_other_bytes_keeps_nothing(registry, server) -> None:
+async def test_upload_by_url_with_other_bytes_keeps_nothing(
+    registry: rsg.RegistryServiceStub, server: RunningServer
+) -> None:
     data = pattern(MIB, seed=22)
     artifact = await make_artifact(registry, "liar")
     response = await content_url(registry, artifact.id, method=PUT, declared_sha256=sha(data))
@@ -125,7 +141,7 @@ async def test_upload_by_url_with_other_bytes_keeps_nothing(registry, server) ->
 
 
 @pytest.mark.parametrize("blob_kind", ["s3"])
-async def test_url_requests_are_checked(registry) -> None:
+async def test_url_requests_are_checked(registry: rsg.RegistryServiceStub) -> None:
     artifact = await make_artifact(registry, "checked")
     found = await expect_invalid(
         content_url(registry, "x", method=PUT, declared_size_bytes=-1, expires_in_seconds=604_801),
@@ -152,7 +168,7 @@ async def test_url_requests_are_checked(registry) -> None:
     assert error_info(error).reason == "CONTENT_ALREADY_SET"
 
     # Finishing a URL upload: the header names the hash, and no chunks come.
-    async def with_chunk():
+    async def with_chunk() -> AsyncIterator[rs.UploadArtifactContentRequest]:
         yield rs.UploadArtifactContentRequest(
             header=rs.UploadHeader(
                 artifact_id=artifact.id, uploaded_by_url=True, declared_sha256=sha(data)
@@ -165,7 +181,7 @@ async def test_url_requests_are_checked(registry) -> None:
 
 
 @pytest.mark.parametrize("blob_kind", ["file"])
-async def test_the_file_store_has_no_urls(registry) -> None:
+async def test_the_file_store_has_no_urls(registry: rsg.RegistryServiceStub) -> None:
     data = pattern(MIB, seed=25)
     artifact = await make_artifact(registry, "local")
     await upload(registry, artifact.id, data)

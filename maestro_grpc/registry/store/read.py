@@ -15,9 +15,9 @@ from maestro_grpc.registry.model import (
     ProjectStatus,
     ProjectUse,
     TeamMember,
-    TeamRole,
     UsageOutcome,
 )
+from maestro_grpc.registry.store.rows import member_from_row
 from maestro_grpc.registry.store.tables import artifact_usages, artifacts, projects, team_members
 from maestro_grpc.store.db import Database
 
@@ -44,21 +44,6 @@ def _outline(row: Any) -> ProjectOutline:
         succeeded=bool(row.success_succeeded) if recorded else None,
         score=row.success_score if recorded else None,
         success_record_time=row.success_record_time,
-    )
-
-
-def _member(row: Any) -> TeamMember:
-    return TeamMember(
-        id=row.id,
-        project_id=row.project_id,
-        person_id=row.person_id,
-        display_name=row.display_name,
-        role=TeamRole(row.role),
-        years_experience=row.years_experience,
-        skills=tuple(row.skills or ()),
-        allocation=row.allocation,
-        join_time=row.join_time,
-        leave_time=row.leave_time,
     )
 
 
@@ -138,7 +123,7 @@ class RegistryReadStore:
                         team_members.c.project_id, team_members.c.join_time, team_members.c.id
                     )
                 )
-                out.extend(_member(row) for row in rows)
+                out.extend(member_from_row(row) for row in rows)
         return out
 
     async def uses_by(self, project_ids: Collection[uuid.UUID]) -> list[ProjectUse]:

@@ -8,6 +8,7 @@ foreign page tokens and out-of-range numbers, for every RPC that takes them.
 from __future__ import annotations
 
 import uuid
+from typing import TypeVar, cast
 
 import grpc
 import pytest
@@ -16,9 +17,17 @@ from google.protobuf import field_mask_pb2
 from maestro.registry.v1 import artifact_pb2 as ap
 from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
+from maestro.registry.v1 import registry_service_pb2_grpc as rsg
 from tests.helpers import expect_error, expect_invalid, violations
 
 SOME_ID = str(uuid.uuid4())
+E = TypeVar("E")
+
+
+def unknown(enum: type[E], number: int) -> E:
+    """An enum field's value that the enum does not define."""
+    return cast(E, number)
+
 
 CASES: list[tuple[str, object, str]] = [
     # projects
@@ -27,7 +36,7 @@ CASES: list[tuple[str, object, str]] = [
     ("CreateProject", rs.CreateProjectRequest(project=pp.Project(name="x" * 201)), "project.name"),
     (
         "CreateProject",
-        rs.CreateProjectRequest(project=pp.Project(name="p", status=99)),
+        rs.CreateProjectRequest(project=pp.Project(name="p", status=unknown(pp.ProjectStatus, 99))),
         "project.status",
     ),
     (
@@ -50,7 +59,11 @@ CASES: list[tuple[str, object, str]] = [
     ("ListProjects", rs.ListProjectsRequest(page_size=1001), "page_size"),
     ("ListProjects", rs.ListProjectsRequest(page_size=-1), "page_size"),
     ("ListProjects", rs.ListProjectsRequest(page_token="garbage"), "page_token"),
-    ("ListProjects", rs.ListProjectsRequest(statuses=[42]), "statuses[0]"),
+    (
+        "ListProjects",
+        rs.ListProjectsRequest(statuses=[unknown(pp.ProjectStatus, 42)]),
+        "statuses[0]",
+    ),
     ("ListProjects", rs.ListProjectsRequest(labels={"UPPER": "x"}), "labels['UPPER']"),
     ("UpdateProject", rs.UpdateProjectRequest(), "project"),
     ("UpdateProject", rs.UpdateProjectRequest(project=pp.Project(id="bad")), "project.id"),
@@ -64,7 +77,7 @@ CASES: list[tuple[str, object, str]] = [
     (
         "UpdateProject",
         rs.UpdateProjectRequest(
-            project=pp.Project(id=SOME_ID, status=7),
+            project=pp.Project(id=SOME_ID, status=unknown(pp.ProjectStatus, 7)),
             update_mask=field_mask_pb2.FieldMask(paths=["status"]),
         ),
         "project.status",
@@ -100,7 +113,8 @@ CASES: list[tuple[str, object, str]] = [
     (
         "AddTeamMember",
         rs.AddTeamMemberRequest(
-            project_id=SOME_ID, team_member=pp.TeamMember(person_id="p", role=123)
+            project_id=SOME_ID,
+            team_member=pp.TeamMember(person_id="p", role=unknown(pp.TeamRole, 123)),
         ),
         "team_member.role",
     ),
@@ -150,7 +164,9 @@ CASES: list[tuple[str, object, str]] = [
     ("CreateArtifact", rs.CreateArtifactRequest(), "artifact.name"),
     (
         "CreateArtifact",
-        rs.CreateArtifactRequest(artifact=ap.Artifact(name="a", version="1", type=77)),
+        rs.CreateArtifactRequest(
+            artifact=ap.Artifact(name="a", version="1", type=unknown(ap.ArtifactType, 77))
+        ),
         "artifact.type",
     ),
     (
@@ -196,8 +212,16 @@ CASES: list[tuple[str, object, str]] = [
     ("DeleteArtifact", rs.DeleteArtifactRequest(artifact_id="1"), "artifact_id"),
     ("SearchArtifacts", rs.SearchArtifactsRequest(page_size=1001), "page_size"),
     ("SearchArtifacts", rs.SearchArtifactsRequest(page_token="%%%"), "page_token"),
-    ("SearchArtifacts", rs.SearchArtifactsRequest(types=[99]), "types[0]"),
-    ("SearchArtifacts", rs.SearchArtifactsRequest(order_by=9), "order_by"),
+    (
+        "SearchArtifacts",
+        rs.SearchArtifactsRequest(types=[unknown(ap.ArtifactType, 99)]),
+        "types[0]",
+    ),
+    (
+        "SearchArtifacts",
+        rs.SearchArtifactsRequest(order_by=unknown(rs.ArtifactOrderBy, 9)),
+        "order_by",
+    ),
     ("SearchArtifacts", rs.SearchArtifactsRequest(tags_any=["Nope Nope"]), "tags_any[0]"),
     ("SearchArtifacts", rs.SearchArtifactsRequest(tags_all=[""]), "tags_all[0]"),
     ("SearchArtifacts", rs.SearchArtifactsRequest(min_impact_score=101), "min_impact_score"),
@@ -207,7 +231,9 @@ CASES: list[tuple[str, object, str]] = [
     (
         "LogArtifactUsage",
         rs.LogArtifactUsageRequest(
-            artifact_usage=ap.ArtifactUsage(artifact_id=SOME_ID, project_id=SOME_ID, outcome=17)
+            artifact_usage=ap.ArtifactUsage(
+                artifact_id=SOME_ID, project_id=SOME_ID, outcome=unknown(ap.UsageOutcome, 17)
+            )
         ),
         "artifact_usage.outcome",
     ),
@@ -220,7 +246,7 @@ CASES: list[tuple[str, object, str]] = [
     ("RecommendArtifacts", rs.RecommendArtifactsRequest(project_id=""), "project_id"),
     (
         "RecommendArtifacts",
-        rs.RecommendArtifactsRequest(project_id=SOME_ID, types=[55]),
+        rs.RecommendArtifactsRequest(project_id=SOME_ID, types=[unknown(ap.ArtifactType, 55)]),
         "types[0]",
     ),
 ]
@@ -231,11 +257,13 @@ CASES: list[tuple[str, object, str]] = [
     CASES,
     ids=[f"{rpc}-{field}-{i}" for i, (rpc, _, field) in enumerate(CASES)],
 )
-async def test_invalid_input(registry, rpc: str, request_message: object, field: str) -> None:
+async def test_invalid_input(
+    registry: rsg.RegistryServiceStub, rpc: str, request_message: object, field: str
+) -> None:
     await expect_invalid(getattr(registry, rpc)(request_message), field)
 
 
-async def test_a_token_from_another_rpc_is_refused(registry) -> None:
+async def test_a_token_from_another_rpc_is_refused(registry: rsg.RegistryServiceStub) -> None:
     project = (
         await registry.CreateProject(rs.CreateProjectRequest(project=pp.Project(name="tok")))
     ).project
@@ -256,20 +284,26 @@ async def test_a_token_from_another_rpc_is_refused(registry) -> None:
     assert "another RPC" in found["page_token"]
 
 
-async def test_invalid_requests_write_nothing(registry) -> None:
+async def test_invalid_requests_write_nothing(registry: rsg.RegistryServiceStub) -> None:
     await expect_invalid(
-        registry.CreateProject(rs.CreateProjectRequest(project=pp.Project(name="half", status=99))),
+        registry.CreateProject(
+            rs.CreateProjectRequest(
+                project=pp.Project(name="half", status=unknown(pp.ProjectStatus, 99))
+            )
+        ),
         "project.status",
     )
     listed = await registry.ListProjects(rs.ListProjectsRequest())
     assert listed.total_size == 0
 
 
-async def test_all_violations_reported_together(registry) -> None:
+async def test_all_violations_reported_together(registry: rsg.RegistryServiceStub) -> None:
     error = await expect_error(
         registry.CreateArtifact(
             rs.CreateArtifactRequest(
-                artifact=ap.Artifact(name="", version="", type=0, tags=["A B"]),
+                artifact=ap.Artifact(
+                    name="", version="", type=ap.ARTIFACT_TYPE_UNSPECIFIED, tags=["A B"]
+                ),
                 request_id="no spaces allowed",
             )
         ),

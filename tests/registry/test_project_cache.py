@@ -1,6 +1,6 @@
 """GetProject's per-replica cache: it answers from memory, and never serves a change it missed.
 
-The rules (maestro_grpc/registry/project_cache.py): on PostgreSQL a trigger
+The rules (maestro_grpc/registry/domain/project_cache.py): on PostgreSQL a trigger
 NOTIFYs every change to a project or its team; each replica LISTENs and drops
 the entry; its own writes drop theirs before they answer; without the LISTEN
 connection the cache does not answer at all. Tested through real servers on
@@ -10,11 +10,10 @@ behind the service's back with plain SQL.
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -26,15 +25,20 @@ from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro.registry.v1 import registry_service_pb2_grpc as rsg
 from maestro_grpc.config import Settings
-from maestro_grpc.registry.project_cache import APPLICATION_NAME, ProjectCache
+from maestro_grpc.registry.domain.project_cache import ProjectCache
+from maestro_grpc.registry.store.change_feed import APPLICATION_NAME
+from maestro_grpc.registry.wire.memo import AnswerMemo
 from maestro_grpc.server import RunningServer, start_server
 from tests.conftest import _truncate_pg, server_settings
+from tests.helpers import eventually
+
+Replicas = list[tuple[RunningServer, rsg.RegistryServiceStub]]
 
 # ---- the cache's own rules --------------------------------------------------------
 
 
 def test_cache_answers_only_while_armed() -> None:
-    cache = ProjectCache(10)
+    cache = ProjectCache[str](10)
     key = uuid.uuid4()
     cache.put(key, "v1", cache.generation)
     assert cache.get(key) is None, "stored while the change feed was down"
@@ -47,15 +51,15 @@ def test_cache_answers_only_while_armed() -> None:
 
 
 async def test_a_read_that_raced_with_a_change_is_not_kept() -> None:
-    cache = ProjectCache(10)
+    cache = ProjectCache[str](10)
     cache.arm()
     key, other = uuid.uuid4(), uuid.uuid4()
 
-    async def read_while_something_changes() -> str:
+    async def read_while_something_changes(_key: uuid.UUID) -> str:
         cache.invalidate(other)  # a change lands during the read (any project)
         return "maybe stale"
 
-    async def read() -> str:
+    async def read(_key: uuid.UUID) -> str:
         return "fresh"
 
     assert await cache.get_or_load(key, read_while_something_changes) == "maybe stale"
@@ -67,7 +71,7 @@ async def test_a_read_that_raced_with_a_change_is_not_kept() -> None:
 
 
 def test_cache_keeps_the_most_recently_used() -> None:
-    cache = ProjectCache(2)
+    cache = ProjectCache[str](2)
     cache.arm()
     a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     for key in (a, b):
@@ -81,22 +85,37 @@ def test_cache_keeps_the_most_recently_used() -> None:
 
 
 def test_a_zero_size_cache_keeps_nothing() -> None:
-    cache = ProjectCache(0)
+    cache = ProjectCache[str](0)
     cache.arm()
     key = uuid.uuid4()
     cache.put(key, "x", cache.generation)
     assert cache.get(key) is None
 
 
+def test_an_answer_is_reused_only_for_the_very_same_record() -> None:
+    """GetProject's responses are memoised by the identity of the record the cache gave."""
+    memo = AnswerMemo[dict[str, int], list[dict[str, int]]](2)
+    built: list[dict[str, int]] = []
+
+    def build(record: dict[str, int]) -> list[dict[str, int]]:
+        built.append(record)
+        return [record]
+
+    key = uuid.uuid4()
+    before, after = {"revision": 1}, {"revision": 1}  # equal, but read apart: a change between
+    first = memo.answer(key, before, build)
+    assert memo.answer(key, before, build) is first
+    assert memo.answer(key, after, build) == first
+    assert memo.answer(key, after, build) is not first
+    assert built == [before, after]
+    for _ in range(3):
+        memo.answer(uuid.uuid4(), before, build)
+    assert len(memo) == 2
+    unkept = AnswerMemo[dict[str, int], list[dict[str, int]]](0)
+    assert unkept.answer(key, before, build) is not unkept.answer(key, before, build)
+
+
 # ---- through real servers on PostgreSQL ---------------------------------------------
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, within: float = 10) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {within} s: {what}")
-        await asyncio.sleep(0.02)
 
 
 def figure(server: RunningServer, name: str) -> float:
@@ -116,19 +135,17 @@ def pg_settings(pg_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def replicas(
-    pg_settings: Settings,
-) -> AsyncIterator[list[tuple[RunningServer, rsg.RegistryServiceStub]]]:
+async def replicas(pg_settings: Settings) -> AsyncIterator[Replicas]:
     """Two servers on one database, as two replicas behind a load balancer."""
     servers = [await start_server(pg_settings) for _ in range(2)]
     channels = [grpc.aio.insecure_channel(f"127.0.0.1:{s.port}") for s in servers]
     try:
         for server in servers:
-            await eventually(lambda s=server: armed(s), "the change feed connects")
+            await eventually(partial(armed, server), "the change feed connects")
         yield [(s, rsg.RegistryServiceStub(c)) for s, c in zip(servers, channels, strict=True)]
     finally:
         for ch in channels:
-            await ch.close()
+            await ch.close(None)
         for server in servers:
             await server.stop(grace=0.2)
 
@@ -137,7 +154,9 @@ async def get(stub: rsg.RegistryServiceStub, project_id: str) -> pp.Project:
     return (await stub.GetProject(rs.GetProjectRequest(project_id=project_id))).project
 
 
-async def test_repeated_reads_come_from_memory_and_a_write_shows_at_once(replicas) -> None:
+async def test_repeated_reads_come_from_memory_and_a_write_shows_at_once(
+    replicas: Replicas,
+) -> None:
     (server, stub), _ = replicas
     project = (
         await stub.CreateProject(rs.CreateProjectRequest(project=pp.Project(name="cached")))
@@ -182,7 +201,7 @@ async def test_repeated_reads_come_from_memory_and_a_write_shows_at_once(replica
     assert (await get(stub, project.id)).success.succeeded
 
 
-async def test_a_change_through_another_replica_reaches_this_one(replicas) -> None:
+async def test_a_change_through_another_replica_reaches_this_one(replicas: Replicas) -> None:
     (a_server, a), (b_server, b) = replicas
     project = (
         await a.CreateProject(rs.CreateProjectRequest(project=pp.Project(name="shared")))
@@ -205,7 +224,7 @@ async def test_a_change_through_another_replica_reaches_this_one(replicas) -> No
     assert figure(a_server, "maestro_project_cache_armed") == 1
 
 
-async def test_a_change_made_with_plain_sql_is_seen(replicas, pg_url: str) -> None:
+async def test_a_change_made_with_plain_sql_is_seen(replicas: Replicas, pg_url: str) -> None:
     (_, stub), _ = replicas
     project = (
         await stub.CreateProject(rs.CreateProjectRequest(project=pp.Project(name="by-hand")))
@@ -239,7 +258,9 @@ async def test_a_change_made_with_plain_sql_is_seen(replicas, pg_url: str) -> No
     await eventually(seen, "the hand-made change shows")
 
 
-async def test_without_the_change_feed_reads_go_to_the_store(replicas, pg_url: str) -> None:
+async def test_without_the_change_feed_reads_go_to_the_store(
+    replicas: Replicas, pg_url: str
+) -> None:
     (server, stub), _ = replicas
     project = (
         await stub.CreateProject(rs.CreateProjectRequest(project=pp.Project(name="feedless")))

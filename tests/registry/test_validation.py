@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from maestro_grpc.errors import Violations
-from maestro_grpc.registry import validation as check
+from maestro_grpc.registry.store.search import search_words
+from maestro_grpc.registry.wire import validation as check
 
 
 @pytest.mark.parametrize(
@@ -92,7 +93,7 @@ def test_open_interval(value: float, ok: bool) -> None:
 
 
 def test_search_words() -> None:
-    assert check.search_words("ResNet-50 on ImageNet_v2!", ["NLP", "a.b"]) == [
+    assert search_words("ResNet-50 on ImageNet_v2!", ["NLP", "a.b"]) == [
         "resnet",
         "50",
         "on",
@@ -106,7 +107,7 @@ def test_search_words() -> None:
 
 @given(st.text())
 def test_search_words_are_plain_lowercase_alphanumeric(text: str) -> None:
-    for word in check.search_words(text):
+    for word in search_words(text):
         assert word
         assert word == word.lower()
         assert all(ch.isalnum() for ch in word)

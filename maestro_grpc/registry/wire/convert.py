@@ -1,14 +1,17 @@
-"""Registry domain records to and from their protobuf messages."""
+"""Registry records to and from their protobuf messages (parsing validates as it goes)."""
 
 from __future__ import annotations
 
-from typing import Any
+import enum
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, TypeVar
 
-from google.protobuf import struct_pb2
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+from google.protobuf.message import Message
 
 from maestro.registry.v1 import artifact_pb2, project_pb2
-from maestro_grpc.errors import InvalidArgument, Violations
-from maestro_grpc.registry import validation as check
+from maestro_grpc.errors import Violations
 from maestro_grpc.registry.model import (
     Artifact,
     ArtifactFields,
@@ -17,17 +20,22 @@ from maestro_grpc.registry.model import (
     Project,
     ProjectFields,
     ProjectStatus,
+    Reason,
+    Recommendation,
     Success,
     TeamMember,
     TeamMemberFields,
     TeamRole,
     UsageOutcome,
 )
+from maestro_grpc.registry.wire import validation as check
 from maestro_grpc.wire.protoconv import (
     duration_to_timedelta,
     enum_from_proto,
+    enum_list_from_proto,
     enum_to_proto,
     opt_time,
+    optional_uuid_field,
     set_timestamp,
     struct_to_dict,
 )
@@ -36,6 +44,14 @@ STATUS = ("PROJECT_STATUS_", project_pb2.ProjectStatus)
 ROLE = ("TEAM_ROLE_", project_pb2.TeamRole)
 ARTIFACT_TYPE = ("ARTIFACT_TYPE_", artifact_pb2.ArtifactType)
 OUTCOME = ("USAGE_OUTCOME_", artifact_pb2.UsageOutcome)
+
+E = TypeVar("E", bound=enum.Enum)
+
+_REASON_KIND = {
+    Reason.SIMILAR: artifact_pb2.RECOMMENDATION_REASON_KIND_USED_BY_SIMILAR_PROJECTS,
+    Reason.TAGS: artifact_pb2.RECOMMENDATION_REASON_KIND_MATCHING_TAGS,
+    Reason.IMPACT: artifact_pb2.RECOMMENDATION_REASON_KIND_HIGH_IMPACT,
+}
 
 # ---- domain -> proto -----------------------------------------------------------
 
@@ -130,10 +146,58 @@ def usage_to_proto(u: ArtifactUsage) -> artifact_pb2.ArtifactUsage:
     return msg
 
 
-# ---- proto -> domain -------------------------------------------------------------
+def recommendation_to_proto(r: Recommendation) -> artifact_pb2.ArtifactRecommendation:
+    return artifact_pb2.ArtifactRecommendation(
+        artifact=artifact_to_proto(r.artifact),
+        score=r.score,
+        reasons=[
+            artifact_pb2.RecommendationReason(kind=_REASON_KIND[kind], detail=detail, weight=weight)
+            for kind, detail, weight in r.reasons
+        ],
+    )
+
+
+# ---- proto -> records ------------------------------------------------------------
 #
 # Each parser returns the full set of fields and the names of those the
 # message sets to a non-default value (the implied update mask, AIP-134).
+# Every bad field is recorded in the Violations (and a stand-in returned).
+
+
+def _time(v: Violations, msg: Message, name: str, field: str) -> datetime | None:
+    return v.take(lambda: opt_time(msg, name, field), None)
+
+
+def enum_field(
+    v: Violations,
+    domain: type[E],
+    spec: tuple[str, EnumTypeWrapper],
+    value: int,
+    field: str,
+    *,
+    required: bool,
+) -> E | None:
+    """The domain enum of a proto enum field (None: UNSPECIFIED, where that is allowed)."""
+    prefix, wrapper = spec
+    return v.take(
+        lambda: enum_from_proto(
+            domain, wrapper, value, field, prefix=prefix, allow_unspecified=not required
+        ),
+        None,
+    )
+
+
+def enum_list(
+    v: Violations,
+    domain: type[E],
+    spec: tuple[str, EnumTypeWrapper],
+    values: Iterable[int],
+    field: str,
+) -> list[E]:
+    """A repeated enum filter field, de-duplicated; UNSPECIFIED is refused."""
+    prefix, wrapper = spec
+    return v.take(lambda: enum_list_from_proto(domain, wrapper, values, field, prefix=prefix), [])
+
 
 PROJECT_UPDATABLE = (
     "name",
@@ -147,15 +211,6 @@ PROJECT_UPDATABLE = (
 )
 
 
-def _guard_enum(v: Violations, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(*args, **kwargs)
-    except InvalidArgument as error:
-        for violation in error.violations:
-            v.add(violation.field, violation.description)
-        return None
-
-
 def project_fields(
     v: Violations, msg: project_pb2.Project, prefix: str = "project"
 ) -> tuple[ProjectFields, set[str]]:
@@ -167,19 +222,10 @@ def project_fields(
         mlflow_experiment_id=check.text(
             v, msg.mlflow_experiment_id, f"{prefix}.mlflow_experiment_id", max_len=200
         ),
-        start_time=_guard_enum(v, opt_time, msg, "start_time", f"{prefix}.start_time"),
-        end_time=_guard_enum(v, opt_time, msg, "end_time", f"{prefix}.end_time"),
+        start_time=_time(v, msg, "start_time", f"{prefix}.start_time"),
+        end_time=_time(v, msg, "end_time", f"{prefix}.end_time"),
     )
-    status = _guard_enum(
-        v,
-        enum_from_proto,
-        ProjectStatus,
-        STATUS[1],
-        msg.status,
-        f"{prefix}.status",
-        prefix=STATUS[0],
-        allow_unspecified=True,
-    )
+    status = enum_field(v, ProjectStatus, STATUS, msg.status, f"{prefix}.status", required=False)
     fields.status = status or ProjectStatus.PLANNED
     present = {
         name
@@ -204,9 +250,8 @@ def success_from_proto(v: Violations, msg: project_pb2.ProjectSuccess) -> Succes
         score = check.number(v, msg.score, "success.score", low=0.0, high=1.0)
     ttp = None
     if msg.HasField("time_to_production"):
-        ttp = _guard_enum(
-            v, duration_to_timedelta, msg.time_to_production, "success.time_to_production"
-        )
+        duration = msg.time_to_production
+        ttp = v.take(lambda: duration_to_timedelta(duration, "success.time_to_production"), None)
     metric_name = metric_value = None
     if msg.HasField("headline_metric"):
         metric_name = check.text(
@@ -250,16 +295,7 @@ def team_member_fields(
     *,
     require_role: bool = True,
 ) -> tuple[TeamMemberFields, set[str]]:
-    role = _guard_enum(
-        v,
-        enum_from_proto,
-        TeamRole,
-        ROLE[1],
-        msg.role,
-        f"{prefix}.role",
-        prefix=ROLE[0],
-        allow_unspecified=not require_role,
-    )
+    role = enum_field(v, TeamRole, ROLE, msg.role, f"{prefix}.role", required=require_role)
     allocation = 1.0
     if msg.HasField("allocation"):
         allocation = check.number(
@@ -276,8 +312,8 @@ def team_member_fields(
         ),
         skills=check.skills(v, msg.skills, f"{prefix}.skills"),
         allocation=allocation,
-        join_time=_guard_enum(v, opt_time, msg, "join_time", f"{prefix}.join_time"),
-        leave_time=_guard_enum(v, opt_time, msg, "leave_time", f"{prefix}.leave_time"),
+        join_time=_time(v, msg, "join_time", f"{prefix}.join_time"),
+        leave_time=_time(v, msg, "leave_time", f"{prefix}.leave_time"),
     )
     present = {
         name
@@ -311,17 +347,8 @@ ARTIFACT_UPDATABLE = (
 def artifact_fields(
     v: Violations, msg: artifact_pb2.Artifact, prefix: str = "artifact", *, creating: bool = True
 ) -> tuple[ArtifactFields, set[str]]:
-    from maestro_grpc.wire.protoconv import parse_uuid
-
-    art_type = _guard_enum(
-        v,
-        enum_from_proto,
-        ArtifactType,
-        ARTIFACT_TYPE[1],
-        msg.type,
-        f"{prefix}.type",
-        prefix=ARTIFACT_TYPE[0],
-        allow_unspecified=not creating,
+    art_type = enum_field(
+        v, ArtifactType, ARTIFACT_TYPE, msg.type, f"{prefix}.type", required=creating
     )
     metadata: dict[str, Any] = {}
     if msg.HasField("metadata"):
@@ -336,8 +363,8 @@ def artifact_fields(
         type=art_type or ArtifactType.OTHER,
         description=check.text(v, msg.description, f"{prefix}.description", max_len=10_000),
         tags=check.tags(v, msg.tags, f"{prefix}.tags"),
-        origin_project_id=_guard_enum(
-            v, parse_uuid, msg.origin_project_id, f"{prefix}.origin_project_id", required=False
+        origin_project_id=optional_uuid_field(
+            v, msg.origin_project_id, f"{prefix}.origin_project_id"
         ),
         creator=check.text(v, msg.creator, f"{prefix}.creator", max_len=200),
         metadata=metadata,
@@ -364,18 +391,5 @@ def artifact_fields(
 
 
 def outcome_from_proto(v: Violations, value: int, field: str) -> UsageOutcome:
-    parsed = _guard_enum(
-        v,
-        enum_from_proto,
-        UsageOutcome,
-        OUTCOME[1],
-        value,
-        field,
-        prefix=OUTCOME[0],
-        allow_unspecified=True,
-    )
+    parsed = enum_field(v, UsageOutcome, OUTCOME, value, field, required=False)
     return parsed or UsageOutcome.UNKNOWN
-
-
-def empty_struct() -> struct_pb2.Struct:
-    return struct_pb2.Struct()

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import grpc
 from google.protobuf import duration_pb2, field_mask_pb2
 
 from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
+from maestro.registry.v1 import registry_service_pb2_grpc as rsg
 from tests.helpers import error_info, expect_error, expect_invalid, ts
 
 
-async def create(registry, name: str = "churn-model", **fields) -> pp.Project:
+async def create(
+    registry: rsg.RegistryServiceStub, name: str = "churn-model", **fields: Any
+) -> pp.Project:
     response = await registry.CreateProject(
         rs.CreateProjectRequest(project=pp.Project(name=name, **fields))
     )
     return response.project
 
 
-async def test_create_and_get_project(registry) -> None:
+async def test_create_and_get_project(registry: rsg.RegistryServiceStub) -> None:
     created = await create(
         registry,
         description="predict churn",
@@ -41,18 +45,20 @@ async def test_create_and_get_project(registry) -> None:
     assert got.start_time.ToJsonString() == "2026-01-05T09:00:00Z"
 
 
-async def test_project_defaults_to_planned(registry) -> None:
+async def test_project_defaults_to_planned(registry: rsg.RegistryServiceStub) -> None:
     assert (await create(registry)).status == pp.PROJECT_STATUS_PLANNED
 
 
-async def test_get_project_malformed_id_is_invalid_argument(registry) -> None:
+async def test_get_project_malformed_id_is_invalid_argument(
+    registry: rsg.RegistryServiceStub,
+) -> None:
     found = await expect_invalid(
         registry.GetProject(rs.GetProjectRequest(project_id="42")), "project_id"
     )
     assert "not a UUID" in found["project_id"]
 
 
-async def test_get_project_unknown_id_is_not_found(registry) -> None:
+async def test_get_project_unknown_id_is_not_found(registry: rsg.RegistryServiceStub) -> None:
     error = await expect_error(
         registry.GetProject(rs.GetProjectRequest(project_id=str(uuid.uuid4()))),
         grpc.StatusCode.NOT_FOUND,
@@ -60,13 +66,13 @@ async def test_get_project_unknown_id_is_not_found(registry) -> None:
     assert error_info(error).reason == "PROJECT_NOT_FOUND"
 
 
-async def test_duplicate_name_is_already_exists(registry) -> None:
+async def test_duplicate_name_is_already_exists(registry: rsg.RegistryServiceStub) -> None:
     await create(registry, "dup")
     error = await expect_error(create(registry, "dup"), grpc.StatusCode.ALREADY_EXISTS)
     assert error_info(error).reason == "PROJECT_EXISTS"
 
 
-async def test_create_is_idempotent_with_request_id(registry) -> None:
+async def test_create_is_idempotent_with_request_id(registry: rsg.RegistryServiceStub) -> None:
     request = rs.CreateProjectRequest(project=pp.Project(name="once"), request_id="req-1")
     first = (await registry.CreateProject(request)).project
     again = (await registry.CreateProject(request)).project
@@ -82,7 +88,7 @@ async def test_create_is_idempotent_with_request_id(registry) -> None:
     )
 
 
-async def test_update_project_success(registry) -> None:
+async def test_update_project_success(registry: rsg.RegistryServiceStub) -> None:
     project = await create(registry)
     success = pp.ProjectSuccess(
         succeeded=True,
@@ -121,7 +127,7 @@ async def test_update_project_success(registry) -> None:
     assert not failed.success.HasField("headline_metric")
 
 
-async def test_update_project_success_errors(registry) -> None:
+async def test_update_project_success_errors(registry: rsg.RegistryServiceStub) -> None:
     project = await create(registry)
     await expect_invalid(
         registry.UpdateProjectSuccess(
@@ -145,7 +151,7 @@ async def test_update_project_success_errors(registry) -> None:
     )
 
 
-async def test_update_project_with_field_mask_and_etag(registry) -> None:
+async def test_update_project_with_field_mask_and_etag(registry: rsg.RegistryServiceStub) -> None:
     project = await create(registry, description="old", labels={"a": "1"})
     updated = (
         await registry.UpdateProject(
@@ -181,7 +187,9 @@ async def test_update_project_with_field_mask_and_etag(registry) -> None:
     assert got.description == "new"
 
 
-async def test_update_project_without_mask_updates_set_fields(registry) -> None:
+async def test_update_project_without_mask_updates_set_fields(
+    registry: rsg.RegistryServiceStub,
+) -> None:
     project = await create(registry, description="keep me")
     updated = (
         await registry.UpdateProject(
@@ -199,7 +207,7 @@ async def test_update_project_without_mask_updates_set_fields(registry) -> None:
     assert updated.end_time.ToJsonString() == "2026-06-01T00:00:00Z"
 
 
-async def test_update_project_mask_can_clear_a_field(registry) -> None:
+async def test_update_project_mask_can_clear_a_field(registry: rsg.RegistryServiceStub) -> None:
     project = await create(registry, description="to clear", labels={"x": "y"})
     updated = (
         await registry.UpdateProject(
@@ -213,7 +221,7 @@ async def test_update_project_mask_can_clear_a_field(registry) -> None:
     assert dict(updated.labels) == {}
 
 
-async def test_update_project_errors(registry) -> None:
+async def test_update_project_errors(registry: rsg.RegistryServiceStub) -> None:
     project = await create(registry, start_time=ts("2026-03-01T00:00:00"))
     await create(registry, "taken")
     await expect_invalid(
@@ -264,7 +272,7 @@ async def test_update_project_errors(registry) -> None:
     )
 
 
-async def test_list_projects_filters_and_pages(registry) -> None:
+async def test_list_projects_filters_and_pages(registry: rsg.RegistryServiceStub) -> None:
     for i in range(7):
         await create(
             registry,
@@ -303,7 +311,7 @@ async def test_list_projects_filters_and_pages(registry) -> None:
     assert seen == [f"p{i}" for i in range(7)] + ["late"]
 
 
-async def test_page_token_is_bound_to_its_filter(registry) -> None:
+async def test_page_token_is_bound_to_its_filter(registry: rsg.RegistryServiceStub) -> None:
     for i in range(3):
         await create(registry, f"q{i}", status=pp.PROJECT_STATUS_ACTIVE)
     page = await registry.ListProjects(
@@ -320,7 +328,7 @@ async def test_page_token_is_bound_to_its_filter(registry) -> None:
     )
 
 
-async def test_team_members_lifecycle(registry) -> None:
+async def test_team_members_lifecycle(registry: rsg.RegistryServiceStub) -> None:
     project = await create(registry, labels={"required_skills": "pytorch,sql"})
     alice = (
         await registry.AddTeamMember(
@@ -415,7 +423,7 @@ async def test_team_members_lifecycle(registry) -> None:
     assert back.id != alice.id
 
 
-async def test_team_member_errors(registry) -> None:
+async def test_team_member_errors(registry: rsg.RegistryServiceStub) -> None:
     project = await create(registry)
     found = await expect_invalid(
         registry.AddTeamMember(
@@ -471,7 +479,7 @@ async def test_team_member_errors(registry) -> None:
     )
 
 
-async def test_add_team_member_is_idempotent(registry) -> None:
+async def test_add_team_member_is_idempotent(registry: rsg.RegistryServiceStub) -> None:
     project = await create(registry)
     request = rs.AddTeamMemberRequest(
         project_id=project.id,
@@ -483,7 +491,7 @@ async def test_add_team_member_is_idempotent(registry) -> None:
     assert first.id == again.id
 
 
-async def test_team_pages(registry) -> None:
+async def test_team_pages(registry: rsg.RegistryServiceStub) -> None:
     project = await create(registry)
     for i in range(5):
         await registry.AddTeamMember(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import grpc
 import pytest
@@ -13,6 +14,7 @@ from google.protobuf import field_mask_pb2, struct_pb2
 from maestro.registry.v1 import artifact_pb2 as ap
 from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
+from maestro.registry.v1 import registry_service_pb2_grpc as rsg
 from tests.helpers import error_info, expect_error, expect_invalid, ts
 
 MODEL, DATASET, NOTEBOOK = (
@@ -22,7 +24,9 @@ MODEL, DATASET, NOTEBOOK = (
 )
 
 
-async def make_project(registry, name: str = "proj", **fields) -> pp.Project:
+async def make_project(
+    registry: rsg.RegistryServiceStub, name: str = "proj", **fields: Any
+) -> pp.Project:
     return (
         await registry.CreateProject(
             rs.CreateProjectRequest(project=pp.Project(name=name, **fields))
@@ -30,7 +34,9 @@ async def make_project(registry, name: str = "proj", **fields) -> pp.Project:
     ).project
 
 
-async def make_artifact(registry, name: str, version: str = "1.0.0", **fields) -> ap.Artifact:
+async def make_artifact(
+    registry: rsg.RegistryServiceStub, name: str, version: str = "1.0.0", **fields: Any
+) -> ap.Artifact:
     fields.setdefault("type", MODEL)
     return (
         await registry.CreateArtifact(
@@ -39,7 +45,7 @@ async def make_artifact(registry, name: str, version: str = "1.0.0", **fields) -
     ).artifact
 
 
-async def search(registry, **kwargs) -> rs.SearchArtifactsResponse:
+async def search(registry: rsg.RegistryServiceStub, **kwargs: Any) -> rs.SearchArtifactsResponse:
     return await registry.SearchArtifacts(rs.SearchArtifactsRequest(**kwargs))
 
 
@@ -47,7 +53,7 @@ def names(response: rs.SearchArtifactsResponse) -> list[str]:
     return [a.name for a in response.artifacts]
 
 
-async def test_create_and_get_artifact(registry) -> None:
+async def test_create_and_get_artifact(registry: rsg.RegistryServiceStub) -> None:
     project = await make_project(registry)
     metadata = struct_pb2.Struct()
     metadata.update({"framework": "xgboost", "metrics": {"auc": 0.91}, "features": ["a", "b"]})
@@ -69,12 +75,14 @@ async def test_create_and_get_artifact(registry) -> None:
     assert list(created.tags) == ["churn", "tabular"]
     assert created.usage_count == 0
     assert created.impact_score == 0.0
-    assert created.metadata["metrics"]["auc"] == 0.91
+    metrics = created.metadata["metrics"]
+    assert isinstance(metrics, struct_pb2.Struct)
+    assert metrics["auc"] == 0.91
     got = (await registry.GetArtifact(rs.GetArtifactRequest(artifact_id=created.id))).artifact
     assert got == created
 
 
-async def test_versions_are_unique_per_name(registry) -> None:
+async def test_versions_are_unique_per_name(registry: rsg.RegistryServiceStub) -> None:
     await make_artifact(registry, "emb", "1.0")
     await make_artifact(registry, "emb", "1.1")
     error = await expect_error(
@@ -85,7 +93,7 @@ async def test_versions_are_unique_per_name(registry) -> None:
     assert [a.version for a in versions.artifacts] == ["1.1", "1.0"]
 
 
-async def test_create_artifact_errors(registry) -> None:
+async def test_create_artifact_errors(registry: rsg.RegistryServiceStub) -> None:
     found = await expect_invalid(
         registry.CreateArtifact(
             rs.CreateArtifactRequest(
@@ -115,7 +123,7 @@ async def test_create_artifact_errors(registry) -> None:
     )
 
 
-async def test_create_artifact_is_idempotent(registry) -> None:
+async def test_create_artifact_is_idempotent(registry: rsg.RegistryServiceStub) -> None:
     request = rs.CreateArtifactRequest(
         artifact=ap.Artifact(name="idem", version="1", type=DATASET), request_id="r-idem"
     )
@@ -125,7 +133,7 @@ async def test_create_artifact_is_idempotent(registry) -> None:
     assert (await search(registry, name="idem")).total_size == 1
 
 
-async def test_search_by_type(registry) -> None:
+async def test_search_by_type(registry: rsg.RegistryServiceStub) -> None:
     await make_artifact(registry, "m1", type=MODEL)
     await make_artifact(registry, "d1", type=DATASET)
     await make_artifact(registry, "n1", type=NOTEBOOK)
@@ -138,7 +146,7 @@ async def test_search_by_type(registry) -> None:
 
 
 @pytest.fixture
-async def tagged(registry) -> None:
+async def tagged(registry: rsg.RegistryServiceStub) -> None:
     await make_artifact(registry, "a", tags=["nlp", "bert", "english"])
     await make_artifact(registry, "b", tags=["nlp", "gpt"])
     await make_artifact(registry, "c", tags=["vision", "resnet"])
@@ -146,13 +154,13 @@ async def tagged(registry) -> None:
     await make_artifact(registry, "e", tags=[])
 
 
-async def test_search_by_tags_any_of(registry, tagged) -> None:
+async def test_search_by_tags_any_of(registry: rsg.RegistryServiceStub, tagged: None) -> None:
     assert sorted(names(await search(registry, tags_any=["bert", "resnet"]))) == ["a", "c"]
     assert sorted(names(await search(registry, tags_any=["nlp"]))) == ["a", "b", "d"]
     assert names(await search(registry, tags_any=["unknown"])) == []
 
 
-async def test_search_by_tags_all_of(registry, tagged) -> None:
+async def test_search_by_tags_all_of(registry: rsg.RegistryServiceStub, tagged: None) -> None:
     assert sorted(names(await search(registry, tags_all=["nlp", "vision"]))) == ["d"]
     assert sorted(names(await search(registry, tags_all=["nlp"]))) == ["a", "b", "d"]
     assert names(await search(registry, tags_all=["nlp", "resnet"])) == []
@@ -160,7 +168,7 @@ async def test_search_by_tags_all_of(registry, tagged) -> None:
     assert names(await search(registry, tags_any=["GPT", "clip"], tags_all=["vision"])) == ["d"]
 
 
-async def test_free_text_search(registry) -> None:
+async def test_free_text_search(registry: rsg.RegistryServiceStub) -> None:
     await make_artifact(
         registry, "resnet50-imagenet", description="ResNet-50 trained on ImageNet", tags=["vision"]
     )
@@ -186,7 +194,7 @@ async def test_free_text_search(registry) -> None:
     assert names(await search(registry, query="features", types=[MODEL])) == []
 
 
-async def test_search_order_and_pages(registry) -> None:
+async def test_search_order_and_pages(registry: rsg.RegistryServiceStub) -> None:
     project = await make_project(registry)
     created = [await make_artifact(registry, f"art{i}", tags=["shared"]) for i in range(6)]
     # Give art3 the most use, art1 some.
@@ -244,7 +252,7 @@ async def test_search_order_and_pages(registry) -> None:
     )
 
 
-async def test_search_by_origin_project(registry) -> None:
+async def test_search_by_origin_project(registry: rsg.RegistryServiceStub) -> None:
     p1 = await make_project(registry, "p1")
     p2 = await make_project(registry, "p2")
     await make_artifact(registry, "from-p1", origin_project_id=p1.id)
@@ -252,7 +260,7 @@ async def test_search_by_origin_project(registry) -> None:
     assert names(await search(registry, origin_project_id=p1.id)) == ["from-p1"]
 
 
-async def test_log_usage_changes_count_and_impact(registry) -> None:
+async def test_log_usage_changes_count_and_impact(registry: rsg.RegistryServiceStub) -> None:
     project = await make_project(registry)
     artifact = await make_artifact(
         registry, "feature-store", type=ap.ARTIFACT_TYPE_FEATURE_PIPELINE
@@ -292,7 +300,7 @@ async def test_log_usage_changes_count_and_impact(registry) -> None:
     assert got.impact_score == harmful.artifact.impact_score
 
 
-async def test_usage_weighs_by_project_success_and_age(registry) -> None:
+async def test_usage_weighs_by_project_success_and_age(registry: rsg.RegistryServiceStub) -> None:
     won = await make_project(registry, "won")
     lost = await make_project(registry, "lost")
     await registry.UpdateProjectSuccess(
@@ -324,7 +332,7 @@ async def test_usage_weighs_by_project_success_and_age(registry) -> None:
     assert scores["used-by-winner"] > scores["used-by-loser"] > 0
 
 
-async def test_log_usage_is_idempotent(registry) -> None:
+async def test_log_usage_is_idempotent(registry: rsg.RegistryServiceStub) -> None:
     project = await make_project(registry)
     artifact = await make_artifact(registry, "x")
     request = rs.LogArtifactUsageRequest(
@@ -338,7 +346,7 @@ async def test_log_usage_is_idempotent(registry) -> None:
     assert first.artifact_usage.outcome == ap.USAGE_OUTCOME_UNKNOWN
 
 
-async def test_log_usage_errors(registry) -> None:
+async def test_log_usage_errors(registry: rsg.RegistryServiceStub) -> None:
     project = await make_project(registry)
     artifact = await make_artifact(registry, "x")
     await expect_error(
@@ -369,7 +377,9 @@ async def test_log_usage_errors(registry) -> None:
     )
     found = await expect_invalid(
         registry.LogArtifactUsage(
-            rs.LogArtifactUsageRequest(artifact_usage=ap.ArtifactUsage(artifact_id="x", outcome=42))
+            rs.LogArtifactUsageRequest(
+                artifact_usage=ap.ArtifactUsage(artifact_id="x", outcome=cast(ap.UsageOutcome, 42))
+            )
         ),
         "artifact_usage.artifact_id",
     )
@@ -379,7 +389,7 @@ async def test_log_usage_errors(registry) -> None:
     assert got.usage_count == 0
 
 
-async def test_list_usages(registry) -> None:
+async def test_list_usages(registry: rsg.RegistryServiceStub) -> None:
     p1 = await make_project(registry, "p1")
     p2 = await make_project(registry, "p2")
     a = await make_artifact(registry, "a")
@@ -406,7 +416,7 @@ async def test_list_usages(registry) -> None:
     await expect_invalid(registry.ListArtifactUsages(rs.ListArtifactUsagesRequest()), "artifact_id")
 
 
-async def test_update_artifact(registry) -> None:
+async def test_update_artifact(registry: rsg.RegistryServiceStub) -> None:
     artifact = await make_artifact(registry, "upd", description="old words", tags=["x"])
     updated = (
         await registry.UpdateArtifact(
@@ -436,7 +446,7 @@ async def test_update_artifact(registry) -> None:
     )
 
 
-async def test_delete_artifact(registry) -> None:
+async def test_delete_artifact(registry: rsg.RegistryServiceStub) -> None:
     artifact = await make_artifact(registry, "gone", tags=["t"])
     deleted = (
         await registry.DeleteArtifact(rs.DeleteArtifactRequest(artifact_id=artifact.id))
@@ -456,7 +466,7 @@ async def test_delete_artifact(registry) -> None:
     assert again.id != artifact.id
 
 
-async def test_recommend_artifacts(registry) -> None:
+async def test_recommend_artifacts(registry: rsg.RegistryServiceStub) -> None:
     me = await make_project(
         registry, "new-nlp", labels={"domain": "nlp", "required_skills": "pytorch"}
     )

@@ -1,0 +1,106 @@
+"""The artifact library: versions, tags, search, usage and the impact score."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from maestro_grpc.clock import Clock, utcnow
+from maestro_grpc.errors import InvalidArgument
+from maestro_grpc.paging import Cursor, Page
+from maestro_grpc.registry.model import (
+    Artifact,
+    ArtifactFields,
+    ArtifactQuery,
+    ArtifactUsage,
+    UsageFields,
+    UsageSignal,
+    impact_score,
+)
+from maestro_grpc.registry.store.artifacts import ArtifactStore
+from maestro_grpc.registry.store.search import SearchStore
+from maestro_grpc.registry.store.usages import Scorer, UsageStore
+
+# A usage may be logged with a time slightly ahead of ours (clock skew).
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def scorer(now: datetime, half_life_days: float) -> Scorer:
+    """The impact score of an artifact's usages as of `now`."""
+
+    def score(signals: Sequence[UsageSignal]) -> float:
+        return impact_score(signals, now, half_life_days)
+
+    return score
+
+
+class ArtifactLibrary:
+    """Artifacts and their usage."""
+
+    def __init__(
+        self,
+        artifacts: ArtifactStore,
+        search: SearchStore,
+        usages: UsageStore,
+        *,
+        half_life_days: float,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.artifacts = artifacts
+        self._search = search
+        self.usages = usages
+        self.half_life_days = half_life_days
+        self.clock = clock
+
+    async def create_artifact(
+        self, fields: ArtifactFields, *, request_id: str = "", fingerprint: str = ""
+    ) -> Artifact:
+        return await self.artifacts.create(
+            fields, self.clock(), request_id=request_id, fingerprint=fingerprint
+        )
+
+    async def get_artifact(self, artifact_id: uuid.UUID) -> Artifact:
+        return await self.artifacts.get(artifact_id)
+
+    async def update_artifact(self, artifact_id: uuid.UUID, changes: dict[str, Any]) -> Artifact:
+        return await self.artifacts.update(artifact_id, changes, self.clock())
+
+    async def delete_artifact(self, artifact_id: uuid.UUID) -> Artifact:
+        """Soft-delete: gone from Get and Search, its usages kept, its name and version free."""
+        return await self.artifacts.delete(artifact_id, self.clock())
+
+    async def search(
+        self, query: ArtifactQuery, *, page_size: int, after: Cursor | None
+    ) -> Page[Artifact]:
+        return await self._search.search(query, page_size=page_size, after=after)
+
+    async def log_usage(
+        self, fields: UsageFields, *, request_id: str = "", fingerprint: str = ""
+    ) -> tuple[ArtifactUsage, Artifact]:
+        """Record a usage (at its time, or now) and rescore the artifact at once."""
+        now = self.clock()
+        use_time = fields.use_time or now
+        if use_time > now + MAX_CLOCK_SKEW:
+            raise InvalidArgument.for_field("artifact_usage.use_time", "must not be in the future")
+        return await self.usages.log(
+            fields,
+            use_time=use_time,
+            now=now,
+            score=scorer(now, self.half_life_days),
+            request_id=request_id,
+            fingerprint=fingerprint,
+        )
+
+    async def list_usages(
+        self,
+        *,
+        artifact_id: uuid.UUID | None,
+        project_id: uuid.UUID | None,
+        page_size: int,
+        after: Cursor | None,
+    ) -> Page[ArtifactUsage]:
+        return await self.usages.list(
+            artifact_id=artifact_id, project_id=project_id, page_size=page_size, after=after
+        )

@@ -1,0 +1,195 @@
+"""Projects, their teams and their outcomes: the rules, over the registry's store.
+
+Every write drops the cached project it changes once its transaction has
+ended (committed or not) and before the RPC answers, so a caller reads its
+own writes at once (see project_cache.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from maestro_grpc.clock import Clock, utcnow
+from maestro_grpc.errors import Aborted, FailedPrecondition, InvalidArgument
+from maestro_grpc.paging import Cursor, Page
+from maestro_grpc.registry.domain.project_cache import ProjectCache
+from maestro_grpc.registry.model import (
+    Project,
+    ProjectFields,
+    ProjectStatus,
+    Success,
+    TeamMember,
+    TeamMemberFields,
+)
+from maestro_grpc.registry.store.projects import ProjectStore
+from maestro_grpc.registry.store.teams import TeamStore
+
+
+def _fields_of(project: Project) -> ProjectFields:
+    return ProjectFields(
+        name=project.name,
+        description=project.description,
+        status=project.status,
+        labels=project.labels,
+        repo_url=project.repo_url,
+        mlflow_experiment_id=project.mlflow_experiment_id,
+        start_time=project.start_time,
+        end_time=project.end_time,
+    )
+
+
+def _check_leave(join: datetime, leave: datetime | None, field: str) -> None:
+    if leave is not None and leave < join:
+        raise InvalidArgument.for_field(field, "must not be before the join time")
+
+
+class ProjectRegistry:
+    """Create, read and update projects, record outcomes, manage teams."""
+
+    def __init__(
+        self,
+        projects: ProjectStore,
+        teams: TeamStore,
+        *,
+        clock: Clock = utcnow,
+        cache: ProjectCache[Project] | None = None,
+    ) -> None:
+        self.projects = projects
+        self.teams = teams
+        self.clock = clock
+        self._cache: ProjectCache[Project] = cache if cache is not None else ProjectCache(0)
+
+    # ---- projects --------------------------------------------------------
+
+    async def create_project(
+        self, fields: ProjectFields, *, request_id: str = "", fingerprint: str = ""
+    ) -> Project:
+        return await self.projects.create(
+            fields, self.clock(), request_id=request_id, fingerprint=fingerprint
+        )
+
+    def get_project(self, project_id: uuid.UUID) -> Awaitable[Project]:
+        """The project, from this replica's cache while that may answer (the same object
+        on every hit), else from the store. (The cache's own awaitable: GetProject is the
+        hottest read, and a coroutine of our own around it would cost a tenth of its time.)"""
+        return self._cache.get_or_load(project_id, self.projects.get)
+
+    async def list_projects(
+        self,
+        *,
+        statuses: Sequence[ProjectStatus],
+        labels: dict[str, str],
+        page_size: int,
+        after: Cursor | None,
+    ) -> Page[Project]:
+        return await self.projects.list(
+            statuses=statuses, labels=labels, page_size=page_size, after=after
+        )
+
+    async def update_project(
+        self, project_id: uuid.UUID, changes: dict[str, Any], etag: str = ""
+    ) -> Project:
+        """Change the fields in `changes`; with `etag`, only if nobody changed it since."""
+
+        def changes_for(current: Project) -> dict[str, Any]:
+            if etag and etag != current.etag:
+                raise Aborted(
+                    f"project {project_id} changed since etag {etag!r} "
+                    f"(now {current.etag!r}); read it again and retry",
+                    reason="ETAG_MISMATCH",
+                )
+            merged = {**asdict(_fields_of(current)), **changes}
+            start, end = merged["start_time"], merged["end_time"]
+            if start is not None and end is not None and end < start:
+                raise InvalidArgument.for_field("project.end_time", "must not be before start_time")
+            return changes
+
+        with self._changing(project_id):
+            return await self.projects.update(project_id, changes_for, self.clock())
+
+    async def record_success(self, project_id: uuid.UUID, success: Success) -> Project:
+        with self._changing(project_id):
+            return await self.projects.record_success(project_id, success, self.clock())
+
+    # ---- team ------------------------------------------------------------
+
+    async def add_team_member(
+        self,
+        project_id: uuid.UUID,
+        fields: TeamMemberFields,
+        *,
+        request_id: str = "",
+        fingerprint: str = "",
+    ) -> TeamMember:
+        now = self.clock()
+        if fields.join_time is None:
+            # Joining now: the wire checked a leave time only against a given join time.
+            _check_leave(now, fields.leave_time, "team_member.leave_time")
+        with self._changing(project_id):
+            return await self.teams.add(
+                project_id,
+                fields,
+                join_time=fields.join_time or now,
+                now=now,
+                request_id=request_id,
+                fingerprint=fingerprint,
+            )
+
+    async def update_team_member(self, member_id: uuid.UUID, changes: dict[str, Any]) -> TeamMember:
+        with self._changing() as changed:
+
+            def changes_for(current: TeamMember) -> dict[str, Any]:
+                changed.append(current.project_id)
+                join_time = changes.get("join_time", current.join_time)
+                leave_time = changes.get("leave_time", current.leave_time)
+                _check_leave(join_time, leave_time, "team_member.leave_time")
+                return changes
+
+            return await self.teams.update(member_id, changes_for, self.clock())
+
+    async def remove_team_member(
+        self, member_id: uuid.UUID, leave_time: datetime | None
+    ) -> TeamMember:
+        now = self.clock()
+        with self._changing() as changed:
+
+            def leave_time_for(current: TeamMember) -> datetime:
+                changed.append(current.project_id)
+                if current.leave_time is not None:
+                    raise FailedPrecondition(
+                        f"team member {member_id} already left at {current.leave_time.isoformat()}",
+                        reason="ALREADY_LEFT",
+                    )
+                leave = leave_time or now
+                _check_leave(current.join_time, leave, "leave_time")
+                return leave
+
+            return await self.teams.remove(member_id, leave_time_for, now)
+
+    async def list_team_members(
+        self,
+        project_id: uuid.UUID,
+        *,
+        include_former: bool,
+        page_size: int,
+        after: Cursor | None,
+    ) -> Page[TeamMember]:
+        return await self.teams.list(
+            project_id, include_former=include_former, page_size=page_size, after=after
+        )
+
+    @contextmanager
+    def _changing(self, *project_ids: uuid.UUID) -> Iterator[list[uuid.UUID]]:
+        """Around a write transaction: drop the cached projects it changes (those given,
+        and those added to the list meanwhile) once it has ended, committed or not."""
+        changed = list(project_ids)
+        try:
+            yield changed
+        finally:
+            for project_id in changed:
+                self._cache.invalidate(project_id)

@@ -1,0 +1,132 @@
+"""The SQL of SearchArtifacts, and the words free-text search sees.
+
+The text is normalised once, here, before either store indexes or queries
+it, so PostgreSQL's `simple` parser and SQLite's unicode61 tokenizer see the
+same words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, func, select
+
+from maestro_grpc.paging import Cursor, KeyKind, Page
+from maestro_grpc.registry.model import Artifact, ArtifactOrder, ArtifactQuery
+from maestro_grpc.registry.store.rows import ARTIFACT_COLUMNS, artifact_from_row
+from maestro_grpc.registry.store.tables import artifacts
+from maestro_grpc.store.db import Database
+from maestro_grpc.store.dialect import tags_all, tags_any, text_matches
+from maestro_grpc.store.keyset import Keyset
+
+WORD = re.compile(r"[^\W_]+")
+
+# Search pages run highest (or newest) first, by (key DESC, id DESC): a
+# backward scan of the live-artifact indexes.
+ORDERS = {
+    ArtifactOrder.IMPACT: Keyset(
+        key=artifacts.c.impact_score, id=artifacts.c.id, key_kind=KeyKind.NUMBER, descending=True
+    ),
+    ArtifactOrder.RECENCY: Keyset(
+        key=artifacts.c.create_time, id=artifacts.c.id, key_kind=KeyKind.TIME, descending=True
+    ),
+    ArtifactOrder.USAGE: Keyset(
+        key=artifacts.c.usage_count, id=artifacts.c.id, key_kind=KeyKind.COUNT, descending=True
+    ),
+}
+
+
+def search_words(*parts: str | Iterable[str]) -> list[str]:
+    """The words free-text search sees: lower-case runs of letters and digits."""
+    words: list[str] = []
+    for part in parts:
+        chunks = [part] if isinstance(part, str) else list(part)
+        for chunk in chunks:
+            words.extend(WORD.findall(chunk.lower()))
+    return words
+
+
+def search_text(name: str, version: str, description: str, tags: Sequence[str]) -> str:
+    """What the `search_text` column holds for an artifact."""
+    return " ".join(search_words(name, version, description, tags))
+
+
+def _filter(query: ArtifactQuery, dialect: str) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [artifacts.c.delete_time.is_(None)]
+    if query.types:
+        conditions.append(artifacts.c.type.in_([t.value for t in query.types]))
+    if query.tags_any:
+        conditions.append(tags_any(artifacts, "tags", query.tags_any, dialect))
+    if query.tags_all:
+        conditions.append(tags_all(artifacts, "tags", query.tags_all, dialect))
+    if query.origin_project_id is not None:
+        conditions.append(artifacts.c.origin_project_id == query.origin_project_id)
+    if query.min_impact_score > 0:
+        conditions.append(artifacts.c.impact_score >= query.min_impact_score)
+    if query.name:
+        conditions.append(artifacts.c.name == query.name)
+    if query.text:
+        words = search_words(query.text)
+        # Text with no word characters at all matches nothing.
+        conditions.append(text_matches(artifacts, words, dialect) if words else false())
+    return conditions
+
+
+class SearchStore:
+    """SearchArtifacts' page and total, read together."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def search(
+        self, query: ArtifactQuery, *, page_size: int, after: Cursor | None
+    ) -> Page[Artifact]:
+        order = ORDERS[query.order]
+        conditions = _filter(query, self.db.dialect)
+        beyond = order.after(after)
+        page_conditions = conditions if beyond is None else [*conditions, beyond]
+        # The page's ids first, then their rows: the filter and the order can
+        # be answered from the covering indexes alone (an index-only scan that
+        # skips non-matching rows without touching the table), so only the
+        # rows of the page are read from the table, by primary key.
+        page_ids = (
+            select(artifacts.c.id)
+            .where(*page_conditions)
+            .order_by(*order.order_by())
+            .limit(page_size + 1)
+            .subquery("page_ids")
+        )
+        statement = (
+            select(*ARTIFACT_COLUMNS)
+            .where(artifacts.c.id.in_(select(page_ids.c.id)))
+            .order_by(*order.order_by())
+        )
+        count = select(func.count()).select_from(artifacts).where(*conditions)
+        rows, total = await self._page_and_count(statement, count)
+        page, next_cursor = order.page(
+            rows, page_size, key_of=lambda r: getattr(r, order.key.name), id_of=lambda r: r.id
+        )
+        items = [artifact_from_row(r) for r in page]
+        return Page(items=items, next_cursor=next_cursor, total_size=total)
+
+    async def _page_and_count(self, statement: Any, count: Any) -> tuple[list[Any], int]:
+        if not self.db.is_postgres:
+            async with self.db.read() as conn:
+                rows = list(await conn.execute(statement))
+                return rows, int((await conn.execute(count)).scalar_one())
+
+        # Page and count are independent reads: run them side by side on
+        # two connections rather than one after the other.
+        async def page() -> list[Any]:
+            async with self.db.read() as conn:
+                return list(await conn.execute(statement))
+
+        async def counted() -> int:
+            async with self.db.read() as conn:
+                return int((await conn.execute(count)).scalar_one())
+
+        rows, total = await asyncio.gather(page(), counted())
+        return rows, total

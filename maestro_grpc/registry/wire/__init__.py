@@ -1,0 +1,1 @@
+"""The Registry's wire layer: the RegistryService servicer, proto conversion, request validation."""

@@ -1,0 +1,79 @@
+"""The artifact indexer as a process: `maestro worker indexer`, `python -m workers.indexer`.
+
+Settings in; the context built by the composition root; SIGTERM and SIGINT
+stop it; its Prometheus metrics are served on MAESTRO_INDEXER_METRICS_PORT;
+then it runs due jobs every few seconds until stopped (or once, with
+`once`). What the jobs are: `registry/domain/indexer.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prometheus_client import CollectorRegistry, start_http_server
+
+from maestro_grpc.app import build_context, build_indexer
+from maestro_grpc.background import run_every, worker_owner
+from maestro_grpc.config import Settings
+from maestro_grpc.store.migrate import upgrade
+
+NAME = "maestro worker indexer"
+# How often a running indexer looks for due jobs (at most its interval).
+POLL_SECONDS = 5.0
+
+
+@contextmanager
+def _metrics_endpoint(settings: Settings, registry: CollectorRegistry) -> Iterator[None]:
+    """Serve `registry` on the indexer's metrics port (if it has one) meanwhile."""
+    if settings.indexer_metrics_port is None:
+        yield
+        return
+    httpd, _thread = start_http_server(
+        settings.indexer_metrics_port, addr=settings.metrics_host, registry=registry
+    )
+    print(
+        f"{NAME}: metrics on http://{settings.metrics_host}:{httpd.server_port}/metrics",
+        flush=True,
+    )
+    try:
+        yield
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+async def serve(settings: Settings, *, once: bool) -> int:
+    """Run an indexer replica until SIGTERM/SIGINT (or one pass with `once`)."""
+    prometheus = CollectorRegistry()
+    ctx = build_context(settings, prometheus)
+    try:
+        if settings.should_migrate_on_start:
+            await upgrade(ctx.db)
+        indexer = build_indexer(ctx, f"{worker_owner()}:{uuid.uuid4().hex[:8]}")
+        if once:
+            done = await indexer.run_due()
+            print(f"{NAME}: ran {len(done)} job(s): {', '.join(done) or '-'}")
+            return 0
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+
+        async def run_due() -> int:
+            return len(await indexer.run_due())
+
+        with _metrics_endpoint(settings, prometheus):
+            print(f"{NAME}: running as {indexer.owner}", flush=True)
+            poll = min(POLL_SECONDS, settings.indexer_interval_seconds)
+            await run_every(run_due, poll, stop, what="indexer jobs")
+        return 0
+    finally:
+        await ctx.close()
+
+
+def main(settings: Settings, *, once: bool) -> int:
+    return asyncio.run(serve(settings, once=once))
