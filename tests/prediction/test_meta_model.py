@@ -18,7 +18,7 @@ from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro_grpc.demo import seed
-from maestro_grpc.prediction.tracking import tracking_target
+from maestro_grpc.prediction.domain.tracking import tracking_target
 from tests.helpers import error_info, expect_error, expect_invalid, ts, violations
 from tests.prediction.conftest import create_project
 

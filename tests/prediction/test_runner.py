@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 
 from maestro_grpc.errors import Unavailable
-from maestro_grpc.prediction import training as T
-from maestro_grpc.prediction.runner import TrainingRunner
+from maestro_grpc.prediction.domain.runner import TrainingRunner
+from maestro_grpc.prediction.domain.trainset import TrainingJob, TrainingSet
 
 
-def job() -> T.TrainingJob:
+def job() -> TrainingJob:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(60, 2))
     y = (x[:, 0] + rng.normal(size=60) > 0).astype(np.int64)
-    return T.TrainingJob("runner", T.TrainingSet(["a", "b"], x, y, [], 240), folds=3, repeats=1)
+    return TrainingJob("runner", TrainingSet(["a", "b"], x, y, [], 240), folds=3, repeats=1)
 
 
 @pytest.mark.parametrize("processes", [0, 1])

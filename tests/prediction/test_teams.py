@@ -17,10 +17,13 @@ from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro_grpc.demo import seed
 from maestro_grpc.errors import FailedPrecondition
-from maestro_grpc.prediction import features as F
-from maestro_grpc.prediction import teams
-from maestro_grpc.prediction import training as T
-from maestro_grpc.prediction.explain import FeatureRange, LoadedModel
+from maestro_grpc.prediction.domain import teams
+from maestro_grpc.prediction.domain import training as T
+from maestro_grpc.prediction.domain.explain import LoadedModel
+from maestro_grpc.prediction.domain.teamfeatures import ROLES, CandidatePool
+from maestro_grpc.prediction.domain.trainset import TrainingJob, TrainingSet
+from maestro_grpc.prediction.domain.window import Member
+from maestro_grpc.prediction.model import FeatureRange, Limits
 from tests.conftest import with_settings
 from tests.helpers import error_info, expect_error, violations
 from tests.prediction.test_meta_model import train
@@ -44,8 +47,8 @@ def model() -> LoadedModel:
     ).astype(float)
     logit = 0.6 * (x[:, 1] - 5) - 0.4 * (x[:, 0] - 4) + 1.5 * (x[:, 2] - 0.5)
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int64)
-    ts = T.TrainingSet(names, x, y, [], 240)
-    outcome = T.train(T.TrainingJob("t", ts, folds=3, repeats=1, seed=0), lambda *_: None)
+    ts = TrainingSet(names, x, y, [], 240)
+    outcome = T.train(TrainingJob("t", ts, folds=3, repeats=1, seed=0), lambda *_: None)
     ranges = [
         FeatureRange(f.name, f.training_min, f.training_max, f.missing_fraction)
         for f in outcome.features
@@ -54,8 +57,8 @@ def model() -> LoadedModel:
 
 
 member = st.builds(
-    F.Member,
-    role=st.sampled_from(F.ROLES),
+    Member,
+    role=st.sampled_from(ROLES),
     years_experience=st.floats(0, 30),
     skills=st.frozensets(st.sampled_from(SKILLS), max_size=3),
     allocation=st.sampled_from([0.25, 0.5, 0.75, 1.0]),
@@ -73,7 +76,7 @@ member = st.builds(
     required=st.frozensets(st.sampled_from(SKILLS), max_size=3),
 )
 def test_search_never_exceeds_its_limits(model, pool, min_size, extra, budget, required) -> None:
-    limits = teams.Limits(min_size, min_size + extra, budget)
+    limits = Limits(min_size, min_size + extra, budget)
     allocations = [m.allocation for m in pool]
     try:
         teams.check_limits(allocations, limits)
@@ -81,7 +84,7 @@ def test_search_never_exceeds_its_limits(model, pool, min_size, extra, budget, r
         cheapest = sum(sorted(allocations)[:min_size])
         assert min_size > len(pool) or (budget is not None and cheapest > budget)
         return
-    scorer = teams.TeamScorer(model, {}, F.CandidatePool.of(pool, required))
+    scorer = teams.TeamScorer(model, {}, CandidatePool.of(pool, required))
     found = teams.search(scorer, allocations, limits, max_results=3, seed=1)
     assert found, "a feasible team exists, so one is found"
     assert len({t.members for t in found}) == len(found)
@@ -107,7 +110,7 @@ def test_search_never_exceeds_its_limits(model, pool, min_size, extra, budget, r
 
 def test_search_finds_the_best_team_of_a_small_pool(model) -> None:
     pool = [
-        F.Member("data_scientist", years, frozenset(skills), 1.0)
+        Member("data_scientist", years, frozenset(skills), 1.0)
         for years, skills in [
             (1, ["python"]),
             (12, ["sql"]),
@@ -117,8 +120,8 @@ def test_search_finds_the_best_team_of_a_small_pool(model) -> None:
         ]
     ]
     required = frozenset({"python", "sql"})
-    scorer = teams.TeamScorer(model, {}, F.CandidatePool.of(pool, required))
-    limits = teams.Limits(1, 3, None)
+    scorer = teams.TeamScorer(model, {}, CandidatePool.of(pool, required))
+    limits = Limits(1, 3, None)
     found = teams.search(scorer, [1.0] * 5, limits, max_results=1, seed=0)
     best = -1.0
     for size in range(1, 4):
