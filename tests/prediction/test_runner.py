@@ -25,12 +25,16 @@ def job() -> TrainingJob:
 async def test_training_reports_progress_on_the_callers_loop(processes: int) -> None:
     loop_thread = threading.get_ident()
     seen: list[tuple[str, int]] = []
+    fitted = asyncio.Event()
 
     def report(stage: str, fraction: float, message: str) -> None:
         seen.append((stage, threading.get_ident()))
+        if stage == "fitting":  # the last report of a training without tracking
+            fitted.set()
 
     outcome = await TrainingRunner(processes).run(job(), report)
-    await asyncio.sleep(0.2)  # the last reports may trail the result
+    # The last reports may trail the result (from a worker, they cross a queue and a thread).
+    await asyncio.wait_for(fitted.wait(), timeout=30)
     assert outcome.training_set_size == 60
     assert {stage for stage, _ in seen} >= {"cross_validation"}
     assert {thread for _, thread in seen} == {loop_thread}
