@@ -8,6 +8,7 @@ import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import grpc.aio
 import numpy as np
@@ -147,7 +148,9 @@ member_strategy = st.builds(
     picks=st.lists(st.booleans(), min_size=8, max_size=8),
     required=st.frozensets(st.sampled_from(["a", "b", "c", "x"]), max_size=3),
 )
-def test_vector_team_features_agree_with_the_scalar_ones(pool, picks, required) -> None:
+def test_vector_team_features_agree_with_the_scalar_ones(
+    pool: list[Member], picks: list[bool], required: frozenset[str]
+) -> None:
     mask = np.array(picks[: len(pool)], dtype=bool)
     chosen = [m for m, keep in zip(pool, mask, strict=True) if keep]
     scalar = team_features(chosen, required, WINDOW)
@@ -166,7 +169,7 @@ def test_vector_team_features_agree_with_the_scalar_ones(pool, picks, required) 
     assert coverage == pytest.approx(scalar["team.skill_coverage"] if required else 1.0)
 
 
-def event(kind: str, time: datetime, **payload) -> EventRecord:
+def event(kind: str, time: datetime, **payload: Any) -> EventRecord:
     return EventRecord(type=kind, time=time, payload=payload)
 
 
@@ -174,6 +177,7 @@ def iso(t: datetime) -> str:
     return t.isoformat().replace("+00:00", "Z")
 
 
+# long: one table of events, every aggregate checked against it
 def test_event_aggregates_dora_and_velocity() -> None:
     sha = "a" * 40
     events = [
@@ -262,6 +266,7 @@ def test_compute_combines_every_family() -> None:
 # ---- reading from the store: both stores, the same vectors, nothing after the window ----------
 
 
+# long: one project with a bit of every family, and the late data it must ignore
 async def load(channel: grpc.aio.Channel, now: datetime) -> tuple[str, str]:
     """One project with a bit of everything, plus data after its window (must be ignored)."""
     registry = registry_service_pb2_grpc.RegistryServiceStub(channel)

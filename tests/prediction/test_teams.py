@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Sequence
+from typing import cast
 
 import grpc
+import grpc.aio
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given
@@ -15,6 +18,7 @@ from hypothesis import strategies as st
 from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
+from maestro_grpc.config import Settings
 from maestro_grpc.demo import seed
 from maestro_grpc.errors import FailedPrecondition
 from maestro_grpc.prediction.domain import teams
@@ -26,6 +30,7 @@ from maestro_grpc.prediction.domain.window import Member
 from maestro_grpc.prediction.model import FeatureRange, Limits
 from tests.conftest import with_settings
 from tests.helpers import error_info, expect_error, violations
+from tests.prediction.conftest import PredictionStub, RegistryStub
 from tests.prediction.test_meta_model import train
 
 SKILLS = ["python", "sql", "spark", "nlp"]
@@ -75,7 +80,14 @@ member = st.builds(
     budget=st.one_of(st.none(), st.floats(0.25, 5.0)),
     required=st.frozensets(st.sampled_from(SKILLS), max_size=3),
 )
-def test_search_never_exceeds_its_limits(model, pool, min_size, extra, budget, required) -> None:
+def test_search_never_exceeds_its_limits(
+    model: LoadedModel,
+    pool: list[Member],
+    min_size: int,
+    extra: int,
+    budget: float | None,
+    required: frozenset[str],
+) -> None:
     limits = Limits(min_size, min_size + extra, budget)
     allocations = [m.allocation for m in pool]
     try:
@@ -108,7 +120,7 @@ def test_search_never_exceeds_its_limits(model, pool, min_size, extra, budget, r
             assert scorer.score(mask)[2][0] <= found[0].score + 1e-9
 
 
-def test_search_finds_the_best_team_of_a_small_pool(model) -> None:
+def test_search_finds_the_best_team_of_a_small_pool(model: LoadedModel) -> None:
     pool = [
         Member("data_scientist", years, frozenset(skills), 1.0)
         for years, skills in [
@@ -133,12 +145,18 @@ def test_search_finds_the_best_team_of_a_small_pool(model) -> None:
 
 
 @pytest.fixture
-def settings(settings, shared_mlflow):
+def settings(settings: Settings, shared_mlflow: str) -> Settings:
     """The server's settings, with the MLflow store shared by the session."""
     return with_settings(settings, mlflow_tracking_uri=shared_mlflow)
 
 
-def candidate(person: str, role=pp.TEAM_ROLE_ML_ENGINEER, years=5.0, skills=(), availability=1.0):
+def candidate(
+    person: str,
+    role: pp.TeamRole = pp.TEAM_ROLE_ML_ENGINEER,
+    years: float = 5.0,
+    skills: Sequence[str] = (),
+    availability: float = 1.0,
+) -> pb.Candidate:
     return pb.Candidate(
         person_id=person,
         display_name=person.title(),
@@ -149,7 +167,10 @@ def candidate(person: str, role=pp.TEAM_ROLE_ML_ENGINEER, years=5.0, skills=(), 
     )
 
 
-async def test_recommend_team_through_the_server(prediction, registry, channel) -> None:
+# long: one trained model serves every case, in order
+async def test_recommend_team_through_the_server(
+    prediction: PredictionStub, registry: RegistryStub, channel: grpc.aio.Channel
+) -> None:
     request = pb.RecommendTeamRequest(
         project_id=str(uuid.uuid4()),
         candidates=[candidate("a")],
@@ -238,15 +259,21 @@ async def test_recommend_team_through_the_server(prediction, registry, channel) 
     )
 
 
-async def test_recommend_team_validates_its_request(prediction) -> None:
+async def test_recommend_team_validates_its_request(prediction: PredictionStub) -> None:
     error = await expect_error(
         prediction.RecommendTeam(
             pb.RecommendTeamRequest(
                 project_id="nope",
                 candidates=[
                     candidate("x"),
-                    candidate("x", role=0, years=90, availability=1.5, skills=["ok", ""]),
-                    pb.Candidate(role=99),
+                    candidate(
+                        "x",
+                        role=pp.TEAM_ROLE_UNSPECIFIED,
+                        years=90,
+                        availability=1.5,
+                        skills=["ok", ""],
+                    ),
+                    pb.Candidate(role=cast(pp.TeamRole, 99)),  # not a known value
                 ],
                 limits=pb.TeamLimits(min_size=5, max_size=2, max_total_allocation=-1),
                 max_results=11,

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-import skops.io as sio
+import skops.io as sio  # type: ignore[import-untyped]
 
 from maestro_grpc.prediction.domain import training as T
 from maestro_grpc.prediction.domain.estimator import UntrustedModel, deserialize, inner_pipeline
