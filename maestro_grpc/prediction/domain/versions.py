@@ -24,12 +24,7 @@ from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
 from maestro_grpc.errors import DataLoss, FailedPrecondition, NotFound
 from maestro_grpc.paging import Cursor, Page
 from maestro_grpc.prediction.domain.explain import LoadedModel
-from maestro_grpc.prediction.model import (
-    MetaModelRecord,
-    PastPrediction,
-    RealisedScores,
-    TrainingOutcome,
-)
+from maestro_grpc.prediction.model import MetaModelRecord, RealisedScores, TrainingOutcome
 from maestro_grpc.prediction.store.metamodels import MetaModelStore
 from maestro_grpc.prediction.store.predictions import PredictionStore
 from maestro_grpc.registry.read import RegistryReader
@@ -97,23 +92,19 @@ class ModelVersions:
         A project counts once per version, with the last prediction that
         version made of it before its outcome was recorded.
         """
-        out = {v: RealisedScores() for v in versions}
-        predicted = await self.predictions.predicted_projects(versions)
-        if not predicted:
-            return out
+        past = await self.predictions.past(versions)
+        if not past:
+            return {v: RealisedScores() for v in versions}
         recorded: dict[uuid.UUID, tuple[datetime, bool]] = {
-            p.id: (p.success_record_time, bool(p.succeeded))
-            for p in await self.registry.projects(predicted)
-            if p.success_record_time is not None
+            project.id: (project.success_record_time, bool(project.succeeded))
+            for project in await self.registry.projects({made.project_id for made in past})
+            if project.success_record_time is not None
         }
-        if not recorded:
-            return out
         latest: dict[int, dict[uuid.UUID, tuple[float, bool]]] = {v: {} for v in versions}
-        past: list[PastPrediction] = await self.predictions.past(versions, recorded)
-        for p in past:
-            record_time, succeeded = recorded[p.project_id]
-            if p.create_time < record_time:
-                latest[p.model_version][p.project_id] = (p.probability, succeeded)
+        for made in past:
+            outcome = recorded.get(made.project_id)
+            if outcome is not None and made.create_time < outcome[0]:
+                latest[made.model_version][made.project_id] = (made.probability, outcome[1])
         return {v: _scores(list(latest[v].values())) for v in versions}
 
     # ---- loading ---------------------------------------------------------------------

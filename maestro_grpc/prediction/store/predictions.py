@@ -22,8 +22,6 @@ _NEWEST_FIRST = Keyset(
     key_kind=KeyKind.TIME,
     descending=True,
 )
-# Ids per IN (...) list: well under both stores' bind-parameter limits.
-CHUNK = 500
 
 
 def _prediction(row: Any) -> PredictionRecord:
@@ -102,48 +100,28 @@ class PredictionStore:
         items, cursor = _NEWEST_FIRST.page(rows, page_size, lambda r: r.create_time, lambda r: r.id)
         return Page(items=[_prediction(r) for r in items], next_cursor=cursor)
 
-    async def predicted_projects(self, versions: Collection[int]) -> set[uuid.UUID]:
-        """The projects these versions have predicted."""
+    async def past(self, versions: Collection[int]) -> list[PastPrediction]:
+        """Every prediction these versions made, by version, project and time."""
         if not versions:
-            return set()
+            return []
         query = (
-            select(predictions.c.project_id)
+            select(
+                predictions.c.model_version,
+                predictions.c.project_id,
+                predictions.c.probability,
+                predictions.c.create_time,
+            )
             .where(predictions.c.model_version.in_(sorted(set(versions))))
-            .distinct()
+            .order_by(
+                predictions.c.model_version,
+                predictions.c.project_id,
+                predictions.c.create_time,
+                predictions.c.id,
+            )
         )
         async with self.db.read() as conn:
-            return {row.project_id for row in await conn.execute(query)}
-
-    async def past(
-        self, versions: Collection[int], project_ids: Collection[uuid.UUID]
-    ) -> list[PastPrediction]:
-        """These versions' predictions of these projects, by version, project and time."""
-        ordered = sorted(set(project_ids), key=str)
-        out: list[PastPrediction] = []
-        async with self.db.read() as conn:
-            for i in range(0, len(ordered), CHUNK):
-                rows = await conn.execute(
-                    select(
-                        predictions.c.model_version,
-                        predictions.c.project_id,
-                        predictions.c.probability,
-                        predictions.c.create_time,
-                    )
-                    .where(
-                        predictions.c.model_version.in_(sorted(set(versions))),
-                        predictions.c.project_id.in_(ordered[i : i + CHUNK]),
-                    )
-                    .order_by(
-                        predictions.c.model_version,
-                        predictions.c.project_id,
-                        predictions.c.create_time,
-                        predictions.c.id,
-                    )
-                )
-                out.extend(
-                    PastPrediction(
-                        r.model_version, r.project_id, float(r.probability), r.create_time
-                    )
-                    for r in rows
-                )
-        return out
+            rows = await conn.execute(query)
+            return [
+                PastPrediction(r.model_version, r.project_id, float(r.probability), r.create_time)
+                for r in rows
+            ]
