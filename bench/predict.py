@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
@@ -75,7 +76,7 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q))
 
 
-async def timed(calls: list, fn) -> list[float]:
+async def timed(calls: list[str], fn: Callable[[str], Awaitable[object]]) -> list[float]:
     """Milliseconds of each call, one at a time."""
     out = []
     for item in calls:
@@ -112,21 +113,28 @@ async def train_over_grpc(stub: pg.PredictionServiceStub) -> tuple[float, int]:
 async def in_process(url: str, data_dir: Path, ids: list[str]) -> tuple[list[float], float]:
     """The same prediction without gRPC, and the learning alone on the same matrix."""
     from maestro_grpc.metrics.read import MetricsReader
-    from maestro_grpc.prediction.runner import TrainingRunner
-    from maestro_grpc.prediction.service import Predictor, TrainingOptions
-    from maestro_grpc.prediction.training import TrainingJob, train
+    from maestro_grpc.prediction.domain.observe import FeatureReader
+    from maestro_grpc.prediction.domain.predictor import Predictor
+    from maestro_grpc.prediction.domain.runner import TrainingRunner
+    from maestro_grpc.prediction.domain.training import train
+    from maestro_grpc.prediction.domain.trainset import TrainingJob
+    from maestro_grpc.prediction.domain.versions import ModelVersions
+    from maestro_grpc.prediction.model import TrainingOptions
+    from maestro_grpc.prediction.store.metamodels import MetaModelStore
+    from maestro_grpc.prediction.store.predictions import PredictionStore
     from maestro_grpc.registry.read import RegistryReader
     from maestro_grpc.store.db import Database
 
     db = Database(url)
     try:
+        registry = RegistryReader(db)
+        predictions = PredictionStore(db)
         predictor = Predictor(
-            db,
+            ModelVersions(MetaModelStore(db), predictions, registry),
+            predictions,
+            FeatureReader(registry, MetricsReader(db), half_life_days=180.0),
             TrainingRunner(0),
             None,
-            half_life_days=180.0,
-            registry=RegistryReader(db),
-            metrics=MetricsReader(db),
         )
         for project_id in ids[:20]:
             await predictor.predict(uuid.UUID(project_id), 0)

@@ -382,21 +382,29 @@ def build_prediction(ctx: AppContext) -> Any:
 
 
 def build_prediction_servicer(ctx: AppContext) -> Any:
-    from maestro_grpc.prediction.experiments import Experiments
-    from maestro_grpc.prediction.runner import TrainingRunner
-    from maestro_grpc.prediction.service import Predictor
-    from maestro_grpc.prediction.servicer import PredictionServicer
-    from maestro_grpc.prediction.tracking import tracking_target
+    """The PredictionService's stores, domain and servicer."""
+    from maestro_grpc.prediction.domain.experiments import Experiments
+    from maestro_grpc.prediction.domain.observe import FeatureReader
+    from maestro_grpc.prediction.domain.predictor import Predictor
+    from maestro_grpc.prediction.domain.runner import TrainingRunner
+    from maestro_grpc.prediction.domain.tracking import tracking_target
+    from maestro_grpc.prediction.domain.versions import ModelVersions
+    from maestro_grpc.prediction.store.experiments import ExperimentStore
+    from maestro_grpc.prediction.store.metamodels import MetaModelStore
+    from maestro_grpc.prediction.store.predictions import PredictionStore
+    from maestro_grpc.prediction.wire.servicer import PredictionServicer
 
     registry, metrics = RegistryReader(ctx.db), MetricsReader(ctx.db)
+    predictions = PredictionStore(ctx.db)
     predictor = Predictor(
-        ctx.db,
+        ModelVersions(MetaModelStore(ctx.db), predictions, registry),
+        predictions,
+        FeatureReader(registry, metrics, ctx.settings.impact_half_life_days),
         TrainingRunner(ctx.settings.training_processes),
         tracking_target(ctx.settings),
-        half_life_days=ctx.settings.impact_half_life_days,
-        registry=registry,
-        metrics=metrics,
         clock=ctx.clock,
     )
-    experiments = Experiments(ctx.db, registry=registry, metrics=metrics, clock=ctx.clock)
+    experiments = Experiments(
+        ExperimentStore(ctx.db), registry=registry, metrics=metrics, clock=ctx.clock
+    )
     return PredictionServicer(predictor, experiments)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc.aio
 import pytest
@@ -11,23 +12,28 @@ from maestro.metrics.v1 import metric_pb2, metrics_service_pb2, metrics_service_
 from maestro.prediction.v1 import prediction_service_pb2_grpc
 from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
+from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.clock import to_micros
 from tests.helpers import ts
 
-
-@pytest.fixture
-def prediction(
-    channel: grpc.aio.Channel,
-) -> prediction_service_pb2_grpc.PredictionServiceStub:
-    return prediction_service_pb2_grpc.PredictionServiceStub(channel)
+PredictionStub = prediction_service_pb2_grpc.PredictionServiceStub
+RegistryStub = registry_service_pb2_grpc.RegistryServiceStub
+MetricsStub = metrics_service_pb2_grpc.MetricsServiceStub
 
 
 @pytest.fixture
-def metrics(channel: grpc.aio.Channel) -> metrics_service_pb2_grpc.MetricsServiceStub:
-    return metrics_service_pb2_grpc.MetricsServiceStub(channel)
+def prediction(channel: grpc.aio.Channel) -> PredictionStub:
+    return PredictionStub(channel)
 
 
-async def create_project(registry, name: str, start: datetime | None = None, **fields) -> str:
+@pytest.fixture
+def metrics(channel: grpc.aio.Channel) -> MetricsStub:
+    return MetricsStub(channel)
+
+
+async def create_project(
+    registry: RegistryStub, name: str, start: datetime | None = None, **fields: Any
+) -> str:
     project = pp.Project(name=name, **fields)
     if start is not None:
         project.start_time.CopyFrom(ts(start))
@@ -36,7 +42,7 @@ async def create_project(registry, name: str, start: datetime | None = None, **f
 
 
 async def record_points(
-    metrics, project_id: str, points: list[tuple[str, datetime, float]]
+    metrics: MetricsStub, project_id: str, points: list[tuple[str, datetime, float]]
 ) -> None:
     names = sorted({n for n, _, _ in points})
     index = {n: i for i, n in enumerate(names)}

@@ -10,25 +10,30 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import grpc.aio
 import pytest
 
 from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
+from maestro_grpc.config import Settings
 from maestro_grpc.demo import import_asfi
 from tests.conftest import with_settings
+from tests.prediction.conftest import PredictionStub, RegistryStub
 from tests.prediction.test_meta_model import train
 
 ASFI = Path(__file__).resolve().parents[2] / "data" / "asfi"
 
 
 @pytest.fixture
-def settings(settings, shared_mlflow):
+def settings(settings: Settings, shared_mlflow: str) -> Settings:
     """The server's settings, with the MLflow store shared by the session."""
     return with_settings(settings, mlflow_tracking_uri=shared_mlflow)
 
 
-async def test_asfi_through_the_rpcs_meets_the_bar(prediction, registry, channel) -> None:
+async def test_asfi_through_the_rpcs_meets_the_bar(
+    prediction: PredictionStub, registry: RegistryStub, channel: grpc.aio.Channel
+) -> None:
     report = await import_asfi(channel, ASFI)
     assert (report.projects, report.graduated, report.retired) == (222, 176, 46)
     assert report.points == 4363 * 18  # every monthly row, every column

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro_grpc.demo import add_months
+from maestro_grpc.server import RunningServer
+from tests.prediction.conftest import RegistryStub
 from tests.prediction.test_asfi import ASFI
 
 MAESTRO = [sys.executable, "-m", "maestro_grpc", "demo"]
@@ -51,7 +53,9 @@ def small_asfi(directory: Path, projects: int) -> Path:
     return directory
 
 
-async def test_import_asfi_and_seed_commands(server, registry, tmp_path: Path) -> None:
+async def test_import_asfi_and_seed_commands(
+    server: RunningServer, registry: RegistryStub, tmp_path: Path
+) -> None:
     address = f"127.0.0.1:{server.port}"
     data = small_asfi(tmp_path / "asfi", 5)
     code, out, err = await run("import-asfi", str(data), "--address", address)

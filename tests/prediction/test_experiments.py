@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import grpc
 import pytest
@@ -14,11 +15,17 @@ from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
 from tests.helpers import error_info, expect_error, expect_invalid, ts, violations
-from tests.prediction.conftest import create_project, record_points
+from tests.prediction.conftest import (
+    MetricsStub,
+    PredictionStub,
+    RegistryStub,
+    create_project,
+    record_points,
+)
 from tests.prediction.test_stats import SLEEP_1, SLEEP_2
 
 
-def experiment(name: str = "review-rule", **fields) -> ep.Experiment:
+def experiment(name: str = "review-rule", **fields: Any) -> ep.Experiment:
     fields.setdefault(
         "variants", [ep.Variant(name="control", weight=1), ep.Variant(name="two-reviews", weight=1)]
     )
@@ -26,7 +33,7 @@ def experiment(name: str = "review-rule", **fields) -> ep.Experiment:
     return ep.Experiment(name=name, **fields)
 
 
-async def create(prediction, **fields) -> ep.Experiment:
+async def create(prediction: PredictionStub, **fields: Any) -> ep.Experiment:
     response = await prediction.CreateExperiment(
         pb.CreateExperimentRequest(experiment=experiment(**fields))
     )
@@ -46,7 +53,7 @@ def expected_variant(salt: str, unit_id: str, variants: list[tuple[str, float]])
     return variants[-1][0]
 
 
-async def test_create_and_get(prediction) -> None:
+async def test_create_and_get(prediction: PredictionStub) -> None:
     created = await create(
         prediction, description="two reviewers per PR", unit=ep.EXPERIMENT_UNIT_TEAM
     )
@@ -64,13 +71,13 @@ async def test_create_and_get(prediction) -> None:
     assert defaulted.salt == "shared-salt"
 
 
-async def test_create_validates_every_field(prediction) -> None:
+async def test_create_validates_every_field(prediction: PredictionStub) -> None:
     error = await expect_error(
         prediction.CreateExperiment(
             pb.CreateExperimentRequest(
                 experiment=ep.Experiment(
                     name="",
-                    unit=7,
+                    unit=cast(ep.ExperimentUnit, 7),  # not a known value
                     variants=[
                         ep.Variant(name="Control!", weight=1),
                         ep.Variant(name="b", weight=0),
@@ -114,7 +121,7 @@ async def test_create_validates_every_field(prediction) -> None:
     )
 
 
-async def test_duplicate_name_and_idempotent_retry(prediction) -> None:
+async def test_duplicate_name_and_idempotent_retry(prediction: PredictionStub) -> None:
     request = pb.CreateExperimentRequest(experiment=experiment("once"), request_id="exp-1")
     first = (await prediction.CreateExperiment(request)).experiment
     again = (await prediction.CreateExperiment(request)).experiment
@@ -129,7 +136,7 @@ async def test_duplicate_name_and_idempotent_retry(prediction) -> None:
     )
 
 
-async def test_unknown_and_malformed_ids(prediction) -> None:
+async def test_unknown_and_malformed_ids(prediction: PredictionStub) -> None:
     await expect_invalid(
         prediction.GetExperiment(pb.GetExperimentRequest(experiment_id="x")), "experiment_id"
     )
@@ -157,7 +164,9 @@ async def test_unknown_and_malformed_ids(prediction) -> None:
     await expect_invalid(prediction.AnalyzeExperiment(bad_time), "end_time")
 
 
-async def test_assignment_is_deterministic_sticky_and_follows_the_weights(prediction) -> None:
+async def test_assignment_is_deterministic_sticky_and_follows_the_weights(
+    prediction: PredictionStub,
+) -> None:
     variants = [("control", 3.0), ("treatment", 1.0)]
     created = await create(
         prediction,
@@ -212,7 +221,9 @@ async def test_assignment_is_deterministic_sticky_and_follows_the_weights(predic
     assert not analysis.comparisons[0].valid
 
 
-async def test_project_units_must_be_existing_projects(prediction, registry) -> None:
+async def test_project_units_must_be_existing_projects(
+    prediction: PredictionStub, registry: RegistryStub
+) -> None:
     created = await create(prediction)
     await expect_invalid(
         prediction.AssignVariant(
@@ -238,7 +249,7 @@ async def test_project_units_must_be_existing_projects(prediction, registry) -> 
 
 
 async def test_analysis_of_a_metric_matches_r_on_the_sleep_data(
-    prediction, registry, metrics
+    prediction: PredictionStub, registry: RegistryStub, metrics: MetricsStub
 ) -> None:
     # Units of the control get the sleep data's group 1, units of the
     # treatment group 2 (one point each, after their assignment); R's
@@ -296,7 +307,9 @@ async def test_analysis_of_a_metric_matches_r_on_the_sleep_data(
     assert early.confidence_level == pytest.approx(0.9)
 
 
-async def test_analysis_of_success_for_team_units(prediction, registry) -> None:
+async def test_analysis_of_success_for_team_units(
+    prediction: PredictionStub, registry: RegistryStub
+) -> None:
     created = await create(prediction, unit=ep.EXPERIMENT_UNIT_TEAM, outcome_metric="success")
     scored = await create(
         prediction, name="scored", unit=ep.EXPERIMENT_UNIT_TEAM, outcome_metric="success_score"

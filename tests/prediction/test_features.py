@@ -8,6 +8,7 @@ import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import grpc.aio
 import numpy as np
@@ -25,19 +26,35 @@ from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.config import Settings
 from maestro_grpc.metrics.model import EventRecord
 from maestro_grpc.metrics.read import MetricsReader
-from maestro_grpc.prediction import features as F
+from maestro_grpc.prediction.domain.features import compute, event_features, metric_features
+from maestro_grpc.prediction.domain.observe import FeatureReader, load_projects
+from maestro_grpc.prediction.domain.teamfeatures import (
+    ROLES,
+    CandidatePool,
+    skill_coverage,
+    team_feature_columns,
+    team_feature_names,
+    team_features,
+)
+from maestro_grpc.prediction.domain.window import (
+    Features,
+    Member,
+    Observations,
+    ProjectRecord,
+    window_for,
+)
 from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.server import start_server
 from tests.helpers import ts
 from tests.prediction.conftest import record_points
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
-WINDOW = F.window_for(START, 240, START + timedelta(days=1000))
+WINDOW = window_for(START, 240, START + timedelta(days=1000))
 DAY = timedelta(days=1)
 
 
-def project(required: frozenset[str] = frozenset()) -> F.ProjectRecord:
-    return F.ProjectRecord(uuid.uuid4(), "p", "completed", START, None, None, None, required)
+def project(required: frozenset[str] = frozenset()) -> ProjectRecord:
+    return ProjectRecord(uuid.uuid4(), "p", "completed", START, None, None, None, required)
 
 
 # ---- pure computation ---------------------------------------------------------------------
@@ -47,12 +64,12 @@ def test_window() -> None:
     assert WINDOW.end == START + 240 * DAY
     assert WINDOW.complete
     assert WINDOW.middle == START + 120 * DAY
-    running = F.window_for(START, 240, START + 30 * DAY)
+    running = window_for(START, 240, START + 30 * DAY)
     assert not running.complete
     assert running.observed_end == START + 30 * DAY
     assert running.observed_days == pytest.approx(30)
     # A project that starts in the future is observed over nothing.
-    assert F.window_for(START, 240, START - DAY).observed_days == 0
+    assert window_for(START, 240, START - DAY).observed_days == 0
 
 
 def test_metric_aggregates() -> None:
@@ -65,7 +82,7 @@ def test_metric_aggregates() -> None:
         ("asf.num_commits", START - DAY, 1e9),  # before the start: excluded
         ("solo", START + 5 * DAY, 7.0),
     ]
-    out = F.metric_features(points, WINDOW)
+    out = metric_features(points, WINDOW)
     assert out["metric.asf.num_commits.count"] == 4
     assert out["metric.asf.num_commits.mean"] == pytest.approx(40.0)
     assert out["metric.asf.num_commits.median"] == pytest.approx(25.0)
@@ -82,16 +99,16 @@ def test_metric_aggregates() -> None:
 
 def test_team_features() -> None:
     members = [
-        F.Member("data_scientist", 4.0, frozenset({"python", "sql"}), 1.0, START, None),
-        F.Member("ml_engineer", 10.0, frozenset({"spark"}), 0.5, START, None),
+        Member("data_scientist", 4.0, frozenset({"python", "sql"}), 1.0, START, None),
+        Member("ml_engineer", 10.0, frozenset({"spark"}), 0.5, START, None),
         # Left within the window: counts as turnover, not in the team.
-        F.Member("ml_engineer", 20.0, frozenset({"nlp"}), 1.0, START, START + 100 * DAY),
+        Member("ml_engineer", 20.0, frozenset({"nlp"}), 1.0, START, START + 100 * DAY),
         # Left after the window: still on the team at its end.
-        F.Member("data_engineer", 2.0, frozenset(), 1.0, START, START + 300 * DAY),
+        Member("data_engineer", 2.0, frozenset(), 1.0, START, START + 300 * DAY),
         # Joined after the window: not seen at all.
-        F.Member("researcher", 30.0, frozenset({"nlp"}), 1.0, START + 241 * DAY, None),
+        Member("researcher", 30.0, frozenset({"nlp"}), 1.0, START + 241 * DAY, None),
     ]
-    out = F.team_features(members, frozenset({"python", "nlp"}), WINDOW)
+    out = team_features(members, frozenset({"python", "nlp"}), WINDOW)
     assert out["team.size"] == 3
     assert out["team.role.ml_engineer.count"] == 1
     assert out["team.role.ml_engineer.share"] == pytest.approx(1 / 3)
@@ -101,15 +118,15 @@ def test_team_features() -> None:
     assert out["team.allocation.total"] == 2.5
     assert out["team.skill_coverage"] == 0.5
     assert out["team.turnover"] == pytest.approx(1 / 4)
-    assert set(out) == set(F.team_feature_names())
+    assert set(out) == set(team_feature_names())
     # Nobody joined by the window's end: every team feature is missing.
-    nobody = F.team_features(members[-1:], frozenset(), WINDOW)
-    assert set(nobody) == set(F.team_feature_names())
+    nobody = team_features(members[-1:], frozenset(), WINDOW)
+    assert set(nobody) == set(team_feature_names())
     assert all(v is None for v in nobody.values())
     # No required skills: coverage is missing, not 1 or 0.
-    assert F.team_features(members, frozenset(), WINDOW)["team.skill_coverage"] is None
+    assert team_features(members, frozenset(), WINDOW)["team.skill_coverage"] is None
     # Everyone left: size 0, shares and experience missing.
-    gone = F.team_features(members[2:3], frozenset({"nlp"}), WINDOW)
+    gone = team_features(members[2:3], frozenset({"nlp"}), WINDOW)
     assert gone["team.size"] == 0
     assert gone["team.experience.mean"] is None
     assert gone["team.role.ml_engineer.share"] is None
@@ -117,8 +134,8 @@ def test_team_features() -> None:
 
 
 member_strategy = st.builds(
-    F.Member,
-    role=st.sampled_from(F.ROLES),
+    Member,
+    role=st.sampled_from(ROLES),
     years_experience=st.floats(0, 70),
     skills=st.frozensets(st.sampled_from(["a", "b", "c", "d"]), max_size=3),
     allocation=st.floats(0.05, 1.0),
@@ -131,11 +148,13 @@ member_strategy = st.builds(
     picks=st.lists(st.booleans(), min_size=8, max_size=8),
     required=st.frozensets(st.sampled_from(["a", "b", "c", "x"]), max_size=3),
 )
-def test_vector_team_features_agree_with_the_scalar_ones(pool, picks, required) -> None:
+def test_vector_team_features_agree_with_the_scalar_ones(
+    pool: list[Member], picks: list[bool], required: frozenset[str]
+) -> None:
     mask = np.array(picks[: len(pool)], dtype=bool)
     chosen = [m for m, keep in zip(pool, mask, strict=True) if keep]
-    scalar = F.team_features(chosen, required, WINDOW)
-    columns = F.team_feature_columns(F.CandidatePool.of(pool, required), mask.reshape(1, -1))
+    scalar = team_features(chosen, required, WINDOW)
+    columns = team_feature_columns(CandidatePool.of(pool, required), mask.reshape(1, -1))
     if not chosen:
         # A hypothetical empty team has size 0 (the scalar form calls it unknown).
         assert columns["team.size"][0] == 0
@@ -146,11 +165,11 @@ def test_vector_team_features_agree_with_the_scalar_ones(pool, picks, required) 
             assert math.isnan(got), name
         else:
             assert got == pytest.approx(value), name
-    coverage = F.skill_coverage(F.CandidatePool.of(pool, required), mask.reshape(1, -1))[0]
+    coverage = skill_coverage(CandidatePool.of(pool, required), mask.reshape(1, -1))[0]
     assert coverage == pytest.approx(scalar["team.skill_coverage"] if required else 1.0)
 
 
-def event(kind: str, time: datetime, **payload) -> EventRecord:
+def event(kind: str, time: datetime, **payload: Any) -> EventRecord:
     return EventRecord(type=kind, time=time, payload=payload)
 
 
@@ -158,6 +177,7 @@ def iso(t: datetime) -> str:
     return t.isoformat().replace("+00:00", "Z")
 
 
+# long: one table of events, every aggregate checked against it
 def test_event_aggregates_dora_and_velocity() -> None:
     sha = "a" * 40
     events = [
@@ -202,7 +222,7 @@ def test_event_aggregates_dora_and_velocity() -> None:
         # After the window: ignored.
         event("commit", START + 240 * DAY, sha="d" * 40),
     ]
-    out = F.event_features(events, WINDOW)
+    out = event_features(events, WINDOW)
     weeks = 240 / 7
     assert out["event.commit.count"] == 3
     assert out["event.commit.mean"] == pytest.approx(3 / weeks)
@@ -215,29 +235,29 @@ def test_event_aggregates_dora_and_velocity() -> None:
     assert out["dora.lead_time_hours"] == pytest.approx(48.0)
     assert out["dora.time_to_restore_hours"] == pytest.approx(6.0)
     assert out["velocity.merged_prs_per_week"] == pytest.approx(1 / weeks)
-    assert F.event_features([], WINDOW) == {}
+    assert event_features([], WINDOW) == {}
     # No deployments: no DORA deployment figures at all (missing, not zero).
-    only_commits = F.event_features(events[:3], WINDOW)
+    only_commits = event_features(events[:3], WINDOW)
     assert "dora.deployment_frequency_per_week" not in only_commits
 
 
 def test_compute_combines_every_family() -> None:
-    obs = F.Observations(
-        members=[F.Member("analyst", 3.0, frozenset(), 1.0, START, None)],
+    obs = Observations(
+        members=[Member("analyst", 3.0, frozenset(), 1.0, START, None)],
         used_impacts={uuid.uuid4(): 40.0, uuid.uuid4(): 60.0},
         reused=1,
         created=3,
         points=[("m", START, 1.0)],
         events=[event("commit", START, sha="a" * 40)],
     )
-    out = F.compute(project(), WINDOW, obs)
+    out = compute(project(), WINDOW, obs)
     assert out["artifacts.used"] == 2
     assert out["artifacts.impact.mean"] == 50.0
     assert out["artifacts.created_share"] == 0.75
     assert out["team.size"] == 1
     assert out["metric.m.count"] == 1
     assert out["event.commit.count"] == 1
-    empty = F.compute(project(), WINDOW, F.Observations())
+    empty = compute(project(), WINDOW, Observations())
     assert empty["artifacts.used"] == 0
     assert empty["artifacts.impact.mean"] is None
     assert empty["artifacts.created_share"] is None
@@ -246,6 +266,7 @@ def test_compute_combines_every_family() -> None:
 # ---- reading from the store: both stores, the same vectors, nothing after the window ----------
 
 
+# long: one project with a bit of every family, and the late data it must ignore
 async def load(channel: grpc.aio.Channel, now: datetime) -> tuple[str, str]:
     """One project with a bit of everything, plus data after its window (must be ignored)."""
     registry = registry_service_pb2_grpc.RegistryServiceStub(channel)
@@ -398,7 +419,7 @@ async def load(channel: grpc.aio.Channel, now: datetime) -> tuple[str, str]:
     return project.id, own.id
 
 
-async def features_on(url: str, data_dir: Path, now: datetime) -> F.Features:
+async def features_on(url: str, data_dir: Path, now: datetime) -> Features:
     settings_ = Settings(
         host="127.0.0.1",
         port=0,
@@ -412,11 +433,11 @@ async def features_on(url: str, data_dir: Path, now: datetime) -> F.Features:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
             project_id, _ = await load(channel, now)
         registry = RegistryReader(server.db)
-        reader = F.FeatureReader(registry, MetricsReader(server.db), half_life_days=180.0)
-        (record,) = await F.load_projects(registry, [uuid.UUID(project_id)])
-        window = F.window_for(record.start, 240, now)
+        reader = FeatureReader(registry, MetricsReader(server.db), half_life_days=180.0)
+        (record,) = await load_projects(registry, [uuid.UUID(project_id)])
+        window = window_for(record.start, 240, now)
         (obs,) = await reader.observe([(record, window)])
-        return F.compute(record, window, obs)
+        return compute(record, window, obs)
     finally:
         await server.stop(grace=0.2)
 

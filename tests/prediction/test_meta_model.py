@@ -5,22 +5,24 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
 import grpc.aio
 import numpy as np
 import pytest
 from google.protobuf import field_mask_pb2
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
 
 from maestro.prediction.v1 import meta_model_pb2 as mp
 from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro_grpc.demo import seed
-from maestro_grpc.prediction.tracking import tracking_target
+from maestro_grpc.prediction.domain.tracking import tracking_target
+from maestro_grpc.server import RunningServer
 from tests.helpers import error_info, expect_error, expect_invalid, ts, violations
-from tests.prediction.conftest import create_project
+from tests.prediction.conftest import PredictionStub, RegistryStub, create_project
 
 
 def spearman(a: list[float], b: list[float]) -> float:
@@ -32,7 +34,9 @@ def spearman(a: list[float], b: list[float]) -> float:
 STAGES = ["loading", "features", "cross_validation", "fitting", "storing", "done"]
 
 
-async def train(prediction, **fields) -> tuple[mp.MetaModel, list[mp.TrainingProgress]]:
+async def train(
+    prediction: PredictionStub, **fields: Any
+) -> tuple[mp.MetaModel, list[mp.TrainingProgress]]:
     fields.setdefault("cv_folds", 3)
     fields.setdefault("cv_repeats", 1)
     progress = []
@@ -45,7 +49,9 @@ async def train(prediction, **fields) -> tuple[mp.MetaModel, list[mp.TrainingPro
     return model, progress
 
 
-async def close(registry, project_id: str, succeeded: bool, end: datetime | None = None) -> None:
+async def close(
+    registry: RegistryStub, project_id: str, succeeded: bool, end: datetime | None = None
+) -> None:
     project = pp.Project(id=project_id, status=pp.PROJECT_STATUS_COMPLETED)
     paths = ["status"]
     if end is not None:
@@ -61,7 +67,13 @@ async def close(registry, project_id: str, succeeded: bool, end: datetime | None
     )
 
 
-async def test_train_store_predict_explain_and_list(prediction, registry, channel, server) -> None:
+# long: one model's life in order, from training to realised scores and a second version
+async def test_train_store_predict_explain_and_list(
+    prediction: PredictionStub,
+    registry: RegistryStub,
+    channel: grpc.aio.Channel,
+    server: RunningServer,
+) -> None:
     error = await expect_error(
         prediction.PredictSuccess(pb.PredictSuccessRequest(project_id=str(uuid.uuid4()))),
         grpc.StatusCode.FAILED_PRECONDITION,
@@ -227,7 +239,7 @@ async def test_train_store_predict_explain_and_list(prediction, registry, channe
     assert latest.model_version == 2
 
 
-async def test_bad_requests(prediction, registry) -> None:
+async def test_bad_requests(prediction: PredictionStub, registry: RegistryStub) -> None:
     error = await expect_error(
         prediction.TrainMetaModel(
             pb.TrainMetaModelRequest(observation_days=-1, cv_folds=1, cv_repeats=51)
@@ -261,7 +273,9 @@ async def test_bad_requests(prediction, registry) -> None:
     assert error_info(error).reason == "PROJECT_NOT_FOUND"
 
 
-async def test_too_few_projects_or_one_outcome_is_failed_precondition(prediction, registry) -> None:
+async def test_too_few_projects_or_one_outcome_is_failed_precondition(
+    prediction: PredictionStub, registry: RegistryStub
+) -> None:
     now = datetime.now(UTC)
     # Five projects that ended before their window closed: left out, and counted.
     for i in range(5):
@@ -274,20 +288,22 @@ async def test_too_few_projects_or_one_outcome_is_failed_precondition(prediction
     await create_project(registry, "running", now - timedelta(days=500))
     error = await expect_error(train(prediction), grpc.StatusCode.FAILED_PRECONDITION)
     assert error_info(error).reason == "NOT_ENOUGH_PROJECTS"
-    assert "found 12 (6 succeeded, 6 failed), and 5 more" in error.details()
+    assert "found 12 (6 succeeded, 6 failed), and 5 more" in (error.details() or "")
     for i in range(20):
         pid = await create_project(registry, f"win-{i}", now - timedelta(days=500))
         await close(registry, pid, succeeded=True, end=now - timedelta(days=100))
     # 32 projects, but every one of them has only its (constant) counts: nothing to learn from.
     error = await expect_error(train(prediction), grpc.StatusCode.FAILED_PRECONDITION)
     assert error_info(error).reason == "NOT_TRAINABLE"
-    assert "no feature varies across the 32 eligible projects" in error.details()
+    assert "no feature varies across the 32 eligible projects" in (error.details() or "")
 
 
-async def test_only_one_outcome_is_failed_precondition(prediction, registry) -> None:
+async def test_only_one_outcome_is_failed_precondition(
+    prediction: PredictionStub, registry: RegistryStub
+) -> None:
     now = datetime.now(UTC)
     for i in range(25):
         pid = await create_project(registry, f"all-good-{i}", now - timedelta(days=500))
         await close(registry, pid, succeeded=True, end=now - timedelta(days=100))
     error = await expect_error(train(prediction), grpc.StatusCode.FAILED_PRECONDITION)
-    assert "found 25 (25 succeeded, 0 failed)" in error.details()
+    assert "found 25 (25 succeeded, 0 failed)" in (error.details() or "")

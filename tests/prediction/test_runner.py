@@ -10,27 +10,31 @@ import numpy as np
 import pytest
 
 from maestro_grpc.errors import Unavailable
-from maestro_grpc.prediction import training as T
-from maestro_grpc.prediction.runner import TrainingRunner
+from maestro_grpc.prediction.domain.runner import TrainingRunner
+from maestro_grpc.prediction.domain.trainset import TrainingJob, TrainingSet
 
 
-def job() -> T.TrainingJob:
+def job() -> TrainingJob:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(60, 2))
     y = (x[:, 0] + rng.normal(size=60) > 0).astype(np.int64)
-    return T.TrainingJob("runner", T.TrainingSet(["a", "b"], x, y, [], 240), folds=3, repeats=1)
+    return TrainingJob("runner", TrainingSet(["a", "b"], x, y, [], 240), folds=3, repeats=1)
 
 
 @pytest.mark.parametrize("processes", [0, 1])
 async def test_training_reports_progress_on_the_callers_loop(processes: int) -> None:
     loop_thread = threading.get_ident()
     seen: list[tuple[str, int]] = []
+    fitted = asyncio.Event()
 
     def report(stage: str, fraction: float, message: str) -> None:
         seen.append((stage, threading.get_ident()))
+        if stage == "fitting":  # the last report of a training without tracking
+            fitted.set()
 
     outcome = await TrainingRunner(processes).run(job(), report)
-    await asyncio.sleep(0.2)  # the last reports may trail the result
+    # The last reports may trail the result (from a worker, they cross a queue and a thread).
+    await asyncio.wait_for(fitted.wait(), timeout=30)
     assert outcome.training_set_size == 60
     assert {stage for stage, _ in seen} >= {"cross_validation"}
     assert {thread for _, thread in seen} == {loop_thread}

@@ -6,10 +6,11 @@ import math
 
 import pytest
 
-from maestro_grpc.prediction import stats
+from maestro_grpc.prediction.domain import stats
+from maestro_grpc.prediction.model import Comparison, Summary
 
 
-def welch(treatment: list[float], control: list[float], level: float = 0.95) -> stats.Comparison:
+def welch(treatment: list[float], control: list[float], level: float = 0.95) -> Comparison:
     return stats.welch(stats.summarize(treatment), stats.summarize(control), level)
 
 
@@ -97,8 +98,8 @@ def test_degenerate_samples_are_not_valid(treatment: list[float], control: list[
 
 
 def test_summarize() -> None:
-    assert stats.summarize([]) == stats.Summary(0, 0.0, 0.0)
-    assert stats.summarize([2.0]) == stats.Summary(1, 2.0, 0.0)
+    assert stats.summarize([]) == Summary(0, 0.0, 0.0)
+    assert stats.summarize([2.0]) == Summary(1, 2.0, 0.0)
     s = stats.summarize([1.0, 2.0, 3.0, 4.0])
     assert s.mean == 2.5
     assert s.stddev == pytest.approx(math.sqrt(5 / 3))

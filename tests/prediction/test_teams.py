@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Sequence
+from typing import cast
 
 import grpc
+import grpc.aio
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given
@@ -15,14 +18,19 @@ from hypothesis import strategies as st
 from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
+from maestro_grpc.config import Settings
 from maestro_grpc.demo import seed
 from maestro_grpc.errors import FailedPrecondition
-from maestro_grpc.prediction import features as F
-from maestro_grpc.prediction import teams
-from maestro_grpc.prediction import training as T
-from maestro_grpc.prediction.explain import FeatureRange, LoadedModel
+from maestro_grpc.prediction.domain import teams
+from maestro_grpc.prediction.domain import training as T
+from maestro_grpc.prediction.domain.explain import LoadedModel
+from maestro_grpc.prediction.domain.teamfeatures import ROLES, CandidatePool
+from maestro_grpc.prediction.domain.trainset import TrainingJob, TrainingSet
+from maestro_grpc.prediction.domain.window import Member
+from maestro_grpc.prediction.model import FeatureRange, Limits
 from tests.conftest import with_settings
 from tests.helpers import error_info, expect_error, violations
+from tests.prediction.conftest import PredictionStub, RegistryStub
 from tests.prediction.test_meta_model import train
 
 SKILLS = ["python", "sql", "spark", "nlp"]
@@ -44,8 +52,8 @@ def model() -> LoadedModel:
     ).astype(float)
     logit = 0.6 * (x[:, 1] - 5) - 0.4 * (x[:, 0] - 4) + 1.5 * (x[:, 2] - 0.5)
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int64)
-    ts = T.TrainingSet(names, x, y, [], 240)
-    outcome = T.train(T.TrainingJob("t", ts, folds=3, repeats=1, seed=0), lambda *_: None)
+    ts = TrainingSet(names, x, y, [], 240)
+    outcome = T.train(TrainingJob("t", ts, folds=3, repeats=1, seed=0), lambda *_: None)
     ranges = [
         FeatureRange(f.name, f.training_min, f.training_max, f.missing_fraction)
         for f in outcome.features
@@ -54,8 +62,8 @@ def model() -> LoadedModel:
 
 
 member = st.builds(
-    F.Member,
-    role=st.sampled_from(F.ROLES),
+    Member,
+    role=st.sampled_from(ROLES),
     years_experience=st.floats(0, 30),
     skills=st.frozensets(st.sampled_from(SKILLS), max_size=3),
     allocation=st.sampled_from([0.25, 0.5, 0.75, 1.0]),
@@ -72,8 +80,15 @@ member = st.builds(
     budget=st.one_of(st.none(), st.floats(0.25, 5.0)),
     required=st.frozensets(st.sampled_from(SKILLS), max_size=3),
 )
-def test_search_never_exceeds_its_limits(model, pool, min_size, extra, budget, required) -> None:
-    limits = teams.Limits(min_size, min_size + extra, budget)
+def test_search_never_exceeds_its_limits(
+    model: LoadedModel,
+    pool: list[Member],
+    min_size: int,
+    extra: int,
+    budget: float | None,
+    required: frozenset[str],
+) -> None:
+    limits = Limits(min_size, min_size + extra, budget)
     allocations = [m.allocation for m in pool]
     try:
         teams.check_limits(allocations, limits)
@@ -81,7 +96,7 @@ def test_search_never_exceeds_its_limits(model, pool, min_size, extra, budget, r
         cheapest = sum(sorted(allocations)[:min_size])
         assert min_size > len(pool) or (budget is not None and cheapest > budget)
         return
-    scorer = teams.TeamScorer(model, {}, F.CandidatePool.of(pool, required))
+    scorer = teams.TeamScorer(model, {}, CandidatePool.of(pool, required))
     found = teams.search(scorer, allocations, limits, max_results=3, seed=1)
     assert found, "a feasible team exists, so one is found"
     assert len({t.members for t in found}) == len(found)
@@ -105,9 +120,9 @@ def test_search_never_exceeds_its_limits(model, pool, min_size, extra, budget, r
             assert scorer.score(mask)[2][0] <= found[0].score + 1e-9
 
 
-def test_search_finds_the_best_team_of_a_small_pool(model) -> None:
+def test_search_finds_the_best_team_of_a_small_pool(model: LoadedModel) -> None:
     pool = [
-        F.Member("data_scientist", years, frozenset(skills), 1.0)
+        Member("data_scientist", years, frozenset(skills), 1.0)
         for years, skills in [
             (1, ["python"]),
             (12, ["sql"]),
@@ -117,8 +132,8 @@ def test_search_finds_the_best_team_of_a_small_pool(model) -> None:
         ]
     ]
     required = frozenset({"python", "sql"})
-    scorer = teams.TeamScorer(model, {}, F.CandidatePool.of(pool, required))
-    limits = teams.Limits(1, 3, None)
+    scorer = teams.TeamScorer(model, {}, CandidatePool.of(pool, required))
+    limits = Limits(1, 3, None)
     found = teams.search(scorer, [1.0] * 5, limits, max_results=1, seed=0)
     best = -1.0
     for size in range(1, 4):
@@ -130,12 +145,18 @@ def test_search_finds_the_best_team_of_a_small_pool(model) -> None:
 
 
 @pytest.fixture
-def settings(settings, shared_mlflow):
+def settings(settings: Settings, shared_mlflow: str) -> Settings:
     """The server's settings, with the MLflow store shared by the session."""
     return with_settings(settings, mlflow_tracking_uri=shared_mlflow)
 
 
-def candidate(person: str, role=pp.TEAM_ROLE_ML_ENGINEER, years=5.0, skills=(), availability=1.0):
+def candidate(
+    person: str,
+    role: pp.TeamRole = pp.TEAM_ROLE_ML_ENGINEER,
+    years: float = 5.0,
+    skills: Sequence[str] = (),
+    availability: float = 1.0,
+) -> pb.Candidate:
     return pb.Candidate(
         person_id=person,
         display_name=person.title(),
@@ -146,7 +167,10 @@ def candidate(person: str, role=pp.TEAM_ROLE_ML_ENGINEER, years=5.0, skills=(), 
     )
 
 
-async def test_recommend_team_through_the_server(prediction, registry, channel) -> None:
+# long: one trained model serves every case, in order
+async def test_recommend_team_through_the_server(
+    prediction: PredictionStub, registry: RegistryStub, channel: grpc.aio.Channel
+) -> None:
     request = pb.RecommendTeamRequest(
         project_id=str(uuid.uuid4()),
         candidates=[candidate("a")],
@@ -235,15 +259,21 @@ async def test_recommend_team_through_the_server(prediction, registry, channel) 
     )
 
 
-async def test_recommend_team_validates_its_request(prediction) -> None:
+async def test_recommend_team_validates_its_request(prediction: PredictionStub) -> None:
     error = await expect_error(
         prediction.RecommendTeam(
             pb.RecommendTeamRequest(
                 project_id="nope",
                 candidates=[
                     candidate("x"),
-                    candidate("x", role=0, years=90, availability=1.5, skills=["ok", ""]),
-                    pb.Candidate(role=99),
+                    candidate(
+                        "x",
+                        role=pp.TEAM_ROLE_UNSPECIFIED,
+                        years=90,
+                        availability=1.5,
+                        skills=["ok", ""],
+                    ),
+                    pb.Candidate(role=cast(pp.TeamRole, 99)),  # not a known value
                 ],
                 limits=pb.TeamLimits(min_size=5, max_size=2, max_total_allocation=-1),
                 max_results=11,

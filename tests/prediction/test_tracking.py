@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 
 from maestro_grpc.config import Settings
-from maestro_grpc.prediction import training as T
-from maestro_grpc.prediction.tracking import log_training, tag_version, tracking_target
+from maestro_grpc.prediction.domain import training as T
+from maestro_grpc.prediction.domain.estimator import deserialize
+from maestro_grpc.prediction.domain.tracking import log_training, tag_version, tracking_target
+from maestro_grpc.prediction.domain.trainset import TrainingJob, TrainingSet
+from maestro_grpc.prediction.model import TrackingTarget
 
 
 def test_where_runs_go(tmp_path: Path) -> None:
@@ -37,10 +40,10 @@ def test_a_run_is_logged_registered_and_loads_back(shared_mlflow: str, tmp_path:
     rng = np.random.default_rng(1)
     x = rng.normal(size=(80, 3))
     y = (x[:, 0] > 0).astype(np.int64)
-    job = T.TrainingJob("t", T.TrainingSet(["a", "b", "c"], x, y, [], 120), folds=3, repeats=1)
+    job = TrainingJob("t", TrainingSet(["a", "b", "c"], x, y, [], 120), folds=3, repeats=1)
     outcome = T.train(job, lambda *_: None)
-    estimator = T.deserialize(outcome.model_bytes)
-    target = T.TrackingTarget(
+    estimator = deserialize(outcome.model_bytes)
+    target = TrackingTarget(
         tracking_uri=shared_mlflow,
         artifact_location=(tmp_path / "artifacts").as_uri(),
         experiment_name="maestro-tracking-test",

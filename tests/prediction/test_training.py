@@ -6,13 +6,22 @@ import math
 
 import numpy as np
 import pytest
-import skops.io as sio
+import skops.io as sio  # type: ignore[import-untyped]
 
-from maestro_grpc.prediction import training as T
-from maestro_grpc.prediction.explain import FeatureRange, LoadedModel
+from maestro_grpc.prediction.domain import training as T
+from maestro_grpc.prediction.domain.estimator import UntrustedModel, deserialize, inner_pipeline
+from maestro_grpc.prediction.domain.explain import LoadedModel
+from maestro_grpc.prediction.domain.trainset import (
+    TrainingError,
+    TrainingJob,
+    TrainingSet,
+    check_counts,
+    check_trainable,
+)
+from maestro_grpc.prediction.model import FeatureRange, ModelKind, TrainingOutcome
 
 
-def matrix(n: int = 240, seed: int = 0, xor: bool = False) -> T.TrainingSet:
+def matrix(n: int = 240, seed: int = 0, xor: bool = False) -> TrainingSet:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 5))
     logit = 3.0 * np.sign(x[:, 0] * x[:, 1]) if xor else 2.0 * x[:, 0] - 1.0 * x[:, 1]
@@ -20,7 +29,7 @@ def matrix(n: int = 240, seed: int = 0, xor: bool = False) -> T.TrainingSet:
     x[rng.random(n) < 0.15, 1] = np.nan  # partly missing
     x[:, 3] = 7.0  # constant
     x[:, 4] = np.nan  # never seen
-    return T.TrainingSet(["a", "b", "noise", "constant", "absent"], x, y, [], 240)
+    return TrainingSet(["a", "b", "noise", "constant", "absent"], x, y, [], 240)
 
 
 def quiet(*_: object) -> None:
@@ -32,39 +41,39 @@ pytestmark = pytest.mark.filterwarnings("ignore:Skipping features without any ob
 
 
 @pytest.fixture(scope="module")
-def linear() -> T.TrainingOutcome:
-    return T.train(T.TrainingJob("j", matrix(), folds=4, repeats=1, seed=3), quiet)
+def linear() -> TrainingOutcome:
+    return T.train(TrainingJob("j", matrix(), folds=4, repeats=1, seed=3), quiet)
 
 
 @pytest.fixture(scope="module")
-def xor() -> T.TrainingOutcome:
-    return T.train(T.TrainingJob("j", matrix(xor=True), folds=4, repeats=1, seed=3), quiet)
+def xor() -> TrainingOutcome:
+    return T.train(TrainingJob("j", matrix(xor=True), folds=4, repeats=1, seed=3), quiet)
 
 
 def test_refuses_too_few_projects_or_one_outcome() -> None:
-    with pytest.raises(T.TrainingError, match=r"found 10 \(5 succeeded, 5 failed\), and 3 more"):
-        T.check_counts(10, 5, folds=5, left_out=3)
-    with pytest.raises(T.TrainingError, match=r"found 40 \(40 succeeded, 0 failed\)"):
-        T.check_counts(40, 40, folds=5)
-    with pytest.raises(T.TrainingError, match="at least 8 of each outcome"):
-        T.check_counts(40, 35, folds=8)
-    T.check_counts(40, 30, folds=5)
-    flat = T.TrainingSet(["a"], np.ones((40, 1)), np.array([0, 1] * 20), [], 240)
-    with pytest.raises(T.TrainingError, match="no feature varies"):
-        T.check_trainable(flat, 5)
-    partly = T.TrainingSet(["a"], np.ones((40, 1)), np.array([0, 1] * 20), [], 240)
+    with pytest.raises(TrainingError, match=r"found 10 \(5 succeeded, 5 failed\), and 3 more"):
+        check_counts(10, 5, folds=5, left_out=3)
+    with pytest.raises(TrainingError, match=r"found 40 \(40 succeeded, 0 failed\)"):
+        check_counts(40, 40, folds=5)
+    with pytest.raises(TrainingError, match="at least 8 of each outcome"):
+        check_counts(40, 35, folds=8)
+    check_counts(40, 30, folds=5)
+    flat = TrainingSet(["a"], np.ones((40, 1)), np.array([0, 1] * 20), [], 240)
+    with pytest.raises(TrainingError, match="no feature varies"):
+        check_trainable(flat, 5)
+    partly = TrainingSet(["a"], np.ones((40, 1)), np.array([0, 1] * 20), [], 240)
     partly.x[0, 0] = np.nan  # the missing indicator varies
-    T.check_trainable(partly, 5)
+    check_trainable(partly, 5)
 
 
 def test_train_keeps_the_better_learner_and_reports_scores(
-    linear: T.TrainingOutcome, xor: T.TrainingOutcome
+    linear: TrainingOutcome, xor: TrainingOutcome
 ) -> None:
-    assert linear.kind is T.ModelKind.LOGISTIC_REGRESSION
+    assert linear.kind is ModelKind.LOGISTIC_REGRESSION
     assert linear.cv_scores.roc_auc > 0.75
     assert linear.cv_scores.brier < linear.cv_scores.baseline_brier
     assert (linear.cv_scores.folds, linear.cv_scores.repeats) == (4, 1)
-    assert {k for k, _ in linear.candidates} == set(T.ModelKind)
+    assert {k for k, _ in linear.candidates} == set(ModelKind)
     names = [f.name for f in linear.features]
     assert names == ["a", "b", "noise"]  # constant and never-seen features are dropped
     b = next(f for f in linear.features if f.name == "b")
@@ -72,24 +81,24 @@ def test_train_keeps_the_better_learner_and_reports_scores(
     assert b.training_min <= b.imputed_value <= b.training_max
     a = next(f for f in linear.features if f.name == "a")
     assert a.importance > next(f for f in linear.features if f.name == "noise").importance
-    assert xor.kind is T.ModelKind.GRADIENT_BOOSTING
+    assert xor.kind is ModelKind.GRADIENT_BOOSTING
     assert xor.cv_scores.roc_auc > 0.75
 
 
-def test_same_data_and_seed_give_the_same_model(linear: T.TrainingOutcome) -> None:
+def test_same_data_and_seed_give_the_same_model(linear: TrainingOutcome) -> None:
     ts = matrix()
     first = linear
-    second = T.train(T.TrainingJob("j", ts, folds=4, repeats=1, seed=3), quiet)
+    second = T.train(TrainingJob("j", ts, folds=4, repeats=1, seed=3), quiet)
     assert first.cv_scores == second.cv_scores
-    a = T.deserialize(first.model_bytes).predict_proba(np.nan_to_num(ts.x))
-    b = T.deserialize(second.model_bytes).predict_proba(np.nan_to_num(ts.x))
+    a = deserialize(first.model_bytes).predict_proba(np.nan_to_num(ts.x))
+    b = deserialize(second.model_bytes).predict_proba(np.nan_to_num(ts.x))
     assert np.array_equal(a, b)
 
 
 def test_progress_is_reported_in_order() -> None:
     seen: list[tuple[str, float]] = []
     T.train(
-        T.TrainingJob("j", matrix(n=60), folds=3, repeats=2, seed=0),
+        TrainingJob("j", matrix(n=60), folds=3, repeats=2, seed=0),
         lambda stage, fraction, _message: seen.append((stage, fraction)),
     )
     stages = [s for s, _ in seen]
@@ -106,11 +115,11 @@ class NotAllowed:
 
 def test_loading_refuses_untrusted_types() -> None:
     data = sio.dumps({"model": NotAllowed()})
-    with pytest.raises(T.UntrustedModel, match="NotAllowed"):
-        T.deserialize(data)
+    with pytest.raises(UntrustedModel, match="NotAllowed"):
+        deserialize(data)
 
 
-def loaded(outcome: T.TrainingOutcome, names: list[str]) -> LoadedModel:
+def loaded(outcome: TrainingOutcome, names: list[str]) -> LoadedModel:
     ranges = [
         FeatureRange(f.name, f.training_min, f.training_max, f.missing_fraction)
         for f in outcome.features
@@ -123,9 +132,9 @@ def test_contributions_add_up_to_the_learners_log_odds(
     kind: str, request: pytest.FixtureRequest
 ) -> None:
     ts = matrix(xor=kind == "xor")
-    outcome: T.TrainingOutcome = request.getfixturevalue(kind)
+    outcome: TrainingOutcome = request.getfixturevalue(kind)
     model = loaded(outcome, ts.feature_names)
-    pipeline = T.inner_pipeline(model.estimator)
+    pipeline = inner_pipeline(model.estimator)
     for row in ts.x[:15]:
         features = {
             n: (None if math.isnan(v) else float(v))
@@ -149,7 +158,7 @@ def test_contributions_add_up_to_the_learners_log_odds(
         assert magnitudes == sorted(magnitudes, reverse=True)
 
 
-def test_extrapolation_reasons(linear: T.TrainingOutcome) -> None:
+def test_extrapolation_reasons(linear: TrainingOutcome) -> None:
     model = loaded(linear, matrix().feature_names)
     inside = model.explain({"a": 0.0, "b": 0.0, "noise": 0.0}, window_complete=True)
     assert inside.extrapolation_reasons == []

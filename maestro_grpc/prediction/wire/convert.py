@@ -1,7 +1,8 @@
-"""Prediction domain records -> protobuf messages."""
+"""Prediction records -> protobuf messages."""
 
 from __future__ import annotations
 
+import math
 import uuid
 from typing import Any
 
@@ -9,10 +10,17 @@ from maestro.prediction.v1 import experiment_pb2 as ep
 from maestro.prediction.v1 import meta_model_pb2 as mp
 from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.registry.v1 import project_pb2
-from maestro_grpc.prediction.experiments import Analysis, Assignment, Experiment, ExperimentUnit
-from maestro_grpc.prediction.models import MetaModelRecord, PredictionRecord, RealisedScores
-from maestro_grpc.prediction.service import Proposal
-from maestro_grpc.prediction.training import ModelKind, finite
+from maestro_grpc.prediction.model import (
+    Analysis,
+    Assignment,
+    Experiment,
+    ExperimentUnit,
+    MetaModelRecord,
+    ModelKind,
+    PredictionRecord,
+    Proposal,
+    RealisedScores,
+)
 from maestro_grpc.wire.protoconv import set_timestamp
 
 KIND = {
@@ -23,6 +31,11 @@ UNIT = {
     ExperimentUnit.PROJECT: ep.EXPERIMENT_UNIT_PROJECT,
     ExperimentUnit.TEAM: ep.EXPERIMENT_UNIT_TEAM,
 }
+
+
+def finite(value: float) -> float:
+    """NaN and infinities (a degenerate fold) as 0 for the wire."""
+    return value if math.isfinite(value) else 0.0
 
 
 def cv_scores(scores: dict[str, Any]) -> mp.CvScores:

@@ -20,9 +20,10 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from maestro_grpc.errors import Unavailable
-from maestro_grpc.prediction.training import TrainingJob, TrainingOutcome, train
+from maestro_grpc.prediction.domain.training import train
+from maestro_grpc.prediction.domain.trainset import TrainingJob
+from maestro_grpc.prediction.model import Report, TrainingOutcome
 
-Report = Callable[[str, float, str], None]
 T = TypeVar("T")
 
 _worker_queue: Any = None

@@ -9,22 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from scipy import stats as sps  # type: ignore[import-untyped]
 
+from maestro_grpc.prediction.model import Comparison, SampleRatio, Summary
+
 SRM_ALPHA = 0.001
-
-
-@dataclass(frozen=True)
-class Summary:
-    n: int
-    mean: float
-    stddev: float  # sample standard deviation (n - 1)
-
-    @property
-    def variance(self) -> float:
-        return self.stddev**2
 
 
 def summarize(values: Sequence[float]) -> Summary:
@@ -36,20 +26,6 @@ def summarize(values: Sequence[float]) -> Summary:
         return Summary(n, mean, 0.0)
     variance = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
     return Summary(n, mean, math.sqrt(variance))
-
-
-@dataclass(frozen=True)
-class Comparison:
-    difference: float
-    relative_difference: float
-    t_statistic: float
-    degrees_of_freedom: float
-    p_value: float
-    ci_low: float
-    ci_high: float
-    effect_size: float
-    significant: bool
-    valid: bool
 
 
 def welch(treatment: Summary, control: Summary, confidence_level: float) -> Comparison:
@@ -84,14 +60,6 @@ def welch(treatment: Summary, control: Summary, confidence_level: float) -> Comp
         significant=p < 1.0 - confidence_level,
         valid=True,
     )
-
-
-@dataclass(frozen=True)
-class SampleRatio:
-    chi_square: float
-    degrees_of_freedom: int
-    p_value: float
-    mismatch: bool
 
 
 def sample_ratio(counts: Sequence[int], weights: Sequence[float]) -> SampleRatio:

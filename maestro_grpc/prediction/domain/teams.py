@@ -1,7 +1,7 @@
 """RecommendTeam's search: local search over teams drawn from a candidate pool.
 
 A team is scored by the meta-model with the project's own features (process,
-artifacts) and the team features of the proposed members (`features.
+artifacts) and the team features of the proposed members (`teamfeatures.
 team_feature_columns`: every member present for the whole window), plus a
 bonus for covering the project's required skills:
 
@@ -24,25 +24,18 @@ import numpy as np
 import numpy.typing as npt
 
 from maestro_grpc.errors import FailedPrecondition
-from maestro_grpc.prediction.explain import LoadedModel
-from maestro_grpc.prediction.features import (
+from maestro_grpc.prediction.domain.explain import LoadedModel
+from maestro_grpc.prediction.domain.teamfeatures import (
     CandidatePool,
-    Member,
     skill_coverage,
     team_feature_columns,
 )
+from maestro_grpc.prediction.model import Limits
 
 SKILL_WEIGHT = 0.25
 RANDOM_STARTS = 4
 MAX_CLIMB_STEPS = 60
 IMPROVEMENT = 1e-9
-
-
-@dataclass(frozen=True)
-class Limits:
-    min_size: int
-    max_size: int
-    max_total_allocation: float | None
 
 
 @dataclass(frozen=True)
@@ -111,6 +104,10 @@ def check_limits(allocations: Sequence[float], limits: Limits) -> None:
             )
 
 
+Mask = npt.NDArray[np.bool_]
+Start = tuple[Mask, float]
+
+
 def search(
     scorer: TeamScorer,
     allocations: Sequence[float],
@@ -119,31 +116,53 @@ def search(
     seed: int,
 ) -> list[ScoredTeam]:
     """The best distinct feasible teams found, best first."""
-    n = len(allocations)
-    alloc = np.asarray(allocations, dtype=np.float64)
-    budget = np.inf if limits.max_total_allocation is None else limits.max_total_allocation + 1e-9
-    seen: dict[tuple[int, ...], ScoredTeam] = {}
-    rng = np.random.default_rng(seed)
+    found = _Search(scorer, allocations, limits, seed)
+    starts = [found.greedy()] + [found.random_start() for _ in range(RANDOM_STARTS)]
+    for start in starts:
+        if start is not None:
+            found.climb(*start)
+    ranked = sorted(found.seen.values(), key=lambda t: (-t.score, t.members))
+    return ranked[:max_results]
 
-    def feasible(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-        size = mask.sum(axis=1)
+
+class _Search:
+    """One search's pool, limits and random source, and every feasible team it has seen."""
+
+    def __init__(
+        self, scorer: TeamScorer, allocations: Sequence[float], limits: Limits, seed: int
+    ) -> None:
+        self.scorer = scorer
+        self.limits = limits
+        self.n = len(allocations)
+        self.alloc = np.asarray(allocations, dtype=np.float64)
+        self.budget = (
+            np.inf if limits.max_total_allocation is None else limits.max_total_allocation + 1e-9
+        )
+        self.seen: dict[tuple[int, ...], ScoredTeam] = {}
+        self.rng = np.random.default_rng(seed)
+
+    def feasible(self, masks: Mask) -> Mask:
+        size = masks.sum(axis=1)
         return np.asarray(
-            (size >= limits.min_size) & (size <= limits.max_size) & (mask @ alloc <= budget)
+            (size >= self.limits.min_size)
+            & (size <= self.limits.max_size)
+            & (masks @ self.alloc <= self.budget)
         )
 
-    def evaluate(masks: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    def evaluate(self, masks: Mask) -> npt.NDArray[np.float64]:
         """Scores of the masks (-inf where infeasible); remembers the feasible ones."""
-        ok = feasible(masks)
+        ok = self.feasible(masks)
         scores = np.full(masks.shape[0], -np.inf)
         if ok.any():
-            probability, coverage, score = scorer.score(masks[ok])
+            probability, coverage, score = self.scorer.score(masks[ok])
             scores[ok] = score
             for mask, p, c, s in zip(masks[ok], probability, coverage, score, strict=True):
                 key = tuple(int(i) for i in np.flatnonzero(mask))
-                seen[key] = ScoredTeam(key, float(p), float(c), float(s))
+                self.seen[key] = ScoredTeam(key, float(p), float(c), float(s))
         return scores
 
-    def neighbours(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    def neighbours(self, mask: Mask) -> Mask:
+        """Every team one step away: one added, one removed, or one swapped for another."""
         inside = np.flatnonzero(mask)
         outside = np.flatnonzero(~mask)
         out = []
@@ -159,67 +178,66 @@ def search(
                 s = m.copy()
                 s[j] = True
                 out.append(s)
-        return np.array(out, dtype=bool).reshape(len(out), n)
+        return np.array(out, dtype=bool).reshape(len(out), self.n)
 
-    def climb(mask: npt.NDArray[np.bool_], score: float) -> None:
+    def climb(self, mask: Mask, score: float) -> None:
+        """Take the best neighbour while it improves the score."""
         for _ in range(MAX_CLIMB_STEPS):
-            candidates = neighbours(mask)
+            candidates = self.neighbours(mask)
             if not len(candidates):
                 return
-            scores = evaluate(candidates)
+            scores = self.evaluate(candidates)
             best = int(np.argmax(scores))
             if scores[best] <= score + IMPROVEMENT:
                 return
             mask, score = candidates[best], float(scores[best])
 
-    def greedy() -> tuple[npt.NDArray[np.bool_], float] | None:
-        mask = np.zeros(n, dtype=bool)
+    def greedy(self) -> Start | None:
+        """Add the best member while it helps (None: no team reaches the minimum size)."""
+        mask = np.zeros(self.n, dtype=bool)
         score = -np.inf
-        while mask.sum() < limits.max_size:
-            additions = np.array([mask | (np.arange(n) == j) for j in np.flatnonzero(~mask)])
-            if not len(additions):
+        while mask.sum() < self.limits.max_size:
+            step = self._best_addition(mask)
+            if step is None:
                 break
-            size = int(mask.sum()) + 1
-            affordable = additions @ alloc <= budget
-            if not affordable.any():
+            grown, grown_score = step
+            if mask.sum() + 1 > self.limits.min_size and grown_score <= score + IMPROVEMENT:
                 break
-            if size >= limits.min_size:
-                scores = evaluate(additions)
-            else:
-                # Below the minimum nothing is feasible yet: rank by the
-                # relaxed score of the partial team.
-                scores = np.full(len(additions), -np.inf)
-                scores[affordable] = scorer.score(additions[affordable])[2]
-            best = int(np.argmax(scores))
-            if not np.isfinite(scores[best]):
-                break
-            if size > limits.min_size and scores[best] <= score + IMPROVEMENT:
-                break
-            mask, score = additions[best], float(scores[best])
-        if int(mask.sum()) < limits.min_size:
+            mask, score = grown, grown_score
+        if int(mask.sum()) < self.limits.min_size:
             return None
         return mask, score
 
-    def random_start() -> tuple[npt.NDArray[np.bool_], float] | None:
-        size = int(rng.integers(limits.min_size, min(limits.max_size, n) + 1))
-        mask = np.zeros(n, dtype=bool)
+    def _best_addition(self, mask: Mask) -> Start | None:
+        """The best affordable team of one more member (None: there is none)."""
+        additions = np.array([mask | (np.arange(self.n) == j) for j in np.flatnonzero(~mask)])
+        if not len(additions):
+            return None
+        affordable = additions @ self.alloc <= self.budget
+        if not affordable.any():
+            return None
+        if int(mask.sum()) + 1 >= self.limits.min_size:
+            scores = self.evaluate(additions)
+        else:
+            # Below the minimum nothing is feasible yet: rank by the
+            # relaxed score of the partial team.
+            scores = np.full(len(additions), -np.inf)
+            scores[affordable] = self.scorer.score(additions[affordable])[2]
+        best = int(np.argmax(scores))
+        if not np.isfinite(scores[best]):
+            return None
+        return additions[best], float(scores[best])
+
+    def random_start(self) -> Start | None:
+        """A random affordable team of a random feasible size (None: it is not feasible)."""
+        size = int(self.rng.integers(self.limits.min_size, min(self.limits.max_size, self.n) + 1))
+        mask = np.zeros(self.n, dtype=bool)
         total = 0.0
-        for j in rng.permutation(n):
+        for j in self.rng.permutation(self.n):
             if mask.sum() >= size:
                 break
-            if total + alloc[j] <= budget:
+            if total + self.alloc[j] <= self.budget:
                 mask[j] = True
-                total += alloc[j]
-        score = evaluate(mask.reshape(1, -1))[0]
+                total += self.alloc[j]
+        score = self.evaluate(mask.reshape(1, -1))[0]
         return (mask, float(score)) if np.isfinite(score) else None
-
-    starts = [greedy()] + [random_start() for _ in range(RANDOM_STARTS)]
-    for start in starts:
-        if start is not None:
-            climb(*start)
-    ranked = sorted(seen.values(), key=lambda t: (-t.score, t.members))
-    return ranked[:max_results]
-
-
-def members_of(pool_members: Sequence[Member], team: Sequence[int]) -> list[Member]:
-    return [pool_members[i] for i in team]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,39 +24,17 @@ import numpy.typing as npt
 from sklearn.ensemble import GradientBoostingClassifier  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
-from maestro_grpc.prediction.training import (
+from maestro_grpc.prediction.domain.estimator import base_feature, deserialize, inner_pipeline
+from maestro_grpc.prediction.model import (
+    Contribution,
+    Explanation,
+    FeatureRange,
     ModelKind,
-    base_feature,
-    deserialize,
-    inner_pipeline,
+    StoredModel,
 )
 
 RANGE_MARGIN = 0.10
 MAX_REASONS = 20
-
-
-@dataclass(frozen=True)
-class Contribution:
-    feature: str
-    value: float
-    missing: bool
-    contribution: float
-
-
-@dataclass(frozen=True)
-class Explanation:
-    probability: float
-    base_log_odds: float
-    contributions: list[Contribution]
-    extrapolation_reasons: list[str]
-
-
-@dataclass(frozen=True)
-class FeatureRange:
-    name: str
-    low: float
-    high: float
-    missing_fraction: float
 
 
 class LoadedModel:
@@ -109,6 +86,18 @@ class LoadedModel:
                         t.value[:, 0, 0],
                     )
                 )
+
+    @classmethod
+    def of(cls, stored: StoredModel) -> LoadedModel:
+        """Deserialise a stored version (slow for a large ensemble: not on the event loop)."""
+        return cls(
+            stored.version,
+            stored.kind,
+            stored.observation_days,
+            stored.input_names,
+            stored.ranges,
+            stored.model_bytes,
+        )
 
     # ---- rows ------------------------------------------------------------------------
 

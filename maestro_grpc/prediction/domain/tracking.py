@@ -16,13 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from maestro_grpc.config import Settings
+from maestro_grpc.prediction.model import TrackingTarget, TrainingOutcome
 
 if TYPE_CHECKING:
-    from maestro_grpc.prediction.training import (
-        TrackingTarget,
-        TrainingJob,
-        TrainingOutcome,
-    )
+    from maestro_grpc.prediction.domain.trainset import TrainingJob
 
 
 def tracking_target(settings: Settings) -> TrackingTarget:
@@ -33,8 +30,6 @@ def tracking_target(settings: Settings) -> TrackingTarget:
     directory the server was started in, so they go to the data dir; a
     tracking server (http, https, databricks) decides for itself.
     """
-    from maestro_grpc.prediction.training import TrackingTarget
-
     data_dir = Path(settings.data_dir).resolve()
     artifacts = (data_dir / "mlflow-artifacts").as_uri()
     uri = settings.mlflow_tracking_uri
@@ -68,6 +63,34 @@ def _experiment_id(client: Any, target: TrackingTarget) -> str:
         return str(found.experiment_id)
 
 
+def _params(job: TrainingJob, outcome: TrainingOutcome) -> dict[str, Any]:
+    ts = job.training_set
+    return {
+        "kind": outcome.kind.value,
+        "observation_days": ts.observation_days,
+        "cv_folds": job.folds,
+        "cv_repeats": job.repeats,
+        "random_seed": job.seed,
+        "training_set_size": outcome.training_set_size,
+        "positive_count": outcome.positive_count,
+        "features_offered": len(ts.feature_names),
+        "features_used": len(outcome.features),
+    }
+
+
+def _metrics(outcome: TrainingOutcome) -> dict[str, float]:
+    """Every candidate's scores under its kind, and the kept one's plainly."""
+    metrics: dict[str, float] = {}
+    for kind, scores in outcome.candidates:
+        for name, value in scores.as_dict().items():
+            if name not in {"folds", "repeats"}:
+                metrics[f"{kind.value}.cv_{name}"] = float(value)
+    for name, value in outcome.cv_scores.as_dict().items():
+        if name not in {"folds", "repeats"}:
+            metrics[f"cv_{name}"] = float(value)
+    return metrics
+
+
 def log_training(
     target: TrackingTarget, job: TrainingJob, outcome: TrainingOutcome, estimator: Any
 ) -> tuple[str, str]:
@@ -77,39 +100,18 @@ def log_training(
     import mlflow.sklearn
     from mlflow import MlflowClient
 
-    from maestro_grpc.prediction.training import TRUSTED_TYPES
+    from maestro_grpc.prediction.domain.estimator import TRUSTED_TYPES
 
     mlflow.set_tracking_uri(target.tracking_uri)
     client = MlflowClient(tracking_uri=target.tracking_uri)
     experiment_id = _experiment_id(client, target)
-    ts = job.training_set
     with mlflow.start_run(experiment_id=experiment_id, run_name="train-meta-model") as run:
-        mlflow.log_params(
-            {
-                "kind": outcome.kind.value,
-                "observation_days": ts.observation_days,
-                "cv_folds": job.folds,
-                "cv_repeats": job.repeats,
-                "random_seed": job.seed,
-                "training_set_size": outcome.training_set_size,
-                "positive_count": outcome.positive_count,
-                "features_offered": len(ts.feature_names),
-                "features_used": len(outcome.features),
-            }
-        )
-        metrics: dict[str, float] = {}
-        for kind, scores in outcome.candidates:
-            for name, value in scores.as_dict().items():
-                if name not in {"folds", "repeats"}:
-                    metrics[f"{kind.value}.cv_{name}"] = float(value)
-        for name, value in outcome.cv_scores.as_dict().items():
-            if name not in {"folds", "repeats"}:
-                metrics[f"cv_{name}"] = float(value)
-        mlflow.log_metrics(metrics)
+        mlflow.log_params(_params(job, outcome))
+        mlflow.log_metrics(_metrics(outcome))
         mlflow.log_dict(
             {
                 # The model's input columns, in order (NaN where a value is missing).
-                "input_names": list(ts.feature_names),
+                "input_names": list(job.training_set.feature_names),
                 "features": [f.as_dict() for f in outcome.features],
             },
             "features.json",

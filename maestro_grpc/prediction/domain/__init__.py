@@ -1,0 +1,1 @@
+"""The Prediction domain, plain Python: training, predicting, explaining, staffing, experiments."""

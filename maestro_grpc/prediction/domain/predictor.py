@@ -1,0 +1,183 @@
+"""What the PredictionService does for the meta-model: train, predict, explain, staff.
+
+Plain Python over the context's stores and the other contexts' read APIs;
+CPU-heavy work (fitting, deserialising, the team search) runs off the event
+loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+
+from maestro_grpc.clock import Clock, utcnow
+from maestro_grpc.errors import FailedPrecondition, NotFound, Unavailable
+from maestro_grpc.paging import Cursor, Page
+from maestro_grpc.prediction.domain import collect, staffing, teams
+from maestro_grpc.prediction.domain.explain import LoadedModel
+from maestro_grpc.prediction.domain.features import compute
+from maestro_grpc.prediction.domain.observe import FeatureReader, load_projects
+from maestro_grpc.prediction.domain.runner import TrainingRunner
+from maestro_grpc.prediction.domain.tracking import tag_version
+from maestro_grpc.prediction.domain.trainset import (
+    TrackingFailed,
+    TrainingError,
+    TrainingJob,
+    TrainingSet,
+    check_trainable,
+)
+from maestro_grpc.prediction.domain.versions import ModelVersions
+from maestro_grpc.prediction.domain.window import Features, ProjectRecord, Window, window_for
+from maestro_grpc.prediction.model import (
+    Candidate,
+    Limits,
+    MetaModelRecord,
+    PredictionRecord,
+    Recommendation,
+    Report,
+    TrackingTarget,
+    TrainingOptions,
+)
+from maestro_grpc.prediction.store.predictions import PredictionStore
+
+log = logging.getLogger("maestro.prediction")
+
+
+class Predictor:
+    """The meta-model's operations, independent of gRPC."""
+
+    def __init__(
+        self,
+        versions: ModelVersions,
+        predictions: PredictionStore,
+        reader: FeatureReader,
+        runner: TrainingRunner,
+        tracking: TrackingTarget | None,
+        *,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.versions = versions
+        self.predictions = predictions
+        self.reader = reader
+        self.registry = reader.registry
+        self.runner = runner
+        self.tracking = tracking
+        self.clock = clock
+
+    # ---- training ----------------------------------------------------------------------
+
+    async def training_set(
+        self, options: TrainingOptions, report: Report
+    ) -> tuple[TrainingSet, int]:
+        """The eligible projects' features and outcomes, and how many were left out."""
+        return await collect.training_set(self.reader, options, self.clock(), report)
+
+    async def train(self, options: TrainingOptions, report: Report) -> MetaModelRecord:
+        ts, left_out = await self.training_set(options, report)
+        try:
+            check_trainable(ts, options.folds, left_out)
+        except TrainingError as error:
+            raise FailedPrecondition(str(error), reason="NOT_TRAINABLE") from None
+        job = TrainingJob(
+            job_id=uuid.uuid4().hex,
+            training_set=ts,
+            folds=options.folds,
+            repeats=options.repeats,
+            seed=options.seed,
+            tracking=self.tracking,
+        )
+        try:
+            outcome = await self.runner.run(job, report)
+        except TrainingError as error:
+            raise FailedPrecondition(str(error), reason="NOT_TRAINABLE") from None
+        except TrackingFailed as error:
+            # Every version is logged: without MLflow, none is stored.
+            raise Unavailable(
+                str(error), reason="TRACKING_UNAVAILABLE", retry_delay_seconds=30.0
+            ) from None
+        report("storing", 0.96, "storing the new version")
+        record = await self.versions.add(outcome, ts.feature_names, self.clock())
+        if self.tracking is not None and record.mlflow_run_id:
+            try:
+                await self.runner.call(
+                    tag_version, self.tracking, record.mlflow_run_id, record.version
+                )
+            except Exception:  # pragma: no cover - a tag is a convenience, not the record
+                log.warning("could not tag MLflow run %s", record.mlflow_run_id, exc_info=True)
+        report("done", 1.0, f"version {record.version}")
+        return record
+
+    # ---- models ------------------------------------------------------------------------
+
+    async def get_model(self, version: int) -> MetaModelRecord:
+        return await self.versions.get(version)
+
+    async def list_models(self, page_size: int, after: Cursor | None) -> Page[MetaModelRecord]:
+        return await self.versions.page(page_size, after)
+
+    # ---- prediction ----------------------------------------------------------------------
+
+    async def _model(self, version: int) -> LoadedModel:
+        return await self.versions.load(await self.versions.resolve(version))
+
+    async def _observe(
+        self, project_id: uuid.UUID, model: LoadedModel
+    ) -> tuple[ProjectRecord, Window, Features]:
+        found = await load_projects(self.registry, [project_id])
+        if not found:
+            raise NotFound(f"project {project_id} not found", reason="PROJECT_NOT_FOUND")
+        project = found[0]
+        window = window_for(project.start, model.observation_days, self.clock())
+        observed = await self.reader.observe([(project, window)])
+        return project, window, compute(project, window, observed[0])
+
+    async def predict(self, project_id: uuid.UUID, version: int) -> PredictionRecord:
+        model = await self._model(version)
+        _, window, features = await self._observe(project_id, model)
+        explanation = model.explain(features, window.complete)
+        record = PredictionRecord(
+            id=uuid.uuid4(),
+            project_id=project_id,
+            model_version=model.version,
+            probability=explanation.probability,
+            base_log_odds=explanation.base_log_odds,
+            contributions=explanation.contributions,
+            extrapolation_reasons=explanation.extrapolation_reasons,
+            observation_end_time=window.observed_end,
+            create_time=self.clock(),
+        )
+        await self.predictions.insert(record)
+        return record
+
+    async def list_predictions(
+        self, project_id: uuid.UUID, page_size: int, after: Cursor | None
+    ) -> Page[PredictionRecord]:
+        if not await self.registry.project_exists(project_id):
+            raise NotFound(f"project {project_id} not found", reason="PROJECT_NOT_FOUND")
+        return await self.predictions.page(project_id, page_size, after)
+
+    # ---- team recommendation -------------------------------------------------------------------
+
+    async def recommend_team(
+        self,
+        project_id: uuid.UUID,
+        candidates: Sequence[Candidate],
+        limits: Limits,
+        max_results: int,
+        version: int,
+    ) -> Recommendation:
+        model = await self._model(version)
+        project, window, features = await self._observe(project_id, model)
+        team = await self.registry.team_members([project_id])
+        current = staffing.current_team(team.get(project_id, []))
+        teams.check_limits([c.availability for c in candidates], limits)
+        return await asyncio.to_thread(
+            staffing.recommend,
+            staffing.Staffing(model, project, window, features),
+            list(candidates),
+            current,
+            limits,
+            max_results,
+        )

@@ -1,0 +1,83 @@
+"""The training set (one row per project) and the checks it must pass before fitting.
+
+Sent to a worker process with the job (see `runner.py`): plain, picklable,
+numpy only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from maestro_grpc.prediction.model import TrackingTarget
+
+MIN_PROJECTS = 20
+MIN_PER_CLASS = 6
+
+
+class TrainingError(Exception):
+    """The data cannot be trained on (too few projects, one class, no varying feature)."""
+
+
+class TrackingFailed(Exception):
+    """The MLflow tracking store refused or could not be reached."""
+
+
+@dataclass
+class TrainingSet:
+    """One row per project: features (NaN = missing) and outcome (1 succeeded)."""
+
+    feature_names: list[str]
+    x: npt.NDArray[np.float64]
+    y: npt.NDArray[np.int64]
+    project_ids: list[str]
+    observation_days: int
+
+    @property
+    def positives(self) -> int:
+        return int(self.y.sum())
+
+    @property
+    def negatives(self) -> int:
+        return int(len(self.y) - self.y.sum())
+
+
+@dataclass
+class TrainingJob:
+    job_id: str
+    training_set: TrainingSet
+    folds: int = 5
+    repeats: int = 5
+    seed: int = 0
+    tracking: TrackingTarget | None = None
+
+
+def check_counts(n: int, positives: int, folds: int, left_out: int = 0) -> None:
+    """Refuse too few projects, or too few of either outcome, to cross-validate."""
+    need_class = max(MIN_PER_CLASS, folds)
+    negatives = n - positives
+    if n < MIN_PROJECTS or positives < need_class or negatives < need_class:
+        raise TrainingError(
+            f"training needs at least {MIN_PROJECTS} eligible projects with at least "
+            f"{need_class} of each outcome (cv_folds={folds}); found {n} "
+            f"({positives} succeeded, {negatives} failed), and {left_out} more "
+            "finished projects were left out because they ended before their "
+            "observation window closed"
+        )
+
+
+def check_trainable(ts: TrainingSet, folds: int, left_out: int = 0) -> None:
+    """Refuse data too small, too one-sided or too uniform to train on."""
+    check_counts(len(ts.y), ts.positives, folds, left_out)
+    present = ~np.isnan(ts.x)
+    for j in range(ts.x.shape[1]):
+        column = ts.x[present[:, j], j]
+        # A partly missing feature varies through its missing indicator.
+        if column.size and (not present[:, j].all() or np.ptp(column) > 0):
+            return
+    raise TrainingError(
+        f"no feature varies across the {len(ts.y)} eligible projects: record team "
+        "members, metrics or events for them first"
+    )

@@ -1,0 +1,1 @@
+"""The PredictionService wire: the servicer, request validation, proto <-> record conversion."""

@@ -1,0 +1,149 @@
+"""PredictionService: parse and validate each request, call the domain, map the result."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from maestro.prediction.v1 import prediction_service_pb2 as pb
+from maestro.prediction.v1 import prediction_service_pb2_grpc
+from maestro_grpc.errors import Violations
+from maestro_grpc.paging import IdKind, KeyKind
+from maestro_grpc.prediction.domain.experiments import Experiments
+from maestro_grpc.prediction.domain.predictor import Predictor
+from maestro_grpc.prediction.wire import convert, progress
+from maestro_grpc.prediction.wire import validation as check
+from maestro_grpc.wire import checks
+from maestro_grpc.wire import pagetoken as pagination
+from maestro_grpc.wire.context import Context
+from maestro_grpc.wire.protoconv import (
+    opt_time,
+    optional_uuid_field,
+    request_fingerprint,
+    require_uuid,
+    uuid_field,
+)
+
+
+class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
+    def __init__(self, predictor: Predictor, experiments: Experiments) -> None:
+        self.predictor = predictor
+        self.experiments = experiments
+
+    # ---- the meta-model ------------------------------------------------------------------
+
+    async def TrainMetaModel(
+        self, request: pb.TrainMetaModelRequest, context: Context
+    ) -> AsyncIterator[pb.TrainMetaModelResponse]:
+        v = Violations()
+        options = check.training_options(v, request)
+        v.raise_if_any()
+        async for response in progress.stream(lambda report: self.predictor.train(options, report)):
+            yield response
+
+    async def GetMetaModel(
+        self, request: pb.GetMetaModelRequest, context: Context
+    ) -> pb.GetMetaModelResponse:
+        v = Violations()
+        version = check.version(v, request.version, "version")
+        v.raise_if_any()
+        record = await self.predictor.get_model(version)
+        return pb.GetMetaModelResponse(model=convert.meta_model(record))
+
+    async def ListMetaModels(
+        self, request: pb.ListMetaModelsRequest, context: Context
+    ) -> pb.ListMetaModelsResponse:
+        size = pagination.page_size(request.page_size)
+        after = pagination.decode(
+            "ListMetaModels", request, request.page_token, key=KeyKind.COUNT, ids=IdKind.INT
+        )
+        page = await self.predictor.list_models(size, after)
+        return pb.ListMetaModelsResponse(
+            models=[convert.meta_model(m) for m in page.items],
+            next_page_token=pagination.encode("ListMetaModels", request, page.next_cursor),
+        )
+
+    # ---- predictions ---------------------------------------------------------------------
+
+    async def PredictSuccess(
+        self, request: pb.PredictSuccessRequest, context: Context
+    ) -> pb.PredictSuccessResponse:
+        v = Violations()
+        project_id = uuid_field(v, request.project_id, "project_id")
+        version = check.version(v, request.model_version, "model_version")
+        v.raise_if_any()
+        record = await self.predictor.predict(project_id, version)
+        return pb.PredictSuccessResponse(prediction=convert.prediction(record))
+
+    async def ListPredictions(
+        self, request: pb.ListPredictionsRequest, context: Context
+    ) -> pb.ListPredictionsResponse:
+        project_id = require_uuid(request.project_id, "project_id")
+        size = pagination.page_size(request.page_size)
+        after = pagination.decode("ListPredictions", request, request.page_token, key=KeyKind.TIME)
+        page = await self.predictor.list_predictions(project_id, size, after)
+        return pb.ListPredictionsResponse(
+            predictions=[convert.prediction(p) for p in page.items],
+            next_page_token=pagination.encode("ListPredictions", request, page.next_cursor),
+        )
+
+    async def RecommendTeam(
+        self, request: pb.RecommendTeamRequest, context: Context
+    ) -> pb.RecommendTeamResponse:
+        v = Violations()
+        project_id = uuid_field(v, request.project_id, "project_id")
+        candidates = check.candidates(v, request.candidates)
+        limits = check.limits(v, request)
+        max_results = check.int_in(v, request.max_results, "max_results", 3, 1, check.MAX_RESULTS)
+        version = check.version(v, request.model_version, "model_version")
+        v.raise_if_any()
+        found = await self.predictor.recommend_team(
+            project_id, candidates, limits, max_results, version
+        )
+        return pb.RecommendTeamResponse(
+            current_team=convert.proposal(found.current, project_id),
+            proposals=[convert.proposal(p, project_id) for p in found.proposals],
+            model_version=found.model_version,
+        )
+
+    # ---- experiments -----------------------------------------------------------------------
+
+    async def CreateExperiment(
+        self, request: pb.CreateExperimentRequest, context: Context
+    ) -> pb.CreateExperimentResponse:
+        v = Violations()
+        fields = check.experiment_fields(v, request)
+        checks.request_id(v, request.request_id)
+        v.raise_if_any()
+        created = await self.experiments.create(
+            fields, request_id=request.request_id, fingerprint=request_fingerprint(request)
+        )
+        return pb.CreateExperimentResponse(experiment=convert.experiment(created))
+
+    async def GetExperiment(
+        self, request: pb.GetExperimentRequest, context: Context
+    ) -> pb.GetExperimentResponse:
+        experiment_id = require_uuid(request.experiment_id, "experiment_id")
+        found = await self.experiments.get(experiment_id)
+        return pb.GetExperimentResponse(experiment=convert.experiment(found))
+
+    async def AssignVariant(
+        self, request: pb.AssignVariantRequest, context: Context
+    ) -> pb.AssignVariantResponse:
+        v = Violations()
+        experiment_id = uuid_field(v, request.experiment_id, "experiment_id")
+        unit_id = checks.text(v, request.unit_id, "unit_id", max_len=200, required=True)
+        project_id = optional_uuid_field(v, request.project_id, "project_id")
+        v.raise_if_any()
+        assignment = await self.experiments.assign(experiment_id, unit_id, project_id)
+        return pb.AssignVariantResponse(assignment=convert.assignment(assignment))
+
+    async def AnalyzeExperiment(
+        self, request: pb.AnalyzeExperimentRequest, context: Context
+    ) -> pb.AnalyzeExperimentResponse:
+        v = Violations()
+        experiment_id = uuid_field(v, request.experiment_id, "experiment_id")
+        level = check.confidence_level(v, request.confidence_level)
+        end_time = v.take(lambda: opt_time(request, "end_time", "end_time"), None)
+        v.raise_if_any()
+        analysis = await self.experiments.analyze(experiment_id, level, end_time)
+        return pb.AnalyzeExperimentResponse(analysis=convert.analysis(analysis))
