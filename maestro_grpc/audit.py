@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass
@@ -31,6 +32,16 @@ class AuditScope:
     # Off for a call whose writes are audited by their own code (metrics'
     # group commits, which write many callers' batches in one transaction).
     automatic: bool = True
+
+
+@dataclass(frozen=True)
+class Denial:
+    """A refused call, recorded on its own (nothing else of the call was written)."""
+
+    time: datetime
+    scope: AuditScope
+    code: str
+    detail: str
 
 
 _current: ContextVar[AuditScope | None] = ContextVar("maestro_audit_scope", default=None)

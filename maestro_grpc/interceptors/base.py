@@ -9,6 +9,8 @@ Messages of client and bidi streams pass through `on_request`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -46,7 +48,7 @@ def split_method(full_method: str) -> tuple[str, str]:
 class CallInfo:
     """What an interceptor knows of one call (its request, when that is one message)."""
 
-    __slots__ = ("context", "method", "method_name", "request", "service", "type")
+    __slots__ = ("context", "method", "method_name", "request", "requests", "service", "type")
 
     def __init__(self, full_method: str, kind: str, context: Context, request: Any = None) -> None:
         self.method = full_method
@@ -54,6 +56,8 @@ class CallInfo:
         self.type = kind
         self.context = context
         self.request = request
+        # A request-streaming call's messages, as this interceptor passes them on.
+        self.requests: AsyncIterator[Any] | None = None
 
 
 class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -112,7 +116,7 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             async def unary_response(request: Any, context: Context) -> Any:
                 if handler.request_streaming:
                     call = CallInfo(full_method, kind, context)
-                    request = interceptor._observe_requests(call, request)
+                    request = call.requests = interceptor._observe_requests(call, request)
                 else:
                     call = CallInfo(full_method, kind, context, request)
 
@@ -133,7 +137,7 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         async def stream_response(request: Any, context: Context) -> AsyncIterator[Any]:
             if handler.request_streaming:
                 call = CallInfo(full_method, kind, context)
-                request = interceptor._observe_requests(call, request)
+                request = call.requests = interceptor._observe_requests(call, request)
             else:
                 call = CallInfo(full_method, kind, context, request)
             async for item in interceptor.around_stream(
@@ -162,3 +166,25 @@ async def iterate(generator: Any) -> AsyncIterator[Any]:
         return
     async for item in generator:
         yield item
+
+
+# Refusing a call while its client still streams: read (and drop) what is
+# already on its way first, up to these bounds. A grpc.aio client whose write
+# fails after the status arrived reports INTERNAL instead of the server's
+# status (grpc/grpc#36066); draining gives small streams the real answer.
+DRAIN_BYTES = 16 << 20
+DRAIN_SECONDS = 2.0
+
+
+async def drain(requests: AsyncIterator[Any] | None) -> None:
+    """Read what a refused call's client already sent, within DRAIN_BYTES and DRAIN_SECONDS."""
+    if requests is None:
+        return
+    drained = 0
+    with contextlib.suppress(Exception, asyncio.TimeoutError):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for message in requests:
+                size = getattr(message, "size", None)
+                drained += size() if callable(size) else 0
+                if drained > DRAIN_BYTES:
+                    return

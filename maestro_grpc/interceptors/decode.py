@@ -36,6 +36,9 @@ class RawRequest:
         self._parse = parse
         self._message: Any = None
 
+    def size(self) -> int:
+        return len(self._data)
+
     def message(self) -> Any:
         if self._message is None:
             try:

@@ -60,9 +60,7 @@ def bad_request(violations: Sequence[FieldViolation]) -> error_details_pb2.BadRe
         used += len(field) + len(description)
     left = len(violations) - len(listed.field_violations)
     if left:
-        listed.field_violations.add(
-            field="", description=f"and {left} more violations, not listed"
-        )
+        listed.field_violations.add(field="", description=f"and {left} more violations, not listed")
     return listed
 
 

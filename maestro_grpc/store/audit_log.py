@@ -9,25 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from maestro_grpc.audit import AuditScope
+from maestro_grpc.audit import AuditScope, Denial
 from maestro_grpc.clock import utcnow
 from maestro_grpc.store.schema import audit_events
-
-
-@dataclass(frozen=True)
-class Denial:
-    """A refused call, recorded on its own (nothing else of the call was written)."""
-
-    time: datetime
-    scope: AuditScope
-    code: str
-    detail: str
 
 
 def _row(scope: AuditScope, time: datetime, code: str, detail: str = "") -> dict[str, object]:

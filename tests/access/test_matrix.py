@@ -520,8 +520,9 @@ async def test_lists_show_only_the_callers_projects(secured: Secured) -> None:
     everyone = await world.reg.ListProjects(rs.ListProjectsRequest(), metadata=world.admin)
     assert {p.id for p in everyone.projects} == {world.own, world.foreign}
 
+    # One artifact of the library, used by both projects: a reader of one sees its uses.
+    artifact = await world.artifact(world.foreign)
     for project in (world.own, world.foreign):
-        artifact = await world.artifact(project)
         await world.reg.LogArtifactUsage(
             rs.LogArtifactUsageRequest(
                 artifact_usage=ap.ArtifactUsage(
@@ -530,8 +531,14 @@ async def test_lists_show_only_the_callers_projects(secured: Secured) -> None:
             ),
             metadata=world.admin,
         )
-    usages = await world.reg.ListArtifactUsages(rs.ListArtifactUsagesRequest(), metadata=reader)
+    usages = await world.reg.ListArtifactUsages(
+        rs.ListArtifactUsagesRequest(artifact_id=artifact), metadata=reader
+    )
     assert {u.project_id for u in usages.artifact_usages} == {world.own}
+    every = await world.reg.ListArtifactUsages(
+        rs.ListArtifactUsagesRequest(artifact_id=artifact), metadata=world.admin
+    )
+    assert {u.project_id for u in every.artifact_usages} == {world.own, world.foreign}
 
 
 async def test_an_unknown_id_of_no_visible_project_is_denied_like_a_real_one(

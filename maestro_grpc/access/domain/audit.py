@@ -18,10 +18,9 @@ from datetime import timedelta
 from maestro_grpc import audit
 from maestro_grpc.access.model import AuditEvent, AuditQuery
 from maestro_grpc.access.store.audit import AuditStore
-from maestro_grpc.audit import AuditScope
+from maestro_grpc.audit import AuditScope, Denial
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.paging import Cursor
-from maestro_grpc.store.audit_log import Denial
 
 log = logging.getLogger("maestro.audit")
 

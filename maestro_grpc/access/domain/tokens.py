@@ -27,7 +27,6 @@ from maestro_grpc.access.store.tokens import TokenStore
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import InvalidArgument, NotFound, Unauthenticated
 from maestro_grpc.paging import Cursor
-from maestro_grpc.store.idempotency import RequestKey
 
 log = logging.getLogger("maestro.auth")
 
@@ -201,7 +200,12 @@ class Tokens:
     # ---- life cycle --------------------------------------------------------------------
 
     async def create(
-        self, fields: TokenFields, creator: Principal, key: RequestKey | None
+        self,
+        fields: TokenFields,
+        creator: Principal,
+        *,
+        request_id: str = "",
+        fingerprint: str = "",
     ) -> NewToken:
         now = self.clock()
         if fields.expire_time is not None and fields.expire_time <= now:
@@ -228,7 +232,9 @@ class Tokens:
         audit.touch("tokens", token.id)
         for project_id in fields.project_ids or ():
             audit.touch("projects", project_id, project_id)
-        stored, made = await self.store.insert(token, secrets.digest(secret), key, now)
+        stored, made = await self.store.insert(
+            token, secrets.digest(secret), now, request_id=request_id, fingerprint=fingerprint
+        )
         self._stored_exist = True
         self.forget()
         return NewToken(token=stored, secret=secret if made else "")

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 
 from maestro_grpc.access.model import AuditEvent, AuditQuery
+from maestro_grpc.audit import Denial
 from maestro_grpc.paging import Cursor, KeyKind
 from maestro_grpc.store import audit_log
 from maestro_grpc.store.db import Database
@@ -79,7 +80,7 @@ class AuditStore:
         )
         return [_event(r) for r in items], cursor
 
-    async def record_denials(self, denials: Sequence[audit_log.Denial]) -> None:
+    async def record_denials(self, denials: Sequence[Denial]) -> None:
         if denials:
             async with self.db.write() as conn:
                 await audit_log.record_denials(conn, denials)

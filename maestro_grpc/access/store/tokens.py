@@ -50,10 +50,13 @@ class TokenStore:
         self,
         token: Token,
         secret_sha256: str,
-        key: RequestKey | None,
         now: datetime,
+        *,
+        request_id: str = "",
+        fingerprint: str = "",
     ) -> tuple[Token, bool]:
         """Store `token`; (the stored token, whether this call made it)."""
+        key = RequestKey("CreateToken", request_id, fingerprint) if request_id else None
         made = False
 
         async with self.db.write() as conn:

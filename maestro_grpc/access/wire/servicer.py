@@ -10,7 +10,6 @@ from maestro_grpc.access.domain.tokens import Tokens
 from maestro_grpc.access.wire import convert
 from maestro_grpc.errors import Violations
 from maestro_grpc.paging import KeyKind
-from maestro_grpc.store.idempotency import RequestKey
 from maestro_grpc.wire import pagetoken
 from maestro_grpc.wire.context import Context
 from maestro_grpc.wire.protoconv import request_fingerprint, uuid_field
@@ -27,12 +26,12 @@ class AccessServicer(access_service_pb2_grpc.AccessServiceServicer):
         v = Violations()
         fields = convert.token_fields(v, request)
         v.raise_if_any()
-        key = (
-            RequestKey("CreateToken", request.request_id, request_fingerprint(request))
-            if request.request_id
-            else None
+        made = await self.tokens.create(
+            fields,
+            caller.current(),
+            request_id=request.request_id,
+            fingerprint=request_fingerprint(request),
         )
-        made = await self.tokens.create(fields, caller.current(), key)
         return pb.CreateTokenResponse(token=convert.token_to_proto(made.token), secret=made.secret)
 
     async def ListTokens(

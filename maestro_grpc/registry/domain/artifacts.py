@@ -100,7 +100,13 @@ class ArtifactLibrary:
         project_id: uuid.UUID | None,
         page_size: int,
         after: Cursor | None,
+        within: frozenset[uuid.UUID] | None = None,
     ) -> Page[ArtifactUsage]:
+        """A page of usages; `within`: only these projects' (a caller limited to some)."""
         return await self.usages.list(
-            artifact_id=artifact_id, project_id=project_id, page_size=page_size, after=after
+            artifact_id=artifact_id,
+            project_id=project_id,
+            page_size=page_size,
+            after=after,
+            within=within,
         )

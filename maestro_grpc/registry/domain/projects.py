@@ -86,9 +86,11 @@ class ProjectRegistry:
         labels: dict[str, str],
         page_size: int,
         after: Cursor | None,
+        within: frozenset[uuid.UUID] | None = None,
     ) -> Page[Project]:
+        """A page of projects; `within`: only these (a caller limited to some projects)."""
         return await self.projects.list(
-            statuses=statuses, labels=labels, page_size=page_size, after=after
+            statuses=statuses, labels=labels, page_size=page_size, after=after, within=within
         )
 
     async def update_project(

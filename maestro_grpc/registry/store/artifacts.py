@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from maestro_grpc import audit
 from maestro_grpc.errors import AlreadyExists
 from maestro_grpc.registry.model import Artifact, ArtifactFields, ArtifactType
 from maestro_grpc.registry.store.rows import require_artifact, require_project
@@ -71,6 +72,7 @@ class ArtifactStore:
                             update_time=now,
                         )
                     )
+                    audit.touch("artifacts", artifact_id, fields.origin_project_id)
                     return artifact_id
 
                 # A repeat answers with what the first call made, even if it
@@ -114,14 +116,16 @@ class ArtifactStore:
                 .where(artifacts.c.id == artifact_id)
                 .values(**values, update_time=now)
             )
+            audit.touch("artifacts", artifact_id, current.origin_project_id)
             return await require_artifact(conn, artifact_id)
 
     async def delete(self, artifact_id: uuid.UUID, now: datetime) -> Artifact:
         async with self.db.write() as conn:
-            await require_artifact(conn, artifact_id)
+            current = await require_artifact(conn, artifact_id)
             await conn.execute(
                 update(artifacts)
                 .where(artifacts.c.id == artifact_id)
                 .values(delete_time=now, update_time=now)
             )
+            audit.touch("artifacts", artifact_id, current.origin_project_id)
             return await require_artifact(conn, artifact_id, include_deleted=True)

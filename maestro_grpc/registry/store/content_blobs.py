@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from maestro_grpc import audit
 from maestro_grpc.registry.model import Artifact, BlobState, ContentBlob, VerifyStatus
 from maestro_grpc.registry.store.rows import load_artifact
 from maestro_grpc.registry.store.tables import artifacts, content_blobs
@@ -93,6 +94,7 @@ async def _link(
     conn: AsyncConnection, artifact: Artifact, blob: BlobRef, now: datetime
 ) -> Artifact:
     """Point the artifact at the blob (in the caller's transaction)."""
+    audit.touch("artifacts", artifact.id, artifact.origin_project_id)
     if (artifact.content_sha256, artifact.size_bytes, artifact.storage_uri) == (
         blob.sha256,
         blob.size_bytes,

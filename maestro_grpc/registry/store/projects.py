@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from maestro_grpc import audit
 from maestro_grpc.errors import Aborted, AlreadyExists
 from maestro_grpc.paging import Cursor, KeyKind, Page
 from maestro_grpc.registry.model import (
@@ -122,6 +123,7 @@ class ProjectStore:
                             revision=1,
                         )
                     )
+                    audit.touch("projects", project_id, project_id)
                     return project_id
 
                 return await create_once(
@@ -141,8 +143,11 @@ class ProjectStore:
         labels: dict[str, str],
         page_size: int,
         after: Cursor | None,
+        within: frozenset[uuid.UUID] | None = None,
     ) -> Page[Project]:
         conditions: list[ColumnElement[bool]] = []
+        if within is not None:
+            conditions.append(projects.c.id.in_(sorted(within, key=str)))
         if statuses:
             conditions.append(projects.c.status.in_([s.value for s in statuses]))
         if labels:
@@ -195,6 +200,7 @@ class ProjectStore:
                         f"project {project_id} changed concurrently; retry",
                         reason="CONCURRENT_UPDATE",
                     )
+                audit.touch("projects", project_id, project_id)
                 return await load_project(conn, project_id)
         except IntegrityError as error:
             raise _name_taken(error, changes.get("name")) from None
@@ -222,6 +228,7 @@ class ProjectStore:
             )
             if result.rowcount != 1:
                 raise project_not_found(project_id)
+            audit.touch("projects", project_id, project_id)
             return await load_project(conn, project_id)
 
 

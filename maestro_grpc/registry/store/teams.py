@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from maestro_grpc import audit
 from maestro_grpc.errors import AlreadyExists, NotFound
 from maestro_grpc.paging import Cursor, KeyKind, Page
 from maestro_grpc.registry.model import TeamMember, TeamMemberFields, TeamRole
@@ -87,6 +88,7 @@ class TeamStore:
                         )
                     )
                     await _touch_project(conn, project_id, now)
+                    audit.touch("team_members", member_id, project_id)
                     return member_id
 
                 return await create_once(
@@ -118,6 +120,7 @@ class TeamStore:
                     .values(**values, update_time=now)
                 )
                 await _touch_project(conn, current.project_id, now)
+                audit.touch("team_members", member_id, current.project_id)
                 return await _load_member(conn, member_id)
         except IntegrityError as error:
             raise _already_on_team(
@@ -140,6 +143,7 @@ class TeamStore:
                 .values(leave_time=leave, update_time=now)
             )
             await _touch_project(conn, current.project_id, now)
+            audit.touch("team_members", member_id, current.project_id)
             return await _load_member(conn, member_id)
 
     async def list(

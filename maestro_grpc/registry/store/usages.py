@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from maestro_grpc import audit
 from maestro_grpc.errors import NotFound
 from maestro_grpc.paging import Cursor, KeyKind, Page
 from maestro_grpc.registry.model import (
@@ -112,6 +113,8 @@ class UsageStore:
                     )
                 )
                 await rescore(conn, fields.artifact_id, score)
+                audit.touch("artifact_usages", usage_id, fields.project_id)
+                audit.touch("artifacts", fields.artifact_id)
                 return usage_id
 
             async def load(usage_id: uuid.UUID) -> tuple[ArtifactUsage, Artifact]:
@@ -128,8 +131,11 @@ class UsageStore:
         project_id: uuid.UUID | None,
         page_size: int,
         after: Cursor | None,
+        within: frozenset[uuid.UUID] | None = None,
     ) -> Page[ArtifactUsage]:
         query = select(artifact_usages)
+        if within is not None:
+            query = query.where(artifact_usages.c.project_id.in_(sorted(within, key=str)))
         if artifact_id is not None:
             query = query.where(artifact_usages.c.artifact_id == artifact_id)
         if project_id is not None:

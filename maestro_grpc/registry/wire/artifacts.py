@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from maestro.registry.v1 import registry_service_pb2 as pb
 from maestro.registry.v1 import registry_service_pb2_grpc
+from maestro_grpc.access import caller
 from maestro_grpc.errors import FieldViolation, InvalidArgument, Violations
 from maestro_grpc.paging import KeyKind
 from maestro_grpc.registry.domain.artifacts import ArtifactLibrary
@@ -172,7 +173,11 @@ class ArtifactHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
             "ListArtifactUsages", request, request.page_token, key=KeyKind.TIME
         )
         page = await self.library.list_usages(
-            artifact_id=artifact_id, project_id=project_id, page_size=size, after=after
+            artifact_id=artifact_id,
+            project_id=project_id,
+            page_size=size,
+            after=after,
+            within=caller.visible_projects(),
         )
         return pb.ListArtifactUsagesResponse(
             artifact_usages=[convert.usage_to_proto(u) for u in page.items],

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 
 from maestro.registry.v1 import registry_service_pb2 as pb
 from maestro.registry.v1 import registry_service_pb2_grpc
-from maestro_grpc.errors import InvalidArgument, MaestroError, Violations
+from maestro_grpc.access import caller
+from maestro_grpc.errors import InvalidArgument, MaestroError, NotFound, Violations
+from maestro_grpc.registry.domain.artifacts import ArtifactLibrary
 from maestro_grpc.registry.domain.content.downloads import ContentDownloads
 from maestro_grpc.registry.domain.content.uploads import ContentUploads
 from maestro_grpc.registry.model import UrlMethod
@@ -29,6 +32,7 @@ _URL_METHODS = {
 class ContentHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
     uploads: ContentUploads
     downloads: ContentDownloads
+    library: ArtifactLibrary
 
     async def UploadArtifactContent(
         self, request_iterator: AsyncIterator[pb.UploadArtifactContentRequest], context: Context
@@ -36,6 +40,7 @@ class ContentHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
         requests = aiter(request_iterator)
         try:
             spec = await upload.spec(requests)
+            await self._may_write_artifact(spec.artifact_id)
             result = await self.uploads.upload(spec, upload.parts(requests))
         except MaestroError:
             await upload.drain(requests)
@@ -44,6 +49,17 @@ class ContentHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
             artifact=convert.artifact_to_proto(result.artifact),
             deduplicated=result.deduplicated,
         )
+
+    async def _may_write_artifact(self, artifact_id: uuid.UUID) -> None:
+        """A stream's header names its artifact after the access interceptor ran: the
+        caller needs write access to the artifact's origin project (see access/)."""
+        if caller.visible_projects() is None:
+            return
+        try:
+            artifact = await self.library.get_artifact(artifact_id)
+        except NotFound:
+            return  # the upload says NOT_FOUND itself (the library is open to every caller)
+        caller.require(artifact.origin_project_id, "artifact's origin project")
 
     async def DownloadArtifactContent(
         self, request: pb.DownloadArtifactContentRequest, context: Context

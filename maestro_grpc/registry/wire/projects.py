@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from maestro.registry.v1 import registry_service_pb2 as pb
 from maestro.registry.v1 import registry_service_pb2_grpc
+from maestro_grpc.access import caller
 from maestro_grpc.errors import InvalidArgument, Violations
 from maestro_grpc.paging import KeyKind
 from maestro_grpc.registry.domain.projects import ProjectRegistry
@@ -58,7 +59,11 @@ class ProjectHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
         size = pagetoken.page_size(request.page_size)
         after = pagetoken.decode("ListProjects", request, request.page_token, key=KeyKind.TIME)
         page = await self.projects.list_projects(
-            statuses=statuses, labels=labels, page_size=size, after=after
+            statuses=statuses,
+            labels=labels,
+            page_size=size,
+            after=after,
+            within=caller.visible_projects(),
         )
         return pb.ListProjectsResponse(
             projects=[convert.project_to_proto(p) for p in page.items],
