@@ -126,3 +126,45 @@ async def test_retention_keeps_what_is_recent(secured: Secured, days: int) -> No
     audit_log.clock = lambda: datetime.now(UTC) + timedelta(days=400)
     removed = await audit_log.apply_retention(days)
     assert removed == (before if days else 0)
+
+
+async def test_metric_writes_and_experiments_are_recorded_once_per_call(secured: Secured) -> None:
+    from maestro.metrics.v1 import metric_pb2 as mp
+    from maestro.metrics.v1 import metrics_service_pb2 as ms
+    from maestro.metrics.v1 import metrics_service_pb2_grpc
+    from maestro.prediction.v1 import experiment_pb2 as ep
+    from maestro.prediction.v1 import prediction_service_pb2 as ps
+    from maestro.prediction.v1 import prediction_service_pb2_grpc
+    from tests.helpers import ts
+
+    project = await secured.project("measured")
+    agent, agent_token = await secured.token("agent", project, name="ci")
+    metrics = metrics_service_pb2_grpc.MetricsServiceStub(secured.channel)
+    point = mp.MetricPoint(project_id=project, name="ci.s", value=1.0, time=ts("2026-05-01"))
+    for n in range(3):  # concurrent calls share group commits: each keeps its own event
+        await metrics.RecordMetrics(
+            ms.RecordMetricsRequest(batch=mp.MetricBatch(points=[point] * (n + 1))),
+            metadata=bearer(agent),
+        )
+    recorded = await events(secured, method="RecordMetrics")
+    assert len(recorded) == 3
+    assert {e.token_id for e in recorded} == {agent_token.id}
+    assert [list(e.resources) for e in recorded] == [[f"projects/{project}/metrics"]] * 3
+    assert all(list(e.project_ids) == [project] for e in recorded)
+
+    writer, _ = await secured.token("writer", name="experimenter")
+    made = await prediction_service_pb2_grpc.PredictionServiceStub(
+        secured.channel
+    ).CreateExperiment(
+        ps.CreateExperimentRequest(
+            experiment=ep.Experiment(
+                name="review-rule",
+                unit=ep.EXPERIMENT_UNIT_PROJECT,
+                variants=[ep.Variant(name="a", weight=1), ep.Variant(name="b", weight=1)],
+                outcome_metric="success",
+            )
+        ),
+        metadata=bearer(writer),
+    )
+    [created] = await events(secured, method="CreateExperiment")
+    assert list(created.resources) == [f"experiments/{made.experiment.id}"]

@@ -106,11 +106,10 @@ class Ingestor:
             # Written in a group commit, beside other callers' batches: its
             # event goes in that transaction, by the store, with the batch.
             scope.automatic = False
-        item = await self.prepare(batch, position)
-        if scope is not None:
             for project in sorted(batch.project_ids(), key=str):
                 audit.touch("projects", f"{project}/metrics", project)
-            item.audit = scope
+        item = await self.prepare(batch, position)
+        item.audit = scope
         if request_id:
             result = await self._write_one(item, request_id=request_id, fingerprint=fingerprint)
             await self._publish(result)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from maestro_grpc import audit
 from maestro_grpc.errors import AlreadyExists
 from maestro_grpc.prediction.model import (
     Assignment,
@@ -109,7 +110,7 @@ class ExperimentStore:
                     conn,
                     key,
                     now,
-                    lambda: _insert(conn, fields, now),
+                    lambda: _insert_touched(conn, fields, now),
                     lambda experiment_id: _made(conn, experiment_id),
                 )
         except IntegrityError as error:
@@ -139,6 +140,7 @@ class ExperimentStore:
     ) -> Assignment:
         """Store the unit's first assignment; a concurrent first one wins, and is returned."""
         async with self.db.write() as conn:
+            audit.touch("experiments", experiment_id, project_id)
             await conn.execute(
                 insert(conn, experiment_assignments)
                 .values(
@@ -166,3 +168,11 @@ class ExperimentStore:
                 .order_by(experiment_assignments.c.unit_id)
             )
             return [_assignment(r) for r in rows]
+
+
+async def _insert_touched(
+    conn: AsyncConnection, fields: ExperimentFields, now: datetime
+) -> uuid.UUID:
+    experiment_id = await _insert(conn, fields, now)
+    audit.touch("experiments", experiment_id)
+    return experiment_id

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from maestro_grpc import audit
 from maestro_grpc.errors import DataLoss, FailedPrecondition
 from maestro_grpc.paging import Cursor, IdKind, KeyKind, Page
 from maestro_grpc.prediction.model import (
@@ -78,6 +79,7 @@ class MetaModelStore:
                         await conn.execute(select(func.max(meta_models.c.version)))
                     ).scalar_one()
                     version = int(current or 0) + 1
+                    audit.touch("meta_models", str(version))
                     await conn.execute(
                         meta_models.insert().values(
                             version=version,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from maestro_grpc import audit
 from maestro_grpc.errors import NotFound
 from maestro_grpc.paging import Cursor, KeyKind, Page
 from maestro_grpc.prediction.model import Contribution, PastPrediction, PredictionRecord
@@ -76,6 +77,7 @@ class PredictionStore:
         }
         try:
             async with self.db.write() as conn:
+                audit.touch("predictions", record.id, record.project_id)
                 await conn.execute(predictions.insert().values(**values))
         except IntegrityError:
             raise NotFound(
