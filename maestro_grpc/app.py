@@ -36,6 +36,11 @@ from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.registry.wire.servicer import RegistryServicer
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.listen import ChangeFeed
+from maestro_grpc.store.secrets import shared_secret
+from maestro_grpc.wire.pagetoken import PageTokens
+
+# The name of the page-token key among the shared secrets.
+PAGE_TOKEN_SECRET = "page-tokens"
 
 # The channel migration 0006's trigger NOTIFYs on every change to a token.
 TOKEN_CHANNEL = "maestro_token_changed"
@@ -57,6 +62,12 @@ class AppContext:
     prometheus: CollectorRegistry | None = None
     # Background tasks the parts start; `close()` cancels them.
     background: list[asyncio.Task[Any]] = field(default_factory=list)
+    # Page tokens under the key every replica shares (set by build_access).
+    pages: PageTokens | None = None
+
+    def required_pages(self) -> PageTokens:
+        assert self.pages is not None, "build_access() makes the page-token key first"
+        return self.pages
 
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run `work` in the background for as long as this process runs.
@@ -162,7 +173,9 @@ async def build_access(ctx: AppContext) -> Access:
     authorizer = Authorizer(
         artifact_origins=registry.artifact_origins, member_projects=registry.member_projects
     )
-    return Access(tokens, authorizer, audit_log, AccessServicer(tokens, audit_log))
+    pages = PageTokens(await shared_secret(ctx.db, PAGE_TOKEN_SECRET))
+    ctx.pages = pages
+    return Access(tokens, authorizer, audit_log, AccessServicer(tokens, audit_log, pages))
 
 
 async def bootstrap_admin(settings: Settings, name: str) -> NewToken:
@@ -241,6 +254,7 @@ def build_registry(ctx: AppContext) -> RegistryServicer:
         Recommender(RecommendStore(db), projects),
         uploads=ContentUploads(rows, ctx.blobs, clock=clock),
         downloads=ContentDownloads(rows, ctx.blobs, clock=clock),
+        pages=ctx.required_pages(),
         answers_kept=cache.max_entries,
     )
 
@@ -407,4 +421,4 @@ def build_prediction_servicer(ctx: AppContext) -> Any:
     experiments = Experiments(
         ExperimentStore(ctx.db), registry=registry, metrics=metrics, clock=ctx.clock
     )
-    return PredictionServicer(predictor, experiments)
+    return PredictionServicer(predictor, experiments, ctx.required_pages())

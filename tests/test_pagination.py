@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -13,9 +14,11 @@ from maestro.internal.v1 import page_token_pb2
 from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro_grpc.errors import InvalidArgument
 from maestro_grpc.paging import Cursor, IdKind, Key, KeyKind
-from maestro_grpc.wire import pagetoken as pagination
+from maestro_grpc.wire import pagetoken
+from maestro_grpc.wire.pagetoken import TAG_BYTES, PageTokens
 
 ID = str(uuid.UUID(int=7))
+pagination = PageTokens(b"k" * 32)
 
 
 @given(
@@ -57,11 +60,32 @@ def test_garbage_is_invalid_argument(token: str) -> None:
     assert caught.value.violations[0].field == "page_token"
 
 
-def _forged(request: rs.ListProjectsRequest, last_id: str, **key: object) -> str:
+def _forged(
+    request: rs.ListProjectsRequest, last_id: str, *, signed: bool = True, **key: Any
+) -> str:
+    """A hand-built token for the right RPC and filter (signed with our key, unless not)."""
     token = page_token_pb2.PageToken(
-        method="ListProjects", filter_hash=pagination.filter_hash(request), last_id=last_id, **key
+        method="ListProjects", filter_hash=pagetoken.filter_hash(request), last_id=last_id, **key
     )
-    return base64.urlsafe_b64encode(token.SerializeToString()).decode()
+    payload = token.SerializeToString()
+    tag = pagination._tag(payload) if signed else b"\0" * TAG_BYTES
+    return base64.urlsafe_b64encode(payload + tag).decode()
+
+
+def test_a_token_nobody_issued_is_refused_before_it_is_read() -> None:
+    request = rs.ListProjectsRequest()
+    with pytest.raises(InvalidArgument, match="not a page token"):
+        pagination.decode(
+            "ListProjects",
+            request,
+            _forged(request, ID, signed=False, last_int=1),
+            key=KeyKind.TIME,
+        )
+    other = PageTokens(b"another deployment's key")
+    theirs = other.encode("ListProjects", request, Cursor(key=5, id=ID))
+    with pytest.raises(InvalidArgument, match="not a page token"):
+        pagination.decode("ListProjects", request, theirs, key=KeyKind.TIME)
+    assert other.decode("ListProjects", request, theirs, key=KeyKind.TIME) == Cursor(key=5, id=ID)
 
 
 @pytest.mark.parametrize(
@@ -76,7 +100,7 @@ def _forged(request: rs.ListProjectsRequest, last_id: str, **key: object) -> str
         ({}, ID),  # no key at all
     ],
 )
-def test_forged_token_with_the_right_hash_is_refused(key: dict[str, object], last_id: str) -> None:
+def test_forged_token_with_the_right_hash_is_refused(key: dict[str, Any], last_id: str) -> None:
     """A hand-built token bound to the right RPC and filter still has to hold what we page by."""
     request = rs.ListProjectsRequest()
     token = _forged(request, last_id, **key)
@@ -97,7 +121,7 @@ def test_forged_token_with_the_right_hash_is_refused(key: dict[str, object], las
         (KeyKind.TEXT, {"last_text": "abc"}, True),
     ],
 )
-def test_key_kinds_are_checked(kind: KeyKind, key: dict[str, object], ok: bool) -> None:
+def test_key_kinds_are_checked(kind: KeyKind, key: dict[str, Any], ok: bool) -> None:
     request = rs.ListProjectsRequest()
     token = _forged(request, ID, **key)
     if ok:
@@ -134,10 +158,10 @@ def test_token_binds_filter_and_rpc() -> None:
 
 @pytest.mark.parametrize(("value", "expected"), [(0, 50), (1, 1), (1000, 1000)])
 def test_page_size(value: int, expected: int) -> None:
-    assert pagination.page_size(value) == expected
+    assert pagetoken.page_size(value) == expected
 
 
 @pytest.mark.parametrize("value", [-1, 1001])
 def test_page_size_out_of_range(value: int) -> None:
     with pytest.raises(InvalidArgument):
-        pagination.page_size(value)
+        pagetoken.page_size(value)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -113,4 +114,14 @@ audit_events = Table(
     Index("ix_audit_events_time_id", "time", "id"),
     Index("ix_audit_events_token_id_time", "token_id", "time"),
     Index("ix_audit_events_method_time", "method", "time"),
+)
+
+# Secrets every replica shares (the page-token key), made by the first
+# server to need one (store/secrets.py).
+service_secrets = Table(
+    "service_secrets",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("secret", LargeBinary(), nullable=False),
+    Column("create_time", UTCDateTime(), nullable=False),
 )

@@ -1,10 +1,13 @@
 """Page tokens: a domain cursor as an opaque string on the wire, and back.
 
-A page token is a serialized `maestro.internal.v1.PageToken` (base64url),
-bound to the RPC and to a hash of the request's filter: reusing it with a
-different filter is INVALID_ARGUMENT (AIP-158). Every decoded field is
-checked against the key and id kinds the RPC pages by, so a hand-made token
-is refused here as INVALID_ARGUMENT and never reaches a store.
+A page token is a serialized `maestro.internal.v1.PageToken` followed by an
+HMAC-SHA256 tag (base64url). The key is one all replicas share (kept in the
+store, made by the first server to start: `store/secrets.py`), so a token
+from one replica pages on another, and a token nobody issued is refused
+before it is even parsed. It is bound to the RPC and to a hash of the
+request's filter: reusing it with a different filter is INVALID_ARGUMENT
+(AIP-158). Every decoded field is checked against the key and id kinds the
+RPC pages by, so a hand-made token never reaches a store.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import math
 import uuid
 
@@ -53,39 +57,74 @@ def filter_hash(request: Message, *ignore: str) -> bytes:
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).digest()[:16]
 
 
-def encode(method: str, request: Message, cursor: Cursor | None) -> str:
-    """The page token to return for `cursor` (empty when there is no next page)."""
-    if cursor is None:
-        return ""
-    token = page_token_pb2.PageToken(
-        method=method, filter_hash=filter_hash(request), last_id=cursor.id
-    )
-    if isinstance(cursor.key, str):
-        token.last_text = cursor.key
-    elif isinstance(cursor.key, float):
-        token.last_double = cursor.key
-    else:
-        token.last_int = cursor.key
-    return base64.urlsafe_b64encode(token.SerializeToString()).decode().rstrip("=")
+TAG_BYTES = 16
 
 
-def decode(
+class PageTokens:
+    """Issues and checks the page tokens of one deployment (its HMAC key)."""
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("a page-token key needs at least 16 bytes")
+        self._secret = secret
+
+    def _tag(self, payload: bytes) -> bytes:
+        return hmac.digest(self._secret, payload, "sha256")[:TAG_BYTES]
+
+    def encode(self, method: str, request: Message, cursor: Cursor | None) -> str:
+        """The page token to return for `cursor` (empty when there is no next page)."""
+        if cursor is None:
+            return ""
+        token = page_token_pb2.PageToken(
+            method=method, filter_hash=filter_hash(request), last_id=cursor.id
+        )
+        if isinstance(cursor.key, str):
+            token.last_text = cursor.key
+        elif isinstance(cursor.key, float):
+            token.last_double = cursor.key
+        else:
+            token.last_int = cursor.key
+        payload = token.SerializeToString()
+        signed = payload + self._tag(payload)
+        return base64.urlsafe_b64encode(signed).decode().rstrip("=")
+
+    def decode(
+        self,
+        method: str,
+        request: Message,
+        token: str,
+        *,
+        key: KeyKind,
+        ids: IdKind = IdKind.UUID,
+        field: str = "page_token",
+    ) -> Cursor | None:
+        """The cursor inside a page token from `request`; INVALID_ARGUMENT if it is not ours."""
+        if not token:
+            return None
+        foreign = InvalidArgument.for_field(field, "is not a page token of this API")
+        try:
+            signed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (binascii.Error, ValueError):
+            raise foreign from None
+        payload, tag = signed[:-TAG_BYTES], signed[-TAG_BYTES:]
+        if len(signed) <= TAG_BYTES or not hmac.compare_digest(tag, self._tag(payload)):
+            raise foreign
+        return _cursor(method, request, payload, key, ids, field, foreign)
+
+
+def _cursor(
     method: str,
     request: Message,
-    token: str,
-    *,
+    payload: bytes,
     key: KeyKind,
-    ids: IdKind = IdKind.UUID,
-    field: str = "page_token",
-) -> Cursor | None:
-    """The cursor inside a page token from `request`; INVALID_ARGUMENT if it is not ours."""
-    if not token:
-        return None
-    foreign = InvalidArgument.for_field(field, "is not a page token of this API")
+    ids: IdKind,
+    field: str,
+    foreign: InvalidArgument,
+) -> Cursor:
+    """The checked cursor of a token whose tag is ours."""
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        parsed = page_token_pb2.PageToken.FromString(raw)
-    except (binascii.Error, ValueError, DecodeError):
+        parsed = page_token_pb2.PageToken.FromString(payload)
+    except DecodeError:
         raise foreign from None
     if parsed.method != method:
         raise InvalidArgument.for_field(field, f"was issued by another RPC, not {method}")

@@ -64,3 +64,32 @@ async def test_a_token_revoked_on_one_replica_is_refused_by_the_other_within_a_s
     finally:
         await first.stop(grace=0)
         await second.stop(grace=0)
+
+
+async def test_a_page_token_from_one_replica_pages_on_another(
+    pg_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from maestro.registry.v1 import project_pb2 as pp
+    from tests.conftest import _truncate_pg
+
+    _truncate_pg(pg_url)
+    first = await start_server(server_settings(pg_url, tmp_path_factory.mktemp("a")))
+    second = await start_server(server_settings(pg_url, tmp_path_factory.mktemp("b")))
+    try:
+        async with (
+            grpc.aio.insecure_channel(f"127.0.0.1:{first.port}") as a,
+            grpc.aio.insecure_channel(f"127.0.0.1:{second.port}") as b,
+        ):
+            on_a = registry_service_pb2_grpc.RegistryServiceStub(a)
+            on_b = registry_service_pb2_grpc.RegistryServiceStub(b)
+            for n in range(3):
+                await on_a.CreateProject(rs.CreateProjectRequest(project=pp.Project(name=f"p{n}")))
+            page = await on_a.ListProjects(rs.ListProjectsRequest(page_size=2))
+            rest = await on_b.ListProjects(
+                rs.ListProjectsRequest(page_size=2, page_token=page.next_page_token)
+            )
+            names = [p.name for p in [*page.projects, *rest.projects]]
+            assert names == ["p0", "p1", "p2"]
+    finally:
+        await first.stop(grace=0)
+        await second.stop(grace=0)

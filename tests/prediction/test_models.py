@@ -105,6 +105,8 @@ def test_a_forged_prediction_cursor_is_invalid() -> None:
         last_int=0,
         last_id="not-a-uuid",
     )
-    token = base64.urlsafe_b64encode(forged.SerializeToString()).decode().rstrip("=")
+    tokens = pagetoken.PageTokens(b"k" * 32)
+    payload = forged.SerializeToString()
+    token = base64.urlsafe_b64encode(payload + tokens._tag(payload)).decode().rstrip("=")
     with pytest.raises(InvalidArgument):
-        pagetoken.decode("ListPredictions", request, token, key=KeyKind.TIME)
+        tokens.decode("ListPredictions", request, token, key=KeyKind.TIME)

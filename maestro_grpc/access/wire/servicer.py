@@ -12,13 +12,15 @@ from maestro_grpc.errors import Violations
 from maestro_grpc.paging import KeyKind
 from maestro_grpc.wire import pagetoken
 from maestro_grpc.wire.context import Context
+from maestro_grpc.wire.pagetoken import PageTokens
 from maestro_grpc.wire.protoconv import request_fingerprint, uuid_field
 
 
 class AccessServicer(access_service_pb2_grpc.AccessServiceServicer):
-    def __init__(self, tokens: Tokens, audit_log: AuditLog) -> None:
+    def __init__(self, tokens: Tokens, audit_log: AuditLog, pages: PageTokens) -> None:
         self.tokens = tokens
         self.audit_log = audit_log
+        self.pages = pages
 
     async def CreateToken(
         self, request: pb.CreateTokenRequest, context: Context
@@ -38,7 +40,7 @@ class AccessServicer(access_service_pb2_grpc.AccessServiceServicer):
         self, request: pb.ListTokensRequest, context: Context
     ) -> pb.ListTokensResponse:
         size = pagetoken.page_size(request.page_size)
-        after = pagetoken.decode("ListTokens", request, request.page_token, key=KeyKind.TIME)
+        after = self.pages.decode("ListTokens", request, request.page_token, key=KeyKind.TIME)
         tokens, cursor = await self.tokens.list(
             page_size=size, after=after, include_inactive=request.include_inactive
         )
@@ -47,7 +49,7 @@ class AccessServicer(access_service_pb2_grpc.AccessServiceServicer):
             # Static tokens live outside the store: shown on the first page.
             listed = [convert.token_to_proto(t) for t in self.tokens.static.all()] + listed
         return pb.ListTokensResponse(
-            tokens=listed, next_page_token=pagetoken.encode("ListTokens", request, cursor)
+            tokens=listed, next_page_token=self.pages.encode("ListTokens", request, cursor)
         )
 
     async def RevokeToken(
@@ -73,9 +75,9 @@ class AccessServicer(access_service_pb2_grpc.AccessServiceServicer):
         query = convert.audit_query(v, request)
         v.raise_if_any()
         size = pagetoken.page_size(request.page_size)
-        after = pagetoken.decode("ListAuditEvents", request, request.page_token, key=KeyKind.TIME)
+        after = self.pages.decode("ListAuditEvents", request, request.page_token, key=KeyKind.TIME)
         events, cursor = await self.audit_log.list(query, page_size=size, after=after)
         return pb.ListAuditEventsResponse(
             audit_events=[convert.event_to_proto(e) for e in events],
-            next_page_token=pagetoken.encode("ListAuditEvents", request, cursor),
+            next_page_token=self.pages.encode("ListAuditEvents", request, cursor),
         )

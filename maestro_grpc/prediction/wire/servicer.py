@@ -15,6 +15,7 @@ from maestro_grpc.prediction.wire import validation as check
 from maestro_grpc.wire import checks
 from maestro_grpc.wire import pagetoken as pagination
 from maestro_grpc.wire.context import Context
+from maestro_grpc.wire.pagetoken import PageTokens
 from maestro_grpc.wire.protoconv import (
     opt_time,
     optional_uuid_field,
@@ -25,9 +26,10 @@ from maestro_grpc.wire.protoconv import (
 
 
 class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
-    def __init__(self, predictor: Predictor, experiments: Experiments) -> None:
+    def __init__(self, predictor: Predictor, experiments: Experiments, pages: PageTokens) -> None:
         self.predictor = predictor
         self.experiments = experiments
+        self.pages = pages
 
     # ---- the meta-model ------------------------------------------------------------------
 
@@ -53,13 +55,13 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         self, request: pb.ListMetaModelsRequest, context: Context
     ) -> pb.ListMetaModelsResponse:
         size = pagination.page_size(request.page_size)
-        after = pagination.decode(
+        after = self.pages.decode(
             "ListMetaModels", request, request.page_token, key=KeyKind.COUNT, ids=IdKind.INT
         )
         page = await self.predictor.list_models(size, after)
         return pb.ListMetaModelsResponse(
             models=[convert.meta_model(m) for m in page.items],
-            next_page_token=pagination.encode("ListMetaModels", request, page.next_cursor),
+            next_page_token=self.pages.encode("ListMetaModels", request, page.next_cursor),
         )
 
     # ---- predictions ---------------------------------------------------------------------
@@ -79,11 +81,11 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
     ) -> pb.ListPredictionsResponse:
         project_id = require_uuid(request.project_id, "project_id")
         size = pagination.page_size(request.page_size)
-        after = pagination.decode("ListPredictions", request, request.page_token, key=KeyKind.TIME)
+        after = self.pages.decode("ListPredictions", request, request.page_token, key=KeyKind.TIME)
         page = await self.predictor.list_predictions(project_id, size, after)
         return pb.ListPredictionsResponse(
             predictions=[convert.prediction(p) for p in page.items],
-            next_page_token=pagination.encode("ListPredictions", request, page.next_cursor),
+            next_page_token=self.pages.encode("ListPredictions", request, page.next_cursor),
         )
 
     async def RecommendTeam(

@@ -15,6 +15,7 @@ from maestro_grpc.registry.wire import validation as check
 from maestro_grpc.registry.wire.updates import changes
 from maestro_grpc.wire import pagetoken
 from maestro_grpc.wire.context import Context
+from maestro_grpc.wire.pagetoken import PageTokens
 from maestro_grpc.wire.protoconv import (
     enum_list_from_proto,
     opt_time,
@@ -84,6 +85,7 @@ def usage_fields(request: pb.LogArtifactUsageRequest) -> UsageFields:
 class ArtifactHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
     library: ArtifactLibrary
     recommender: Recommender
+    pages: PageTokens
 
     async def CreateArtifact(
         self, request: pb.CreateArtifactRequest, context: Context
@@ -134,13 +136,13 @@ class ArtifactHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
     ) -> pb.SearchArtifactsResponse:
         query = search_query(request)
         size = pagetoken.page_size(request.page_size)
-        after = pagetoken.decode(
+        after = self.pages.decode(
             "SearchArtifacts", request, request.page_token, key=_ORDER_KEY[query.order]
         )
         page = await self.library.search(query, page_size=size, after=after)
         return pb.SearchArtifactsResponse(
             artifacts=[convert.artifact_to_proto(a) for a in page.items],
-            next_page_token=pagetoken.encode("SearchArtifacts", request, page.next_cursor),
+            next_page_token=self.pages.encode("SearchArtifacts", request, page.next_cursor),
             total_size=page.total_size or 0,
         )
 
@@ -169,7 +171,7 @@ class ArtifactHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
                 ]
             )
         size = pagetoken.page_size(request.page_size)
-        after = pagetoken.decode(
+        after = self.pages.decode(
             "ListArtifactUsages", request, request.page_token, key=KeyKind.TIME
         )
         page = await self.library.list_usages(
@@ -181,7 +183,7 @@ class ArtifactHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
         )
         return pb.ListArtifactUsagesResponse(
             artifact_usages=[convert.usage_to_proto(u) for u in page.items],
-            next_page_token=pagetoken.encode("ListArtifactUsages", request, page.next_cursor),
+            next_page_token=self.pages.encode("ListArtifactUsages", request, page.next_cursor),
         )
 
     async def RecommendArtifacts(

@@ -15,6 +15,7 @@ from maestro_grpc.registry.wire.memo import AnswerMemo
 from maestro_grpc.registry.wire.updates import changes
 from maestro_grpc.wire import pagetoken
 from maestro_grpc.wire.context import Context
+from maestro_grpc.wire.pagetoken import PageTokens
 from maestro_grpc.wire.protoconv import opt_time, request_fingerprint, require_uuid, uuid_field
 
 
@@ -24,6 +25,7 @@ def _get_project_response(project: Project) -> pb.GetProjectResponse:
 
 class ProjectHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
     projects: ProjectRegistry
+    pages: PageTokens
     # GetProject's responses, by the project record they were built from.
     project_answers: AnswerMemo[Project, pb.GetProjectResponse]
 
@@ -57,7 +59,7 @@ class ProjectHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
         labels = check.labels(v, dict(request.labels), "labels")
         v.raise_if_any()
         size = pagetoken.page_size(request.page_size)
-        after = pagetoken.decode("ListProjects", request, request.page_token, key=KeyKind.TIME)
+        after = self.pages.decode("ListProjects", request, request.page_token, key=KeyKind.TIME)
         page = await self.projects.list_projects(
             statuses=statuses,
             labels=labels,
@@ -67,7 +69,7 @@ class ProjectHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
         )
         return pb.ListProjectsResponse(
             projects=[convert.project_to_proto(p) for p in page.items],
-            next_page_token=pagetoken.encode("ListProjects", request, page.next_cursor),
+            next_page_token=self.pages.encode("ListProjects", request, page.next_cursor),
             total_size=page.total_size or 0,
         )
 
@@ -151,11 +153,11 @@ class ProjectHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
     ) -> pb.ListTeamMembersResponse:
         project_id = require_uuid(request.project_id, "project_id")
         size = pagetoken.page_size(request.page_size)
-        after = pagetoken.decode("ListTeamMembers", request, request.page_token, key=KeyKind.TIME)
+        after = self.pages.decode("ListTeamMembers", request, request.page_token, key=KeyKind.TIME)
         page = await self.projects.list_team_members(
             project_id, include_former=request.include_former, page_size=size, after=after
         )
         return pb.ListTeamMembersResponse(
             team_members=[convert.team_member_to_proto(m) for m in page.items],
-            next_page_token=pagetoken.encode("ListTeamMembers", request, page.next_cursor),
+            next_page_token=self.pages.encode("ListTeamMembers", request, page.next_cursor),
         )

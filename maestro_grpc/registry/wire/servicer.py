@@ -18,6 +18,7 @@ from maestro_grpc.registry.wire.artifacts import ArtifactHandlers
 from maestro_grpc.registry.wire.content import ContentHandlers
 from maestro_grpc.registry.wire.memo import AnswerMemo
 from maestro_grpc.registry.wire.projects import ProjectHandlers
+from maestro_grpc.wire.pagetoken import PageTokens
 
 
 class RegistryServicer(ProjectHandlers, ArtifactHandlers, ContentHandlers):
@@ -29,6 +30,7 @@ class RegistryServicer(ProjectHandlers, ArtifactHandlers, ContentHandlers):
         *,
         uploads: ContentUploads,
         downloads: ContentDownloads,
+        pages: PageTokens,
         answers_kept: int = 0,
     ) -> None:
         """`answers_kept`: how many GetProject responses to keep for reuse (the size of the
@@ -38,4 +40,5 @@ class RegistryServicer(ProjectHandlers, ArtifactHandlers, ContentHandlers):
         self.recommender = recommender
         self.uploads = uploads
         self.downloads = downloads
+        self.pages = pages
         self.project_answers = AnswerMemo[Project, pb.GetProjectResponse](answers_kept)
