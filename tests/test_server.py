@@ -14,6 +14,7 @@ import grpc
 import grpc.aio
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from maestro.registry.v1 import project_pb2 as pp
@@ -22,6 +23,7 @@ from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.config import ConfigError, Settings
 from maestro_grpc.errors import NotFound
 from maestro_grpc.interceptors.errors import ErrorInterceptor
+from maestro_grpc.interceptors.metrics import MetricsInterceptor
 from maestro_grpc.interceptors.request_id import RequestIdInterceptor
 from maestro_grpc.server import SERVICE_NAMES, start_server
 from tests.conftest import with_settings
@@ -277,5 +279,38 @@ async def test_unexpected_errors_are_internal_without_a_traceback() -> None:
             assert info.reason == "THING_NOT_FOUND"
             assert info.domain == "maestro.dev"
             assert dict(info.metadata) == {"id": "7"}
+    finally:
+        await server.stop(0)
+
+
+async def test_a_cancelled_stream_closes_its_handler_at_once() -> None:
+    """A client that cancels a server stream while the handler waits at a yield:
+    every interceptor's stream and the handler's own `finally` run right away
+    (an open blob is released), not when the garbage collector gets to them."""
+    prometheus = CollectorRegistry()
+    closed = asyncio.Event()
+
+    async def endless(request: bytes, context: Any) -> AsyncIterator[bytes]:
+        try:
+            while True:
+                yield b"x" * 1_000_000
+        finally:
+            closed.set()
+
+    handlers = grpc.method_handlers_generic_handler(
+        "test.Streams", {"Endless": grpc.unary_stream_rpc_method_handler(endless)}
+    )
+    server = grpc.aio.server(
+        interceptors=[RequestIdInterceptor(), MetricsInterceptor(prometheus), ErrorInterceptor()]
+    )
+    server.add_generic_rpc_handlers((handlers,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            call = channel.unary_stream("/test.Streams/Endless")(b"")
+            assert await call.read()
+            call.cancel()
+            await asyncio.wait_for(closed.wait(), timeout=5)
     finally:
         await server.stop(0)
