@@ -8,7 +8,6 @@ import re
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import grpc
 import grpc.aio
@@ -26,6 +25,7 @@ from maestro_grpc.interceptors.errors import ErrorInterceptor
 from maestro_grpc.interceptors.metrics import MetricsInterceptor
 from maestro_grpc.interceptors.request_id import RequestIdInterceptor
 from maestro_grpc.server import SERVICE_NAMES, start_server
+from maestro_grpc.wire.context import Context
 from tests.conftest import with_settings
 from tests.helpers import error_info, expect_error
 
@@ -249,10 +249,10 @@ async def test_health_follows_the_store(pg_url: str, settings: Settings) -> None
 async def test_unexpected_errors_are_internal_without_a_traceback() -> None:
     """The error interceptor on a bare server with a handler that breaks."""
 
-    async def broken(request: bytes, context: Any) -> bytes:
+    async def broken(request: bytes, context: Context) -> bytes:
         raise RuntimeError("secret internals /etc/passwd")
 
-    async def missing(request: bytes, context: Any) -> bytes:
+    async def missing(request: bytes, context: Context) -> bytes:
         raise NotFound("thing 7 not found", reason="THING_NOT_FOUND", metadata={"id": "7"})
 
     handlers = grpc.method_handlers_generic_handler(
@@ -290,7 +290,7 @@ async def test_a_cancelled_stream_closes_its_handler_at_once() -> None:
     prometheus = CollectorRegistry()
     closed = asyncio.Event()
 
-    async def endless(request: bytes, context: Any) -> AsyncIterator[bytes]:
+    async def endless(request: bytes, context: Context) -> AsyncIterator[bytes]:
         try:
             while True:
                 yield b"x" * 1_000_000

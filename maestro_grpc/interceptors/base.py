@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, cast
 import grpc
 import grpc.aio
 
+from maestro_grpc.wire.context import Context
+
 Behavior = Callable[..., Any]
 if TYPE_CHECKING:
-    Context = grpc.aio.ServicerContext[Any, Any]
     Handler = grpc.RpcMethodHandler[Any, Any]
-else:
-    Context = grpc.aio.ServicerContext
+else:  # grpc.RpcMethodHandler is not generic at run time
     Handler = grpc.RpcMethodHandler
 
 
