@@ -58,7 +58,7 @@ UPLOAD_CONTENT_TYPE = "application/octet-stream"
 
 
 def _s3_unavailable(error: BaseException) -> bool:
-    from botocore.exceptions import (  # type: ignore[import-untyped]
+    from botocore.exceptions import (
         ClientError,
         HTTPClientError,
     )
@@ -98,8 +98,8 @@ class S3BlobStore(BlobStore):
         self.bucket = bucket
         self.endpoint_url = endpoint_url
         if client is None:
-            import boto3  # type: ignore[import-untyped]
-            from botocore.config import Config  # type: ignore[import-untyped]
+            import boto3
+            from botocore.config import Config
 
             config = Config(
                 signature_version="s3v4",

@@ -13,7 +13,11 @@ from maestro_grpc.agent import gitlog, gitrepo
 from tests.agent.conftest import Repo, build_history
 
 
-def walk(repo: Path, exclude: list[str] | None = None, since: str | None = None, rev: str = "HEAD"):
+def walk(
+    repo: Path, exclude: list[str] | None = None, since: str | None = None, rev: str = "HEAD"
+) -> tuple[
+    gitlog.GitWalk, dict[str, process_event_pb2.Commit], dict[int, process_event_pb2.PullRequest]
+]:
     events: list[process_event_pb2.ProcessEvent] = []
     result = gitlog.walk_repository(
         repo,
