@@ -38,7 +38,7 @@ async def health_status(channel: grpc.aio.Channel, service: str = "") -> int:
     return int(response.status)
 
 
-async def test_health_serving_overall_and_per_service(channel) -> None:
+async def test_health_serving_overall_and_per_service(channel: grpc.aio.Channel) -> None:
     for service in SERVICES:
         assert await health_status(channel, service) == health_pb2.HealthCheckResponse.SERVING
     with pytest.raises(grpc.aio.AioRpcError) as unknown:
@@ -46,7 +46,7 @@ async def test_health_serving_overall_and_per_service(channel) -> None:
     assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-async def test_reflection_lists_every_service(channel) -> None:
+async def test_reflection_lists_every_service(channel: grpc.aio.Channel) -> None:
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
     stub = reflection_pb2_grpc.ServerReflectionStub(channel)
@@ -61,7 +61,9 @@ async def test_reflection_lists_every_service(channel) -> None:
     assert "grpc.health.v1.Health" in names
 
 
-async def test_request_id_is_echoed_or_made(registry) -> None:
+async def test_request_id_is_echoed_or_made(
+    registry: registry_service_pb2_grpc.RegistryServiceStub,
+) -> None:
     call = registry.GetProject(
         rs.GetProjectRequest(project_id=str(uuid.uuid4())),
         metadata=(("x-request-id", "trace-abc-123"),),
@@ -75,6 +77,7 @@ async def test_request_id_is_echoed_or_made(registry) -> None:
     await made
     ids = [v for k, v in await made.trailing_metadata() if k == "x-request-id"]
     assert len(ids) == 1
+    assert isinstance(ids[0], str)
     assert re.fullmatch(r"[0-9a-f]{32}", ids[0])
 
 
@@ -206,9 +209,16 @@ class _Proxy:
 
 
 async def wait_for_status(channel: grpc.aio.Channel, wanted: int, timeout: float = 15) -> None:
-    async with asyncio.timeout(timeout):
-        while await health_status(channel) != wanted:
-            await asyncio.sleep(0.1)
+    """Until the overall health is `wanted`, as the health service's Watch reports it."""
+    watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest())
+    try:
+        async with asyncio.timeout(timeout):
+            async for response in watch:
+                if response.status == wanted:
+                    return
+    finally:
+        watch.cancel()
+    raise AssertionError(f"the health watch ended before the status was {wanted}")
 
 
 async def test_health_follows_the_store(pg_url: str, settings: Settings) -> None:
@@ -268,12 +278,12 @@ async def test_unexpected_errors_are_internal_without_a_traceback() -> None:
     await server.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            fail = channel.unary_unary("/test.Broken/Fail")
+            fail = channel.unary_unary("/test.Broken/Fail", None, None)
             error = await expect_error(fail(b""), grpc.StatusCode.INTERNAL)
             assert "secret" not in (error.details() or "")
             assert "Traceback" not in (error.details() or "")
             assert "request id" in (error.details() or "")
-            missing_call = channel.unary_unary("/test.Broken/Missing")
+            missing_call = channel.unary_unary("/test.Broken/Missing", None, None)
             not_found = await expect_error(missing_call(b""), grpc.StatusCode.NOT_FOUND)
             info = error_info(not_found)
             assert info.reason == "THING_NOT_FOUND"
@@ -308,7 +318,7 @@ async def test_a_cancelled_stream_closes_its_handler_at_once() -> None:
     await server.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            call = channel.unary_stream("/test.Streams/Endless")(b"")
+            call = channel.unary_stream("/test.Streams/Endless", None, None)(b"")
             assert await call.read()
             call.cancel()
             await asyncio.wait_for(closed.wait(), timeout=5)
