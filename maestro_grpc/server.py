@@ -25,6 +25,7 @@ from maestro.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
 from maestro_grpc.app import App, AppContext, build_app, build_context
+from maestro_grpc.clock import Clock
 from maestro_grpc.config import Settings
 from maestro_grpc.health import StoreHealth
 from maestro_grpc.interceptors.auth import AuthInterceptor
@@ -101,12 +102,16 @@ class RunningServer:
         await self.ctx.close()
 
 
-async def start_server(settings: Settings) -> RunningServer:
-    """Build the server on `settings` and start it (the port 0 picks a free one)."""
+async def start_server(settings: Settings, *, clock: Clock | None = None) -> RunningServer:
+    """Build the server on `settings` and start it (the port 0 picks a free one).
+
+    `clock` replaces the real time (tests move it by hand)."""
     settings.check_secure()
     tls = settings.tls_credentials()
     prometheus = CollectorRegistry()
     ctx = build_context(settings, prometheus)
+    if clock is not None:
+        ctx.clock = clock
     if settings.should_migrate_on_start:
         await upgrade(ctx.db)
     server = grpc.aio.server(
