@@ -1,0 +1,1 @@
+"""What every context's store shares: engines, the MetaData, dialects, keyset pages, request ids."""
