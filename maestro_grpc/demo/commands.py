@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from maestro_grpc.config import Settings
 from maestro_grpc.demo import asfi, synthetic
@@ -26,7 +26,7 @@ DESCRIPTION = f"""\
 {synthetic.__doc__}"""
 
 
-def add_commands(commands: Any) -> None:
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = commands.add_parser(
         "demo",
         help="load demo data (Apache Incubator projects, synthetic projects)",

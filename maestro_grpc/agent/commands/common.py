@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from maestro_grpc.agent import ci, gitrepo, junit, releases, runner
 from maestro_grpc.agent.runner import Collected, CollectError, Emitter
@@ -20,8 +20,9 @@ from maestro_grpc.agent.settings import AgentConfigError, AgentSettings
 
 FORMATTER = argparse.RawDescriptionHelpFormatter
 
-# The parser `add_subparsers()` returns (argparse keeps its class private).
-SubParsers = Any
+if TYPE_CHECKING:
+    # What add_subparsers() returns (argparse keeps the class private).
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 SettingsCollector = Callable[[Emitter, AgentSettings], Collected]
 
 
