@@ -24,11 +24,12 @@ from prometheus_client import CollectorRegistry, start_http_server
 from maestro.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
-from maestro_grpc.app import AppContext, build_app, build_context
+from maestro_grpc.app import App, AppContext, build_app, build_context
 from maestro_grpc.clock import Clock
 from maestro_grpc.config import Settings
 from maestro_grpc.health import StoreHealth
 from maestro_grpc.interceptors.auth import AuthInterceptor
+from maestro_grpc.interceptors.base import WrappingInterceptor
 from maestro_grpc.interceptors.errors import ErrorInterceptor
 from maestro_grpc.interceptors.metrics import MetricsInterceptor
 from maestro_grpc.interceptors.request_id import RequestIdInterceptor
@@ -111,48 +112,15 @@ async def start_server(settings: Settings, *, clock: Clock | None = None) -> Run
     ctx = build_context(settings, prometheus)
     if clock is not None:
         ctx.clock = clock
-    db = ctx.db
     if settings.should_migrate_on_start:
-        await upgrade(db)
-
-    interceptors: list[Any] = [
-        RequestIdInterceptor(access_log_enabled=settings.access_log),
-        MetricsInterceptor(prometheus),
-        ErrorInterceptor(),
-    ]
-    if settings.auth_tokens:
-        interceptors.append(AuthInterceptor(settings.auth_tokens))
-    server = grpc.aio.server(interceptors=interceptors, options=grpc_options(settings))
-
-    app = build_app(ctx)
-    registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(app.registry, server)
-    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(app.metrics, server)
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(app.prediction, server)
-
-    health = StoreHealth(db, SERVICE_NAMES, interval=settings.health_interval_seconds)
-    health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
-    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
-        DocumentedReflectionServicer(
-            (
-                *SERVICE_NAMES,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                reflection.SERVICE_NAME,
-            )
-        ),
-        server,
+        await upgrade(ctx.db)
+    server = grpc.aio.server(
+        interceptors=interceptors(settings, prometheus), options=grpc_options(settings)
     )
-
-    bind = (
-        f"[{settings.host}]:{settings.port}"
-        if ":" in settings.host
-        else f"{settings.host}:{settings.port}"
-    )
-    if tls is None:
-        port = server.add_insecure_port(bind)
-    else:
-        port = server.add_secure_port(bind, grpc.ssl_server_credentials([(tls[1], tls[0])]))
-    if port == 0:
-        raise RuntimeError(f"could not bind {bind}")
+    _add_services(server, build_app(ctx))
+    health = StoreHealth(ctx.db, SERVICE_NAMES, interval=settings.health_interval_seconds)
+    _add_health_and_reflection(server, health)
+    port = _bind(server, settings, tls)
     await health.start()
     await server.start()
 
@@ -167,12 +135,58 @@ async def start_server(settings: Settings, *, clock: Clock | None = None) -> Run
         "serving",
         extra={
             "address": running.address,
-            "store": db.dialect,
+            "store": ctx.db.dialect,
             "metrics_port": running.metrics_port,
             "auth": bool(settings.auth_tokens),
         },
     )
     return running
+
+
+def interceptors(settings: Settings, prometheus: CollectorRegistry) -> list[WrappingInterceptor]:
+    """In the order they see a call: request id and access log, metrics, errors, auth
+    (so a refused token is counted, logged, and answered as every other error)."""
+    chain: list[WrappingInterceptor] = [
+        RequestIdInterceptor(access_log_enabled=settings.access_log),
+        MetricsInterceptor(prometheus),
+        ErrorInterceptor(),
+    ]
+    if settings.auth_tokens:
+        chain.append(AuthInterceptor(settings.auth_tokens))
+    return chain
+
+
+def _add_services(server: grpc.aio.Server, app: App) -> None:
+    registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(app.registry, server)
+    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(app.metrics, server)
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(app.prediction, server)
+
+
+def _add_health_and_reflection(server: grpc.aio.Server, health: StoreHealth) -> None:
+    health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
+        DocumentedReflectionServicer(
+            (
+                *SERVICE_NAMES,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            )
+        ),
+        server,
+    )
+
+
+def _bind(server: grpc.aio.Server, settings: Settings, tls: tuple[bytes, bytes] | None) -> int:
+    """Listen on the settings' host and port (TLS when there are credentials); the port."""
+    host = settings.host
+    bind = f"[{host}]:{settings.port}" if ":" in host else f"{host}:{settings.port}"
+    if tls is None:
+        port = server.add_insecure_port(bind)
+    else:
+        port = server.add_secure_port(bind, grpc.ssl_server_credentials([(tls[1], tls[0])]))
+    if port == 0:
+        raise RuntimeError(f"could not bind {bind}")
+    return port
 
 
 async def serve(settings: Settings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -57,7 +58,8 @@ def test_garbage_is_invalid_argument(token: str) -> None:
     assert caught.value.violations[0].field == "page_token"
 
 
-def _forged(request: rs.ListProjectsRequest, last_id: str, **key: object) -> str:
+def _forged(request: rs.ListProjectsRequest, last_id: str, **key: Any) -> str:
+    """A token as a client could forge it: any key fields, a valid filter hash."""
     token = page_token_pb2.PageToken(
         method="ListProjects", filter_hash=pagination.filter_hash(request), last_id=last_id, **key
     )
