@@ -80,7 +80,7 @@ async def test_an_abandoned_read_stops_reading(store: BlobStore) -> None:
     assert first == data[: len(first)]
     await stream.aclose()  # the read-ahead stops, and the file or response is closed
     if isinstance(store, LocalBlobStore):
-        import psutil  # type: ignore[import-untyped]
+        import psutil
 
         assert str(store.path(sha(data))) not in {f.path for f in psutil.Process().open_files()}
 
