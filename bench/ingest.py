@@ -80,7 +80,9 @@ def make_points(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return names, times, values
 
 
-def batches(project: str, names, times, values, size: int) -> list[mp.MetricBatch]:
+def batches(
+    project: str, names: np.ndarray, times: np.ndarray, values: np.ndarray, size: int
+) -> list[mp.MetricBatch]:
     out = []
     for start in range(0, names.shape[0], size):
         end = start + size
@@ -118,7 +120,9 @@ async def setup(url: str) -> tuple[str, str]:
     return ids[0], ids[1]
 
 
-async def raw_copy(url: str, project: str, names, times, values) -> float:
+async def raw_copy(
+    url: str, project: str, names: np.ndarray, times: np.ndarray, values: np.ndarray
+) -> float:
     """copy_records_to_table of the same rows into metric_points: points per second."""
     conn = await asyncpg.connect(url)
     series = []
@@ -179,11 +183,14 @@ async def stream(
     stub: msg.MetricsServiceStub, producer: str, project: str, work: list[mp.MetricBatch]
 ) -> int:
     """Send `work` on one stream, keeping the server's in-flight window full."""
-    call = stub.StreamMetrics()
+    call = stub.StreamMetrics(None)  # requests are written below
     await call.write(
         ms.StreamMetricsRequest(open=ms.StreamOpen(producer_id=producer, project_id=project))
     )
-    opened = (await call.read()).opened
+    first = await call.read()
+    if not isinstance(first, ms.StreamMetricsResponse):
+        raise SystemExit(f"stream {producer} ended before it opened: {await call.code()}")
+    opened = first.opened
     window = asyncio.Semaphore(opened.max_inflight_batches)
     acked = 0
 
@@ -191,8 +198,8 @@ async def stream(
         nonlocal acked
         while True:
             response = await call.read()
-            if response == grpc.aio.EOF:
-                return
+            if not isinstance(response, ms.StreamMetricsResponse):
+                return  # grpc.aio.EOF
             acked += response.ack.stored_points
             window.release()
 

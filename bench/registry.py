@@ -28,8 +28,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import asyncpg
 import grpc
@@ -59,7 +61,9 @@ TYPES = [
     "report",
     "other",
 ]
-PROTO_TYPES = [ap.ArtifactType.Value("ARTIFACT_TYPE_" + t.upper()) for t in TYPES]
+PROTO_TYPES = [
+    cast("ap.ArtifactType", ap.ArtifactType.Value("ARTIFACT_TYPE_" + t.upper())) for t in TYPES
+]
 VOCABULARY = [f"tag{i:03d}" for i in range(300)]
 
 
@@ -212,7 +216,7 @@ async def measure_search(
     }
 
 
-async def rate(call, seconds: float, concurrency: int) -> float:
+async def rate(call: Callable[[], Awaitable[object]], seconds: float, concurrency: int) -> float:
     """Calls per second of `call()` with `concurrency` calls in flight."""
     done = 0
     stop = time.perf_counter() + seconds

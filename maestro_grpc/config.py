@@ -55,6 +55,15 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name}={raw!r} is not a boolean (use 1/0, true/false)")
 
 
+def _optional_bool(env: Mapping[str, str], name: str) -> bool | None:
+    """A boolean, or None when unset (the default depends on other settings)."""
+    return _bool(env, name, False) if env.get(name, "").strip() else None
+
+
+def _text(env: Mapping[str, str], name: str, default: str = "") -> str:
+    return env.get(name, "").strip() or default
+
+
 def _port_or_off(env: Mapping[str, str], name: str, default: int) -> int | None:
     """A port number, or None for "off"/"none"/"-1" (the endpoint is not served)."""
     if env.get(name, "").strip().lower() in {"off", "none", "-1"}:
@@ -79,6 +88,18 @@ def parse_tokens(raw: str) -> dict[str, str]:
         if len(token) < 16:
             raise ConfigError(f"the token of {name!r} is shorter than 16 characters")
         tokens[token] = name
+    return tokens
+
+
+def _auth_tokens(env: Mapping[str, str]) -> dict[str, str]:
+    """MAESTRO_AUTH_TOKENS and the file MAESTRO_AUTH_TOKENS_FILE names, together."""
+    tokens = parse_tokens(env.get("MAESTRO_AUTH_TOKENS", ""))
+    token_file = _text(env, "MAESTRO_AUTH_TOKENS_FILE")
+    if token_file:
+        try:
+            tokens.update(parse_tokens(Path(token_file).read_text()))
+        except OSError as exc:
+            raise ConfigError(f"MAESTRO_AUTH_TOKENS_FILE: {exc}") from None
     return tokens
 
 
@@ -168,42 +189,30 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings the environment names; a table, one line per variable."""
         env = os.environ if env is None else env
-        tokens = parse_tokens(env.get("MAESTRO_AUTH_TOKENS", ""))
-        token_file = env.get("MAESTRO_AUTH_TOKENS_FILE", "").strip()
-        if token_file:
-            try:
-                tokens.update(parse_tokens(Path(token_file).read_text()))
-            except OSError as exc:
-                raise ConfigError(f"MAESTRO_AUTH_TOKENS_FILE: {exc}") from None
-        metrics_raw = env.get("MAESTRO_METRICS_PORT", "").strip().lower()
-        metrics_port: int | None
-        if metrics_raw in {"off", "none", "-1"}:
-            metrics_port = None
-        else:
-            metrics_port = _int(env, "MAESTRO_METRICS_PORT", 9464)
-        migrate_raw = env.get("MAESTRO_MIGRATE_ON_START", "").strip()
+        # Read first, as ever: with several bad settings, these are reported.
+        tokens = _auth_tokens(env)
+        metrics_port = _port_or_off(env, "MAESTRO_METRICS_PORT", 9464)
         return cls(
-            host=env.get("MAESTRO_HOST", "").strip() or "localhost",
+            host=_text(env, "MAESTRO_HOST", "localhost"),
             port=_int(env, "MAESTRO_PORT", 50051),
-            data_dir=Path(env.get("MAESTRO_DATA_DIR", "").strip() or ".maestro"),
-            database_url=env.get("MAESTRO_DATABASE_URL", "").strip(),
-            migrate_on_start=(
-                _bool(env, "MAESTRO_MIGRATE_ON_START", False) if migrate_raw else None
-            ),
+            data_dir=Path(_text(env, "MAESTRO_DATA_DIR", ".maestro")),
+            database_url=_text(env, "MAESTRO_DATABASE_URL"),
+            migrate_on_start=_optional_bool(env, "MAESTRO_MIGRATE_ON_START"),
             metrics_port=metrics_port,
-            metrics_host=env.get("MAESTRO_METRICS_HOST", "").strip() or "localhost",
+            metrics_host=_text(env, "MAESTRO_METRICS_HOST", "localhost"),
             auth_tokens=tokens,
             grace_seconds=_float(env, "MAESTRO_GRACE_SECONDS", 10.0),
             health_interval_seconds=_float(env, "MAESTRO_HEALTH_INTERVAL_SECONDS", 5.0, 0.05),
             access_log=_bool(env, "MAESTRO_ACCESS_LOG", True),
-            log_level=(env.get("MAESTRO_LOG_LEVEL", "").strip() or "INFO").upper(),
+            log_level=_text(env, "MAESTRO_LOG_LEVEL", "INFO").upper(),
             impact_half_life_days=_float(env, "MAESTRO_IMPACT_HALF_LIFE_DAYS", 180.0, 0.001),
             db_pool_size=_int(env, "MAESTRO_DB_POOL_SIZE", 10, 1),
             project_cache_size=_int(env, "MAESTRO_PROJECT_CACHE_SIZE", 10_000),
-            redis_url=env.get("MAESTRO_REDIS_URL", "").strip(),
-            s3_endpoint_url=env.get("MAESTRO_S3_ENDPOINT_URL", "").strip(),
-            s3_bucket=env.get("MAESTRO_S3_BUCKET", "").strip(),
+            redis_url=_text(env, "MAESTRO_REDIS_URL"),
+            s3_endpoint_url=_text(env, "MAESTRO_S3_ENDPOINT_URL"),
+            s3_bucket=_text(env, "MAESTRO_S3_BUCKET"),
             stream_lifetime_seconds=_float(env, "MAESTRO_STREAM_LIFETIME_SECONDS", 1800.0, 1.0),
             max_connection_age_seconds=_float(
                 env, "MAESTRO_MAX_CONNECTION_AGE_SECONDS", 3600.0, 1.0
@@ -216,7 +225,7 @@ class Settings:
             indexer_interval_seconds=_float(env, "MAESTRO_INDEXER_INTERVAL_SECONDS", 300.0, 1.0),
             indexer_verify_sample=_int(env, "MAESTRO_INDEXER_VERIFY_SAMPLE", 20),
             indexer_metrics_port=_port_or_off(env, "MAESTRO_INDEXER_METRICS_PORT", 9466),
-            mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI", "").strip(),
+            mlflow_tracking_uri=_text(env, "MLFLOW_TRACKING_URI"),
             training_processes=_int(env, "MAESTRO_TRAINING_PROCESSES", 1),
             metrics_max_batch_rows=_int(env, "MAESTRO_METRICS_MAX_BATCH_ROWS", 10_000, 1),
             metrics_max_inflight_batches=_int(env, "MAESTRO_METRICS_MAX_INFLIGHT_BATCHES", 8, 1),
@@ -228,17 +237,13 @@ class Settings:
             metrics_worker_interval_seconds=_float(
                 env, "MAESTRO_METRICS_WORKER_INTERVAL_SECONDS", 2.0, 0.05
             ),
-            metrics_inprocess_worker=(
-                _bool(env, "MAESTRO_METRICS_INPROCESS_WORKER", False)
-                if env.get("MAESTRO_METRICS_INPROCESS_WORKER", "").strip()
-                else None
-            ),
+            metrics_inprocess_worker=_optional_bool(env, "MAESTRO_METRICS_INPROCESS_WORKER"),
             metrics_raw_retention_days=_float(env, "MAESTRO_METRICS_RAW_RETENTION_DAYS", 0.0),
             metrics_summary_raw_max_days=_float(
                 env, "MAESTRO_METRICS_SUMMARY_RAW_MAX_DAYS", 31.0, 0.0
             ),
             metrics_watch_queue=_int(env, "MAESTRO_METRICS_WATCH_QUEUE", 256, 1),
-            events_prefix=env.get("MAESTRO_EVENTS_PREFIX", "").strip() or "maestro:",
+            events_prefix=_text(env, "MAESTRO_EVENTS_PREFIX", "maestro:"),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

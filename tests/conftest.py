@@ -18,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import grpc.aio
@@ -29,6 +30,9 @@ from maestro_grpc.config import Settings
 from maestro_grpc.server import RunningServer, start_server
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from pytest_postgresql.executor import PostgreSQLExecutor
 
 REQUIRE_ALL = os.environ.get("MAESTRO_TEST_REQUIRE_ALL", "") == "1"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -56,7 +60,7 @@ def _pg_answers(url: str) -> bool:
         return False
 
 
-def _throwaway_postgres(tmp: Path) -> tuple[str, object] | None:
+def _throwaway_postgres(tmp: Path) -> tuple[str, PostgreSQLExecutor] | None:
     """Start a private PostgreSQL from the installed binaries, if there are any."""
     pg_ctl = shutil.which("pg_ctl") or next(
         (str(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))), None
@@ -100,7 +104,7 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | Non
     try:
         yield admin
     finally:
-        executor.stop()  # type: ignore[attr-defined]
+        executor.stop()
 
 
 def _admin_execute(admin_url: str, sql: str) -> None:
@@ -217,5 +221,5 @@ def registry(channel: grpc.aio.Channel) -> registry_service_pb2_grpc.RegistrySer
     return registry_service_pb2_grpc.RegistryServiceStub(channel)
 
 
-def with_settings(settings: Settings, **changes: object) -> Settings:
-    return replace(settings, **changes)  # type: ignore[arg-type]
+def with_settings(settings: Settings, **changes: Any) -> Settings:
+    return replace(settings, **changes)

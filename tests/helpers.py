@@ -1,9 +1,10 @@
-"""Small helpers for tests that call the server: rich error details, timestamps."""
+"""Small helpers for tests that call the server: rich error details, timestamps, waits."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ import grpc.aio
 import pytest
 from google.protobuf import timestamp_pb2
 from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 T = TypeVar("T")
@@ -125,3 +127,23 @@ def eventually_sync(
             raise AssertionError(f"not within {within} s: {what}")
         time.sleep(every)
     return result
+
+
+def wait_until_serving(
+    address: str, process: subprocess.Popen[Any] | None = None, *, within: float = 30.0
+) -> None:
+    """Until the server at `address`, in another process, reports SERVING; fails at
+    once if that `process` exits first."""
+    with grpc.insecure_channel(address) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+
+        def serving() -> bool:
+            if process is not None and process.poll() is not None:
+                raise AssertionError(f"the server at {address} exited ({process.returncode})")
+            try:
+                reply = health.Check(health_pb2.HealthCheckRequest(), timeout=1)
+            except grpc.RpcError:
+                return False  # not listening yet
+            return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+        eventually_sync(serving, f"the server at {address} is SERVING", within=within, every=0.1)

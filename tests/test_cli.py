@@ -8,7 +8,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import grpc
@@ -16,6 +15,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from maestro_grpc.store.migrate import head_revision
+from tests.helpers import wait_until_serving
 
 MAESTRO = [sys.executable, "-m", "maestro_grpc"]
 
@@ -87,22 +87,6 @@ def test_bad_settings_are_reported_plainly(tmp_path: Path) -> None:
     assert "MAESTRO_PORT='fifty' is not an integer" in result.stderr
 
 
-def _wait_serving(port: int, deadline: float = 30) -> None:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        try:
-            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-                status = health_pb2_grpc.HealthStub(channel).Check(
-                    health_pb2.HealthCheckRequest(), timeout=1
-                )
-                if status.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-        except grpc.RpcError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"server on port {port} never became SERVING")
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_serve_on_the_embedded_default_and_stop_gracefully(tmp_path: Path, sig: int) -> None:
     port = free_port()
@@ -119,7 +103,7 @@ def test_serve_on_the_embedded_default_and_stop_gracefully(tmp_path: Path, sig: 
         [*MAESTRO, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        _wait_serving(port)
+        wait_until_serving(f"127.0.0.1:{port}", process)
         assert (tmp_path / "data" / "maestro.db").exists()
         process.send_signal(sig)
         out, err = process.communicate(timeout=30)

@@ -8,12 +8,12 @@ import re
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import grpc
 import grpc.aio
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from maestro.registry.v1 import project_pb2 as pp
@@ -22,8 +22,10 @@ from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.config import ConfigError, Settings
 from maestro_grpc.errors import NotFound
 from maestro_grpc.interceptors.errors import ErrorInterceptor
+from maestro_grpc.interceptors.metrics import MetricsInterceptor
 from maestro_grpc.interceptors.request_id import RequestIdInterceptor
 from maestro_grpc.server import SERVICE_NAMES, start_server
+from maestro_grpc.wire.context import Context
 from tests.conftest import with_settings
 from tests.helpers import error_info, expect_error
 
@@ -36,7 +38,7 @@ async def health_status(channel: grpc.aio.Channel, service: str = "") -> int:
     return int(response.status)
 
 
-async def test_health_serving_overall_and_per_service(channel) -> None:
+async def test_health_serving_overall_and_per_service(channel: grpc.aio.Channel) -> None:
     for service in SERVICES:
         assert await health_status(channel, service) == health_pb2.HealthCheckResponse.SERVING
     with pytest.raises(grpc.aio.AioRpcError) as unknown:
@@ -44,7 +46,7 @@ async def test_health_serving_overall_and_per_service(channel) -> None:
     assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-async def test_reflection_lists_every_service(channel) -> None:
+async def test_reflection_lists_every_service(channel: grpc.aio.Channel) -> None:
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
     stub = reflection_pb2_grpc.ServerReflectionStub(channel)
@@ -59,7 +61,9 @@ async def test_reflection_lists_every_service(channel) -> None:
     assert "grpc.health.v1.Health" in names
 
 
-async def test_request_id_is_echoed_or_made(registry) -> None:
+async def test_request_id_is_echoed_or_made(
+    registry: registry_service_pb2_grpc.RegistryServiceStub,
+) -> None:
     call = registry.GetProject(
         rs.GetProjectRequest(project_id=str(uuid.uuid4())),
         metadata=(("x-request-id", "trace-abc-123"),),
@@ -73,6 +77,7 @@ async def test_request_id_is_echoed_or_made(registry) -> None:
     await made
     ids = [v for k, v in await made.trailing_metadata() if k == "x-request-id"]
     assert len(ids) == 1
+    assert isinstance(ids[0], str)
     assert re.fullmatch(r"[0-9a-f]{32}", ids[0])
 
 
@@ -204,9 +209,16 @@ class _Proxy:
 
 
 async def wait_for_status(channel: grpc.aio.Channel, wanted: int, timeout: float = 15) -> None:
-    async with asyncio.timeout(timeout):
-        while await health_status(channel) != wanted:
-            await asyncio.sleep(0.1)
+    """Until the overall health is `wanted`, as the health service's Watch reports it."""
+    watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest())
+    try:
+        async with asyncio.timeout(timeout):
+            async for response in watch:
+                if response.status == wanted:
+                    return
+    finally:
+        watch.cancel()
+    raise AssertionError(f"the health watch ended before the status was {wanted}")
 
 
 async def test_health_follows_the_store(pg_url: str, settings: Settings) -> None:
@@ -247,10 +259,10 @@ async def test_health_follows_the_store(pg_url: str, settings: Settings) -> None
 async def test_unexpected_errors_are_internal_without_a_traceback() -> None:
     """The error interceptor on a bare server with a handler that breaks."""
 
-    async def broken(request: bytes, context: Any) -> bytes:
+    async def broken(request: bytes, context: Context) -> bytes:
         raise RuntimeError("secret internals /etc/passwd")
 
-    async def missing(request: bytes, context: Any) -> bytes:
+    async def missing(request: bytes, context: Context) -> bytes:
         raise NotFound("thing 7 not found", reason="THING_NOT_FOUND", metadata={"id": "7"})
 
     handlers = grpc.method_handlers_generic_handler(
@@ -266,16 +278,49 @@ async def test_unexpected_errors_are_internal_without_a_traceback() -> None:
     await server.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            fail = channel.unary_unary("/test.Broken/Fail")
+            fail = channel.unary_unary("/test.Broken/Fail", None, None)
             error = await expect_error(fail(b""), grpc.StatusCode.INTERNAL)
             assert "secret" not in (error.details() or "")
             assert "Traceback" not in (error.details() or "")
             assert "request id" in (error.details() or "")
-            missing_call = channel.unary_unary("/test.Broken/Missing")
+            missing_call = channel.unary_unary("/test.Broken/Missing", None, None)
             not_found = await expect_error(missing_call(b""), grpc.StatusCode.NOT_FOUND)
             info = error_info(not_found)
             assert info.reason == "THING_NOT_FOUND"
             assert info.domain == "maestro.dev"
             assert dict(info.metadata) == {"id": "7"}
+    finally:
+        await server.stop(0)
+
+
+async def test_a_cancelled_stream_closes_its_handler_at_once() -> None:
+    """A client that cancels a server stream while the handler waits at a yield:
+    every interceptor's stream and the handler's own `finally` run right away
+    (an open blob is released), not when the garbage collector gets to them."""
+    prometheus = CollectorRegistry()
+    closed = asyncio.Event()
+
+    async def endless(request: bytes, context: Context) -> AsyncIterator[bytes]:
+        try:
+            while True:
+                yield b"x" * 1_000_000
+        finally:
+            closed.set()
+
+    handlers = grpc.method_handlers_generic_handler(
+        "test.Streams", {"Endless": grpc.unary_stream_rpc_method_handler(endless)}
+    )
+    server = grpc.aio.server(
+        interceptors=[RequestIdInterceptor(), MetricsInterceptor(prometheus), ErrorInterceptor()]
+    )
+    server.add_generic_rpc_handlers((handlers,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            call = channel.unary_stream("/test.Streams/Endless", None, None)(b"")
+            assert await call.read()
+            call.cancel()
+            await asyncio.wait_for(closed.wait(), timeout=5)
     finally:
         await server.stop(0)

@@ -118,6 +118,7 @@ def _short_point(obj: dict[str, Any], project_id: str, now: datetime) -> metric_
 def parse_line(
     line: str, project_id: str, now: datetime
 ) -> metric_pb2.MetricPoint | process_event_pb2.ProcessEvent | None:
+    """A line's point or event; None for a blank line or a comment."""
     text = line.strip()
     if not text or text.startswith("#"):
         return None
@@ -131,27 +132,34 @@ def parse_line(
         if len(obj) != 1:
             raise LineError("'point' or 'event' must be the line's only field")
         kind, body = next(iter(obj.items()))
-        if not isinstance(body, dict):
-            raise LineError(f"'{kind}' must be an object")
-        message: metric_pb2.MetricPoint | process_event_pb2.ProcessEvent
-        message = metric_pb2.MetricPoint() if kind == "point" else process_event_pb2.ProcessEvent()
-        try:
-            json_format.ParseDict(body, message)
-        except json_format.ParseError as error:
-            raise LineError(f"bad {kind}: {error}") from None
-        if not message.project_id:
-            if not project_id:
-                raise LineError("no project: give 'project_id' or --project")
-            message.project_id = project_id
-        if isinstance(message, metric_pb2.MetricPoint):
-            if not message.HasField("time"):
-                message.time.CopyFrom(timestamp(now))
-            if not message.source:
-                message.source = metric_pb2.METRIC_SOURCE_AGENT
-        elif message.WhichOneof("kind") is None:
-            raise LineError("an event needs one kind (commit, deployment, incident, ...)")
-        return message
+        return _message(kind, body, project_id, now)
     return _short_point(obj, project_id, now)
+
+
+def _message(
+    kind: str, body: object, project_id: str, now: datetime
+) -> metric_pb2.MetricPoint | process_event_pb2.ProcessEvent:
+    """`{"point": {...}}` or `{"event": {...}}`: the message in its proto JSON form."""
+    if not isinstance(body, dict):
+        raise LineError(f"'{kind}' must be an object")
+    message: metric_pb2.MetricPoint | process_event_pb2.ProcessEvent
+    message = metric_pb2.MetricPoint() if kind == "point" else process_event_pb2.ProcessEvent()
+    try:
+        json_format.ParseDict(body, message)
+    except json_format.ParseError as error:
+        raise LineError(f"bad {kind}: {error}") from None
+    if not message.project_id:
+        if not project_id:
+            raise LineError("no project: give 'project_id' or --project")
+        message.project_id = project_id
+    if isinstance(message, metric_pb2.MetricPoint):
+        if not message.HasField("time"):
+            message.time.CopyFrom(timestamp(now))
+        if not message.source:
+            message.source = metric_pb2.METRIC_SOURCE_AGENT
+    elif message.WhichOneof("kind") is None:
+        raise LineError("an event needs one kind (commit, deployment, incident, ...)")
+    return message
 
 
 def read_lines(

@@ -12,18 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import grpc
 import grpc.aio
 
+from maestro_grpc.wire.context import Context
+
 Behavior = Callable[..., Any]
 if TYPE_CHECKING:
-    Context = grpc.aio.ServicerContext[Any, Any]
     Handler = grpc.RpcMethodHandler[Any, Any]
-else:
-    Context = grpc.aio.ServicerContext
+else:  # grpc.RpcMethodHandler is not generic at run time
     Handler = grpc.RpcMethodHandler
 
 
@@ -134,16 +134,22 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             Behavior, handler.stream_stream if handler.request_streaming else handler.unary_stream
         )
 
-        async def stream_response(request: Any, context: Context) -> AsyncIterator[Any]:
+        async def stream_response(request: Any, context: Context) -> AsyncGenerator[Any, None]:
             if handler.request_streaming:
                 call = CallInfo(full_method, kind, context)
                 request = call.requests = interceptor._observe_requests(call, request)
             else:
                 call = CallInfo(full_method, kind, context, request)
-            async for item in interceptor.around_stream(
-                call, iterate(inner_stream(request, context))
-            ):
-                yield item
+            inner = iterate(inner_stream(request, context))
+            stream = interceptor.around_stream(call, inner)
+            # `async for` closes nothing it leaves early. A client that cancels
+            # while we wait at a yield leaves this generator to be finalized;
+            # closing what it wraps then runs every finally down to the
+            # handler's (an open blob, a stream's bookkeeping) at once, not
+            # whenever the garbage collector breaks a cycle that keeps it.
+            async with _closing(inner), _closing(stream):
+                async for item in stream:
+                    yield item
 
         if handler.request_streaming:
             return grpc.stream_stream_rpc_method_handler(stream_response, **serializers)
@@ -158,14 +164,26 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         return observed()
 
 
-async def iterate(generator: Any) -> AsyncIterator[Any]:
+async def iterate(generator: Any) -> AsyncGenerator[Any, None]:
     """A handler's response stream, whether it yields or writes with context.write()."""
     if inspect.isawaitable(generator):
         # A handler written as a coroutine using context.write(): nothing to relay.
         await generator
         return
-    async for item in generator:
-        yield item
+    async with _closing(generator):
+        async for item in generator:
+            yield item
+
+
+@contextlib.asynccontextmanager
+async def _closing(stream: AsyncIterator[Any]) -> AsyncIterator[None]:
+    """Close `stream` on the way out when it can be closed (async generators can)."""
+    try:
+        yield
+    finally:
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            await close()
 
 
 # Refusing a call while its client still streams: read (and drop) what is

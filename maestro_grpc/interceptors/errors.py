@@ -29,6 +29,7 @@ from maestro_grpc.errors import (
 from maestro_grpc.interceptors.base import CallInfo, WrappingInterceptor
 from maestro_grpc.interceptors.request_id import REQUEST_ID_HEADER, current_request_id
 from maestro_grpc.store.db import is_unavailable
+from maestro_grpc.wire.context import Context
 
 log = logging.getLogger("maestro.errors")
 
@@ -92,7 +93,7 @@ def status_for(error: MaestroError) -> status_pb2.Status:
     )
 
 
-async def abort_with(context: grpc.aio.ServicerContext[Any, Any], error: MaestroError) -> NoReturn:
+async def abort_with(context: Context, error: MaestroError) -> NoReturn:
     status = rpc_status.to_status(status_for(error))
     # Aborting replaces the trailing metadata: keep the request id in it.
     trailing = (*status.trailing_metadata, (REQUEST_ID_HEADER, current_request_id()))

@@ -20,6 +20,7 @@ from typing import Any
 import grpc
 
 from maestro_grpc.interceptors.base import CallInfo, WrappingInterceptor
+from maestro_grpc.wire.context import Context
 
 REQUEST_ID_HEADER = "x-request-id"
 _SANE = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
@@ -34,7 +35,7 @@ def current_request_id() -> str:
     return request_id_var.get()
 
 
-def status_code_of(context: Any, error: BaseException | None) -> grpc.StatusCode:
+def status_code_of(context: Context, error: BaseException | None) -> grpc.StatusCode:
     """The status a finished call ended with."""
     code = context.code()
     if isinstance(code, grpc.StatusCode):

@@ -15,6 +15,8 @@ from typing import Any
 
 from google.protobuf.descriptor import ServiceDescriptor
 
+from maestro_grpc.wire.context import Context
+
 
 def lazy_servicer(base: type, service: ServiceDescriptor, build: Callable[[], Any]) -> Any:
     """An instance of the generated `base` whose RPCs forward to `build()`'s result."""
@@ -31,14 +33,14 @@ def lazy_servicer(base: type, service: ServiceDescriptor, build: Callable[[], An
     def forward(name: str, server_streaming: bool) -> Any:
         if server_streaming:
 
-            async def stream(self: Any, request: Any, context: Any) -> AsyncIterator[Any]:
+            async def stream(self: Any, request: Any, context: Context) -> AsyncIterator[Any]:
                 async for item in getattr(await real(), name)(request, context):
                     yield item
 
             stream.__name__ = name
             return stream
 
-        async def unary(self: Any, request: Any, context: Any) -> Any:
+        async def unary(self: Any, request: Any, context: Context) -> Any:
             return await getattr(await real(), name)(request, context)
 
         unary.__name__ = name

@@ -8,18 +8,17 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import func, select
 
 from maestro.registry.v1 import project_pb2, registry_service_pb2, registry_service_pb2_grpc
 from maestro_grpc.metrics.store.tables import metric_producers, process_events
 from maestro_grpc.store.db import Database
+from tests.helpers import wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,21 +63,11 @@ class LiveServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        give_up = time.monotonic() + timeout
-        with grpc.insecure_channel(self.address) as channel:
-            health = health_pb2_grpc.HealthStub(channel)
-            while True:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"the server exited: {self.log.read_text()[-2000:]}")
-                try:
-                    reply = health.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                        return self
-                except grpc.RpcError:
-                    pass
-                if time.monotonic() > give_up:
-                    raise RuntimeError(f"the server did not start: {self.log.read_text()[-2000:]}")
-                time.sleep(0.1)
+        try:
+            wait_until_serving(self.address, self.process, within=timeout)
+        except AssertionError as error:
+            raise RuntimeError(f"{error}: {self.log.read_text()[-2000:]}") from None
+        return self
 
     def kill(self) -> None:
         """SIGKILL: no grace, no cleanup, as a crash."""
@@ -96,16 +85,18 @@ class LiveServer:
 
     def create_project(self, name: str | None = None, token: str = "") -> str:
         metadata = [("authorization", f"Bearer {token}")] if token else []
-        with grpc.insecure_channel(self.address) as channel:
-            stub = registry_service_pb2_grpc.RegistryServiceStub(channel)
-            reply = stub.CreateProject(
-                registry_service_pb2.CreateProjectRequest(
-                    project=project_pb2.Project(name=name or f"agent-{uuid.uuid4().hex[:8]}")
-                ),
-                metadata=metadata,
-                timeout=10,
-            )
-        return str(reply.project.id)
+        request = registry_service_pb2.CreateProjectRequest(
+            project=project_pb2.Project(name=name or f"agent-{uuid.uuid4().hex[:8]}")
+        )
+
+        async def create() -> str:
+            async with grpc.aio.insecure_channel(self.address) as channel:
+                stub = registry_service_pb2_grpc.RegistryServiceStub(channel)
+                reply = await stub.CreateProject(request, metadata=metadata, timeout=10)
+            return reply.project.id
+
+        project_id: str = _run(create())
+        return project_id
 
 
 def _run(coro: Any) -> Any:

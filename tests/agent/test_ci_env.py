@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,7 +122,7 @@ def test_statuses(raw: str, status: int) -> None:
         (lambda: ci.from_environment({**GITHUB, "GITHUB_RUN_ATTEMPT": "0"}), "at least 1"),
     ],
 )
-def test_bad_values(bad, error: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_values(bad: Callable[[], object], error: str) -> None:
     with pytest.raises(ci.CiError, match=error):
         bad()
 
@@ -140,7 +142,7 @@ def test_times(raw: str, expected: datetime) -> None:
 
 
 def test_pull_request_from_github_event(tmp_path: Path) -> None:
-    payload = {
+    payload: dict[str, Any] = {
         "action": "closed",
         "pull_request": {
             "number": 42,

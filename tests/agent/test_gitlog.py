@@ -9,11 +9,15 @@ from pathlib import Path
 import pytest
 
 from maestro.metrics.v1 import process_event_pb2
-from maestro_grpc.agent import gitlog
+from maestro_grpc.agent import gitlog, gitrepo
 from tests.agent.conftest import Repo, build_history
 
 
-def walk(repo: Path, exclude: list[str] | None = None, since: str | None = None, rev: str = "HEAD"):
+def walk(
+    repo: Path, exclude: list[str] | None = None, since: str | None = None, rev: str = "HEAD"
+) -> tuple[
+    gitlog.GitWalk, dict[str, process_event_pb2.Commit], dict[int, process_event_pb2.PullRequest]
+]:
     events: list[process_event_pb2.ProcessEvent] = []
     result = gitlog.walk_repository(
         repo,
@@ -111,10 +115,10 @@ def test_empty_repository_sends_nothing(make_repo: Callable[[str], Repo]) -> Non
 
 
 def test_not_a_repository(tmp_path: Path) -> None:
-    with pytest.raises(gitlog.GitError, match="not a git repository"):
-        gitlog.check_repository(tmp_path)
-    with pytest.raises(gitlog.GitError, match="does not exist"):
-        gitlog.check_repository(tmp_path / "missing")
+    with pytest.raises(gitrepo.GitError, match="not a git repository"):
+        gitrepo.check_repository(tmp_path)
+    with pytest.raises(gitrepo.GitError, match="does not exist"):
+        gitrepo.check_repository(tmp_path / "missing")
 
 
 def test_shallow_clone_counts_no_lines_for_its_boundary(
@@ -183,17 +187,19 @@ def test_github_synthetic_merge_is_skipped(make_repo: Callable[[str], Repo]) -> 
     ],
 )
 def test_remote_names(url: str, name: str) -> None:
-    assert gitlog.normalize_remote(url) == name
+    assert gitrepo.normalize_remote(url) == name
 
 
 def test_repository_name_prefers_origin_then_ci(make_repo: Callable[[str], Repo]) -> None:
     repo = make_repo("r")
-    assert gitlog.repository_name(repo.path, {}) == str(repo.path.resolve())
+    assert gitrepo.repository_name(repo.path, {}) == str(repo.path.resolve())
     env = {"GITHUB_REPOSITORY": "org/repo", "GITHUB_SERVER_URL": "https://github.com"}
-    assert gitlog.repository_name(repo.path, env) == "github.com/org/repo"
-    assert gitlog.repository_name(repo.path, {"CI_PROJECT_URL": "https://gl.io/g/p"}) == "gl.io/g/p"
+    assert gitrepo.repository_name(repo.path, env) == "github.com/org/repo"
+    assert (
+        gitrepo.repository_name(repo.path, {"CI_PROJECT_URL": "https://gl.io/g/p"}) == "gl.io/g/p"
+    )
     repo.git("remote", "add", "origin", "git@github.com:acme/models.git")
-    assert gitlog.repository_name(repo.path, env) == "github.com/acme/models"
+    assert gitrepo.repository_name(repo.path, env) == "github.com/acme/models"
 
 
 def test_cursor_roundtrip(tmp_path: Path) -> None:

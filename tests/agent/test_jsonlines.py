@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -60,7 +62,7 @@ NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
         ),
     ],
 )
-def test_valid_lines(line: str, check) -> None:  # type: ignore[no-untyped-def]
+def test_valid_lines(line: str, check: Callable[[Any], bool]) -> None:
     parsed = jsonlines.parse_line(line, "p", NOW)
     assert parsed is not None
     assert check(parsed)

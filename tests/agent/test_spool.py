@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from maestro.metrics.v1 import metric_pb2, metrics_service_pb2, process_event_pb2
 from maestro_grpc.agent import spool as spool_module
 from maestro_grpc.agent.batching import BatchBuilder
-from maestro_grpc.agent.client import encode_batch_request
 from maestro_grpc.agent.spool import Spool, SpoolError, rows_of, split_batch
+from maestro_grpc.agent.wire import encode_batch_request
 
 
 def batch_of(n: int, start: int = 0) -> metric_pb2.MetricBatch:

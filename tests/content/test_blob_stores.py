@@ -20,6 +20,7 @@ from maestro_grpc.blobs import (
     UrlsUnsupported,
     blob_key,
 )
+from maestro_grpc.blobs import s3 as s3_blobs
 from tests.content.support import MIB, pattern, sha
 
 
@@ -79,7 +80,7 @@ async def test_an_abandoned_read_stops_reading(store: BlobStore) -> None:
     assert first == data[: len(first)]
     await stream.aclose()  # the read-ahead stops, and the file or response is closed
     if isinstance(store, LocalBlobStore):
-        import psutil  # type: ignore[import-untyped]
+        import psutil
 
         assert str(store.path(sha(data))) not in {f.path for f in psutil.Process().open_files()}
 
@@ -104,7 +105,7 @@ async def test_the_file_store_has_no_urls(store: BlobStore) -> None:
 async def test_s3_parts_grow_and_stay_in_order(
     store: S3BlobStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(blobs_module, "PARTS_PER_STEP", 1)  # double the part size every part
+    monkeypatch.setattr(s3_blobs, "PARTS_PER_STEP", 1)  # double the part size every part
     data = pattern(30 * MIB + 1, seed=63)
     writer = await store.writer(sha(data))
     for start in range(0, len(data), MIB):

@@ -510,8 +510,8 @@ async def test_two_replicas_at_once_do_each_job_once(
 async def test_a_failing_job_is_retried_later(
     registry: rsg.RegistryServiceStub, server: RunningServer
 ) -> None:
-    import boto3  # type: ignore[import-untyped]
-    from botocore.config import Config  # type: ignore[import-untyped]
+    import boto3
+    from botocore.config import Config
 
     unreachable = S3BlobStore(
         "nowhere",

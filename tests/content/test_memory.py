@@ -15,7 +15,7 @@ import threading
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 
-import psutil  # type: ignore[import-untyped]
+import psutil
 import pytest
 
 from maestro.registry.v1 import registry_service_pb2 as rs

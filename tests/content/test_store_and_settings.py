@@ -96,8 +96,8 @@ def test_the_blob_store_follows_the_settings(tmp_path: Path) -> None:
 
 
 async def test_an_unreachable_s3_is_unavailable() -> None:
-    import boto3  # type: ignore[import-untyped]
-    from botocore.config import Config  # type: ignore[import-untyped]
+    import boto3
+    from botocore.config import Config
 
     client = boto3.session.Session().client(
         "s3",

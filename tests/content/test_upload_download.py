@@ -337,7 +337,7 @@ async def test_a_cancelled_download_releases_the_blob(
     call.cancel()
     blobs = server.ctx.blobs
     if isinstance(blobs, LocalBlobStore):
-        import psutil  # type: ignore[import-untyped]
+        import psutil
 
         path = str(blobs.path(sha(data)))
         await eventually(

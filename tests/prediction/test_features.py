@@ -468,8 +468,8 @@ async def test_both_stores_give_identical_vectors_and_ignore_late_data(
     assert out["artifacts.reused"] == 1
     assert out["artifacts.created"] == 0  # "model" was registered now, after the window
     # Impact at the window's end: two helpful usages, no outcome known yet, no harm.
-    from maestro_grpc.registry.read import UsageSignal, impact_score
     from maestro_grpc.registry.model import UsageOutcome
+    from maestro_grpc.registry.read import UsageSignal, impact_score
 
     start = now - timedelta(days=400)
     cut = start + timedelta(days=240)

@@ -1,14 +1,11 @@
-"""Artifact content stores: content-addressed blobs in local files or in S3.
+"""Blobs as objects of one S3 (or MinIO) bucket, through boto3.
 
-Both implement `BlobStore`, one small async interface. A blob lives at
-`sha256/ab/cdef...` (its lower-case hex SHA-256, split after two
-characters), so the same bytes are stored once. A `BlobWriter` streams bytes
-to a temporary place and `commit(sha256)` moves them to the blob's address
-in one step (a rename of a fsynced file; a completed multipart upload or a
-server-side copy on S3), so a crash never leaves half a blob under a real
-name. File and boto3 I/O runs in threads: the event loop never waits on it.
-What the bytes hash to, and which blobs exist, is the caller's business
-(`maestro_grpc.registry.content`).
+An upload whose hash the client declared streams straight to the blob's key
+as a multipart upload (`_S3Writer`), completed only once the hash checked
+out; other uploads go to `staging/` and are copied server-side once hashed.
+Presigned PUTs land under `incoming/` and are adopted (`_S3Incoming`) the
+same way. boto3 calls run on the store's own threads; a lost S3 is
+UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -17,28 +14,28 @@ import asyncio
 import contextlib
 import functools
 import logging
-import os
 import uuid
-from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
-from maestro_grpc.config import ConfigError, Settings
+from maestro_grpc.blobs.base import (
+    READ_CHUNK,
+    BlobNotFound,
+    BlobStore,
+    BlobWriter,
+    PresignedUrl,
+    blob_key,
+    read_ahead,
+)
 from maestro_grpc.errors import Unavailable
 
 log = logging.getLogger("maestro.blobs")
 
 T = TypeVar("T")
 
-# Bytes per chunk read back, and how many chunks are read ahead of the
-# consumer (reading overlaps sending; memory stays READ_CHUNK x READ_AHEAD).
-READ_CHUNK = 1 << 20
-READ_AHEAD = 4
-# S3 multipart uploads: parts of PART_SIZE (S3's minimum is 5 MiB), at most
+# Multipart uploads: parts of PART_SIZE (S3's minimum is 5 MiB), at most
 # PARTS_IN_FLIGHT uploading at once; the part size doubles every
 # PARTS_PER_STEP parts so that S3's 10,000-part limit is far away (about
 # 900 GiB) while memory stays flat for uploads of a few GiB.
@@ -52,264 +49,16 @@ PART_CHECKSUM_FIELD = f"Checksum{PART_CHECKSUM}"  # in UploadPart's answer and C
 # A single CopyObject handles up to 5 GiB; beyond, boto3's managed copy.
 SINGLE_COPY_LIMIT = 5 << 30
 
-BLOB_PREFIX = "sha256/"
-# S3 keys of uploads not yet at their address: uploads without a declared
-# hash (copied to their address once hashed) and presigned PUTs (verified,
-# then copied). The GC sweeps what crashed uploads left there.
+# Keys of uploads not yet at their address: uploads without a declared hash
+# (copied to their address once hashed) and presigned PUTs (verified, then
+# copied). The GC sweeps what crashed uploads left there.
 STAGING_PREFIX = "staging/"
 INCOMING_PREFIX = "incoming/"
 UPLOAD_CONTENT_TYPE = "application/octet-stream"
 
 
-class BlobNotFound(Exception):
-    """The blob (or the presigned upload) is not in the store."""
-
-
-class UrlsUnsupported(Exception):
-    """This store cannot hand out presigned URLs."""
-
-
-def blob_key(sha256: str) -> str:
-    """The blob's address: `sha256/ab/cdef...`."""
-    return f"{BLOB_PREFIX}{sha256[:2]}/{sha256[2:]}"
-
-
-@dataclass(frozen=True)
-class PresignedUrl:
-    """A URL that lets its holder GET or PUT one object without credentials."""
-
-    url: str
-    method: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class BlobWriter(ABC):
-    """Bytes on their way into the store; invisible until `commit`."""
-
-    @abstractmethod
-    async def write(self, data: bytes) -> None:
-        """Append `data`."""
-
-    @abstractmethod
-    async def commit(self, sha256: str) -> None:
-        """Make what was written the blob `sha256` (the caller has checked the hash)."""
-
-    @abstractmethod
-    async def abort(self) -> None:
-        """Drop what was written; idempotent, and safe after a failed commit."""
-
-
-class BlobStore(ABC):
-    """Where artifact content lives, addressed by SHA-256."""
-
-    kind: str = ""
-    supports_urls: bool = False
-
-    @abstractmethod
-    def uri(self, sha256: str) -> str:
-        """Where the blob lives, for Artifact.storage_uri (file://... or s3://...)."""
-
-    @abstractmethod
-    async def writer(self, sha256: str | None = None, size_hint: int | None = None) -> BlobWriter:
-        """A writer for new content; `sha256`, when the caller expects it, lets the
-        store write straight to that address (S3); commit must then name the same."""
-
-    @abstractmethod
-    async def size(self, sha256: str) -> int | None:
-        """The stored blob's size, or None when it is not there."""
-
-    @abstractmethod
-    def read(self, sha256: str, offset: int = 0) -> AsyncGenerator[bytes, None]:
-        """The blob's bytes from `offset`, in chunks; BlobNotFound when it is not there."""
-
-    @abstractmethod
-    async def delete(self, sha256: str) -> None:
-        """Remove the blob; removing a missing blob is not an error."""
-
-    @abstractmethod
-    async def sweep(self, older_than: datetime) -> int:
-        """Remove what uploads that crashed or were abandoned before `older_than` left
-        behind (temporary files, staging objects, unfinished multipart uploads)."""
-
-    async def presign_get(self, sha256: str, expires_in: int) -> PresignedUrl:
-        """A URL to download the blob."""
-        raise UrlsUnsupported(f"the {self.kind} blob store cannot hand out URLs")
-
-    async def presign_put(self, name: str, expires_in: int) -> PresignedUrl:
-        """A URL to upload bytes under the incoming `name`, to be adopted later."""
-        raise UrlsUnsupported(f"the {self.kind} blob store cannot hand out URLs")
-
-    async def incoming_size(self, name: str) -> int | None:
-        """The size of what was PUT to the incoming `name`, or None."""
-        raise UrlsUnsupported(f"the {self.kind} blob store cannot hand out URLs")
-
-    def read_incoming(self, name: str) -> AsyncGenerator[bytes, None]:
-        """What was PUT to the incoming `name`, in chunks."""
-        raise UrlsUnsupported(f"the {self.kind} blob store cannot hand out URLs")
-
-    def adopt_incoming(self, name: str) -> BlobWriter:
-        """A writer whose commit moves the incoming `name` to its blob address."""
-        raise UrlsUnsupported(f"the {self.kind} blob store cannot hand out URLs")
-
-
-async def _read_ahead(
-    read: Callable[[], bytes], close: Callable[[], None], depth: int = READ_AHEAD
-) -> AsyncGenerator[bytes, None]:
-    """Yield what `read()` returns until b"", reading in a thread up to `depth` chunks
-    ahead. `close()` runs (in a thread) once no read is running any more."""
-    queue: asyncio.Queue[bytes | BaseException] = asyncio.Queue(depth)
-
-    async def produce() -> None:
-        try:
-            while True:
-                pending = asyncio.ensure_future(asyncio.to_thread(read))
-                try:
-                    chunk = await asyncio.shield(pending)
-                except asyncio.CancelledError:
-                    # The thread keeps reading; let it finish before closing.
-                    with contextlib.suppress(BaseException):
-                        await pending
-                    raise
-                await queue.put(chunk)
-                if not chunk:
-                    return
-        except Exception as error:
-            await queue.put(error)
-        finally:
-            await asyncio.to_thread(close)
-
-    producer = asyncio.create_task(produce())
-    try:
-        while True:
-            item = await queue.get()
-            if isinstance(item, BaseException):
-                raise item
-            if not item:
-                return
-            yield item
-    finally:
-        producer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await producer
-
-
-# ---- local files ------------------------------------------------------------------
-
-
-class LocalBlobStore(BlobStore):
-    """Blobs as files under `root` (the embedded default: <data dir>/blobs).
-
-    New content goes to `root/tmp/<random>.part`, is fsynced, and renamed to
-    `root/sha256/ab/cdef...`; a rename is atomic, so a reader sees the whole
-    blob or none.
-    """
-
-    kind = "file"
-
-    def __init__(self, root: Path) -> None:
-        self.root = root.resolve()
-        self.tmp = self.root / "tmp"
-
-    def path(self, sha256: str) -> Path:
-        return self.root / blob_key(sha256)
-
-    def uri(self, sha256: str) -> str:
-        return self.path(sha256).as_uri()
-
-    async def writer(self, sha256: str | None = None, size_hint: int | None = None) -> BlobWriter:
-        return await asyncio.to_thread(_LocalWriter.open, self)
-
-    async def size(self, sha256: str) -> int | None:
-        def stat() -> int | None:
-            try:
-                return self.path(sha256).stat().st_size
-            except FileNotFoundError:
-                return None
-
-        return await asyncio.to_thread(stat)
-
-    async def read(self, sha256: str, offset: int = 0) -> AsyncGenerator[bytes, None]:
-        def open_at() -> Any:
-            try:
-                handle = self.path(sha256).open("rb")
-            except FileNotFoundError:
-                raise BlobNotFound(sha256) from None
-            handle.seek(offset)
-            return handle
-
-        handle = await asyncio.to_thread(open_at)
-        reader = _read_ahead(lambda: handle.read(READ_CHUNK), handle.close)
-        async with contextlib.aclosing(reader) as chunks:
-            async for chunk in chunks:
-                yield chunk
-
-    async def delete(self, sha256: str) -> None:
-        await asyncio.to_thread(self.path(sha256).unlink, missing_ok=True)
-
-    async def sweep(self, older_than: datetime) -> int:
-        cutoff = older_than.timestamp()
-
-        def run() -> int:
-            removed = 0
-            if not self.tmp.is_dir():
-                return 0
-            for item in self.tmp.iterdir():
-                try:
-                    if item.stat().st_mtime < cutoff:
-                        item.unlink()
-                        removed += 1
-                except FileNotFoundError:  # pragma: no cover - raced with its own cleanup
-                    continue
-            return removed
-
-        return await asyncio.to_thread(run)
-
-
-class _LocalWriter(BlobWriter):
-    def __init__(self, store: LocalBlobStore, path: Path, handle: Any) -> None:
-        self.store = store
-        self.path = path
-        self.handle = handle
-
-    @classmethod
-    def open(cls, store: LocalBlobStore) -> _LocalWriter:
-        store.tmp.mkdir(parents=True, exist_ok=True)
-        path = store.tmp / f"{uuid.uuid4().hex}.part"
-        return cls(store, path, path.open("xb"))
-
-    async def write(self, data: bytes) -> None:
-        await asyncio.to_thread(self.handle.write, data)
-
-    async def commit(self, sha256: str) -> None:
-        await asyncio.to_thread(self._commit, sha256)
-
-    def _commit(self, sha256: str) -> None:
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
-        self.handle.close()
-        final = self.store.path(sha256)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.path, final)
-        # The rename itself must survive a crash too.
-        directory = os.open(final.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-
-    async def abort(self) -> None:
-        def drop() -> None:
-            self.handle.close()
-            self.path.unlink(missing_ok=True)
-
-        await asyncio.to_thread(drop)
-
-
-# ---- S3 ---------------------------------------------------------------------------
-
-
 def _s3_unavailable(error: BaseException) -> bool:
-    from botocore.exceptions import (  # type: ignore[import-untyped]
+    from botocore.exceptions import (
         ClientError,
         HTTPClientError,
     )
@@ -349,8 +98,8 @@ class S3BlobStore(BlobStore):
         self.bucket = bucket
         self.endpoint_url = endpoint_url
         if client is None:
-            import boto3  # type: ignore[import-untyped]
-            from botocore.config import Config  # type: ignore[import-untyped]
+            import boto3
+            from botocore.config import Config
 
             config = Config(
                 signature_version="s3v4",
@@ -460,7 +209,7 @@ class S3BlobStore(BlobStore):
                 raise
             return data
 
-        async with contextlib.aclosing(_read_ahead(read, body.close)) as chunks:
+        async with contextlib.aclosing(read_ahead(read, body.close)) as chunks:
             async for chunk in chunks:
                 yield chunk
 
@@ -719,12 +468,3 @@ class _S3Incoming(BlobWriter):
         await self.store.call(
             self.store.client.delete_object, Bucket=self.store.bucket, Key=self.key
         )
-
-
-def create_blob_store(settings: Settings) -> BlobStore:
-    """S3 when MAESTRO_S3_BUCKET is set, otherwise files in the data dir."""
-    if settings.s3_bucket:
-        return S3BlobStore(settings.s3_bucket, settings.s3_endpoint_url)
-    if settings.s3_endpoint_url:
-        raise ConfigError("MAESTRO_S3_ENDPOINT_URL is set but MAESTRO_S3_BUCKET is not")
-    return LocalBlobStore(settings.data_dir / "blobs")

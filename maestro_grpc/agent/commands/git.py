@@ -1,0 +1,64 @@
+"""`maestro agent git`: the repository's commits and merged pull requests."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from maestro_grpc.agent import ci, gitlog, gitrepo
+from maestro_grpc.agent.commands import common
+from maestro_grpc.agent.runner import Collected, Emitter
+from maestro_grpc.agent.settings import AgentSettings
+from maestro_grpc.config import Settings
+
+
+def register(sub: common.SubParsers, options: argparse.ArgumentParser) -> None:
+    git = sub.add_parser(
+        "git",
+        parents=[options],
+        help="send the repository's commits and merged pull requests",
+        description=gitlog.__doc__,
+        formatter_class=common.FORMATTER,
+    )
+    git.add_argument("--repo", type=Path, default=Path("."), help="the repository (default .)")
+    git.add_argument(
+        "--repo-name", help="name in the events (default: origin remote, CI's name, or the path)"
+    )
+    git.add_argument("--rev", default="HEAD", help="walk from this revision (default HEAD)")
+    git.add_argument("--since", help="only commits after this date (as git log --since)")
+    git.add_argument("--full", action="store_true", help="ignore the cursor: walk everything")
+    git.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, _server_settings: Settings) -> int:
+    return common.run(args, "git", partial(collect, args))
+
+
+def collect(args: argparse.Namespace, emitter: Emitter, settings: AgentSettings) -> Collected:
+    """Walk from --rev, minus what the cursor says earlier runs walked."""
+    project = common.project_of(settings)
+    repo = args.repo
+    gitrepo.check_repository(repo)
+    name = args.repo_name or gitrepo.repository_name(repo, os.environ)
+    cursor = gitlog.GitCursor(settings.state_dir, project, name)
+    previous = [] if args.full else cursor.tips()
+    walk = gitlog.walk_repository(
+        repo,
+        project_id=project,
+        repo_name=name,
+        rev=args.rev,
+        exclude=previous,
+        since=args.since,
+        emit=emitter.event,
+    )
+    pr = ci.pull_request_from_environment(os.environ, project, name)
+    if pr is not None:
+        emitter.event(pr)
+        walk.pull_requests += 1
+    summary: dict[str, Any] = {"repo": name, **walk.as_dict()}
+    head = walk.head
+    after = (lambda: cursor.save([*previous, head])) if head else None
+    return Collected(summary=summary, after_spooled=after)

@@ -1,0 +1,123 @@
+"""The agent's side of the wire: its channel, StreamMetrics framing, error details.
+
+Spooled batches are sent as the bytes they were spooled as:
+`encode_batch_request` frames them as a StreamMetricsRequest without parsing
+them again, and the stream's request serializer passes bytes through.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import grpc
+import grpc.aio
+from google.rpc import error_details_pb2, status_pb2
+
+from maestro.metrics.v1 import metric_pb2
+from maestro_grpc.agent.settings import AgentSettings
+
+# The end-of-stream sentinel of grpc.aio reads (grpc-stubs does not declare it).
+EOF: Any = getattr(grpc.aio, "EOF")  # noqa: B009
+STREAM_METHOD = "/maestro.metrics.v1.MetricsService/StreamMetrics"
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        bits = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(bits | 0x80)
+        else:
+            out.append(bits)
+            return bytes(out)
+
+
+def encode_batch_request(sequence: int, payload: bytes) -> bytes:
+    """StreamMetricsRequest{batch: StreamBatch{sequence, batch: <payload>}} on the
+    wire, without parsing the spooled MetricBatch again."""
+    inner = b"\x08" + _varint(sequence) + b"\x12" + _varint(len(payload)) + payload
+    return b"\x12" + _varint(len(inner)) + inner
+
+
+def passthrough(message: bytes) -> bytes:
+    """The request serializer of a stream whose requests are already bytes."""
+    return message
+
+
+def open_channel(settings: AgentSettings) -> grpc.aio.Channel:
+    options = [
+        ("grpc.keepalive_time_ms", 30_000),
+        ("grpc.keepalive_timeout_ms", 10_000),
+        ("grpc.max_receive_message_length", 32 * 1024 * 1024),
+        ("grpc.max_send_message_length", 32 * 1024 * 1024),
+        # Reconnect promptly after a server restart; our own backoff paces us.
+        ("grpc.initial_reconnect_backoff_ms", 200),
+        ("grpc.max_reconnect_backoff_ms", 5_000),
+    ]
+    if settings.tls:
+        roots = settings.ca_file.read_bytes() if settings.ca_file else None
+        # A client certificate, for a server that requires one (mutual TLS).
+        key = settings.key_file.read_bytes() if settings.key_file else None
+        chain = settings.cert_file.read_bytes() if settings.cert_file else None
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=roots, private_key=key, certificate_chain=chain
+        )
+        return grpc.aio.secure_channel(settings.address, credentials, options=options)
+    return grpc.aio.insecure_channel(settings.address, options=options)
+
+
+def call_metadata(settings: AgentSettings) -> list[tuple[str, str]]:
+    return [("authorization", f"Bearer {settings.token}")] if settings.token else []
+
+
+def status_details(error: grpc.aio.AioRpcError) -> tuple[dict[str, str], float | None]:
+    """(ErrorInfo metadata, RetryInfo delay in seconds) of an error, where present."""
+    metadata: dict[str, str] = {}
+    delay: float | None = None
+    trailing: Any = error.trailing_metadata() or ()
+    for key, value in trailing:
+        if key != "grpc-status-details-bin" or not isinstance(value, bytes):
+            continue
+        status = status_pb2.Status.FromString(value)
+        for detail in status.details:
+            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                info = error_details_pb2.ErrorInfo()
+                detail.Unpack(info)
+                metadata.update(info.metadata)
+                metadata.setdefault("reason", info.reason)
+            elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+                retry = error_details_pb2.RetryInfo()
+                detail.Unpack(retry)
+                delay = retry.retry_delay.ToTimedelta().total_seconds()
+    return metadata, delay
+
+
+_ROW_INDEX = re.compile(r"^(points|events|columns)\[(\d+)\]")
+
+
+def describe_row(payload: bytes, field_path: str) -> str:
+    """A short name for the row a rejection points at ("commit 1a2b3c4d5e6f")."""
+    match = _ROW_INDEX.match(field_path)
+    if not match:
+        return ""
+    batch = metric_pb2.MetricBatch.FromString(payload)
+    kind, index = match.group(1), int(match.group(2))
+    try:
+        if kind == "points":
+            return f"point {batch.points[index].name}"
+        if kind == "columns":
+            return f"columns of {batch.columns[index].project_id}"
+        event = batch.events[index]
+    except IndexError:
+        return ""
+    which = event.WhichOneof("kind") or "event"
+    inner = getattr(event, which, None) if which != "event" else None
+    for key in ("sha", "run_id", "deployment_id", "incident_id", "suite", "number"):
+        if inner is not None and key in inner.DESCRIPTOR.fields_by_name:
+            value = getattr(inner, key)
+            if value:
+                shown = value[:12] if key == "sha" else value
+                return f"{which} {shown}"
+    return which

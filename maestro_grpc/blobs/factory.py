@@ -1,0 +1,17 @@
+"""The blob store the settings name."""
+
+from __future__ import annotations
+
+from maestro_grpc.blobs.base import BlobStore
+from maestro_grpc.blobs.local import LocalBlobStore
+from maestro_grpc.blobs.s3 import S3BlobStore
+from maestro_grpc.config import ConfigError, Settings
+
+
+def create_blob_store(settings: Settings) -> BlobStore:
+    """S3 when MAESTRO_S3_BUCKET is set, otherwise files in the data dir."""
+    if settings.s3_bucket:
+        return S3BlobStore(settings.s3_bucket, settings.s3_endpoint_url)
+    if settings.s3_endpoint_url:
+        raise ConfigError("MAESTRO_S3_ENDPOINT_URL is set but MAESTRO_S3_BUCKET is not")
+    return LocalBlobStore(settings.data_dir / "blobs")
