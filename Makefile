@@ -51,13 +51,20 @@ lint-proto: env
 breaking: env
 	$(RUN) buf breaking --against '.git#branch=main'
 
+# The rules of README's "Layout and design", checked: ruff (with complexity
+# budgets), mypy strict over everything, the import contracts, and the
+# module and function size budgets.
 lint: env lint-proto
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
+	$(RUN) lint-imports
+	$(RUN) python tools/check_sizes.py maestro_grpc workers
 
+# Tests run in parallel, one worker per core (PYTEST_WORKERS=1 for one).
+PYTEST_WORKERS ?= auto
 test: env lint check-generated
-	$(RUN) pytest --cov --cov-branch --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
+	$(RUN) pytest -n $(PYTEST_WORKERS) --cov --cov-branch --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
 
 # Each benchmark prints its figures beside a limit measured in the same run;
 # BENCH=ingest runs one of them.

@@ -25,8 +25,8 @@ import grpc.aio
 
 from maestro.access.v1 import access_service_pb2 as pb
 from maestro.access.v1 import access_service_pb2_grpc
-from maestro_grpc.agent.wire import call_metadata, open_channel
 from maestro_grpc.agent.settings import AgentConfigError, AgentSettings
+from maestro_grpc.agent.wire import call_metadata, open_channel
 from maestro_grpc.config import Settings
 
 ROLES = {

@@ -46,6 +46,8 @@ PAGE_TOKEN_SECRET = "page-tokens"
 TOKEN_CHANNEL = "maestro_token_changed"
 
 if TYPE_CHECKING:
+    from maestro_grpc.metrics.domain.ingest import Ingestor
+    from maestro_grpc.metrics.domain.queries import Queries
     from maestro_grpc.registry.domain.indexer import Indexer
 
 
@@ -294,32 +296,19 @@ def build_indexer(ctx: AppContext, owner: str) -> Indexer:
 
 def build_metrics(ctx: AppContext) -> MetricsServicer:
     from maestro_grpc.metrics.domain.announce import ProducerAnnouncements
-    from maestro_grpc.metrics.domain.feed import Publisher, Watches
-    from maestro_grpc.metrics.domain.ingest import Ingestor
-    from maestro_grpc.metrics.domain.queries import Queries
+    from maestro_grpc.metrics.domain.feed import Watches
     from maestro_grpc.metrics.domain.streams import (
         ByteBudget,
         StreamLimits,
         StreamRegistry,
         Streams,
     )
-    from maestro_grpc.metrics.store.ingest import IngestStore
-    from maestro_grpc.metrics.store.queries import QueryStore
-    from maestro_grpc.metrics.store.summaries import SummaryStore
-    from maestro_grpc.metrics.wire.feed import encode
     from maestro_grpc.metrics.wire.stream import StreamHandler
 
     settings = ctx.settings
     prefix = settings.events_prefix
     registry_read = RegistryReader(ctx.db)
-    ingest = Ingestor(
-        IngestStore(ctx.db),
-        registry=registry_read,
-        clock=ctx.clock,
-        feed=Publisher(ctx.events, prefix, encode),
-        rollup_delay=timedelta(seconds=settings.metrics_rollup_delay_seconds),
-        max_concurrent_writes=settings.metrics_write_concurrency,
-    )
+    ingest = _ingestor(ctx, registry_read)
     budget = ByteBudget(settings.metrics_ingest_buffer_bytes)
     streams = StreamRegistry()
     announcements = ProducerAnnouncements(ctx.events, prefix, streams, ctx.spawn)
@@ -333,25 +322,48 @@ def build_metrics(ctx: AppContext) -> MetricsServicer:
         max_batch_rows=settings.metrics_max_batch_rows,
         lifetime_seconds=settings.stream_lifetime_seconds,
     )
-    retention_days = settings.metrics_raw_retention_days
-    queries = Queries(
-        QueryStore(ctx.db),
-        SummaryStore(ctx.db),
-        registry=registry_read,
-        clock=ctx.clock,
-        raw_max=timedelta(days=settings.metrics_summary_raw_max_days),
-        retention=timedelta(days=retention_days) if retention_days > 0 else None,
-    )
     return MetricsServicer(
         ingest,
         StreamHandler(
             Streams(ingest, limits, budget, streams, announce=announcements.announce), ctx.clock
         ),
         budget,
-        queries,
+        _queries(ctx, registry_read),
         Watches(ctx.events, prefix, registry=registry_read, queue=settings.metrics_watch_queue),
         clock=ctx.clock,
         max_batch_rows=settings.metrics_max_batch_rows,
+    )
+
+
+def _ingestor(ctx: AppContext, registry: RegistryReader) -> Ingestor:
+    from maestro_grpc.metrics.domain.feed import Publisher
+    from maestro_grpc.metrics.domain.ingest import Ingestor
+    from maestro_grpc.metrics.store.ingest import IngestStore
+    from maestro_grpc.metrics.wire.feed import encode
+
+    return Ingestor(
+        IngestStore(ctx.db),
+        registry=registry,
+        clock=ctx.clock,
+        feed=Publisher(ctx.events, ctx.settings.events_prefix, encode),
+        rollup_delay=timedelta(seconds=ctx.settings.metrics_rollup_delay_seconds),
+        max_concurrent_writes=ctx.settings.metrics_write_concurrency,
+    )
+
+
+def _queries(ctx: AppContext, registry: RegistryReader) -> Queries:
+    from maestro_grpc.metrics.domain.queries import Queries
+    from maestro_grpc.metrics.store.queries import QueryStore
+    from maestro_grpc.metrics.store.summaries import SummaryStore
+
+    retention_days = ctx.settings.metrics_raw_retention_days
+    return Queries(
+        QueryStore(ctx.db),
+        SummaryStore(ctx.db),
+        registry=registry,
+        clock=ctx.clock,
+        raw_max=timedelta(days=ctx.settings.metrics_summary_raw_max_days),
+        retention=timedelta(days=retention_days) if retention_days > 0 else None,
     )
 
 

@@ -6,7 +6,7 @@
 | `MAESTRO_TOKEN` | none | sent as `authorization: Bearer <token>` |
 | `MAESTRO_TLS` | `0` | `1` to connect over TLS (system roots, or `MAESTRO_CA_FILE`) |
 | `MAESTRO_CA_FILE` | none | PEM file of the CA that signed the server's certificate (implies TLS) |
-| `MAESTRO_TLS_CERT_FILE`, `MAESTRO_TLS_KEY_FILE` | none | this client's certificate chain and key (PEM), for a server that requires client certificates (mutual TLS; implies TLS) |
+| `MAESTRO_TLS_CERT_FILE`, `MAESTRO_TLS_KEY_FILE` | none | this client's certificate and key (mTLS)|
 | `MAESTRO_AGENT_STATE_DIR` | `~/.maestro-agent` (else `./.maestro-agent`) | spool, cursors, ids |
 | `MAESTRO_AGENT_PRODUCER_ID` | generated once per state dir | the stream's producer id |
 | `MAESTRO_AGENT_DEADLINE_SECONDS` | `300` | give up after this long without an ack |

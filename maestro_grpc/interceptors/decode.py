@@ -21,7 +21,8 @@ import grpc
 import grpc.aio
 
 from maestro_grpc.errors import InvalidArgument
-from maestro_grpc.interceptors.base import Context, Handler, iterate
+from maestro_grpc.interceptors.base import Handler, iterate
+from maestro_grpc.wire.context import Context
 
 Parse = Callable[[bytes], Any]
 
