@@ -11,7 +11,7 @@ import grpc
 import grpc.aio
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
 
@@ -72,6 +72,20 @@ member = st.builds(
 
 @examples(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+# Found by this test: greedy and random starts all took the one member whose
+# allocation leaves no room for three more, though four others fit.
+@example(
+    pool=[
+        Member(role="data_scientist", years_experience=0.0, skills=frozenset(), allocation=0.25),
+        Member(role="data_scientist", years_experience=1.0, skills=frozenset(), allocation=0.5),
+        *[Member(role="data_scientist", years_experience=0.0, skills=frozenset(), allocation=0.25)]
+        * 5,
+    ],
+    min_size=4,
+    extra=0,
+    budget=1.0,
+    required=frozenset(),
 )
 @given(
     pool=st.lists(member, min_size=1, max_size=9),

@@ -7,7 +7,8 @@ bonus for covering the project's required skills:
 
     score = P(success) + 0.25 * skill coverage
 
-The search starts from a greedy team (add the best member while it helps)
+The search starts from a greedy team (add the best member while it helps),
+from the cheapest team (so a feasible team is found whenever one exists)
 and from a few random feasible teams, and from each climbs: all neighbours
 (add one candidate, remove one member, swap one for one) are scored at once
 and the best is taken while it improves the score. Every feasible team seen
@@ -117,7 +118,8 @@ def search(
 ) -> list[ScoredTeam]:
     """The best distinct feasible teams found, best first."""
     found = _Search(scorer, allocations, limits, seed)
-    starts = [found.greedy()] + [found.random_start() for _ in range(RANDOM_STARTS)]
+    starts = [found.greedy(), found.cheapest()]
+    starts += [found.random_start() for _ in range(RANDOM_STARTS)]
     for start in starts:
         if start is not None:
             found.climb(*start)
@@ -227,6 +229,19 @@ class _Search:
         if not np.isfinite(scores[best]):
             return None
         return additions[best], float(scores[best])
+
+    def cheapest(self) -> Start | None:
+        """The min_size members of least allocation: feasible whenever any team is.
+
+        (check_limits admits a pool by exactly this team, so the search always
+        has one feasible start: greedy and random starts can all pick a member
+        whose allocation leaves no room for the rest.)
+        """
+        order = np.argsort(self.alloc, kind="stable")[: self.limits.min_size]
+        mask = np.zeros(self.n, dtype=bool)
+        mask[order] = True
+        score = self.evaluate(mask.reshape(1, -1))[0]
+        return (mask, float(score)) if np.isfinite(score) else None
 
     def random_start(self) -> Start | None:
         """A random affordable team of a random feasible size (None: it is not feasible)."""
