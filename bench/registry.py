@@ -8,10 +8,14 @@ in a subprocess, and measures:
   ordered by impact, page 50) p50/p95 over gRPC, beside the same two
   statements (page and total count) run directly with asyncpg: the limit;
 - GetProject calls per second (a project with a team of five) beside a bare
-  grpc.aio echo server in another subprocess, driven by the same client.
+  grpc.aio echo server in another subprocess, driven by the same client;
+- the same GetProject on a second replica of the same store that requires a
+  token (a static one), with the token: what authentication, authorisation
+  and the audit scope cost, alternated twice with the first replica.
 
-Targets (issue #2): search p95 <= 10 ms and <= 2x raw SQL; GetProject >= 50%
-of the echo server's rate. The last line is one JSON object.
+Targets: search p95 <= 10 ms and <= 2x raw SQL; GetProject >= 50% of the
+echo server's rate (issue #2); a token costs GetProject at most 5% of its
+rate (issue #11). The last line is one JSON object.
 
     .venv/bin/python bench/registry.py [--artifacts 100000] [--seconds 5]
 """
@@ -24,6 +28,7 @@ import json
 import os
 import random
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -65,6 +70,12 @@ PROTO_TYPES = [
     cast("ap.ArtifactType", ap.ArtifactType.Value("ARTIFACT_TYPE_" + t.upper())) for t in TYPES
 ]
 VOCABULARY = [f"tag{i:03d}" for i in range(300)]
+
+
+# Rounds of GetProject on each replica, alternated.
+ROUNDS = 10
+# The static token of the replica that requires one (a bench's own: never a real secret).
+BENCH_TOKEN = "bench-token-" + "0" * 32
 
 
 def free_port() -> int:
@@ -232,7 +243,29 @@ async def rate(call: Callable[[], Awaitable[object]], seconds: float, concurrenc
     return done / (time.perf_counter() - started)
 
 
-async def measure_get_project(address: str, echo_address: str, seconds: float) -> dict[str, float]:
+async def get_project_rate(address: str, project_id: str, seconds: float, token: str = "") -> float:
+    """GetProject calls per second on one replica (with a bearer token, if given).
+
+    Without a token the calls carry a header of the same size the server
+    ignores, so that the client does the same work either way and the
+    difference is the server's.
+    """
+    if token:
+        metadata = (("authorization", f"Bearer {token}"),)
+    else:
+        metadata = (("x-bench-padding", "Bearer " + "x" * len(BENCH_TOKEN)),)
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = rsg.RegistryServiceStub(channel)
+        request = rs.GetProjectRequest(project_id=project_id)
+        await rate(lambda: stub.GetProject(request, metadata=metadata), 0.3, 32)  # warm up
+        return await rate(lambda: stub.GetProject(request, metadata=metadata), seconds, 32)
+
+
+async def measure_get_project(
+    address: str, authed_address: str, echo_address: str, seconds: float
+) -> dict[str, float]:
+    """GetProject's rate without tokens and, on a replica that requires one, with a token;
+    alternated ROUNDS times so that both see the same machine; and a bare echo server's."""
     async with grpc.aio.insecure_channel(address) as channel:
         stub = rsg.RegistryServiceStub(channel)
         project = (
@@ -249,9 +282,18 @@ async def measure_get_project(address: str, echo_address: str, seconds: float) -
                     ),
                 )
             )
-        request = rs.GetProjectRequest(project_id=project.id)
-        await rate(lambda: stub.GetProject(request), 1.0, 32)  # warm up
-        get_rate = await rate(lambda: stub.GetProject(request), seconds, 32)
+    request = rs.GetProjectRequest(project_id=project.id)
+    plain: list[float] = []
+    authed: list[float] = []
+    for _ in range(ROUNDS):
+        plain.append(await get_project_rate(address, project.id, seconds / ROUNDS))
+        authed.append(
+            await get_project_rate(authed_address, project.id, seconds / ROUNDS, BENCH_TOKEN)
+        )
+    # Short rounds, alternated, compared pairwise: what the machine does
+    # meanwhile moves both replicas alike.
+    get_rate = statistics.median(plain)
+    authed_rate = get_rate * statistics.median(a / p for a, p in zip(authed, plain, strict=True))
     async with grpc.aio.insecure_channel(echo_address) as channel:
         echo = channel.unary_unary(
             "/bench.Echo/Echo",
@@ -260,7 +302,11 @@ async def measure_get_project(address: str, echo_address: str, seconds: float) -
         )
         await rate(lambda: echo(request), 1.0, 32)
         echo_rate = await rate(lambda: echo(request), seconds, 32)
-    return {"get_project_per_s": get_rate, "echo_per_s": echo_rate}
+    return {
+        "get_project_per_s": get_rate,
+        "get_project_authed_per_s": authed_rate,
+        "echo_per_s": echo_rate,
+    }
 
 
 async def echo_server(port: int) -> None:
@@ -326,20 +372,22 @@ async def main() -> None:
             file=sys.stderr,
         )
 
-        port, echo_port = free_port(), free_port()
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "maestro_grpc", "serve"],
-                env={
-                    **env,
-                    "MAESTRO_PORT": str(port),
-                    "MAESTRO_HOST": "127.0.0.1",
-                    "MAESTRO_METRICS_PORT": "off",
-                },
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+        port, authed_port, echo_port = free_port(), free_port(), free_port()
+        for serving, tokens in ((port, ""), (authed_port, f"bench={BENCH_TOKEN}")):
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "maestro_grpc", "serve"],
+                    env={
+                        **env,
+                        "MAESTRO_PORT": str(serving),
+                        "MAESTRO_HOST": "127.0.0.1",
+                        "MAESTRO_METRICS_PORT": "off",
+                        "MAESTRO_AUTH_TOKENS": tokens,
+                    },
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             )
-        )
         processes.append(
             subprocess.Popen(
                 [sys.executable, __file__, "--echo-server", str(echo_port)],
@@ -347,12 +395,13 @@ async def main() -> None:
             )
         )
         wait_port(port)
+        wait_port(authed_port)
         wait_port(echo_port)
 
         requests = search_requests(random.Random(11), args.searches)
         figures = await measure_search(f"127.0.0.1:{port}", url, requests)
         figures |= await measure_get_project(
-            f"127.0.0.1:{port}", f"127.0.0.1:{echo_port}", args.seconds
+            f"127.0.0.1:{port}", f"127.0.0.1:{authed_port}", f"127.0.0.1:{echo_port}", args.seconds
         )
     finally:
         for process in processes:
@@ -365,6 +414,7 @@ async def main() -> None:
 
     search_ratio = figures["search_p95_ms"] / figures["sql_p95_ms"]
     get_ratio = figures["get_project_per_s"] / figures["echo_per_s"]
+    auth_cost = 1 - figures["get_project_authed_per_s"] / figures["get_project_per_s"]
     f = figures
     print(
         f"SearchArtifacts p50 {f['search_p50_ms']:.2f} ms, p95 {f['search_p95_ms']:.2f} ms "
@@ -375,8 +425,13 @@ async def main() -> None:
         f"GetProject {f['get_project_per_s']:.0f}/s; bare echo {f['echo_per_s']:.0f}/s; "
         f"ratio {get_ratio:.2f} (target >= 0.5)"
     )
+    print(
+        f"GetProject with a token (checked, authorised, audited scope) "
+        f"{f['get_project_authed_per_s']:.0f}/s: costs {auth_cost:.1%} of its rate (target <= 5%)"
+    )
     figures["search_p95_vs_sql"] = search_ratio
     figures["get_project_vs_echo"] = get_ratio
+    figures["auth_cost"] = auth_cost
     print(json.dumps({k: round(v, 3) for k, v in figures.items()}))
 
 

@@ -65,7 +65,7 @@ class AccessInterceptor(WrappingInterceptor):
         try:
             principal = await self._authenticate(call)
             scope.token_id, scope.token_name = principal.token_id, principal.name
-            need = self._need(call)
+            need = self._need(call, scoped=principal.projects is not None)
             scope.project_ids.update(need.projects)
             granted = await self.authorizer.check(principal, need)
         except (Unauthenticated, PermissionDenied) as error:
@@ -98,15 +98,17 @@ class AccessInterceptor(WrappingInterceptor):
         principal_var.set(principal.name)
         return principal
 
-    def _need(self, call: CallInfo) -> Need:
+    def _need(self, call: CallInfo, *, scoped: bool) -> Need:
         rule = rule_for(call.method)
         if rule is None:
             log.error("%s has no entry in the permission table: refused", call.method)
             raise PermissionDenied(
                 f"{call.method} is not in the permission table", reason="NO_PERMISSION_RULE"
             )
-        if rule.needs is None or call.request is None:
-            # The request streams: the servicer checks what it names.
+        if rule.needs is None or call.request is None or not scoped:
+            # The request streams (the servicer checks what it names), or the
+            # caller may act on every project: the action alone decides, and
+            # nothing need be read out of the request here.
             return Need(rule.action)
         # Authenticated by now: only now is the request parsed (interceptors/decode.py).
         return rule.needs(parsed(call.request))

@@ -46,6 +46,9 @@ def denied(detail: str, reason: str = "PERMISSION_DENIED") -> PermissionDenied:
     return PermissionDenied(detail, reason=reason)
 
 
+NOTHING = Granted()
+
+
 class Authorizer:
     def __init__(self, *, artifact_origins: Resolve, member_projects: Resolve) -> None:
         self.artifact_origins = artifact_origins
@@ -53,11 +56,21 @@ class Authorizer:
 
     async def check(self, principal: Principal, need: Need) -> Granted:
         if not principal.may(need.action):
-            role = principal.token.role.value if principal.token else "none"
-            raise denied(
-                f"a {role} token may not call this method ({need.action.value})",
-                reason="ROLE_NOT_ALLOWED",
-            )
+            raise self._role_denied(principal, need)
+        if principal.projects is None and not (need.artifacts or need.members):
+            # Every project: the role decided (every call of an unscoped token).
+            return Granted(projects=need.projects) if need.projects else NOTHING
+        return await self._scoped(principal, need)
+
+    @staticmethod
+    def _role_denied(principal: Principal, need: Need) -> PermissionDenied:
+        role = principal.token.role.value if principal.token else "none"
+        return denied(
+            f"a {role} token may not call this method ({need.action.value})",
+            reason="ROLE_NOT_ALLOWED",
+        )
+
+    async def _scoped(self, principal: Principal, need: Need) -> Granted:
         scope = principal.projects
         projects = set(need.projects)
         projects |= await self._artifact_projects(need.artifacts, scoped=scope is not None)

@@ -55,12 +55,17 @@ class StaticTokens:
             )
             for secret, name in tokens.items()
         }
+        self._principals = {d: Principal(token=t) for d, t in self._by_digest.items()}
 
     def __bool__(self) -> bool:
         return bool(self._by_digest)
 
     def find(self, digest: str) -> Token | None:
         return self._by_digest.get(digest)
+
+    def principal(self, digest: str) -> Principal | None:
+        """The principal of a static token's hash (made once: this is every call's path)."""
+        return self._principals.get(digest)
 
     def all(self) -> list[Token]:
         return sorted(self._by_digest.values(), key=lambda t: t.name)
@@ -84,12 +89,13 @@ class Tokens:
         self.clock = clock
         self.unarmed_ttl = unarmed_ttl
         self.armed = False
-        # hash -> (token or None for "unknown", monotonic time cached)
-        self._cache: OrderedDict[str, tuple[Token | None, float]] = OrderedDict()
+        # hash -> (principal or None for "unknown", monotonic time cached)
+        self._cache: OrderedDict[str, tuple[Principal | None, float]] = OrderedDict()
         self._stored_exist = False
         self._checked = 0.0
         self._generation = 0
         self._used: dict[uuid.UUID, datetime] = {}
+        self._ticks: dict[uuid.UUID, int] = {}
         self._flushed: dict[uuid.UUID, datetime] = {}
 
     # ---- whether tokens are needed -----------------------------------------------------
@@ -119,21 +125,22 @@ class Tokens:
     async def authenticate(self, secret: str) -> Principal:
         """The principal of `secret`; UNAUTHENTICATED if it is unknown, expired or revoked."""
         digest = secrets.digest(secret)
-        token = self.static.find(digest)
-        if token is None:
-            token = await self._stored(digest)
-        if token is None:
+        static = self.static.principal(digest)
+        if static is not None:
+            return static
+        principal = await self._stored(digest)
+        token = principal.token if principal is not None else None
+        if principal is None or token is None:
             raise Unauthenticated("invalid token", reason="INVALID_TOKEN")
-        now = self.clock()
         if token.revoke_time is not None:
             raise Unauthenticated("the token was revoked", reason="TOKEN_REVOKED")
-        if token.expire_time is not None and token.expire_time <= now:
+        if token.expire_time is not None and token.expire_time <= self.clock():
             raise Unauthenticated("the token has expired", reason="TOKEN_EXPIRED")
-        if token.id is not None:
-            self._note_use(token.id, now)
-        return Principal(token=token)
+        assert token.id is not None
+        self._note_use(token.id)
+        return principal
 
-    async def _stored(self, digest: str) -> Token | None:
+    async def _stored(self, digest: str) -> Principal | None:
         cached = self._cache.get(digest)
         ttl = ARMED_TTL if self.armed else self.unarmed_ttl
         if cached is not None and time.monotonic() - cached[1] < ttl:
@@ -141,12 +148,13 @@ class Tokens:
             return cached[0]
         generation = self._generation
         token = await self.store.by_secret(digest)
+        principal = None if token is None else Principal(token=token)
         if generation == self._generation:
-            self._cache[digest] = (token, time.monotonic())
+            self._cache[digest] = (principal, time.monotonic())
             self._cache.move_to_end(digest)
             while len(self._cache) > CACHE_ENTRIES:
                 self._cache.popitem(last=False)
-        return token
+        return principal
 
     def forget(self, token_id: uuid.UUID | None = None) -> None:
         """Drop cached checks (one token's, or all): a change was made or may have been missed."""
@@ -154,8 +162,8 @@ class Tokens:
         if token_id is None:
             self._cache.clear()
             return
-        for digest, (token, _) in list(self._cache.items()):
-            if token is None or token.id == token_id:
+        for digest, (principal, _) in list(self._cache.items()):
+            if principal is None or principal.token_id == token_id:
                 del self._cache[digest]
 
     def arm(self) -> None:
@@ -176,8 +184,14 @@ class Tokens:
 
     # ---- last use --------------------------------------------------------------------
 
-    def _note_use(self, token_id: uuid.UUID, now: datetime) -> None:
-        minute = now.replace(second=0, microsecond=0)
+    def _note_use(self, token_id: uuid.UUID) -> None:
+        # At most one clock reading per token and (monotonic) minute: this
+        # runs on every authenticated call.
+        tick = int(time.monotonic() // 60)
+        if self._ticks.get(token_id) == tick:
+            return
+        self._ticks[token_id] = tick
+        minute = self.clock().replace(second=0, microsecond=0)
         if self._flushed.get(token_id) != minute:
             self._used[token_id] = minute
 
