@@ -9,12 +9,26 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence, Sized
 
 from maestro_grpc.errors import Violations
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 MAX_SKILLS = 100
+
+
+def has_nul(value: str) -> bool:
+    """PostgreSQL cannot store NUL in text (SQLite can): both refuse it, alike."""
+    return "\x00" in value
+
+
+def bounded(v: Violations, values: Sized, field: str, most: int) -> bool:
+    """Whether a repeated field holds at most `most` entries (else a violation, and no
+    per-entry work: a 100,000-entry request is refused at once)."""
+    if len(values) > most:
+        v.add(field, f"has {len(values)} entries; at most {most}")
+        return False
+    return True
 
 
 def text(v: Violations, value: str, field: str, *, max_len: int, required: bool = False) -> str:
@@ -24,7 +38,7 @@ def text(v: Violations, value: str, field: str, *, max_len: int, required: bool 
         v.add(field, "is required")
     elif len(value) > max_len:
         v.add(field, f"is longer than {max_len} characters")
-    elif "\x00" in value:
+    elif has_nul(value):
         v.add(field, "must not contain NUL characters")
     return value
 
@@ -47,17 +61,19 @@ def number(
     return value
 
 
-def skills(v: Violations, value: Iterable[str], field: str) -> tuple[str, ...]:
-    """Lower-cased, de-duplicated skills, in their order."""
-    out: list[str] = []
+def skills(v: Violations, value: Sequence[str], field: str) -> tuple[str, ...]:
+    """Lower-cased, de-duplicated skills, in their order (at most MAX_SKILLS given)."""
+    if not bounded(v, value, field, MAX_SKILLS):
+        return ()
+    out: dict[str, None] = {}
     for i, raw in enumerate(value):
         skill = raw.strip().lower()
         if not skill or len(skill) > 100:
             v.add(f"{field}[{i}]", "must be 1-100 characters")
-        elif skill not in out:
-            out.append(skill)
-    if len(out) > MAX_SKILLS:
-        v.add(field, f"has more than {MAX_SKILLS} entries")
+        elif has_nul(skill):
+            v.add(f"{field}[{i}]", "must not contain NUL characters")
+        else:
+            out.setdefault(skill)
     return tuple(out)
 
 

@@ -163,8 +163,14 @@ def mask_paths(mask: field_mask_pb2.FieldMask, allowed: Iterable[str], field: st
     return paths
 
 
-def struct_to_dict(value: struct_pb2.Struct) -> dict[str, Any]:
-    return MessageToDict(value)
+def struct_to_dict(value: struct_pb2.Struct, field: str) -> dict[str, Any]:
+    """A Struct as plain JSON values; NaN or an infinity (JSON has neither) is INVALID_ARGUMENT."""
+    try:
+        return MessageToDict(value)
+    except ValueError:
+        raise InvalidArgument.for_field(
+            field, "must hold finite numbers only (no NaN or infinity)"
+        ) from None
 
 
 def request_fingerprint(request: Message) -> str:

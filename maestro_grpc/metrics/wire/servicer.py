@@ -181,8 +181,7 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
 
 
 def _prefix(v: Violations, name_prefix: str) -> None:
-    if len(name_prefix) > 200:
-        v.add("name_prefix", "must be at most 200 characters")
+    check.name_prefix(v, name_prefix)
 
 
 def _window(
@@ -205,8 +204,9 @@ def _watch_filter(v: Violations, request: pb.WatchMetricsRequest) -> WatchFilter
     if len(request.name_prefixes) > MAX_NAME_PREFIXES:
         v.add("name_prefixes", f"at most {MAX_NAME_PREFIXES} prefixes")
     for i, prefix in enumerate(request.name_prefixes):
-        if not prefix or len(prefix) > 200:
+        if not prefix:
             v.add(f"name_prefixes[{i}]", "must be 1-200 characters")
+        check.name_prefix(v, prefix, f"name_prefixes[{i}]")
     types: set[EventType] = set()
     for i, value in enumerate(request.event_types):
         event_type = PROTO_EVENT_TYPE.get(value)

@@ -6,6 +6,7 @@ import json
 import re
 
 from maestro_grpc.errors import Violations
+from maestro_grpc.wire.checks import has_nul
 
 NAME_RE = re.compile(r"[a-z0-9_.:-]{1,200}")
 LABEL_KEY_RE = re.compile(r"[a-z0-9_.-]{1,63}")
@@ -33,6 +34,8 @@ def labels_problem(labels: dict[str, str]) -> tuple[str, str] | None:
             return key, f"key {key[:64]!r} is not 1-63 characters of [a-z0-9_.-]"
         if len(labels[key]) > MAX_LABEL_VALUE:
             return key, f"value is longer than {MAX_LABEL_VALUE} characters"
+        if has_nul(labels[key]):
+            return key, "value must not contain NUL characters"
     return None
 
 
@@ -46,6 +49,15 @@ def canonical_labels(labels: dict[str, str]) -> str:
 def request_id(v: Violations, value: str, field: str = "request_id") -> None:
     if len(value) > MAX_REQUEST_ID:
         v.add(field, f"must be at most {MAX_REQUEST_ID} characters")
+    elif has_nul(value):
+        v.add(field, "must not contain NUL characters")
+
+
+def name_prefix(v: Violations, value: str, field: str = "name_prefix") -> None:
+    if len(value) > 200:
+        v.add(field, "must be at most 200 characters")
+    elif has_nul(value):
+        v.add(field, "must not contain NUL characters")
 
 
 def producer_problem(producer_id: str) -> str | None:

@@ -352,7 +352,8 @@ def artifact_fields(
     )
     metadata: dict[str, Any] = {}
     if msg.HasField("metadata"):
-        metadata = check.metadata(v, struct_to_dict(msg.metadata), f"{prefix}.metadata")
+        at = f"{prefix}.metadata"
+        metadata = check.metadata(v, v.take(lambda: struct_to_dict(msg.metadata, at), {}), at)
     if msg.size_bytes < 0:
         v.add(f"{prefix}.size_bytes", "must not be negative")
     fields = ArtifactFields(

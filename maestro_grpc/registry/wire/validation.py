@@ -9,81 +9,71 @@ time against the stored start time) are the domain's.
 from __future__ import annotations
 
 import json
-import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
 from maestro_grpc.errors import Violations
+from maestro_grpc.wire.checks import bounded, has_nul, number, request_id, skills, text
+
+__all__ = [
+    "labels",
+    "metadata",
+    "not_before",
+    "number",
+    "request_id",
+    "sha256",
+    "skills",
+    "tags",
+    "text",
+    "url",
+    "version",
+]
 
 LABEL_KEY = re.compile(r"^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$")
 TAG = re.compile(r"^[a-z0-9][a-z0-9._:/-]{0,99}$")
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 MAX_TAGS = 100
 MAX_LABELS = 64
-MAX_SKILLS = 100
 MAX_METADATA_BYTES = 64 * 1024
 MAX_DESCRIPTION = 10_000
 
 
-def text(v: Violations, value: str, field: str, *, max_len: int, required: bool = False) -> str:
-    value = value.strip() if required else value
-    if required and not value:
-        v.add(field, "is required")
-    elif len(value) > max_len:
-        v.add(field, f"is longer than {max_len} characters")
-    elif "\x00" in value:
-        v.add(field, "must not contain NUL characters")
-    return value
-
-
 def labels(v: Violations, value: Mapping[str, str], field: str) -> dict[str, str]:
-    if len(value) > MAX_LABELS:
-        v.add(field, f"has more than {MAX_LABELS} labels")
+    if not bounded(v, value, field, MAX_LABELS):
+        return {}
     out: dict[str, str] = {}
     for key in sorted(value):
         if not LABEL_KEY.match(key):
             v.add(f"{field}[{key[:63]!r}]", "key must be 1-63 characters of [a-z0-9._/-]")
         elif len(value[key]) > 256:
             v.add(f"{field}[{key!r}]", "value is longer than 256 characters")
+        elif has_nul(value[key]):
+            v.add(f"{field}[{key!r}]", "value must not contain NUL characters")
         else:
             out[key] = value[key]
     return out
 
 
 def tags(
-    v: Violations, value: Iterable[str], field: str, *, max_count: int = MAX_TAGS
+    v: Violations, value: Sequence[str], field: str, *, max_count: int = MAX_TAGS
 ) -> tuple[str, ...]:
-    """Lower-case and de-duplicate tags, keeping their order."""
-    out: list[str] = []
+    """Lower-case and de-duplicate tags, keeping their order (at most `max_count` given)."""
+    if not bounded(v, value, field, max_count):
+        return ()
+    out: dict[str, None] = {}
     for i, raw in enumerate(value):
         tag = raw.strip().lower()
         if not TAG.match(tag):
             v.add(
                 f"{field}[{i}]", f"{raw[:100]!r} is not a tag (1-100 characters of [a-z0-9._:/-])"
             )
-        elif tag not in out:
-            out.append(tag)
-    if len(out) > max_count:
-        v.add(field, f"has more than {max_count} entries")
-    return tuple(out)
-
-
-def skills(v: Violations, value: Iterable[str], field: str) -> tuple[str, ...]:
-    out: list[str] = []
-    for i, raw in enumerate(value):
-        skill = raw.strip().lower()
-        if not skill or len(skill) > 100:
-            v.add(f"{field}[{i}]", "must be 1-100 characters")
-        elif skill not in out:
-            out.append(skill)
-    if len(out) > MAX_SKILLS:
-        v.add(field, f"has more than {MAX_SKILLS} entries")
+        else:
+            out.setdefault(tag)
     return tuple(out)
 
 
@@ -104,23 +94,6 @@ def url(v: Violations, value: str, field: str) -> str:
     return value
 
 
-def number(
-    v: Violations,
-    value: float,
-    field: str,
-    *,
-    low: float,
-    high: float,
-    low_open: bool = False,
-) -> float:
-    if not math.isfinite(value):
-        v.add(field, "must be a finite number")
-    elif value < low or (low_open and value == low) or value > high:
-        bracket = "(" if low_open else "["
-        v.add(field, f"must be in {bracket}{low:g}, {high:g}]")
-    return value
-
-
 def version(v: Violations, value: str, field: str) -> str:
     value = value.strip()
     if not value:
@@ -138,15 +111,16 @@ def sha256(v: Violations, value: str, field: str) -> str:
 
 
 def metadata(v: Violations, value: dict[str, Any], field: str) -> dict[str, Any]:
-    size = len(json.dumps(value, separators=(",", ":"), default=str))
-    if size > MAX_METADATA_BYTES:
-        v.add(field, f"is {size} bytes serialized; at most {MAX_METADATA_BYTES}")
-    return value
-
-
-def request_id(v: Violations, value: str, field: str = "request_id") -> str:
-    if value and not REQUEST_ID.match(value):
-        v.add(field, "must be 1-100 characters of [A-Za-z0-9._:-]")
+    try:
+        dumped = json.dumps(value, separators=(",", ":"), default=str, allow_nan=False)
+    except ValueError:
+        # JSON has no NaN or infinity (PostgreSQL's jsonb refuses them).
+        v.add(field, "must hold finite numbers only (no NaN or infinity)")
+        return value
+    if len(dumped) > MAX_METADATA_BYTES:
+        v.add(field, f"is {len(dumped)} bytes serialized; at most {MAX_METADATA_BYTES}")
+    elif "\\u0000" in dumped:  # a NUL, escaped: jsonb refuses it
+        v.add(field, "must not contain NUL characters")
     return value
 
 
