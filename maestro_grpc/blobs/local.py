@@ -39,7 +39,8 @@ class LocalBlobStore(BlobStore):
         return self.root / blob_key(sha256)
 
     def uri(self, sha256: str) -> str:
-        return self.path(sha256).as_uri()
+        # Opaque: where the data dir is on the server's disk is nobody's business.
+        return f"maestro-blob:{blob_key(sha256)}"
 
     async def writer(self, sha256: str | None = None, size_hint: int | None = None) -> BlobWriter:
         return await asyncio.to_thread(_LocalWriter.open, self)

@@ -136,6 +136,8 @@ class Artifact:
     create_time: datetime
     update_time: datetime
     delete_time: datetime | None = None
+    # The server stored this content (an upload linked it): downloads need it.
+    content_stored: bool = False
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,12 @@ class ArtifactStore:
             if changes.get("origin_project_id") is not None:
                 await require_project(conn, changes["origin_project_id"], ORIGIN_FIELD)
             values = _column_values(changes)
+            if any(
+                k in changes and changes[k] != getattr(current, k)
+                for k in ("content_sha256", "storage_uri")
+            ):
+                # Named anew by the client: no longer the content the server stored.
+                values["content_stored"] = False
             if {"description", "tags"} & changes.keys():
                 values["search_text"] = search_text(
                     current.name,

@@ -95,11 +95,11 @@ async def _link(
 ) -> Artifact:
     """Point the artifact at the blob (in the caller's transaction)."""
     audit.touch("artifacts", artifact.id, artifact.origin_project_id)
-    if (artifact.content_sha256, artifact.size_bytes, artifact.storage_uri) == (
-        blob.sha256,
-        blob.size_bytes,
-        blob.uri,
-    ):
+    if artifact.content_stored and (
+        artifact.content_sha256,
+        artifact.size_bytes,
+        artifact.storage_uri,
+    ) == (blob.sha256, blob.size_bytes, blob.uri):
         return artifact
     await conn.execute(
         update(artifacts)
@@ -108,6 +108,7 @@ async def _link(
             content_sha256=blob.sha256,
             size_bytes=blob.size_bytes,
             storage_uri=blob.uri,
+            content_stored=True,
             update_time=now,
         )
     )

@@ -96,6 +96,7 @@ def artifact_from_row(row: Row[Any]) -> Artifact:
         content_sha256=row.content_sha256,
         size_bytes=row.size_bytes,
         storage_uri=row.storage_uri,
+        content_stored=bool(row.content_stored),
         usage_count=row.usage_count,
         impact_score=row.impact_score,
         create_time=row.create_time,

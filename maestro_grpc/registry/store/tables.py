@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    false,
     text,
 )
 
@@ -96,6 +97,9 @@ artifacts = Table(
     Column("content_sha256", String(64), nullable=False, server_default=""),
     Column("size_bytes", BigInteger(), nullable=False, server_default="0"),
     Column("storage_uri", Text(), nullable=False, server_default=""),
+    # Whether the server stored this content (an upload linked it); a hash
+    # a client only declared gives no access to a blob with that hash.
+    Column("content_stored", Boolean(), nullable=False, server_default=false()),
     Column("usage_count", BigInteger(), nullable=False, server_default="0"),
     Column("impact_score", Float(), nullable=False, server_default="0"),
     # Normalised words of name, version, description and tags: what free-text

@@ -371,7 +371,7 @@ def artifact_fields(
         metadata=metadata,
         content_sha256=check.sha256(v, msg.content_sha256, f"{prefix}.content_sha256"),
         size_bytes=msg.size_bytes,
-        storage_uri=check.text(v, msg.storage_uri, f"{prefix}.storage_uri", max_len=2000),
+        storage_uri=check.storage_uri(v, msg.storage_uri, f"{prefix}.storage_uri"),
     )
     present = {
         name

@@ -26,6 +26,7 @@ __all__ = [
     "request_id",
     "sha256",
     "skills",
+    "storage_uri",
     "tags",
     "text",
     "url",
@@ -91,6 +92,19 @@ def url(v: Violations, value: str, field: str) -> str:
         parsed.netloc or parsed.scheme == "file"
     ):
         v.add(field, "must be an http(s), ssh, git or file URL")
+    return value
+
+
+def storage_uri(v: Violations, value: str, field: str) -> str:
+    """Where content lives outside Maestro: a URL with a scheme and a host (s3://bucket/key,
+    https://...). Never a local path, and never an address of the server's own blobs:
+    those only the server sets, when it stores uploaded bytes."""
+    value = text(v, value, field, max_len=2000)
+    if not value:
+        return value
+    parsed = urlparse(value)
+    if parsed.scheme in {"file", "maestro-blob"} or not parsed.scheme or not parsed.netloc:
+        v.add(field, "must be a URL of content stored elsewhere (scheme://host/...), not a path")
     return value
 
 

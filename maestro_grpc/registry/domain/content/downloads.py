@@ -48,6 +48,9 @@ class ContentDownloads:
         artifact, blob = await self.rows.content_of(artifact_id)
         if artifact is None:
             raise artifact_not_found(artifact_id)
+        if not artifact.content_stored:
+            # Only declared: the bytes of that hash are not this artifact's to give.
+            return artifact, None
         if blob is None or blob.state is not BlobState.PRESENT:
             return artifact, None
         return artifact, blob
