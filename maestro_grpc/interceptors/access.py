@@ -25,7 +25,7 @@ from maestro_grpc.access.domain.tokens import Tokens
 from maestro_grpc.access.model import OPEN, Principal
 from maestro_grpc.access.wire.permissions import OPEN_PREFIXES, rule_for
 from maestro_grpc.errors import PermissionDenied, Unauthenticated
-from maestro_grpc.interceptors.base import CallInfo, WrappingInterceptor, drain
+from maestro_grpc.interceptors.base import CallInfo, WrappingInterceptor
 from maestro_grpc.interceptors.decode import parsed
 from maestro_grpc.interceptors.request_id import current_request_id, principal_var
 
@@ -70,7 +70,6 @@ class AccessInterceptor(WrappingInterceptor):
             granted = await self.authorizer.check(principal, need)
         except (Unauthenticated, PermissionDenied) as error:
             self.audit_log.deny(scope, error.code, error.message)
-            await drain(call.requests)
             raise
         scope.project_ids.update(granted.projects)
         return principal, scope

@@ -186,23 +186,28 @@ async def _closing(stream: AsyncIterator[Any]) -> AsyncIterator[None]:
             await close()
 
 
-# Refusing a call while its client still streams: read (and drop) what is
-# already on its way first, up to these bounds. A grpc.aio client whose write
-# fails after the status arrived reports INTERNAL instead of the server's
-# status (grpc/grpc#36066); draining gives small streams the real answer.
+# Ending a call with an error while its client still streams: read (and drop)
+# what is already on its way first, up to these bounds. A grpc.aio client
+# whose write fails after the status arrived reports INTERNAL instead of the
+# server's status (grpc/grpc#36066); draining gives it the real answer. A
+# client that sends nothing for DRAIN_IDLE_SECONDS (one waiting for acks) is
+# not waited for.
 DRAIN_BYTES = 16 << 20
 DRAIN_SECONDS = 2.0
+DRAIN_IDLE_SECONDS = 0.2
 
 
 async def drain(requests: AsyncIterator[Any] | None) -> None:
-    """Read what a refused call's client already sent, within DRAIN_BYTES and DRAIN_SECONDS."""
+    """Read what a failed call's client already sent, within the bounds above."""
     if requests is None:
         return
     drained = 0
-    with contextlib.suppress(Exception, asyncio.TimeoutError):
+    iterator = aiter(requests)
+    # TimeoutError and StopAsyncIteration end it; so does any error of the
+    # stream itself, which the status being sent already covers.
+    with contextlib.suppress(Exception):
         async with asyncio.timeout(DRAIN_SECONDS):
-            async for message in requests:
+            while drained <= DRAIN_BYTES:
+                message = await asyncio.wait_for(anext(iterator), DRAIN_IDLE_SECONDS)
                 size = getattr(message, "size", None)
                 drained += size() if callable(size) else 0
-                if drained > DRAIN_BYTES:
-                    return

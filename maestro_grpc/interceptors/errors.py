@@ -26,7 +26,7 @@ from maestro_grpc.errors import (
     ResourceExhausted,
     Unavailable,
 )
-from maestro_grpc.interceptors.base import CallInfo, WrappingInterceptor
+from maestro_grpc.interceptors.base import CallInfo, WrappingInterceptor, drain
 from maestro_grpc.interceptors.request_id import REQUEST_ID_HEADER, current_request_id
 from maestro_grpc.store.db import is_unavailable
 from maestro_grpc.wire.context import Context
@@ -116,6 +116,7 @@ class ErrorInterceptor(WrappingInterceptor):
             await self._handle(call, error)
 
     async def _handle(self, call: CallInfo, error: Exception) -> NoReturn:
+        await drain(call.requests)
         if isinstance(error, grpc.aio.AbortError):
             raise error
         if isinstance(error, MaestroError):

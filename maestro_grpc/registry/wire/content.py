@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from maestro.registry.v1 import registry_service_pb2 as pb
 from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.access import caller
-from maestro_grpc.errors import InvalidArgument, MaestroError, NotFound, Violations
+from maestro_grpc.errors import InvalidArgument, NotFound, Violations
 from maestro_grpc.registry.domain.artifacts import ArtifactLibrary
 from maestro_grpc.registry.domain.content.downloads import ContentDownloads
 from maestro_grpc.registry.domain.content.uploads import ContentUploads
@@ -38,13 +38,11 @@ class ContentHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
         self, request_iterator: AsyncIterator[pb.UploadArtifactContentRequest], context: Context
     ) -> pb.UploadArtifactContentResponse:
         requests = aiter(request_iterator)
-        try:
-            spec = await upload.spec(requests)
-            await self._may_write_artifact(spec.artifact_id)
-            result = await self.uploads.upload(spec, upload.parts(requests))
-        except MaestroError:
-            await upload.drain(requests)
-            raise
+        # A refused upload's remaining chunks are drained by the error
+        # interceptor (interceptors/base.py drain).
+        spec = await upload.spec(requests)
+        await self._may_write_artifact(spec.artifact_id)
+        result = await self.uploads.upload(spec, upload.parts(requests))
         return pb.UploadArtifactContentResponse(
             artifact=convert.artifact_to_proto(result.artifact),
             deduplicated=result.deduplicated,

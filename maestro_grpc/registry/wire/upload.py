@@ -1,14 +1,12 @@
 """An UploadArtifactContent stream on the wire: its header, its chunks and finish, checked.
 
 The handler reads the header itself (`spec`), hands the domain the rest as
-plain chunks and a `Finish` (`parts`), and drains what the client still
-sends when the upload is refused (`drain`).
+plain chunks and a `Finish` (`parts`). A refused upload's remaining chunks
+are drained by the error interceptor.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 from maestro.registry.v1 import registry_service_pb2 as pb
@@ -19,13 +17,6 @@ from maestro_grpc.wire.protoconv import uuid_field
 
 # The largest chunk an upload message may carry (the proto says 4 MiB).
 MAX_UPLOAD_CHUNK = 4 << 20
-
-# Refusing an upload while the client still sends: read (and drop) what is
-# already on its way first, up to these bounds. A grpc.aio client whose write
-# fails after the status arrived reports INTERNAL instead of the server's
-# status (grpc/grpc#36066); draining gives small uploads the real answer.
-DRAIN_BYTES = 16 << 20
-DRAIN_SECONDS = 2.0
 
 
 async def spec(requests: AsyncIterator[pb.UploadArtifactContentRequest]) -> UploadSpec:
@@ -70,14 +61,3 @@ async def parts(
             raise InvalidArgument.for_field("header", "only the first message carries the header")
         else:
             raise InvalidArgument.for_field("part", "carries none of header, chunk, finish")
-
-
-async def drain(requests: AsyncIterator[pb.UploadArtifactContentRequest]) -> None:
-    """Read and drop what the client still sends, within DRAIN_BYTES and DRAIN_SECONDS."""
-    drained = 0
-    with contextlib.suppress(Exception, asyncio.TimeoutError):
-        async with asyncio.timeout(DRAIN_SECONDS):
-            async for message in requests:
-                drained += message.ByteSize()
-                if drained > DRAIN_BYTES:
-                    return
