@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-from collections.abc import Coroutine
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -262,17 +263,23 @@ def build_registry(ctx: AppContext) -> RegistryServicer:
 
 
 def build_indexer(ctx: AppContext, owner: str) -> Indexer:
-    """The artifact indexer (`maestro worker indexer`): impact scores, blob checks, blob GC.
+    """The artifact indexer (`maestro worker indexer`): impact scores, blob checks, blob GC,
+    and the audit log's retention when MAESTRO_AUDIT_RETENTION_DAYS is set.
 
     Its progress goes to `ctx.prometheus` when there is one.
     """
+    from maestro_grpc.access.store.audit import AuditStore
     from maestro_grpc.registry.domain.content.upkeep import ContentUpkeep
-    from maestro_grpc.registry.domain.indexer import QUEUE, Indexer
+    from maestro_grpc.registry.domain.indexer import QUEUE, Indexer, IndexerSchedule
     from maestro_grpc.registry.store.content_blobs import ContentBlobs
     from maestro_grpc.registry.store.indexer import IndexerStore
     from maestro_grpc.registry.wire.telemetry import IndexerMetrics
 
     settings = ctx.settings
+    extra: dict[str, Callable[[], Awaitable[object]]] = {}
+    if settings.audit_retention_days > 0:
+        audit_log = AuditLog(AuditStore(ctx.db), clock=ctx.clock)
+        extra["audit"] = functools.partial(audit_log.apply_retention, settings.audit_retention_days)
     upkeep = ContentUpkeep(
         ContentBlobs(ctx.db),
         ctx.blobs,
@@ -283,11 +290,14 @@ def build_indexer(ctx: AppContext, owner: str) -> Indexer:
         IndexerStore(ctx.db, QUEUE),
         upkeep,
         owner=owner,
-        interval=timedelta(seconds=settings.indexer_interval_seconds),
-        verify_sample=settings.indexer_verify_sample,
-        half_life_days=settings.impact_half_life_days,
+        schedule=IndexerSchedule(
+            interval=timedelta(seconds=settings.indexer_interval_seconds),
+            verify_sample=settings.indexer_verify_sample,
+            half_life_days=settings.impact_half_life_days,
+        ),
         clock=ctx.clock,
         observer=None if ctx.prometheus is None else IndexerMetrics(ctx.prometheus),
+        extra_jobs=extra,
     )
 
 

@@ -564,3 +564,30 @@ async def test_an_unknown_job_fails_and_is_retried(server: RunningServer) -> Non
     assert "unknown indexer job" in row.last_error
     assert row.lease_owner is None
     assert metric(worker, "maestro_indexer_jobs_total", job="rebuild", outcome="error") == 1
+
+
+async def test_the_indexer_applies_the_audit_retention(
+    server: RunningServer, registry: rsg.RegistryServiceStub
+) -> None:
+    """MAESTRO_AUDIT_RETENTION_DAYS: the indexer's `audit` job deletes older events."""
+    from maestro_grpc.store.schema import audit_events
+
+    await registry.CreateProject(rs.CreateProjectRequest(project=pp.Project(name="audited")))
+
+    async def kept() -> int:
+        async with server.db.read() as conn:
+            rows = await conn.execute(select(audit_events.c.method))
+            return sum(1 for r in rows if r.method.endswith("/CreateProject"))
+
+    assert await kept() == 1
+    assert "audit" not in indexer(server).job_keys  # no retention set: no job
+
+    clock = MovableClock.frozen()
+    worker = indexer(server, clock, audit_retention_days=30)
+    assert "audit" in await worker.run_due()
+    assert await kept() == 1  # a recent event stays
+
+    clock.now += timedelta(days=31)
+    assert "audit" in await worker.run_due()
+    assert await kept() == 0
+    assert metric(worker, "maestro_indexer_jobs_total", job="audit", outcome="ok") == 2

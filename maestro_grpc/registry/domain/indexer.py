@@ -14,7 +14,10 @@ rescheduled `MAESTRO_INDEXER_INTERVAL_SECONDS` later:
   request time, so refreshing the scores is refreshing the data behind it;
 - `verify`: re-hash the MAESTRO_INDEXER_VERIFY_SAMPLE blobs verified longest
   ago; mismatches and missing blobs are reported;
-- `gc`: blob garbage collection (`ContentUpkeep.collect_garbage`).
+- `gc`: blob garbage collection (`ContentUpkeep.collect_garbage`);
+- any job the composition root adds (`extra_jobs`, keyed by name): today
+  `audit`, the audit log's retention (MAESTRO_AUDIT_RETENTION_DAYS), when
+  one is set.
 Several replicas may run at once: a job is leased by one of them (FOR UPDATE
 SKIP LOCKED on PostgreSQL; SQLite's write lock makes leases one at a time),
 its lease is extended while it runs, and it is rescheduled only by its
@@ -29,6 +32,8 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
@@ -93,6 +98,15 @@ def shard_bounds(shard: str) -> tuple[uuid.UUID, uuid.UUID | None]:
     return lower, uuid.UUID(IMPACT_SHARDS[position + 1] + "0" * 31)
 
 
+@dataclass(frozen=True)
+class IndexerSchedule:
+    """How often the jobs run and how much each does."""
+
+    interval: timedelta
+    verify_sample: int
+    half_life_days: float
+
+
 class Indexer:
     """One indexer replica."""
 
@@ -102,18 +116,19 @@ class Indexer:
         upkeep: ContentUpkeep,
         *,
         owner: str,
-        interval: timedelta,
-        verify_sample: int,
-        half_life_days: float,
+        schedule: IndexerSchedule,
         clock: Clock = utcnow,
         observer: IndexerObserver | None = None,
+        extra_jobs: Mapping[str, Callable[[], Awaitable[object]]] | None = None,
     ) -> None:
         self.store = store
+        self.extra_jobs = dict(extra_jobs or {})
+        self.job_keys = (*JOB_KEYS, *self.extra_jobs)
         self.upkeep = upkeep
         self.owner = owner
-        self.interval = interval
-        self.sample = verify_sample
-        self.half_life_days = half_life_days
+        self.interval = schedule.interval
+        self.sample = schedule.verify_sample
+        self.half_life_days = schedule.half_life_days
         self.clock = clock
         self.observer: IndexerObserver = observer if observer is not None else Unobserved()
 
@@ -121,7 +136,7 @@ class Indexer:
 
     async def run_due(self) -> list[str]:
         """Run every job that is due (leasing them one at a time); the keys run here."""
-        await self.store.seed(JOB_KEYS, self.clock())
+        await self.store.seed(self.job_keys, self.clock())
         done: list[str] = []
         while True:
             job = await self.store.lease_one(self.owner, self.clock(), LEASE)
@@ -159,7 +174,10 @@ class Indexer:
             await self.store.extend_lease(job, self.owner, self.clock() + LEASE)
 
     async def _dispatch(self, kind: str, key: str) -> None:
-        if kind == "impact":
+        extra = self.extra_jobs.get(key)
+        if extra is not None:
+            await extra()
+        elif kind == "impact":
             await self.refresh_impact(key.split("/", 1)[1])
         elif kind == "verify":
             await self.verify()
