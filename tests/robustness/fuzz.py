@@ -57,6 +57,7 @@ _SCALARS: dict[int, st.SearchStrategy[Any]] = {
 
 
 def _enum(field: d.FieldDescriptor) -> st.SearchStrategy[int]:
+    assert field.enum_type is not None
     known = [v.number for v in field.enum_type.values]
     return st.one_of(st.sampled_from(known), st.integers(-3, 1000))
 
@@ -89,7 +90,7 @@ def _well_known(descriptor: d.Descriptor) -> st.SearchStrategy[dict[str, Any]] |
 def _value(field: d.FieldDescriptor, depth: int) -> st.SearchStrategy[Any]:
     if field.type == d.FieldDescriptor.TYPE_ENUM:
         return _enum(field)
-    if field.type == d.FieldDescriptor.TYPE_MESSAGE:
+    if field.message_type is not None:
         return message_values(field.message_type, depth + 1)
     return _SCALARS[field.type]
 
