@@ -67,6 +67,9 @@ class AppContext:
     background: list[asyncio.Task[Any]] = field(default_factory=list)
     # Page tokens under the key every replica shares (set by build_access).
     pages: PageTokens | None = None
+    # Set when the process begins to shut down: long calls (StreamMetrics)
+    # wind down the way their lifetime ends them, inside the grace period.
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
 
     def required_pages(self) -> PageTokens:
         assert self.pages is not None, "build_access() makes the page-token key first"
@@ -335,7 +338,15 @@ def build_metrics(ctx: AppContext) -> MetricsServicer:
     return MetricsServicer(
         ingest,
         StreamHandler(
-            Streams(ingest, limits, budget, streams, announce=announcements.announce), ctx.clock
+            Streams(
+                ingest,
+                limits,
+                budget,
+                streams,
+                announce=announcements.announce,
+                closing=ctx.closing,
+            ),
+            ctx.clock,
         ),
         budget,
         _queries(ctx, registry_read),

@@ -96,9 +96,12 @@ class RunningServer:
         return f"{'[' + host + ']' if ':' in host else host}:{self.port}"
 
     async def stop(self, grace: float | None = None) -> None:
-        """Drain: NOT_SERVING first, refuse new calls, let in-flight ones finish."""
+        """Drain: NOT_SERVING first (existing connections' health watches hear it),
+        open metric streams stop reading, ack what they hold and end OK, new calls
+        are refused, in-flight ones get the grace period."""
         grace = self.settings.grace_seconds if grace is None else grace
         await self.health.drain()
+        self.ctx.closing.set()
         await self.server.stop(grace)
         await self.health.stop()
         if self._metrics_httpd is not None:

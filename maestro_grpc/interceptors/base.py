@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import inspect
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -116,7 +117,7 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             async def unary_response(request: Any, context: Context) -> Any:
                 if handler.request_streaming:
                     call = CallInfo(full_method, kind, context)
-                    request = call.requests = interceptor._observe_requests(call, request)
+                    request = call.requests = interceptor._observe_requests(call, _source(request))
                 else:
                     call = CallInfo(full_method, kind, context, request)
 
@@ -137,7 +138,7 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         async def stream_response(request: Any, context: Context) -> AsyncGenerator[Any, None]:
             if handler.request_streaming:
                 call = CallInfo(full_method, kind, context)
-                request = call.requests = interceptor._observe_requests(call, request)
+                request = call.requests = interceptor._observe_requests(call, _source(request))
             else:
                 call = CallInfo(full_method, kind, context, request)
             inner = iterate(inner_stream(request, context))
@@ -186,6 +187,61 @@ async def _closing(stream: AsyncIterator[Any]) -> AsyncIterator[None]:
             await close()
 
 
+class RequestSource:
+    """A request-streaming call's messages as gRPC delivers them, read so that a
+    reader cancelled mid-read loses nothing.
+
+    gRPC has one receive operation per call at a time: a read cancelled while
+    it waits leaves that operation pending, its message is lost, and later
+    reads see the end of the stream. Here a read runs in a task of its own,
+    which a cancelled reader leaves running; the next read takes its message.
+    StreamMetrics cancels its reader task when a stream ends, and `drain`
+    reads after that.
+    """
+
+    __slots__ = ("_messages", "_pending")
+
+    def __init__(self, messages: AsyncIterator[Any]) -> None:
+        self._messages = aiter(messages)
+        self._pending: asyncio.Future[Any] | None = None
+
+    def __aiter__(self) -> RequestSource:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._pending is None:
+            self._pending = asyncio.ensure_future(anext(self._messages))
+            self._pending.add_done_callback(_retrieved)
+        pending = self._pending
+        try:
+            return await asyncio.shield(pending)
+        finally:
+            if pending.done():
+                self._pending = None
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    # A read nobody waits for any more (the call ended) fails quietly.
+    if not future.cancelled():
+        future.exception()
+
+
+# The call's RequestSource, made by the outermost interceptor (one per call:
+# each call runs in a task, and so in a context, of its own).
+_SOURCE: contextvars.ContextVar[RequestSource | None] = contextvars.ContextVar(
+    "maestro_request_source", default=None
+)
+
+
+def _source(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """The outermost interceptor wraps gRPC's messages in the call's RequestSource."""
+    if _SOURCE.get() is not None:
+        return requests
+    source = RequestSource(requests)
+    _SOURCE.set(source)
+    return source
+
+
 # Ending a call with an error while its client still streams: read (and drop)
 # what is already on its way first, up to these bounds. A grpc.aio client
 # whose write fails after the status arrived reports INTERNAL instead of the
@@ -197,17 +253,19 @@ DRAIN_SECONDS = 2.0
 DRAIN_IDLE_SECONDS = 0.2
 
 
-async def drain(requests: AsyncIterator[Any] | None) -> None:
-    """Read what a failed call's client already sent, within the bounds above."""
-    if requests is None:
+async def drain(call: CallInfo) -> None:
+    """Read what a failed request-streaming call's client already sent, within the
+    bounds above, from the call's RequestSource (the interceptors' and handler's
+    iterators above it may have been closed when the handler ended)."""
+    source = _SOURCE.get()
+    if call.requests is None or source is None:
         return
     drained = 0
-    iterator = aiter(requests)
     # TimeoutError and StopAsyncIteration end it; so does any error of the
     # stream itself, which the status being sent already covers.
     with contextlib.suppress(Exception):
         async with asyncio.timeout(DRAIN_SECONDS):
             while drained <= DRAIN_BYTES:
-                message = await asyncio.wait_for(anext(iterator), DRAIN_IDLE_SECONDS)
+                message = await asyncio.wait_for(anext(source), DRAIN_IDLE_SECONDS)
                 size = getattr(message, "size", None)
                 drained += size() if callable(size) else 0

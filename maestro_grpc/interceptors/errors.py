@@ -116,7 +116,7 @@ class ErrorInterceptor(WrappingInterceptor):
             await self._handle(call, error)
 
     async def _handle(self, call: CallInfo, error: Exception) -> NoReturn:
-        await drain(call.requests)
+        await drain(call)
         if isinstance(error, grpc.aio.AbortError):
             raise error
         if isinstance(error, MaestroError):

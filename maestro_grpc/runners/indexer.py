@@ -63,8 +63,8 @@ async def serve(settings: Settings, *, once: bool) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
 
-        async def run_due() -> int:
-            return len(await indexer.run_due())
+        async def run_due(stop: asyncio.Event) -> int:
+            return len(await indexer.run_due(stop))
 
         with _metrics_endpoint(settings, prometheus):
             print(f"{NAME}: running as {indexer.owner}", flush=True)

@@ -12,11 +12,12 @@ pass. `fail` releases it with a backoff.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -156,6 +157,26 @@ async def fail(
                 lease_expire_time=None,
                 run_after=now + retry_in,
                 last_error=error[:2000],
+            )
+        )
+
+
+async def release(db: Database, leased: Sequence[Job], owner: str) -> None:
+    """Give back leased jobs that were not started (a worker stopping), due at once."""
+    if not leased:
+        return
+    async with db.write() as conn:
+        await conn.execute(
+            update(worker_jobs)
+            .where(
+                worker_jobs.c.id.in_([job.id for job in leased]),
+                worker_jobs.c.lease_owner == owner,
+            )
+            .values(
+                lease_owner=None,
+                lease_expire_time=None,
+                # The lease counted an attempt that never ran.
+                attempts=case((worker_jobs.c.attempts > 0, worker_jobs.c.attempts - 1), else_=0),
             )
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -245,3 +246,66 @@ async def test_request_ids_are_forgotten_after_a_week(
     assert await later.forget_old_requests() == 1
     again = await stub.RecordMetrics(request)
     assert again.stored_points == 0  # a new call now: the point is already there
+
+
+async def test_sigterm_stops_the_worker_between_jobs_and_gives_back_its_leases(
+    rollup_server: RunningServer, stubs: tuple[Metrics, str]
+) -> None:
+    """#18, 12: it ignored SIGTERM until its backlog was empty (50 s and more)."""
+    from maestro_grpc.store.schema import worker_jobs
+
+    _, project = stubs
+    backlog = 20_000
+    now = datetime.now(UTC)
+    async with rollup_server.db.write() as conn:
+        await conn.execute(
+            worker_jobs.insert(),
+            [
+                {
+                    "queue": "metrics.rollup",
+                    "key": f"{project}/hour/{DAY0_US + i * HOUR_US}",
+                    "payload": {
+                        "project_id": project,
+                        "start_us": DAY0_US + i * HOUR_US,
+                        "end_us": DAY0_US + (i + 1) * HOUR_US,
+                    },
+                    "generation": 1,
+                    "run_after": now,
+                    "attempts": 0,
+                    "create_time": now,
+                }
+                for i in range(backlog)
+            ],
+        )
+    settings = rollup_server.settings
+    env = dict(os.environ, MAESTRO_DATABASE_URL=settings.store_url, MAESTRO_LOG_LEVEL="WARNING")
+    env["MAESTRO_DATA_DIR"] = str(settings.data_dir)
+    worker = subprocess.Popen(  # noqa: ASYNC220 (started, not waited for)
+        [sys.executable, "-m", "maestro_grpc", "worker", "metrics"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        db = rollup_server.db
+        while await jobs.pending(db, "metrics.rollup") == backlog:
+            assert worker.poll() is None, worker.communicate()
+            await asyncio.sleep(0.05)
+        worker.send_signal(signal.SIGTERM)
+        _, err = await asyncio.to_thread(worker.communicate, timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    assert worker.returncode == 0, err
+    left = await jobs.pending(rollup_server.db, "metrics.rollup")
+    assert 0 < left < backlog  # it stopped with work left, not after the backlog
+    async with rollup_server.db.read() as conn:
+        leased = await conn.scalar(
+            select(func.count())
+            .select_from(worker_jobs)
+            .where(worker_jobs.c.lease_owner.is_not(None))
+        )
+    assert leased == 0  # what it had leased is free for the next worker at once

@@ -188,11 +188,18 @@ class RollupWorker:
         self.retention_days = retention_days
         self.batch = batch
 
-    async def run_once(self) -> int:
-        """Process every due job (in leases of `batch`); returns how many were processed."""
+    async def run_once(self, stop: asyncio.Event | None = None) -> int:
+        """Process every due job (in leases of `batch`); returns how many were processed.
+
+        When `stop` is set it returns after the job in hand, releasing the
+        others it leased for the next worker.
+        """
         done = 0
         while leased := await self.store.lease(self.owner, now=self.clock(), limit=self.batch):
-            for job in leased:
+            for position, job in enumerate(leased):
+                if stop is not None and stop.is_set():
+                    await self.store.release(leased[position:], self.owner)
+                    return done
                 done += await self._process(job)
         await self.apply_retention()
         await self.store.tidy_partitions()

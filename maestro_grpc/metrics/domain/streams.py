@@ -5,8 +5,9 @@ queue (at most the in-flight window); a process-wide byte budget bounds
 what all streams hold in memory, and when it is spent readers stop reading,
 which pushes back on the agents through HTTP/2 flow control. The writer
 (the call's own task) stores batch after batch and hands out the acks.
-After the stream lifetime the reader stops, queued batches are still
-written and acked, and the call ends. The wire (`wire/stream.py`) turns
+After the stream lifetime, or when the process begins to shut down
+(`closing`), the reader stops, queued batches are still written and acked,
+and the call ends OK; the agent reopens (elsewhere) and resumes. The wire (`wire/stream.py`) turns
 messages into `Incoming` batches and `Ack`s into messages.
 """
 
@@ -21,7 +22,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from maestro_grpc.errors import ResourceExhausted
+from maestro_grpc.errors import ResourceExhausted, Unavailable
 from maestro_grpc.metrics.domain.ingest import Ingestor
 from maestro_grpc.metrics.model import (
     Batch,
@@ -138,8 +139,12 @@ class Streams:
         budget: ByteBudget,
         registry: StreamRegistry,
         announce: Announce | None = None,
+        closing: asyncio.Event | None = None,
     ) -> None:
         self.ingest = ingest
+        # Set when the server shuts down: open streams end as at their
+        # lifetime, and new ones are refused UNAVAILABLE.
+        self.closing = closing if closing is not None else asyncio.Event()
         self.limits = limits
         self.budget = budget
         self.registry = registry
@@ -152,6 +157,11 @@ class Streams:
         self, producer_id: str, scope: uuid.UUID | None
     ) -> AsyncIterator[tuple[StreamSession, Opened]]:
         """Open a stream of the producer (a new epoch) for as long as the block runs."""
+        if self.closing.is_set():
+            raise Unavailable(
+                "this server is shutting down; reconnect (another replica takes the stream)",
+                retry_delay_seconds=0.5,
+            )
         opened = await self.ingest.open_producer(producer_id, scope)
         session = StreamSession(producer_id, opened.epoch)
         self.registry.register(session)
@@ -214,6 +224,7 @@ class _Run:
         self.budget = streams.budget
         self.window = streams.limits.max_inflight_batches
         self.lifetime = streams.limits.lifetime_seconds
+        self.closing = streams.closing
         self.incoming = incoming
         self.session = session
         self.expected = committed + 1
@@ -227,6 +238,7 @@ class _Run:
     async def acks(self) -> AsyncGenerator[Ack, None]:
         reader = asyncio.create_task(self._read())
         superseded_wait = asyncio.create_task(self.session.superseded.wait())
+        closing_wait = asyncio.create_task(self.closing.wait())
         deadline = time.monotonic() + self.lifetime
         try:
             while True:
@@ -236,7 +248,7 @@ class _Run:
                     yield done.ack()
                 if not self.reading and not self.inflight and self.queue.empty():
                     return
-                item = await self._next(reader, superseded_wait, deadline)
+                item = await self._next(reader, superseded_wait, closing_wait, deadline)
                 if item is None:
                     continue
                 skipped = await self._take(item)
@@ -247,13 +259,21 @@ class _Run:
                     raise gap(skipped, self.expected)
         finally:
             superseded_wait.cancel()
+            closing_wait.cancel()
             await self._close(reader)
 
     async def _next(
-        self, reader: asyncio.Task[None], superseded_wait: asyncio.Task[bool], deadline: float
+        self,
+        reader: asyncio.Task[None],
+        superseded_wait: asyncio.Task[bool],
+        closing_wait: asyncio.Task[bool],
+        deadline: float,
     ) -> object | None:
-        """Wait for the next batch, the head of the window or the lifetime; the batch or None."""
+        """Wait for the next batch, the head of the window, the lifetime or the shutdown;
+        the batch or None."""
         waits: set[asyncio.Future[Any]] = {superseded_wait}
+        if self.reading:
+            waits.add(closing_wait)
         head = self.inflight[0].future if self.inflight else None
         if head is not None:
             waits.add(head)
@@ -269,7 +289,7 @@ class _Run:
         )
         if superseded_wait in finished:
             raise superseded(self.session.producer_id, self.session.newer_epoch)
-        if self.reading and time.monotonic() >= deadline:
+        if self.reading and (time.monotonic() >= deadline or closing_wait.done()):
             # Stop reading; what was read is still stored and acked.
             self.reading = False
             reader.cancel()

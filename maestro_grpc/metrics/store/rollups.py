@@ -9,7 +9,7 @@ hours (the merge is the domain's, handed in).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -86,6 +86,10 @@ class RollupStore:
 
     async def complete(self, job: Job, owner: str) -> bool:
         return await jobs.complete(self.db, job, owner)
+
+    async def release(self, leased: Sequence[Job], owner: str) -> None:
+        """Give back jobs leased but not started, for any worker to take now."""
+        await jobs.release(self.db, leased, owner)
 
     async def fail(
         self, job: Job, owner: str, error: str, *, now: datetime, retry_in: timedelta

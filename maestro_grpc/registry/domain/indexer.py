@@ -134,16 +134,20 @@ class Indexer:
 
     # ---- the queue -------------------------------------------------------------
 
-    async def run_due(self) -> list[str]:
-        """Run every job that is due (leasing them one at a time); the keys run here."""
+    async def run_due(self, stop: asyncio.Event | None = None) -> list[str]:
+        """Run every job that is due (leasing them one at a time); the keys run here.
+
+        When `stop` is set it returns after the job in hand.
+        """
         await self.store.seed(self.job_keys, self.clock())
         done: list[str] = []
-        while True:
+        while stop is None or not stop.is_set():
             job = await self.store.lease_one(self.owner, self.clock(), LEASE)
             if job is None:
                 return done
             if await self.run_job(job):
                 done.append(job.key)
+        return done
 
     async def run_job(self, job: Job) -> bool:
         """Run one leased job; reschedule it, or release it for a retry when it fails."""
