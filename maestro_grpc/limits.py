@@ -150,7 +150,8 @@ class RedisRate:
     One EVALSHA per request, under `timeout`. When Redis fails or is slow,
     this replica counts on its own buckets, tries Redis again after
     `retry_seconds` (one call at a time tries), and logs the change each way
-    once.
+    once. A request whose answer timed out may still be counted once a
+    frozen Redis thaws: the error is on the side of refusing.
     """
 
     def __init__(

@@ -15,11 +15,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import shutil
+import signal
+import socket
+import subprocess
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -38,13 +43,21 @@ from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.blobs.base import READ_CHUNK
 from maestro_grpc.config import LimitSettings, Settings
+from maestro_grpc.limits import RedisRate, TokenBuckets
 from maestro_grpc.server import RunningServer, start_server
 from tests.conftest import skip_or_fail
 from tests.content.support import MIB, MovableClock, chunks_of, pattern, upload_messages
-from tests.helpers import details_of, error_info, eventually
+from tests.helpers import details_of, error_info, eventually, eventually_sync
 from tests.metrics.helpers import EOF, next_message
 
-pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+
+@pytest.fixture
+def store_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """SQLite only: the limits never reach the store."""
+    target = tmp_path / "maestro.db"
+    shutil.copyfile(sqlite_template, target)
+    return f"sqlite+aiosqlite:///{target}"
+
 
 ALICE = "alice-secret-0123456789"
 BOB = "bob-secret-0123456789"
@@ -399,3 +412,86 @@ async def test_without_redis_each_server_counts_alone_and_says_so_once(
     warnings = [r for r in caplog.records if r.name == "maestro.limits"]
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
     assert "per replica" in warnings[0].getMessage()
+
+
+# ---- the buckets themselves --------------------------------------------------------------
+
+
+def test_buckets_past_their_key_bound_forget_the_full_ones() -> None:
+    buckets = TokenBuckets(rate=1.0, burst=2, max_keys=2)
+    assert buckets.take("a", 0.0) == 0.0
+    assert buckets.take("a", 0.0) == 0.0
+    assert buckets.take("a", 0.0) == pytest.approx(1.0)
+    assert buckets.take("b", 0.0) == 0.0
+    # At t=1 b is full again (as good as none) and is dropped; a is not full, and is kept.
+    assert buckets.take("c", 1.0) == 0.0
+    assert buckets.take("a", 1.0) == 0.0
+    assert buckets.take("a", 1.0) == pytest.approx(1.0)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A redis-server of this test's own, so that the test may freeze it."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        skip_or_fail("redis-server is not installed")
+    assert binary is not None
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+
+    def answers() -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+        except redis.RedisError:
+            return False
+
+    try:
+        eventually_sync(answers, "the test's redis-server answers")
+        yield url, process
+    finally:
+        process.send_signal(signal.SIGCONT)
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.mark.redis
+async def test_a_frozen_redis_is_counted_around_and_used_again_once_it_thaws(
+    own_redis: tuple[str, subprocess.Popen[bytes]], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="maestro.limits")
+    url, process = own_redis
+    rate = RedisRate(url, "test:", rate=1.0, burst=2, timeout=0.2, retry_seconds=0.2)
+    try:
+        assert await rate.take("alice", 0.0) == 0.0
+        assert rate.shared
+        process.send_signal(signal.SIGSTOP)
+        # Redis has one token of alice's left; her own bucket here is full: two.
+        assert await rate.take("alice", 0.0) == 0.0
+        assert not rate.shared
+        assert await rate.take("alice", 0.0) == 0.0
+        assert await rate.take("alice", 0.0) > 0
+        process.send_signal(signal.SIGCONT)
+
+        async def shared_again() -> bool:
+            await rate.take("bob", 0.0)
+            return rate.shared
+
+        await eventually(shared_again, "the limits use Redis again")
+        # Bob's bucket in Redis gave the one token of the call that found it back.
+        assert await rate.take("bob", 0.0) == 0.0
+        assert await rate.take("bob", 0.0) > 0
+    finally:
+        await rate.close()
+    said = [r.getMessage() for r in caplog.records if r.name == "maestro.limits"]
+    assert len(said) == 2, said
+    assert "per replica" in said[0]
+    assert "again" in said[1]
