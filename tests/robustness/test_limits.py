@@ -13,6 +13,7 @@ by two servers through the real Redis.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import logging
 import shutil
@@ -276,8 +277,9 @@ async def test_the_anonymous_caller_is_one_principal(settings: Settings) -> None
 
 
 async def test_downloads_are_bounded_and_cancelled_ones_free_their_buffers(
-    settings: Settings,
+    settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.ERROR, logger="asyncio")
     budget = MIB
     async with limited(settings, downloads=2, download_buffer_bytes=budget) as on:
         data = pattern(24 * MIB, seed=1)
@@ -314,6 +316,10 @@ async def test_downloads_are_bounded_and_cancelled_ones_free_their_buffers(
             ),
             "cancelled downloads close their reads and give back their buffers",
         )
+        # And they end cleanly: a stream the loop finalized once restored its
+        # caller's context in the wrong one ("Task exception was never retrieved").
+        gc.collect()
+        assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
         got = hashlib.sha256()
         async for message in on.registry.DownloadArtifactContent(request, metadata=bearer(BOB)):
             got.update(message.chunk)
