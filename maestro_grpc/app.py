@@ -30,6 +30,7 @@ from maestro_grpc.blobs import BlobStore, create_blob_store
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.config import Settings
 from maestro_grpc.events import EventBus, InProcessBus, create_event_bus
+from maestro_grpc.limits import CallLimits, LocalRate, RedisRate, RequestRate, Slots
 from maestro_grpc.metrics.domain.rollup import RollupWorker
 from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.metrics.wire.servicer import MetricsServicer
@@ -70,6 +71,8 @@ class AppContext:
     # Set when the process begins to shut down: long calls (StreamMetrics)
     # wind down the way their lifetime ends them, inside the grace period.
     closing: asyncio.Event = field(default_factory=asyncio.Event)
+    # What `close()` closes before the bus and the store (clients of their own).
+    closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
     def required_pages(self) -> PageTokens:
         assert self.pages is not None, "build_access() makes the page-token key first"
@@ -92,6 +95,9 @@ class AppContext:
         for task in self.background:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        for close in self.closers:
+            with contextlib.suppress(Exception):
+                await close()
         await self.events.close()
         await self.db.dispose()
 
@@ -212,6 +218,32 @@ async def bootstrap_admin(settings: Settings, name: str) -> NewToken:
             return await tokens.bootstrap(name)
     finally:
         await ctx.close()
+
+
+# ---- limits -------------------------------------------------------------------------------
+
+
+def build_limits(ctx: AppContext) -> CallLimits:
+    """Per-caller and server-wide limits; the request rate is shared through Redis when
+    MAESTRO_REDIS_URL names one (`ctx.clock` reads the time: tests move it)."""
+    limits = ctx.settings.limits
+    rate: RequestRate | None = None
+    if limits.rate > 0 and ctx.settings.redis_url:
+        rate = RedisRate(
+            ctx.settings.redis_url, ctx.settings.events_prefix, limits.rate, limits.bucket_size
+        )
+    elif limits.rate > 0:
+        rate = LocalRate(limits.rate, limits.bucket_size)
+    built = CallLimits(
+        streams=Slots(limits.streams),
+        watches=Slots(limits.watches),
+        transfers=Slots(limits.transfers),
+        downloads=Slots(limits.downloads),
+        rate=rate,
+        clock=ctx.clock,
+    )
+    ctx.closers.append(built.close)
+    return built
 
 
 # ---- registry -----------------------------------------------------------------------------

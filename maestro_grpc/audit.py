@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,7 +58,10 @@ def scope(value: AuditScope | None) -> Iterator[AuditScope | None]:
     try:
         yield value
     finally:
-        _current.reset(token)
+        # A stream that the loop finalizes (its client left while it waited at
+        # a yield) closes in a task and a context of its own: nothing to restore.
+        with suppress(ValueError):
+            _current.reset(token)
 
 
 def touch(kind: str, resource_id: uuid.UUID | str, project_id: uuid.UUID | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -114,6 +115,47 @@ def is_loopback(host: str) -> bool:
 
 
 @dataclass(frozen=True)
+class LimitSettings:
+    """What one caller, and all callers together, may hold at once (README "Limits").
+
+    Per principal (a token; the anonymous loopback caller is one principal):
+    concurrent StreamMetrics, WatchMetrics and content transfers (uploads
+    and downloads together), and a request rate (a token bucket: `rate` per
+    second, up to `burst` at once). For the whole server: concurrent
+    downloads, and the bytes their read-ahead may hold. 0 lifts a bound.
+    """
+
+    streams: int = 1000
+    watches: int = 100
+    transfers: int = 32
+    # The rate is off by default: what a caller may ask depends on the
+    # deployment (one replica serves a few thousand calls a second).
+    rate: float = 0.0
+    burst: int = 0  # 0: twice the rate, at least 1
+    downloads: int = 64
+    download_buffer_bytes: int = 64 * 1024 * 1024
+
+    @property
+    def bucket_size(self) -> int:
+        """The most requests a caller may make at once (the bucket's capacity)."""
+        return self.burst or max(1, math.ceil(2 * self.rate))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> LimitSettings:
+        return cls(
+            streams=_int(env, "MAESTRO_LIMIT_STREAMS", 1000),
+            watches=_int(env, "MAESTRO_LIMIT_WATCHES", 100),
+            transfers=_int(env, "MAESTRO_LIMIT_TRANSFERS", 32),
+            rate=_float(env, "MAESTRO_LIMIT_RATE", 0.0),
+            burst=_int(env, "MAESTRO_LIMIT_BURST", 0),
+            downloads=_int(env, "MAESTRO_LIMIT_DOWNLOADS", 64),
+            download_buffer_bytes=_int(
+                env, "MAESTRO_LIMIT_DOWNLOAD_BUFFER_BYTES", 64 * 1024 * 1024
+            ),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the server and workers need; see the README's table."""
 
@@ -183,9 +225,10 @@ class Settings:
     metrics_summary_raw_max_days: float = 31.0
     # WatchMetrics: messages a watcher may fall behind before it is dropped.
     metrics_watch_queue: int = 256
-    # Prefix of event-bus channel names (Redis), so deployments (or tests)
-    # sharing one Redis stay apart.
+    # Prefix of event-bus channel names and of the rate limits' keys (Redis),
+    # so deployments (or tests) sharing one Redis stay apart.
     events_prefix: str = "maestro:"
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -244,6 +287,7 @@ class Settings:
             ),
             metrics_watch_queue=_int(env, "MAESTRO_METRICS_WATCH_QUEUE", 256, 1),
             events_prefix=_text(env, "MAESTRO_EVENTS_PREFIX", "maestro:"),
+            limits=LimitSettings.from_env(env),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

@@ -25,13 +25,14 @@ from maestro.access.v1 import access_service_pb2, access_service_pb2_grpc
 from maestro.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
-from maestro_grpc.app import App, AppContext, build_access, build_app, build_context
+from maestro_grpc.app import App, AppContext, build_access, build_app, build_context, build_limits
 from maestro_grpc.clock import Clock
 from maestro_grpc.config import ConfigError, Settings
 from maestro_grpc.health import StoreHealth
 from maestro_grpc.interceptors.access import AccessInterceptor
 from maestro_grpc.interceptors.decode import DecodeInterceptor
 from maestro_grpc.interceptors.errors import ErrorInterceptor
+from maestro_grpc.interceptors.limits import LimitsCollector, LimitsInterceptor
 from maestro_grpc.interceptors.metrics import MetricsInterceptor
 from maestro_grpc.interceptors.request_id import RequestIdInterceptor
 from maestro_grpc.reflection import DocumentedReflectionServicer
@@ -141,11 +142,15 @@ async def _start(
     access = await build_access(ctx)
     ctx.settings.check_secure(stored_tokens=access.tokens.required)
     settings = ctx.settings  # without the static tokens' secrets from here on
+    limits = build_limits(ctx)
+    prometheus.register(LimitsCollector(limits, ctx.blobs.read_budget))
     interceptors: list[Any] = [
         RequestIdInterceptor(access_log_enabled=settings.access_log),
         MetricsInterceptor(prometheus),
         ErrorInterceptor(),
         AccessInterceptor(access.tokens, access.authorizer, access.audit_log),
+        # After authentication: the limits count per principal.
+        LimitsInterceptor(limits),
         # Innermost: requests are parsed here, after authentication.
         DecodeInterceptor(),
     ]

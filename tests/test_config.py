@@ -43,6 +43,27 @@ def test_environment_overrides() -> None:
     s.check_secure()
 
 
+def test_limits_from_the_environment() -> None:
+    default = Settings.from_env({}).limits
+    assert (default.rate, default.streams, default.downloads) == (0.0, 1000, 64)
+    s = Settings.from_env(
+        {
+            "MAESTRO_LIMIT_STREAMS": "2",
+            "MAESTRO_LIMIT_WATCHES": "3",
+            "MAESTRO_LIMIT_TRANSFERS": "0",
+            "MAESTRO_LIMIT_RATE": "2.5",
+            "MAESTRO_LIMIT_DOWNLOADS": "5",
+            "MAESTRO_LIMIT_DOWNLOAD_BUFFER_BYTES": "1048576",
+        }
+    ).limits
+    assert (s.streams, s.watches, s.transfers, s.rate) == (2, 3, 0, 2.5)
+    assert (s.downloads, s.download_buffer_bytes) == (5, 1 << 20)
+    assert s.bucket_size == 5  # twice the rate, when no burst is set
+    assert Settings.from_env({"MAESTRO_LIMIT_RATE": "0.1"}).limits.bucket_size == 1
+    burst = Settings.from_env({"MAESTRO_LIMIT_RATE": "2.5", "MAESTRO_LIMIT_BURST": "40"})
+    assert burst.limits.bucket_size == 40
+
+
 def test_tokens_from_a_file(tmp_path: Path) -> None:
     path = tmp_path / "tokens"
     path.write_text("# agents\nagent=cccccccccccccccc\n\nplaintokenplaintoken\n")
@@ -62,6 +83,8 @@ def test_tokens_from_a_file(tmp_path: Path) -> None:
         ({"MAESTRO_ACCESS_LOG": "maybe"}, "is not a boolean"),
         ({"MAESTRO_AUTH_TOKENS": "ci=short"}, "shorter than 16"),
         ({"MAESTRO_IMPACT_HALF_LIFE_DAYS": "0"}, "must be at least"),
+        ({"MAESTRO_LIMIT_RATE": "fast"}, "MAESTRO_LIMIT_RATE='fast' is not a number"),
+        ({"MAESTRO_LIMIT_STREAMS": "-1"}, "MAESTRO_LIMIT_STREAMS=-1 must be at least 0"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(env: dict[str, str], message: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 
 from maestro_grpc.access.model import OPEN, Action, Principal
@@ -30,7 +30,10 @@ def acting_as(principal: Principal) -> Iterator[Principal]:
     try:
         yield principal
     finally:
-        _current.reset(token)
+        # A stream that the loop finalizes (its client left while it waited at
+        # a yield) closes in a task and a context of its own: nothing to restore.
+        with suppress(ValueError):
+            _current.reset(token)
 
 
 def visible_projects() -> frozenset[uuid.UUID] | None:

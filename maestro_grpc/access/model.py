@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,6 +86,16 @@ class Principal:
     @property
     def token_id(self) -> uuid.UUID | None:
         return self.token.id if self.token is not None else None
+
+    @functools.cached_property
+    def key(self) -> str:
+        """Who this is, as per-caller limits count: a stored token by its id, a static
+        one by its name, and the anonymous caller (no token needed) as one."""
+        if self.token is None:
+            return "anonymous"
+        if self.token.id is None:
+            return f"static:{self.token.name}"
+        return f"token:{self.token.id}"
 
     @property
     def projects(self) -> frozenset[uuid.UUID] | None:

@@ -15,6 +15,7 @@ from maestro_grpc.blobs.base import (
     BlobStore,
     BlobWriter,
     PresignedUrl,
+    ReadBudget,
     UrlsUnsupported,
     blob_key,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "BlobWriter",
     "LocalBlobStore",
     "PresignedUrl",
+    "ReadBudget",
     "S3BlobStore",
     "UrlsUnsupported",
     "blob_key",

@@ -5,7 +5,7 @@ two characters), so the same bytes are stored once. A `BlobWriter` streams
 bytes to a temporary place and `commit(sha256)` moves them to the blob's
 address in one step, so a crash never leaves half a blob under a real name.
 Blocking I/O runs in threads; `read_ahead` overlaps those reads with the
-consumer, a few chunks ahead.
+consumer, a few chunks ahead, within a `ReadBudget` all of a store's reads share.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 # Bytes per chunk read back, and how many chunks are read ahead of the
-# consumer (reading overlaps sending; memory stays READ_CHUNK x READ_AHEAD).
+# consumer (reading overlaps sending; memory stays READ_CHUNK x READ_AHEAD
+# per read, and within the store's ReadBudget for all of them).
 READ_CHUNK = 1 << 20
 READ_AHEAD = 4
 
@@ -68,6 +69,8 @@ class BlobStore(ABC):
 
     kind: str = ""
     supports_urls: bool = False
+    # The read-ahead of all this store's reads, bounded together (set by each store).
+    read_budget: ReadBudget
 
     @abstractmethod
     def uri(self, sha256: str) -> str:
@@ -169,24 +172,106 @@ class _Handle:
             self._close()
 
 
+class ReadBudget:
+    """The bytes that every read of one blob store holds read ahead, bounded together.
+
+    A read may always hold one chunk, so that every download moves; it reads
+    further ahead, up to its depth, only while the total stays within
+    `max_bytes` (0: no bound but each read's depth). The total is thus at
+    most `max_bytes` plus a chunk per open read. What the consumer took is no
+    longer counted. Used from the event loop only.
+    """
+
+    def __init__(self, max_bytes: int = 0) -> None:
+        self.max_bytes = max_bytes
+        self.held = 0
+        self.reads = 0
+
+    def take(self, size: int, *, first: bool) -> bool:
+        if not first and self.max_bytes and self.held + size > self.max_bytes:
+            return False
+        self.held += size
+        return True
+
+    def give(self, size: int) -> None:
+        self.held -= size
+
+
+class _Ahead:
+    """What one read holds read ahead (chunks, bytes), drawn from the budget: a chunk
+    is reserved whole before its read, and counted at its size once read."""
+
+    def __init__(self, budget: ReadBudget, depth: int, unit: int) -> None:
+        self.budget = budget
+        self.depth = depth
+        self.unit = unit
+        self.chunks = 0
+        self.bytes = 0
+        self.taken = asyncio.Event()
+
+    async def reserve(self) -> None:
+        """Room for one more chunk: within the depth, and the budget unless none is held.
+        When there is none, only this read's consumer can make some (taking a chunk)."""
+        while not (self.chunks < self.depth and self.budget.take(self.unit, first=not self.chunks)):
+            self.taken.clear()
+            await self.taken.wait()
+        self.chunks += 1
+        self.bytes += self.unit
+
+    def read(self, size: int) -> None:
+        """The read of the chunk reserved last returned `size` bytes (0: the end)."""
+        self._give(self.unit - size)
+        if not size:
+            self.chunks -= 1
+
+    def took(self, size: int) -> None:
+        """The consumer took a chunk of `size` bytes."""
+        self.chunks -= 1
+        self._give(size)
+        self.taken.set()
+
+    def release(self) -> None:
+        self._give(self.bytes)
+        self.chunks = 0
+
+    def _give(self, size: int) -> None:
+        self.bytes -= size
+        self.budget.give(size)
+
+
 async def read_ahead(
-    read: Callable[[], bytes], close: Callable[[], None], depth: int = READ_AHEAD
+    read: Callable[[], bytes],
+    close: Callable[[], None],
+    depth: int = READ_AHEAD,
+    *,
+    budget: ReadBudget | None = None,
+    unit: int = READ_CHUNK,
 ) -> AsyncGenerator[bytes, None]:
     """Yield what `read()` returns until b"", reading in a thread up to `depth` chunks
-    ahead. `close()` runs once, when no read runs any more (see `_Handle`)."""
+    (of at most `unit` bytes) ahead, within `budget`. `close()` runs once, when no
+    read runs any more (see `_Handle`)."""
     handle = _Handle(read, close)
-    queue: asyncio.Queue[bytes | Exception] = asyncio.Queue(depth)
+    budget = budget if budget is not None else ReadBudget()
+    ahead = _Ahead(budget, depth, unit)
+    # Unbounded: the reservations bound what is in it.
+    queue: asyncio.Queue[bytes | Exception] = asyncio.Queue()
 
     async def produce() -> None:
         try:
-            while chunk := await asyncio.to_thread(handle.read):
-                await queue.put(chunk)
-            await queue.put(b"")
+            while True:
+                await ahead.reserve()
+                chunk = await asyncio.to_thread(handle.read)
+                ahead.read(len(chunk))
+                if not chunk:
+                    break
+                queue.put_nowait(chunk)
+            queue.put_nowait(b"")
         except Exception as error:
-            await queue.put(error)
+            queue.put_nowait(error)
         finally:
             handle.release()
 
+    budget.reads += 1
     producer = asyncio.create_task(produce())
     try:
         while True:
@@ -195,9 +280,16 @@ async def read_ahead(
                 raise item
             if not item:
                 return
+            ahead.took(len(item))
             yield item
     finally:
         producer.cancel()
-        # The producer stops at once (it never waits for a read in flight);
-        # asyncio.wait lets a cancellation of our own pass, not swallowed.
-        await asyncio.wait((producer,))
+        try:
+            # The producer stops at once (it never waits for a read in flight);
+            # asyncio.wait lets a cancellation of our own pass, not swallowed.
+            await asyncio.wait((producer,))
+        finally:
+            # A read still running in its thread counts no more: its chunk is
+            # dropped as it returns.
+            ahead.release()
+            budget.reads -= 1

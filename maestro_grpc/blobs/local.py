@@ -16,6 +16,7 @@ from maestro_grpc.blobs.base import (
     BlobNotFound,
     BlobStore,
     BlobWriter,
+    ReadBudget,
     blob_key,
     read_ahead,
 )
@@ -31,8 +32,9 @@ class LocalBlobStore(BlobStore):
 
     kind = "file"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, read_budget: ReadBudget | None = None) -> None:
         self.root = root.resolve()
+        self.read_budget = read_budget if read_budget is not None else ReadBudget()
         self.tmp = self.root / "tmp"
 
     def path(self, sha256: str) -> Path:
@@ -64,7 +66,7 @@ class LocalBlobStore(BlobStore):
             return handle
 
         handle = await asyncio.to_thread(open_at)
-        reader = read_ahead(lambda: handle.read(READ_CHUNK), handle.close)
+        reader = read_ahead(lambda: handle.read(READ_CHUNK), handle.close, budget=self.read_budget)
         async with contextlib.aclosing(reader) as chunks:
             async for chunk in chunks:
                 yield chunk

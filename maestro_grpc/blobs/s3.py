@@ -26,6 +26,7 @@ from maestro_grpc.blobs.base import (
     BlobStore,
     BlobWriter,
     PresignedUrl,
+    ReadBudget,
     blob_key,
     read_ahead,
 )
@@ -94,8 +95,16 @@ class S3BlobStore(BlobStore):
     kind = "s3"
     supports_urls = True
 
-    def __init__(self, bucket: str, endpoint_url: str = "", *, client: Any = None) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        endpoint_url: str = "",
+        *,
+        client: Any = None,
+        read_budget: ReadBudget | None = None,
+    ) -> None:
         self.bucket = bucket
+        self.read_budget = read_budget if read_budget is not None else ReadBudget()
         self.endpoint_url = endpoint_url
         if client is None:
             import boto3
@@ -209,7 +218,9 @@ class S3BlobStore(BlobStore):
                 raise
             return data
 
-        async with contextlib.aclosing(read_ahead(read, body.close)) as chunks:
+        async with contextlib.aclosing(
+            read_ahead(read, body.close, budget=self.read_budget)
+        ) as chunks:
             async for chunk in chunks:
                 yield chunk
 
