@@ -99,7 +99,12 @@ class MetricsServiceServicer:
         the committed one is acked again with duplicate=true and stores nothing;
         a gap ends the stream with OUT_OF_RANGE (its ErrorInfo metadata names
         the expected_sequence). The stream ends with OK after the server's
-        stream lifetime (sent in `opened`); reconnect and resume.
+        stream lifetime (sent in `opened`), and when the server shuts down
+        (SIGTERM: it stops reading, acks what it holds, then ends); reconnect
+        and resume. A stream opened while the server shuts down is UNAVAILABLE,
+        as is one whose store is unreachable (the database stopped or
+        restarting): retry after the RetryInfo delay, resuming after the last
+        acked sequence; nothing acked is lost.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

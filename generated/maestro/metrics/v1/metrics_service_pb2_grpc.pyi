@@ -34,7 +34,12 @@ class MetricsServiceStub:
     the committed one is acked again with duplicate=true and stores nothing;
     a gap ends the stream with OUT_OF_RANGE (its ErrorInfo metadata names
     the expected_sequence). The stream ends with OK after the server's
-    stream lifetime (sent in `opened`); reconnect and resume.
+    stream lifetime (sent in `opened`), and when the server shuts down
+    (SIGTERM: it stops reading, acks what it holds, then ends); reconnect
+    and resume. A stream opened while the server shuts down is UNAVAILABLE,
+    as is one whose store is unreachable (the database stopped or
+    restarting): retry after the RetryInfo delay, resuming after the last
+    acked sequence; nothing acked is lost.
     """
     WatchMetrics: _aio.UnaryStreamMultiCallable[_metrics_service_pb2.WatchMetricsRequest, _metrics_service_pb2.WatchMetricsResponse]
     """Streams what arrives for a project from now on, from every replica
@@ -90,7 +95,12 @@ class MetricsServiceServicer(metaclass=_abc_1.ABCMeta):
         the committed one is acked again with duplicate=true and stores nothing;
         a gap ends the stream with OUT_OF_RANGE (its ErrorInfo metadata names
         the expected_sequence). The stream ends with OK after the server's
-        stream lifetime (sent in `opened`); reconnect and resume.
+        stream lifetime (sent in `opened`), and when the server shuts down
+        (SIGTERM: it stops reading, acks what it holds, then ends); reconnect
+        and resume. A stream opened while the server shuts down is UNAVAILABLE,
+        as is one whose store is unreachable (the database stopped or
+        restarting): retry after the RetryInfo delay, resuming after the last
+        acked sequence; nothing acked is lost.
         """
 
     @_abc_1.abstractmethod
