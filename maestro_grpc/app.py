@@ -30,6 +30,7 @@ from maestro_grpc.blobs import BlobStore, create_blob_store
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.config import Settings
 from maestro_grpc.events import EventBus, InProcessBus, create_event_bus
+from maestro_grpc.faults import with_faults
 from maestro_grpc.limits import CallLimits, LocalRate, RedisRate, RequestRate, Slots
 from maestro_grpc.metrics.domain.rollup import RollupWorker
 from maestro_grpc.metrics.read import MetricsReader
@@ -133,7 +134,7 @@ def build_context(
     return AppContext(
         settings=settings,
         db=Database(settings.store_url, pool_size=pool_size or settings.db_pool_size),
-        events=create_event_bus(settings.redis_url),
+        events=with_faults(create_event_bus(settings.redis_url)),
         blobs=create_blob_store(settings),
         prometheus=prometheus,
     )

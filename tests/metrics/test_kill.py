@@ -37,7 +37,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+def serve(
+    settings: Settings, port: int, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`maestro serve` on `settings` in a process of its own, once it listens."""
     env = dict(os.environ)
     env.update(
         MAESTRO_DATABASE_URL=settings.store_url,
@@ -50,6 +53,7 @@ def serve(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         MAESTRO_LOG_LEVEL="WARNING",
         MAESTRO_GRACE_SECONDS="0.5",
     )
+    env.update(extra_env or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "maestro_grpc", "serve"],
         env=env,
