@@ -29,7 +29,7 @@ from maestro_grpc.access.wire.servicer import AccessServicer
 from maestro_grpc.blobs import BlobStore, create_blob_store
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.config import Settings
-from maestro_grpc.events import EventBus, InProcessBus, create_event_bus
+from maestro_grpc.events import BusSender, EventBus, InProcessBus, create_event_bus
 from maestro_grpc.faults import with_faults
 from maestro_grpc.limits import CallLimits, LocalRate, RedisRate, RequestRate, Slots
 from maestro_grpc.metrics.domain.rollup import RollupWorker
@@ -49,6 +49,7 @@ PAGE_TOKEN_SECRET = "page-tokens"
 TOKEN_CHANNEL = "maestro_token_changed"
 
 if TYPE_CHECKING:
+    from maestro_grpc.metrics.domain.feed import Watches
     from maestro_grpc.metrics.domain.ingest import Ingestor
     from maestro_grpc.metrics.domain.queries import Queries
     from maestro_grpc.registry.domain.indexer import Indexer
@@ -134,7 +135,9 @@ def build_context(
     return AppContext(
         settings=settings,
         db=Database(settings.store_url, pool_size=pool_size or settings.db_pool_size),
-        events=with_faults(create_event_bus(settings.redis_url)),
+        events=with_faults(
+            create_event_bus(settings.redis_url, timeout=settings.events_timeout_seconds)
+        ),
         blobs=create_blob_store(settings),
         prometheus=prometheus,
     )
@@ -342,7 +345,6 @@ def build_indexer(ctx: AppContext, owner: str) -> Indexer:
 
 def build_metrics(ctx: AppContext) -> MetricsServicer:
     from maestro_grpc.metrics.domain.announce import ProducerAnnouncements
-    from maestro_grpc.metrics.domain.feed import Watches
     from maestro_grpc.metrics.domain.streams import (
         ByteBudget,
         StreamLimits,
@@ -354,10 +356,14 @@ def build_metrics(ctx: AppContext) -> MetricsServicer:
     settings = ctx.settings
     prefix = settings.events_prefix
     registry_read = RegistryReader(ctx.db)
-    ingest = _ingestor(ctx, registry_read)
+    # What the metrics context publishes goes out through one sender, off
+    # every request's path.
+    sender = BusSender(ctx.events)
+    ctx.spawn(sender.run(), "metrics-event-bus-sender")
+    ingest = _ingestor(ctx, registry_read, sender)
     budget = ByteBudget(settings.metrics_ingest_buffer_bytes)
     streams = StreamRegistry()
-    announcements = ProducerAnnouncements(ctx.events, prefix, streams, ctx.spawn)
+    announcements = ProducerAnnouncements(ctx.events, sender, prefix, streams, ctx.spawn)
     inprocess = settings.metrics_inprocess_worker
     if inprocess is None:
         inprocess = settings.is_embedded_store
@@ -383,23 +389,48 @@ def build_metrics(ctx: AppContext) -> MetricsServicer:
         ),
         budget,
         _queries(ctx, registry_read),
-        Watches(ctx.events, prefix, registry=registry_read, queue=settings.metrics_watch_queue),
+        _watches(ctx, registry_read),
         clock=ctx.clock,
         max_batch_rows=settings.metrics_max_batch_rows,
     )
 
 
-def _ingestor(ctx: AppContext, registry: RegistryReader) -> Ingestor:
+def _watches(ctx: AppContext, registry: RegistryReader) -> Watches:
+    """WatchMetrics' watchers, and the trimming of the feed they read."""
+    from maestro_grpc.background import run_every
+    from maestro_grpc.metrics.domain.feed import FeedRetention, Watches, WatchLimits
+    from maestro_grpc.metrics.store.feed import FeedStore
+
+    settings = ctx.settings
+    feed = FeedStore(ctx.db)
+    retention = settings.metrics_watch_retention_seconds
+    trim = FeedRetention(feed, ctx.clock, timedelta(seconds=retention))
+    ctx.spawn(
+        run_every(trim.run_once, min(60.0, retention / 4), asyncio.Event(), what="feed trim"),
+        "metrics-feed-trim",
+    )
+    return Watches(
+        ctx.events,
+        settings.events_prefix,
+        registry=registry,
+        feed=feed,
+        limits=WatchLimits(
+            queue=settings.metrics_watch_queue, poll_seconds=settings.metrics_watch_poll_seconds
+        ),
+    )
+
+
+def _ingestor(ctx: AppContext, registry: RegistryReader, sender: BusSender) -> Ingestor:
     from maestro_grpc.metrics.domain.feed import Publisher
     from maestro_grpc.metrics.domain.ingest import Ingestor
     from maestro_grpc.metrics.store.ingest import IngestStore
     from maestro_grpc.metrics.wire.feed import encode
 
     return Ingestor(
-        IngestStore(ctx.db),
+        IngestStore(ctx.db, encode),
         registry=registry,
         clock=ctx.clock,
-        feed=Publisher(ctx.events, ctx.settings.events_prefix, encode),
+        feed=Publisher(ctx.events, sender, ctx.settings.events_prefix),
         rollup_delay=timedelta(seconds=ctx.settings.metrics_rollup_delay_seconds),
         max_concurrent_writes=ctx.settings.metrics_write_concurrency,
     )

@@ -223,11 +223,19 @@ class Settings:
     metrics_inprocess_worker: bool | None = None
     metrics_raw_retention_days: float = 0.0
     metrics_summary_raw_max_days: float = 31.0
-    # WatchMetrics: messages a watcher may fall behind before it is dropped.
+    # WatchMetrics: messages a watcher may fall behind before it is dropped;
+    # how often a watcher checks the store for writes the event bus did not
+    # bring (the longest a write can be late when the bus fails); how long
+    # the store keeps each write's feed entry (for those reads, and for
+    # watchers that resume with after_sequence).
     metrics_watch_queue: int = 256
+    metrics_watch_poll_seconds: float = 1.0
+    metrics_watch_retention_seconds: float = 300.0
     # Prefix of event-bus channel names and of the rate limits' keys (Redis),
-    # so deployments (or tests) sharing one Redis stay apart.
+    # so deployments (or tests) sharing one Redis stay apart, and the
+    # longest any call waits on Redis.
     events_prefix: str = "maestro:"
+    events_timeout_seconds: float = 1.0
     limits: LimitSettings = field(default_factory=LimitSettings)
 
     @classmethod
@@ -286,7 +294,12 @@ class Settings:
                 env, "MAESTRO_METRICS_SUMMARY_RAW_MAX_DAYS", 31.0, 0.0
             ),
             metrics_watch_queue=_int(env, "MAESTRO_METRICS_WATCH_QUEUE", 256, 1),
+            metrics_watch_poll_seconds=_float(env, "MAESTRO_METRICS_WATCH_POLL_SECONDS", 1.0, 0.05),
+            metrics_watch_retention_seconds=_float(
+                env, "MAESTRO_METRICS_WATCH_RETENTION_SECONDS", 300.0, 10.0
+            ),
             events_prefix=_text(env, "MAESTRO_EVENTS_PREFIX", "maestro:"),
+            events_timeout_seconds=_float(env, "MAESTRO_EVENTS_TIMEOUT_SECONDS", 1.0, 0.05),
             limits=LimitSettings.from_env(env),
         )
 

@@ -18,7 +18,7 @@ EXIT_AT_FEED_PUBLISH = "MAESTRO_FAULT_EXIT_AT_FEED_PUBLISH"
 # from any other death.
 EXIT_STATUS = 86
 # What the live feed's channels hold (metrics/domain/feed.py names them).
-FEED_CHANNEL_PART = "metrics:project:"
+FEED_CHANNEL_PART = "metrics:feed:"
 
 
 class ExitAtFeedPublish:

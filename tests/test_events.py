@@ -38,12 +38,12 @@ async def test_publishers_learn_whether_anyone_listens_under_a_prefix() -> None:
     bus = InProcessBus()
     assert not bus.may_have_subscribers()
     producers = await bus.subscribe("maestro:metrics:producers")
-    # Somebody listens, but not to any project's feed: writers may skip encoding.
+    # Somebody listens, but not to any project's feed: writers may skip publishing.
     assert bus.may_have_subscribers("maestro:")
-    assert not bus.may_have_subscribers("maestro:metrics:project:")
-    watcher = await bus.subscribe("maestro:metrics:project:42")
-    assert bus.may_have_subscribers("maestro:metrics:project:")
+    assert not bus.may_have_subscribers("maestro:metrics:feed:")
+    watcher = await bus.subscribe("maestro:metrics:feed:42")
+    assert bus.may_have_subscribers("maestro:metrics:feed:")
     await bus.unsubscribe(watcher)
-    assert not bus.may_have_subscribers("maestro:metrics:project:")
+    assert not bus.may_have_subscribers("maestro:metrics:feed:")
     await bus.unsubscribe(producers)
     assert not bus.may_have_subscribers()

@@ -83,6 +83,47 @@ class PointColumns:
     def project_ids(self) -> set[uuid.UUID]:
         return {s.project_id for s in self.series}
 
+    @classmethod
+    def concat(cls, parts: list[PointColumns]) -> PointColumns:
+        """The parts' points one after the other (their series tables joined)."""
+        if len(parts) == 1:
+            return parts[0]
+        offsets = np.cumsum([0] + [len(p.series) for p in parts[:-1]])
+        return cls(
+            [key for p in parts for key in p.series],
+            np.concatenate(
+                [np.zeros(0, np.int64)]
+                + [p.series_index + o for p, o in zip(parts, offsets, strict=True)]
+            ),
+            np.concatenate([np.zeros(0, np.int64)] + [p.times for p in parts]),
+            np.concatenate([np.zeros(0, np.float64)] + [p.values for p in parts]),
+            np.concatenate([np.zeros(0, np.int16)] + [p.sources for p in parts]),
+        )
+
+    def subset(self, keep: npt.NDArray[np.intp]) -> PointColumns:
+        """The points at `keep`, in that order."""
+        return PointColumns(
+            self.series,
+            self.series_index[keep],
+            self.times[keep],
+            self.values[keep],
+            self.sources[keep],
+        )
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One write on a project's live feed: its sequence there, and what it stored, encoded.
+
+    Sequences count a project's writes from 1, without gaps, in commit
+    order, the same for every replica; the payload is the wire's business
+    (`metrics/wire/feed.py`).
+    """
+
+    project_id: uuid.UUID
+    sequence: int
+    payload: bytes
+
 
 @dataclass(frozen=True)
 class EventIn:
@@ -166,6 +207,9 @@ class WriteResult:
     rejected: list[Rejected] = field(default_factory=list)
     points: PointColumns = field(default_factory=PointColumns.empty)
     events: list[EventIn] = field(default_factory=list)
+    # The live feed's entries a lone write's transaction appended (a
+    # group's are the group's, on none of its batches' results).
+    feed: list[FeedEntry] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -217,10 +217,15 @@ async def test_watch_across_replicas_through_redis(
             watch.cancel()
 
 
-async def test_watch_without_redis_is_unavailable(settings: Settings) -> None:
+async def test_watch_without_redis_reads_the_store(settings: Settings) -> None:
     # Nothing listens on port 1: the bus cannot connect.
     running = await start_server(
-        with_settings(settings, redis_url="redis://127.0.0.1:1/0", events_prefix="x:")
+        with_settings(
+            settings,
+            redis_url="redis://127.0.0.1:1/0",
+            events_prefix="x:",
+            metrics_watch_poll_seconds=0.1,
+        )
     )
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
@@ -229,16 +234,112 @@ async def test_watch_without_redis_is_unavailable(settings: Settings) -> None:
             )
             stub = metrics_service_pb2_grpc.MetricsServiceStub(channel)
             call = stub.WatchMetrics(ms.WatchMetricsRequest(project_id=project))
-            with pytest.raises(grpc.aio.AioRpcError) as caught:
-                await call.read()
-            assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
-            assert error_info(caught.value).reason == "EVENT_BUS_UNAVAILABLE"
-            # Writes still work: the feed is best effort.
+            assert (await received(call)).sequence == 0
+            # Writes go on, and the watcher receives them from the store.
             response = await stub.RecordMetrics(
                 ms.RecordMetricsRequest(
                     batch=mp.MetricBatch(points=[point(project, "a", 1.0, BASE)])
                 )
             )
             assert response.stored_points == 1
+            got = await received(call)
+            assert (got.sequence, [p.value for p in got.points]) == (1, [1.0])
+            call.cancel()
     finally:
         await running.stop(grace=0.2)
+
+
+# ---- sequences and resuming ---------------------------------------------------------
+
+
+async def test_a_watch_resumes_after_the_last_sequence_it_received(
+    metrics: Metrics, project: str
+) -> None:
+    watch = metrics.WatchMetrics(ms.WatchMetricsRequest(project_id=project))
+    assert (await received(watch)).sequence == 0
+    await record(metrics, points=[point(project, "a", 1.0, BASE)])
+    assert (await received(watch)).sequence == 1
+    watch.cancel()
+    # Written while nobody watched.
+    for n in (2, 3):
+        await record(metrics, points=[point(project, "a", float(n), BASE + timedelta(seconds=n))])
+    resumed = metrics.WatchMetrics(ms.WatchMetricsRequest(project_id=project, after_sequence=1))
+    assert (await received(resumed)).sequence == 1
+    await record(metrics, points=[point(project, "a", 4.0, BASE + timedelta(seconds=4))])
+    got = [await received(resumed) for _ in range(3)]
+    assert [(m.sequence, [p.value for p in m.points]) for m in got] == [
+        (2, [2.0]),
+        (3, [3.0]),
+        (4, [4.0]),
+    ]
+    # A watch from now starts after the latest write.
+    late = metrics.WatchMetrics(ms.WatchMetricsRequest(project_id=project))
+    assert (await received(late)).sequence == 4
+    for call in (resumed, late):
+        call.cancel()
+
+
+async def test_a_resume_point_the_feed_does_not_hold_is_out_of_range(
+    metrics: Metrics, project: str, settings: Settings
+) -> None:
+    from maestro_grpc.clock import utcnow
+    from maestro_grpc.metrics.store.feed import FeedStore
+    from maestro_grpc.store.db import Database
+
+    for n in range(3):
+        await record(metrics, points=[point(project, "a", float(n), BASE + timedelta(seconds=n))])
+    past = metrics.WatchMetrics(ms.WatchMetricsRequest(project_id=project, after_sequence=9))
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await past.read()
+    assert caught.value.code() == grpc.StatusCode.OUT_OF_RANGE
+    info = error_info(caught.value)
+    assert info.reason == "WATCH_SEQUENCE_OUT_OF_RANGE"
+    assert (info.metadata["first_sequence"], info.metadata["last_sequence"]) == ("1", "3")
+    # Once the feed's retention has trimmed them, the old entries are gone.
+    db = Database(settings.store_url)
+    try:
+        assert await FeedStore(db).trim(utcnow() + timedelta(minutes=1)) == 3
+    finally:
+        await db.dispose()
+    gone = metrics.WatchMetrics(ms.WatchMetricsRequest(project_id=project, after_sequence=1))
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await gone.read()
+    assert caught.value.code() == grpc.StatusCode.OUT_OF_RANGE
+    # The head is always a valid resume point, held entries or not.
+    at_head = metrics.WatchMetrics(ms.WatchMetricsRequest(project_id=project, after_sequence=3))
+    assert (await received(at_head)).sequence == 3
+    at_head.cancel()
+    negative = metrics.WatchMetrics(ms.WatchMetricsRequest(project_id=project, after_sequence=-1))
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await negative.read()
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_batches_committed_together_are_one_write_with_one_sequence(
+    metrics: Metrics, project: str
+) -> None:
+    watch = metrics.WatchMetrics(ms.WatchMetricsRequest(project_id=project))
+    start = (await received(watch)).sequence
+    # A stream's window of batches: some of them share a transaction.
+    call = stream(metrics)
+    await call.write(ms.StreamMetricsRequest(open=ms.StreamOpen(producer_id="agent-seq")))
+    await next_message(call)
+    for seq in range(1, 9):
+        block = columns(project, [float(seq)], start_us=10**15 + seq * 10**6)
+        await call.write(
+            ms.StreamMetricsRequest(
+                batch=ms.StreamBatch(sequence=seq, batch=mp.MetricBatch(columns=[block]))
+            )
+        )
+    await call.done_writing()
+    while not await ended(call):
+        pass
+    values: list[float] = []
+    sequences: list[int] = []
+    while len(values) < 8:
+        message = await received(watch)
+        values.extend(p.value for p in message.points)
+        sequences.append(message.sequence)
+    assert sorted(values) == [float(n) for n in range(1, 9)]
+    assert sequences == list(range(start + 1, start + 1 + len(sequences)))
+    watch.cancel()

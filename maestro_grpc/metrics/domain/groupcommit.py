@@ -31,12 +31,10 @@ class GroupCommit:
         *,
         slots: int,
         max_rows: int = 50_000,
-        done: Callable[[WriteResult], Awaitable[None]] | None = None,
     ) -> None:
         self.write = write
         self.slots = slots
         self.max_rows = max_rows
-        self.done = done
         self.running = 0
         self.pending: list[Pending] = []
         self.busy: set[str] = set()
@@ -101,7 +99,3 @@ class GroupCommit:
             else:
                 future.set_result(result)
         self._kick()
-        if self.done is not None:
-            for result in results:
-                if isinstance(result, WriteResult):
-                    await self.done(result)

@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +27,7 @@ from maestro_grpc.metrics.domain.windows import windows_of
 from maestro_grpc.metrics.model import (
     Batch,
     EventIn,
+    FeedEntry,
     Opened,
     PointColumns,
     PointRows,
@@ -43,7 +43,8 @@ from maestro_grpc.registry.read import RegistryReader
 log = logging.getLogger("maestro.metrics.ingest")
 
 MAX_CACHED_SERIES = 200_000
-Feed = Callable[[WriteResult], Awaitable[None]]
+# Told of each committed write's feed entries; must not wait (feed.Publisher).
+Feed = Callable[[list[FeedEntry]], None]
 
 
 class Ingestor:
@@ -71,9 +72,7 @@ class Ingestor:
         self._writes = asyncio.Semaphore(max_concurrent_writes)
         # Fewer group writers than write slots, so that batches arriving
         # together wait a moment and share a commit.
-        self._group = GroupCommit(
-            self._write_group, slots=max(1, max_concurrent_writes // 4), done=self._publish
-        )
+        self._group = GroupCommit(self._write_group, slots=max(1, max_concurrent_writes // 4))
 
     async def open_producer(self, producer_id: str, project_id: uuid.UUID | None) -> Opened:
         """Register a stream of `producer_id`: a new epoch, and where to resume."""
@@ -111,9 +110,7 @@ class Ingestor:
         item = await self.prepare(batch, position)
         item.audit = scope
         if request_id:
-            result = await self._write_one(item, request_id=request_id, fingerprint=fingerprint)
-            await self._publish(result)
-            return result
+            return await self._write_one(item, request_id=request_id, fingerprint=fingerprint)
         return await self.submit(item)
 
     def submit(self, item: PreparedBatch) -> asyncio.Future[WriteResult]:
@@ -135,7 +132,7 @@ class Ingestor:
             used = points.series_index[keep]
             ids = await self._series_ids(points.series, np.unique(used))
             # One copy of the kept columns serves the write and the feed.
-            item.points = _subset(points, keep)
+            item.points = points.subset(keep)
             item.rows = PointRows(
                 ids[used], item.points.times, item.points.values, item.points.sources
             )
@@ -146,15 +143,9 @@ class Ingestor:
             batch.points = PointColumns.empty()
         return item
 
-    async def _publish(self, result: WriteResult) -> None:
-        if self.feed is None or not (len(result.points) or result.events):
-            return
-        try:
-            await self.feed(result)
-        except Exception as error:
-            # The batch is stored; a broken bus only costs watchers this
-            # message (the ack must not be lost over it).
-            log.warning("could not publish a write to watchers: %s", error)
+    def _publish(self, entries: list[FeedEntry]) -> None:
+        if self.feed is not None and entries:
+            self.feed(entries)
 
     async def _write_one(
         self, item: PreparedBatch, *, request_id: str = "", fingerprint: str = ""
@@ -162,13 +153,15 @@ class Ingestor:
         """One batch in its own transaction; existing points are replaced."""
         now = self.clock()
         async with self._writes:
-            return await self.store.write_one(
+            result = await self.store.write_one(
                 item,
                 now=now,
                 run_after=now + self.rollup_delay,
                 request_id=request_id,
                 fingerprint=fingerprint,
             )
+        self._publish(result.feed)
+        return result
 
     async def _write_group(self, items: list[PreparedBatch]) -> list[WriteResult | BaseException]:
         """Several batches in one transaction; on any failure, one by one."""
@@ -206,14 +199,16 @@ class Ingestor:
                 rows,
                 events,
                 sorted({w for i in items for w in i.windows}),
+                feed_points=PointColumns.concat([i.points for i in items]).subset(keep),
                 now=now,
                 run_after=now + self.rollup_delay,
                 audits=[i.audit for i in items if i.audit is not None],
             )
         if stored is None:
             return None
+        self._publish(stored.feed)
         stored_by: list[list[EventIn]] = [[] for _ in items]
-        for event in stored:
+        for event in stored.events:
             stored_by[event_owner[id(event)]].append(event)
         counts = np.bincount(owner, minlength=len(items))
         return [
@@ -296,13 +291,3 @@ def _windows(points: PointColumns) -> list[Window]:
     for project in projects:
         out.extend(windows_of(project, points.times[codes == project.int]))
     return out
-
-
-def _subset(points: PointColumns, keep: np.ndarray[Any, Any]) -> PointColumns:
-    return PointColumns(
-        points.series,
-        points.series_index[keep],
-        points.times[keep],
-        points.values[keep],
-        points.sources[keep],
-    )

@@ -18,7 +18,7 @@ import contextlib
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,8 @@ from maestro_grpc.metrics.model import (
     superseded,
 )
 
-Announce = Callable[[str, int], Awaitable[None]]
+# Told (producer_id, epoch) of each open; must not wait (announce.py).
+Announce = Callable[[str, int], None]
 
 
 class ByteBudget:
@@ -167,7 +168,7 @@ class Streams:
         self.registry.register(session)
         try:
             if self.announce is not None:
-                await self.announce(producer_id, opened.epoch)
+                self.announce(producer_id, opened.epoch)
             yield session, opened
         finally:
             self.registry.unregister(session)

@@ -1,17 +1,19 @@
 """The write path's transactions: one batch, or a group of batches, stored exactly once.
 
-A batch's points, its events, the rollup jobs for the windows it touched
-and (for a stream) the producer's new committed sequence are stored in one
-transaction, so an acknowledged batch is durable and a batch that failed
-left nothing. Series and monthly partitions are created beforehand in
-their own short transactions (harmless if the batch then fails).
+A batch's points, its events, the rollup jobs for the windows it touched,
+(for a stream) the producer's new committed sequence and its live-feed
+entries are stored in one transaction, so an acknowledged batch is durable,
+a batch that failed left nothing, and the feed holds exactly what
+committed. Series and monthly partitions are created beforehand in their
+own short transactions (harmless if the batch then fails).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -22,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from maestro_grpc.audit import AuditScope
 from maestro_grpc.metrics.model import (
     EventIn,
+    FeedEntry,
     Opened,
+    PointColumns,
     PointRows,
     PreparedBatch,
     Rejected,
@@ -31,7 +35,7 @@ from maestro_grpc.metrics.model import (
     Window,
     WriteResult,
 )
-from maestro_grpc.metrics.store import points, producers
+from maestro_grpc.metrics.store import feed, points, producers
 from maestro_grpc.metrics.store.events import chunks, upsert_events
 from maestro_grpc.metrics.store.partitions import Partitions
 from maestro_grpc.metrics.store.tables import metric_series, metric_write_results
@@ -43,13 +47,26 @@ from maestro_grpc.store.dialect import insert
 ROLLUP_QUEUE = "metrics.rollup"
 RECORD_SCOPE = "RecordMetrics"
 
+# Per project, the live feed's payload of what a write stored (the wire's
+# encoding, handed in by the composition root).
+Encode = Callable[[WriteResult], dict[uuid.UUID, bytes]]
+
+
+@dataclass
+class GroupStored:
+    """What a group's transaction stored: its events, and the feed entries it appended."""
+
+    events: list[EventIn]
+    feed: list[FeedEntry]
+
 
 class IngestStore:
     """The metrics write path's SQL: producers, series, and the batch transactions."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, encode: Encode | None = None) -> None:
         self.db = db
         self.partitions = Partitions(db)
+        self.encode = encode
 
     @property
     def copies_lone_batches(self) -> bool:
@@ -151,6 +168,7 @@ class IngestStore:
                         request_id=request_id, response=_encode_result(result), create_time=now
                     )
                 )
+            result.feed = await self._append_feed(conn, result, now)
         return result
 
     async def write_group(
@@ -160,15 +178,17 @@ class IngestStore:
         events: list[EventIn],
         windows: list[Window],
         *,
+        feed_points: PointColumns,
         now: datetime,
         run_after: datetime,
         audits: Sequence[AuditScope] = (),
-    ) -> list[EventIn] | None:
-        """Several batches' rows in one transaction, every point new; the events it stored.
+    ) -> GroupStored | None:
+        """Several batches' rows in one transaction, every point new; what it stored.
 
-        None when the group cannot be stored as one (a point that exists, a
-        producer not at the group's first sequence): nothing is left of it,
-        and its batches are to be written one by one.
+        `feed_points` are the rows' points with their series (what the feed
+        shows). None when the group cannot be stored as one (a point that
+        exists, a producer not at the group's first sequence): nothing is
+        left of it, and its batches are to be written one by one.
         """
         try:
             async with self.db.write() as conn:
@@ -179,9 +199,19 @@ class IngestStore:
                 await _enqueue_rollups(conn, windows, now, run_after)
                 for scope in audits:  # each caller's event, in the group's transaction
                     await audit_log.record(conn, scope)
+                whole = WriteResult(points=feed_points, events=stored)
+                entries = await self._append_feed(conn, whole, now)
         except (_GroupFailed, points.PointsExist):
             return None
-        return stored
+        return GroupStored(stored, entries)
+
+    async def _append_feed(
+        self, conn: AsyncConnection, result: WriteResult, now: datetime
+    ) -> list[FeedEntry]:
+        """The write's feed entries, last in its transaction (see store/feed.py)."""
+        if self.encode is None or not (len(result.points) or result.events):
+            return []
+        return await feed.append(conn, self.encode(result), now)
 
 
 class _GroupFailed(Exception):

@@ -151,3 +151,37 @@ metric_write_results = Table(
     Column("create_time", UTCDateTime(), nullable=False),
     Index("ix_metric_write_results_create_time", "create_time"),
 )
+
+# The live feed (issue #18): each write's stored rows, encoded, per project
+# under a sequence that counts the project's writes from 1 without gaps. A
+# write appends its entry in its own transaction, so an entry exists exactly
+# when its write committed; watchers read what the event bus did not bring
+# them from here. Entries are kept for a while (the watch retention), then
+# trimmed. The payload is left uncompressed on PostgreSQL (STORAGE EXTERNAL):
+# it is short-lived and compressing it would cost the write path.
+metric_feed = Table(
+    "metric_feed",
+    metadata,
+    Column("project_id", Uuid(), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("sequence", BigInteger(), nullable=False),
+    Column("payload", LargeBinary(), nullable=False),
+    Column("create_time", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("project_id", "sequence", name="pk_metric_feed"),
+    Index("ix_metric_feed_create_time", "create_time"),
+)
+
+# Per project, the sequence of its latest feed entry. A write takes its
+# sequences by bumping this row last thing in its transaction: the row lock
+# orders the project's writers, so sequences follow commit order and a
+# rolled-back write leaves no gap.
+metric_feed_heads = Table(
+    "metric_feed_heads",
+    metadata,
+    Column(
+        "project_id",
+        Uuid(),
+        ForeignKey("projects.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("sequence", BigInteger(), nullable=False),
+)

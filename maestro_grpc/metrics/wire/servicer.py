@@ -98,14 +98,17 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
         v = Violations()
         project_id = uuid_field(v, request.project_id, "project_id")
         wanted = _watch_filter(v, request)
+        if request.after_sequence < 0:
+            v.add("after_sequence", "must not be negative")
         v.raise_if_any()
-        async with self.watches.watching(project_id) as subscription:
-            # An empty first message: the watch is in place, and everything
-            # stored from now on will come.
-            yield pb.WatchMetricsResponse()
-            async for payload in subscription:
-                response = wanted.response(payload)
+        async with self.watches.watching(project_id, request.after_sequence) as watch:
+            # An empty first message: the watch is in place, and every write
+            # after this sequence will come.
+            yield pb.WatchMetricsResponse(sequence=watch.start)
+            async for entry in watch.entries():
+                response = wanted.response(entry.payload)
                 if response is not None:
+                    response.sequence = entry.sequence
                     yield response
 
     # ---- queries -------------------------------------------------------------------

@@ -132,22 +132,26 @@ class BatchAck(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., stored_points: _Optional[int] = ..., stored_events: _Optional[int] = ..., duplicate: _Optional[bool] = ..., rejected: _Optional[_Iterable[_Union[_metric_pb2.RejectedRow, _Mapping]]] = ...) -> None: ...
 
 class WatchMetricsRequest(_message.Message):
-    __slots__ = ("project_id", "name_prefixes", "event_types")
+    __slots__ = ("project_id", "name_prefixes", "event_types", "after_sequence")
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_PREFIXES_FIELD_NUMBER: _ClassVar[int]
     EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     project_id: str
     name_prefixes: _containers.RepeatedScalarFieldContainer[str]
     event_types: _containers.RepeatedScalarFieldContainer[_process_event_pb2.EventType]
-    def __init__(self, project_id: _Optional[str] = ..., name_prefixes: _Optional[_Iterable[str]] = ..., event_types: _Optional[_Iterable[_Union[_process_event_pb2.EventType, str]]] = ...) -> None: ...
+    after_sequence: int
+    def __init__(self, project_id: _Optional[str] = ..., name_prefixes: _Optional[_Iterable[str]] = ..., event_types: _Optional[_Iterable[_Union[_process_event_pb2.EventType, str]]] = ..., after_sequence: _Optional[int] = ...) -> None: ...
 
 class WatchMetricsResponse(_message.Message):
-    __slots__ = ("points", "events")
+    __slots__ = ("points", "events", "sequence")
     POINTS_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     points: _containers.RepeatedCompositeFieldContainer[_metric_pb2.MetricPoint]
     events: _containers.RepeatedCompositeFieldContainer[_process_event_pb2.ProcessEvent]
-    def __init__(self, points: _Optional[_Iterable[_Union[_metric_pb2.MetricPoint, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[_process_event_pb2.ProcessEvent, _Mapping]]] = ...) -> None: ...
+    sequence: int
+    def __init__(self, points: _Optional[_Iterable[_Union[_metric_pb2.MetricPoint, _Mapping]]] = ..., events: _Optional[_Iterable[_Union[_process_event_pb2.ProcessEvent, _Mapping]]] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class GetMetricSummaryRequest(_message.Message):
     __slots__ = ("project_id", "names", "name_prefix", "start_time", "end_time", "group_by_label")

@@ -111,13 +111,24 @@ class MetricsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchMetrics(self, request, context):
-        """Streams what arrives for a project from now on, from every replica
-        (through Redis when the servers share one). The first message is empty:
-        the watch is in place, and everything stored after it is delivered. A
-        watcher that cannot keep up (more than the server's watch queue behind)
-        is ended with RESOURCE_EXHAUSTED (reason WATCHER_TOO_SLOW) rather than
-        slowing ingest; a lost bus connection ends it with UNAVAILABLE. Watch
-        again to continue.
+        """Streams what arrives for a project from now on (or after a sequence),
+        from every replica. The first message is empty: the watch is in place,
+        and every write stored after its `sequence` is delivered, once each, in
+        the order of the project's feed sequence (each write's, the same on
+        every replica). Nothing is missed silently: each write's rows are kept
+        in the store's feed in the write's own transaction; the event bus
+        (Redis between replicas) only makes delivery prompt, and what it did not
+        bring (it was down or frozen, or the replica that stored the write died
+        before publishing it) the watcher's server reads from the store within
+        about a poll interval (MAESTRO_METRICS_WATCH_POLL_SECONDS). A watcher
+        that cannot keep up (more than the server's watch queue behind) is ended
+        with RESOURCE_EXHAUSTED (reason WATCHER_TOO_SLOW) rather than slowing
+        ingest; a store that is unreachable ends it with UNAVAILABLE. Watch
+        again with after_sequence set to the last sequence received to go on
+        without a gap, while the feed still holds it
+        (MAESTRO_METRICS_WATCH_RETENTION_SECONDS); a sequence it no longer
+        holds is OUT_OF_RANGE (reason WATCH_SEQUENCE_OUT_OF_RANGE): watch from
+        now, and read the missing span with the query RPCs.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
