@@ -135,9 +135,7 @@ def build_context(
     return AppContext(
         settings=settings,
         db=Database(settings.store_url, pool_size=pool_size or settings.db_pool_size),
-        events=with_faults(
-            create_event_bus(settings.redis_url, timeout=settings.events_timeout_seconds)
-        ),
+        events=with_faults(create_event_bus(settings.redis_url, settings.events_timeout_seconds)),
         blobs=create_blob_store(settings),
         prometheus=prometheus,
     )
@@ -356,9 +354,7 @@ def build_metrics(ctx: AppContext) -> MetricsServicer:
     settings = ctx.settings
     prefix = settings.events_prefix
     registry_read = RegistryReader(ctx.db)
-    # What the metrics context publishes goes out through one sender, off
-    # every request's path.
-    sender = BusSender(ctx.events)
+    sender = BusSender(ctx.events)  # all the context publishes, off every request's path
     ctx.spawn(sender.run(), "metrics-event-bus-sender")
     ingest = _ingestor(ctx, registry_read, sender)
     budget = ByteBudget(settings.metrics_ingest_buffer_bytes)
@@ -377,15 +373,7 @@ def build_metrics(ctx: AppContext) -> MetricsServicer:
     return MetricsServicer(
         ingest,
         StreamHandler(
-            Streams(
-                ingest,
-                limits,
-                budget,
-                streams,
-                announce=announcements.announce,
-                closing=ctx.closing,
-            ),
-            ctx.clock,
+            Streams(ingest, limits, budget, streams, announcements.announce, ctx.closing), ctx.clock
         ),
         budget,
         _queries(ctx, registry_read),
@@ -397,27 +385,14 @@ def build_metrics(ctx: AppContext) -> MetricsServicer:
 
 def _watches(ctx: AppContext, registry: RegistryReader) -> Watches:
     """WatchMetrics' watchers, and the trimming of the feed they read."""
-    from maestro_grpc.background import run_every
     from maestro_grpc.metrics.domain.feed import FeedRetention, Watches, WatchLimits
     from maestro_grpc.metrics.store.feed import FeedStore
 
-    settings = ctx.settings
-    feed = FeedStore(ctx.db)
-    retention = settings.metrics_watch_retention_seconds
-    trim = FeedRetention(feed, ctx.clock, timedelta(seconds=retention))
-    ctx.spawn(
-        run_every(trim.run_once, min(60.0, retention / 4), asyncio.Event(), what="feed trim"),
-        "metrics-feed-trim",
-    )
-    return Watches(
-        ctx.events,
-        settings.events_prefix,
-        registry=registry,
-        feed=feed,
-        limits=WatchLimits(
-            queue=settings.metrics_watch_queue, poll_seconds=settings.metrics_watch_poll_seconds
-        ),
-    )
+    settings, feed = ctx.settings, FeedStore(ctx.db)
+    retention = timedelta(seconds=settings.metrics_watch_retention_seconds)
+    ctx.spawn(FeedRetention(feed, ctx.clock, retention).run(), "metrics-feed-trim")
+    limits = WatchLimits(settings.metrics_watch_queue, settings.metrics_watch_poll_seconds)
+    return Watches(ctx.events, settings.events_prefix, registry=registry, feed=feed, limits=limits)
 
 
 def _ingestor(ctx: AppContext, registry: RegistryReader, sender: BusSender) -> Ingestor:

@@ -238,6 +238,7 @@ class Settings:
     events_timeout_seconds: float = 1.0
     limits: LimitSettings = field(default_factory=LimitSettings)
 
+    # long: one line per variable, all read in one place (the README's table, in code)
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """The settings the environment names; a table, one line per variable."""

@@ -284,7 +284,7 @@ class RedisBus:
                 await self.client.aclose()
 
 
-def create_event_bus(redis_url: str = "", *, timeout: float = 1.0) -> EventBus:
+def create_event_bus(redis_url: str = "", timeout: float = 1.0) -> EventBus:
     """The bus for this deployment: Redis when configured, else in-process."""
     if redis_url:
         return RedisBus(redis_url, timeout=timeout)

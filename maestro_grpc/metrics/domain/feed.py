@@ -27,6 +27,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from maestro_grpc.background import run_every
 from maestro_grpc.clock import Clock
 from maestro_grpc.errors import NotFound, OutOfRange, ResourceExhausted
 from maestro_grpc.events import BusDisconnected, BusSender, EventBus, SlowSubscriber, Subscription
@@ -297,3 +298,8 @@ class FeedRetention:
 
     async def run_once(self, stop: asyncio.Event | None = None) -> int:
         return await self.feed.trim(self.clock() - self.retention)
+
+    async def run(self) -> None:
+        """Trim four times per retention (at least once a minute), for as long as it runs."""
+        interval = min(60.0, self.retention.total_seconds() / 4)
+        await run_every(self.run_once, interval, asyncio.Event(), what="live feed trim", logger=log)
