@@ -1,17 +1,23 @@
-"""The live feed on the wire: each write's stored rows as protos, and each watcher's view.
+"""The live feed on the wire: each write's stored rows, encoded, and each watcher's view of them.
 
-On the bus a write travels as a serialized MetricBatch per project (points
-in columnar form, events as ProcessEvents), so the writer pays no per-point
-encoding; a replica with watchers turns it into WatchMetricsResponses,
-keeping what each watcher asked for. The domain publishes what `encode`
-makes (`domain/feed.py`), without knowing the format.
+Every write is encoded for the feed (the store keeps what `encode` makes,
+the domain publishes it, neither knows the format), watched or not, so the
+encoding is on the ingest path and does no per-point work: per project, a
+small JSON header (its series, the row count, the events' length), then
+the points' columns as raw little-endian arrays (series index int32, time
+int64 microseconds, value float64, source int16), then the events as a
+serialized MetricBatch. A replica with watchers turns that into
+WatchMetricsResponses, keeping what each watcher asked for: the per-point
+work is paid only where somebody watches.
 """
 
 from __future__ import annotations
 
 import json
+import struct
 import uuid
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,74 +26,69 @@ from maestro.metrics.v1 import metric_pb2, metrics_service_pb2, process_event_pb
 from maestro_grpc.metrics.model import EventType, PointColumns, WriteResult
 from maestro_grpc.metrics.wire.eventconv import PROTO_EVENT_TYPE, event_to_proto
 
+_HEADER_LENGTH = struct.Struct("<I")
+# The columns' types, in their order in an entry.
+_COLUMNS: tuple[np.dtype[Any], ...] = (
+    np.dtype("<i4"),
+    np.dtype("<i8"),
+    np.dtype("<f8"),
+    np.dtype("<i2"),
+)
+_NO_ROWS: list[npt.NDArray[Any]] = [np.zeros(0, dtype) for dtype in _COLUMNS]
+
 
 def encode(result: WriteResult) -> dict[uuid.UUID, bytes]:
-    """Per project, the serialized MetricBatch of what the write stored."""
-    batches: dict[uuid.UUID, metric_pb2.MetricBatch] = defaultdict(metric_pb2.MetricBatch)
+    """Per project, the feed entry of what the write stored (see above)."""
     points = result.points
+    columns: dict[uuid.UUID, tuple[list[list[str]], list[npt.NDArray[Any]]]] = {}
     if len(points):
         series = points.series
-        projects = sorted(
-            {series[i].project_id for i in np.unique(points.series_index).tolist()}, key=str
-        )
+        projects = {series[i].project_id for i in np.unique(points.series_index).tolist()}
         for project in projects:
-            batches[project].columns.extend(_blocks(points, project))
+            columns[project] = _columns(points, project)
+    events: dict[uuid.UUID, metric_pb2.MetricBatch] = defaultdict(metric_pb2.MetricBatch)
     for event in sorted(result.events, key=lambda e: e.index):
-        batches[event.project_id].events.append(
+        events[event.project_id].events.append(
             event_to_proto(event.type, event.project_id, event.payload)
         )
-    return {project: b.SerializeToString() for project, b in batches.items()}
+    out: dict[uuid.UUID, bytes] = {}
+    for project in sorted(columns.keys() | events.keys(), key=str):
+        names, arrays = columns.get(project, ([], _NO_ROWS))
+        tail = events[project].SerializeToString() if project in events else b""
+        header = json.dumps({"project": str(project), "series": names, "rows": len(arrays[0])})
+        parts = [_HEADER_LENGTH.pack(len(header.encode())), header.encode()]
+        parts.extend(
+            a.astype(t, copy=False).tobytes() for a, t in zip(arrays, _COLUMNS, strict=True)
+        )
+        parts.append(tail)
+        out[project] = b"".join(parts)
+    return out
 
 
-def _blocks(points: PointColumns, project: uuid.UUID) -> list[metric_pb2.MetricColumns]:
-    """The project's points as MetricColumns: one block, or one per source when mixed."""
+def _columns(
+    points: PointColumns, project: uuid.UUID
+) -> tuple[list[list[str]], list[npt.NDArray[Any]]]:
+    """The project's series ([name, labels JSON] each) and its points' columns, re-indexed."""
     series = points.series
     in_project = np.array([s.project_id == project for s in series], dtype=bool)
     mask = in_project[points.series_index]
     idx = points.series_index[mask]
-    used = np.unique(idx)
-    names = sorted({series[i].name for i in used.tolist()})
-    label_texts = sorted({series[i].labels for i in used.tolist()})
-    name_code = np.zeros(len(series), dtype=np.int64)
-    set_code = np.zeros(len(series), dtype=np.int64)
-    name_pos = {n: k for k, n in enumerate(names)}
-    set_pos = {t: k for k, t in enumerate(label_texts)}
-    for i in used.tolist():
-        name_code[i] = name_pos[series[i].name]
-        set_code[i] = set_pos[series[i].labels]
-    block = metric_pb2.MetricColumns(project_id=str(project))
-    block.names.extend(names)
-    block.name_indexes.extend(name_code[idx].tolist())
-    block.values.extend(points.values[mask].tolist())
-    block.times_unix_micros.extend(points.times[mask].tolist())
-    if label_texts != ["{}"]:
-        for text in label_texts:
-            block.label_sets.add().labels.update(json.loads(text))
-        block.label_set_indexes.extend(set_code[idx].tolist())
-    sources = points.sources[mask]
-    # A block has one source; mixed sources travel as one block each.
-    if np.all(sources == sources[0]):
-        block.source = int(sources[0])  # type: ignore[assignment]
-        return [block]
-    return [_part(block, sources == source, int(source)) for source in np.unique(sources).tolist()]
+    used, codes = np.unique(idx, return_inverse=True)
+    names = [[series[i].name, series[i].labels] for i in used.tolist()]
+    return names, [codes, points.times[mask], points.values[mask], points.sources[mask]]
 
 
-def _part(
-    block: metric_pb2.MetricColumns, keep: npt.NDArray[np.bool_], source: int
-) -> metric_pb2.MetricColumns:
-    """The rows of `block` that `keep` selects, as a block of their own source."""
-    part = metric_pb2.MetricColumns(
-        project_id=block.project_id,
-        source=source,  # type: ignore[arg-type]
-        names=block.names,
-    )
-    part.label_sets.extend(block.label_sets)
-    part.name_indexes.extend(np.asarray(block.name_indexes)[keep].tolist())
-    part.values.extend(np.asarray(block.values)[keep].tolist())
-    part.times_unix_micros.extend(np.asarray(block.times_unix_micros)[keep].tolist())
-    if block.label_set_indexes:
-        part.label_set_indexes.extend(np.asarray(block.label_set_indexes)[keep].tolist())
-    return part
+def _decode(payload: bytes) -> tuple[dict[str, Any], list[npt.NDArray[Any]], bytes]:
+    """An entry's header, columns and serialized events."""
+    (length,) = _HEADER_LENGTH.unpack_from(payload)
+    offset = _HEADER_LENGTH.size + length
+    header = json.loads(payload[_HEADER_LENGTH.size : offset])
+    rows = int(header["rows"])
+    arrays = []
+    for dtype in _COLUMNS:
+        arrays.append(np.frombuffer(payload, dtype, rows, offset))
+        offset += rows * dtype.itemsize
+    return header, arrays, payload[offset:]
 
 
 class WatchFilter:
@@ -111,12 +112,11 @@ class WatchFilter:
         return event_type in self.event_types
 
     def response(self, payload: bytes) -> metrics_service_pb2.WatchMetricsResponse | None:
-        """The watcher's view of one published batch; None when nothing matches."""
-        batch = metric_pb2.MetricBatch.FromString(payload)
+        """The watcher's view of one write's entry; None when nothing matches."""
+        header, arrays, events = _decode(payload)
         out = metrics_service_pb2.WatchMetricsResponse()
-        for block in batch.columns:
-            self._points(block, out)
-        for event in batch.events:
+        self._points(header, arrays, out)
+        for event in metric_pb2.MetricBatch.FromString(events).events:
             if self._event_ok(event):
                 out.events.append(event)
         if not out.points and not out.events:
@@ -124,24 +124,24 @@ class WatchFilter:
         return out
 
     def _points(
-        self, block: metric_pb2.MetricColumns, out: metrics_service_pb2.WatchMetricsResponse
+        self,
+        header: dict[str, Any],
+        arrays: list[npt.NDArray[Any]],
+        out: metrics_service_pb2.WatchMetricsResponse,
     ) -> None:
-        wanted = [self._name_ok(n) for n in block.names]
+        series = header["series"]
+        wanted = [self._name_ok(name) for name, _ in series]
         if not any(wanted):
             return
-        sets = [dict(s.labels) for s in block.label_sets]
-        has_sets = bool(block.label_set_indexes)
-        for i, (k, value, micros) in enumerate(
-            zip(block.name_indexes, block.values, block.times_unix_micros, strict=True)
-        ):
+        labels = [json.loads(text) for _, text in series]
+        project = header["project"]
+        codes, times, values, sources = (a.tolist() for a in arrays)
+        for k, micros, value, source in zip(codes, times, values, sources, strict=True):
             if not wanted[k]:
                 continue
             point = out.points.add(
-                project_id=block.project_id,
-                name=block.names[k],
-                value=value,
-                source=block.source,
+                project_id=project, name=series[k][0], value=value, source=source
             )
             point.time.FromMicroseconds(micros)
-            if has_sets:
-                point.labels.update(sets[block.label_set_indexes[i]])
+            if labels[k]:
+                point.labels.update(labels[k])
