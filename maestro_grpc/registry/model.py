@@ -220,6 +220,19 @@ class ArtifactQuery:
     order: ArtifactOrder = ArtifactOrder.IMPACT
 
 
+@dataclass
+class ArtifactFacets:
+    """How many artifacts a search finds, by type and by tag (CountArtifactFacets).
+
+    Each facet is counted with every filter but its own: `types` ignores the
+    query's types, `tags` its `tags_any`; `total` applies them all.
+    """
+
+    types: list[tuple[ArtifactType, int]]
+    tags: list[tuple[str, int]]
+    total: int
+
+
 # ---- artifact content ------------------------------------------------------------------
 
 

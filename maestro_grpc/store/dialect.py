@@ -18,6 +18,7 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
@@ -25,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
 from sqlalchemy.types import Text
 
 
@@ -64,6 +66,33 @@ def tags_all(table: Table, column: str, values: Sequence[str], dialect: str) -> 
         .scalar_subquery()
     )
     return matched == len(distinct)
+
+
+def tag_counts(
+    table: Table,
+    column: str,
+    conditions: Sequence[ColumnElement[bool]],
+    dialect: str,
+    *,
+    limit: int,
+) -> Select[tuple[str, int]]:
+    """The most frequent tags of the rows that meet `conditions`: (tag, count), top first."""
+    col = table.c[column]
+    if dialect == "postgresql":
+        inner = select(func.unnest(col).label("tag")).where(*conditions).subquery("tagged")
+        tag = inner.c.tag
+        counted = select(tag, func.count().label("n")).group_by(tag)
+    else:
+        each = func.json_each(col).table_valued("value")
+        tag = each.c.value
+        counted = (
+            select(tag.label("tag"), func.count().label("n"))
+            .select_from(table)
+            .join(each, true())
+            .where(*conditions)
+            .group_by(tag)
+        )
+    return counted.order_by(func.count().desc(), tag).limit(limit)
 
 
 def text_matches(table: Table, words: Sequence[str], dialect: str) -> ColumnElement[bool]:

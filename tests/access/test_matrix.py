@@ -62,6 +62,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "DownloadArtifactContent": ("AWRG", "open"),
     "GetArtifactContentUrl": ("AWRG", "open"),
     "SearchArtifacts": ("AWRG", "open"),
+    "CountArtifactFacets": ("AWRG", "open"),
     "LogArtifactUsage": ("AW", "project"),
     "ListArtifactUsages": ("AWR", "project"),
     "RecommendArtifacts": ("AWR", "project"),
@@ -316,6 +317,9 @@ CALLS: dict[str, Call | Prepared] = {
     ),
     "SearchArtifacts": lambda w, p, m: w.reg.SearchArtifacts(
         rs.SearchArtifactsRequest(query="model"), metadata=m
+    ),
+    "CountArtifactFacets": lambda w, p, m: w.reg.CountArtifactFacets(
+        rs.CountArtifactFacetsRequest(query="model"), metadata=m
     ),
     "LogArtifactUsage": Prepared(
         World.artifact,

@@ -145,6 +145,7 @@ _BY_SERVICE: dict[str, dict[str, Rule]] = {
         "DownloadArtifactContent": plain(A.LIBRARY_READ),
         "GetArtifactContentUrl": Rule(A.LIBRARY_READ, _content_url, "PUT: write access"),
         "SearchArtifacts": plain(A.LIBRARY_READ),
+        "CountArtifactFacets": plain(A.LIBRARY_READ),
         "LogArtifactUsage": on_project(A.WRITE, "artifact_usage.project_id"),
         "ListArtifactUsages": Rule(A.READ, _usages, "lists only the caller's projects' usages"),
         "RecommendArtifacts": on_project(A.READ),

@@ -12,6 +12,7 @@ from maestro_grpc.errors import InvalidArgument
 from maestro_grpc.paging import Cursor, Page
 from maestro_grpc.registry.model import (
     Artifact,
+    ArtifactFacets,
     ArtifactFields,
     ArtifactQuery,
     ArtifactUsage,
@@ -75,6 +76,9 @@ class ArtifactLibrary:
         self, query: ArtifactQuery, *, page_size: int, after: Cursor | None
     ) -> Page[Artifact]:
         return await self._search.search(query, page_size=page_size, after=after)
+
+    async def facets(self, query: ArtifactQuery, *, max_tags: int) -> ArtifactFacets:
+        return await self._search.facets(query, max_tags=max_tags)
 
     async def log_usage(
         self, fields: UsageFields, *, request_id: str = "", fingerprint: str = ""

@@ -8,6 +8,7 @@ same words.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -15,11 +16,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, func, select
 
 from maestro_grpc.paging import Cursor, KeyKind, Page
-from maestro_grpc.registry.model import Artifact, ArtifactOrder, ArtifactQuery
+from maestro_grpc.registry.model import (
+    Artifact,
+    ArtifactFacets,
+    ArtifactOrder,
+    ArtifactQuery,
+    ArtifactType,
+)
 from maestro_grpc.registry.store.rows import ARTIFACT_COLUMNS, artifact_from_row
 from maestro_grpc.registry.store.tables import artifacts
 from maestro_grpc.store.db import Database
-from maestro_grpc.store.dialect import tags_all, tags_any, text_matches
+from maestro_grpc.store.dialect import tag_counts, tags_all, tags_any, text_matches
 from maestro_grpc.store.keyset import Keyset
 
 WORD = re.compile(r"[^\W_]+")
@@ -111,6 +118,42 @@ class SearchStore:
         )
         items = [artifact_from_row(r) for r in page]
         return Page(items=items, next_cursor=next_cursor, total_size=total)
+
+    async def facets(self, query: ArtifactQuery, *, max_tags: int) -> ArtifactFacets:
+        """Counts by type (without the type filter) and by tag (without tags_any), and in all."""
+        dialect = self.db.dialect
+        by_type = (
+            select(artifacts.c.type, func.count())
+            .where(*_filter(dataclasses.replace(query, types=[]), dialect))
+            .group_by(artifacts.c.type)
+        )
+        by_tag = tag_counts(
+            artifacts,
+            "tags",
+            _filter(dataclasses.replace(query, tags_any=[]), dialect),
+            dialect,
+            limit=max_tags,
+        )
+        total = select(func.count()).select_from(artifacts).where(*_filter(query, dialect))
+        statements = (by_type, by_tag, total)
+        if self.db.is_postgres:
+
+            async def run(statement: Any) -> list[Any]:
+                async with self.db.read() as conn:
+                    return list(await conn.execute(statement))
+
+            type_rows, tag_rows, total_rows = await asyncio.gather(*(run(s) for s in statements))
+        else:
+            async with self.db.read() as conn:
+                type_rows, tag_rows, total_rows = [list(await conn.execute(s)) for s in statements]
+        types = sorted(
+            ((ArtifactType(t), int(n)) for t, n in type_rows), key=lambda p: (-p[1], p[0].value)
+        )
+        return ArtifactFacets(
+            types=types,
+            tags=[(str(t), int(n)) for t, n in tag_rows],
+            total=int(total_rows[0][0]),
+        )
 
     async def _page_and_count(self, statement: Any, count: Any) -> tuple[list[Any], int]:
         if not self.db.is_postgres:

@@ -38,9 +38,14 @@ _ORDER_KEY = {
 }
 
 
-def search_query(request: pb.SearchArtifactsRequest) -> ArtifactQuery:
-    """SearchArtifacts' filter and order, every bad field reported at once."""
-    v = Violations()
+MAX_FACET_TAGS = 200
+DEFAULT_FACET_TAGS = 20
+
+
+def _filter(
+    v: Violations, request: pb.SearchArtifactsRequest | pb.CountArtifactFacetsRequest
+) -> ArtifactQuery:
+    """The filters SearchArtifacts and CountArtifactFacets share."""
     query = ArtifactQuery(
         text=check.text(v, request.query, "query", max_len=500),
         tags_any=list(check.tags(v, request.tags_any, "tags_any")),
@@ -48,16 +53,33 @@ def search_query(request: pb.SearchArtifactsRequest) -> ArtifactQuery:
         min_impact_score=check.number(
             v, request.min_impact_score, "min_impact_score", low=0.0, high=100.0
         ),
-        name=check.text(v, request.name, "name", max_len=200),
     )
     query.types = convert.enum_list(v, ArtifactType, convert.ARTIFACT_TYPE, request.types, "types")
     query.origin_project_id = optional_uuid_field(v, request.origin_project_id, "origin_project_id")
+    return query
+
+
+def search_query(request: pb.SearchArtifactsRequest) -> ArtifactQuery:
+    """SearchArtifacts' filter and order, every bad field reported at once."""
+    v = Violations()
+    query = _filter(v, request)
+    query.name = check.text(v, request.name, "name", max_len=200)
     order = convert.enum_field(
         v, ArtifactOrder, ORDER_BY, request.order_by, "order_by", required=False
     )
     query.order = order or ArtifactOrder.IMPACT
     v.raise_if_any()
     return query
+
+
+def facets_query(request: pb.CountArtifactFacetsRequest) -> tuple[ArtifactQuery, int]:
+    """CountArtifactFacets' filter and how many tags to count."""
+    v = Violations()
+    query = _filter(v, request)
+    if not 0 <= request.max_tags <= MAX_FACET_TAGS:
+        v.add("max_tags", f"must be between 0 and {MAX_FACET_TAGS}")
+    v.raise_if_any()
+    return query, request.max_tags or DEFAULT_FACET_TAGS
 
 
 def usage_fields(request: pb.LogArtifactUsageRequest) -> UsageFields:
@@ -144,6 +166,20 @@ class ArtifactHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
             artifacts=[convert.artifact_to_proto(a) for a in page.items],
             next_page_token=self.pages.encode("SearchArtifacts", request, page.next_cursor),
             total_size=page.total_size or 0,
+        )
+
+    async def CountArtifactFacets(
+        self, request: pb.CountArtifactFacetsRequest, context: Context
+    ) -> pb.CountArtifactFacetsResponse:
+        query, max_tags = facets_query(request)
+        facets = await self.library.facets(query, max_tags=max_tags)
+        return pb.CountArtifactFacetsResponse(
+            types=[
+                pb.FacetCount(value=convert.ARTIFACT_TYPE[0] + t.name, count=n)
+                for t, n in facets.types
+            ],
+            tags=[pb.FacetCount(value=tag, count=n) for tag, n in facets.tags],
+            total_size=facets.total,
         )
 
     async def LogArtifactUsage(

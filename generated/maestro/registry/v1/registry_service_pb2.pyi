@@ -353,6 +353,42 @@ class SearchArtifactsResponse(_message.Message):
     total_size: int
     def __init__(self, artifacts: _Optional[_Iterable[_Union[_artifact_pb2.Artifact, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
+class CountArtifactFacetsRequest(_message.Message):
+    __slots__ = ("query", "types", "tags_any", "tags_all", "origin_project_id", "min_impact_score", "max_tags")
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    TYPES_FIELD_NUMBER: _ClassVar[int]
+    TAGS_ANY_FIELD_NUMBER: _ClassVar[int]
+    TAGS_ALL_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_IMPACT_SCORE_FIELD_NUMBER: _ClassVar[int]
+    MAX_TAGS_FIELD_NUMBER: _ClassVar[int]
+    query: str
+    types: _containers.RepeatedScalarFieldContainer[_artifact_pb2.ArtifactType]
+    tags_any: _containers.RepeatedScalarFieldContainer[str]
+    tags_all: _containers.RepeatedScalarFieldContainer[str]
+    origin_project_id: str
+    min_impact_score: float
+    max_tags: int
+    def __init__(self, query: _Optional[str] = ..., types: _Optional[_Iterable[_Union[_artifact_pb2.ArtifactType, str]]] = ..., tags_any: _Optional[_Iterable[str]] = ..., tags_all: _Optional[_Iterable[str]] = ..., origin_project_id: _Optional[str] = ..., min_impact_score: _Optional[float] = ..., max_tags: _Optional[int] = ...) -> None: ...
+
+class FacetCount(_message.Message):
+    __slots__ = ("value", "count")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    value: str
+    count: int
+    def __init__(self, value: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
+
+class CountArtifactFacetsResponse(_message.Message):
+    __slots__ = ("types", "tags", "total_size")
+    TYPES_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    types: _containers.RepeatedCompositeFieldContainer[FacetCount]
+    tags: _containers.RepeatedCompositeFieldContainer[FacetCount]
+    total_size: int
+    def __init__(self, types: _Optional[_Iterable[_Union[FacetCount, _Mapping]]] = ..., tags: _Optional[_Iterable[_Union[FacetCount, _Mapping]]] = ..., total_size: _Optional[int] = ...) -> None: ...
+
 class LogArtifactUsageRequest(_message.Message):
     __slots__ = ("artifact_usage", "request_id")
     ARTIFACT_USAGE_FIELD_NUMBER: _ClassVar[int]

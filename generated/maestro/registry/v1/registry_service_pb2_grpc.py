@@ -134,6 +134,11 @@ class RegistryServiceStub:
                 request_serializer=maestro_dot_registry_dot_v1_dot_registry__service__pb2.SearchArtifactsRequest.SerializeToString,
                 response_deserializer=maestro_dot_registry_dot_v1_dot_registry__service__pb2.SearchArtifactsResponse.FromString,
                 _registered_method=True)
+        self.CountArtifactFacets = channel.unary_unary(
+                '/maestro.registry.v1.RegistryService/CountArtifactFacets',
+                request_serializer=maestro_dot_registry_dot_v1_dot_registry__service__pb2.CountArtifactFacetsRequest.SerializeToString,
+                response_deserializer=maestro_dot_registry_dot_v1_dot_registry__service__pb2.CountArtifactFacetsResponse.FromString,
+                _registered_method=True)
         self.LogArtifactUsage = channel.unary_unary(
                 '/maestro.registry.v1.RegistryService/LogArtifactUsage',
                 request_serializer=maestro_dot_registry_dot_v1_dot_registry__service__pb2.LogArtifactUsageRequest.SerializeToString,
@@ -314,6 +319,17 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CountArtifactFacets(self, request, context):
+        """Counts the live artifacts a search would find, by type and by tag: the
+        facets a search page shows beside its results. Takes SearchArtifacts'
+        filters; each facet is counted with every filter but its own (the
+        type counts ignore `types`, the tag counts ignore `tags_any`), so a
+        count says how many artifacts choosing that value would show.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def LogArtifactUsage(self, request, context):
         """Records that a project used an artifact; updates the artifact's usage
         count and impact score in the same transaction.
@@ -423,6 +439,11 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.SearchArtifacts,
                     request_deserializer=maestro_dot_registry_dot_v1_dot_registry__service__pb2.SearchArtifactsRequest.FromString,
                     response_serializer=maestro_dot_registry_dot_v1_dot_registry__service__pb2.SearchArtifactsResponse.SerializeToString,
+            ),
+            'CountArtifactFacets': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountArtifactFacets,
+                    request_deserializer=maestro_dot_registry_dot_v1_dot_registry__service__pb2.CountArtifactFacetsRequest.FromString,
+                    response_serializer=maestro_dot_registry_dot_v1_dot_registry__service__pb2.CountArtifactFacetsResponse.SerializeToString,
             ),
             'LogArtifactUsage': grpc.unary_unary_rpc_method_handler(
                     servicer.LogArtifactUsage,
@@ -914,6 +935,33 @@ class RegistryService:
             '/maestro.registry.v1.RegistryService/SearchArtifacts',
             maestro_dot_registry_dot_v1_dot_registry__service__pb2.SearchArtifactsRequest.SerializeToString,
             maestro_dot_registry_dot_v1_dot_registry__service__pb2.SearchArtifactsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountArtifactFacets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maestro.registry.v1.RegistryService/CountArtifactFacets',
+            maestro_dot_registry_dot_v1_dot_registry__service__pb2.CountArtifactFacetsRequest.SerializeToString,
+            maestro_dot_registry_dot_v1_dot_registry__service__pb2.CountArtifactFacetsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -99,6 +99,13 @@ class RegistryServiceStub:
     """
     SearchArtifacts: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.SearchArtifactsRequest, _registry_service_pb2.SearchArtifactsResponse]
     """Searches live artifacts by free text, type, tags, origin and impact."""
+    CountArtifactFacets: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.CountArtifactFacetsRequest, _registry_service_pb2.CountArtifactFacetsResponse]
+    """Counts the live artifacts a search would find, by type and by tag: the
+    facets a search page shows beside its results. Takes SearchArtifacts'
+    filters; each facet is counted with every filter but its own (the
+    type counts ignore `types`, the tag counts ignore `tags_any`), so a
+    count says how many artifacts choosing that value would show.
+    """
     LogArtifactUsage: _aio.UnaryUnaryMultiCallable[_registry_service_pb2.LogArtifactUsageRequest, _registry_service_pb2.LogArtifactUsageResponse]
     """Records that a project used an artifact; updates the artifact's usage
     count and impact score in the same transaction.
@@ -295,6 +302,19 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _aio.ServicerContext[_registry_service_pb2.SearchArtifactsRequest, _abc.Awaitable[_registry_service_pb2.SearchArtifactsResponse]],
     ) -> _abc.Awaitable[_registry_service_pb2.SearchArtifactsResponse]:
         """Searches live artifacts by free text, type, tags, origin and impact."""
+
+    @_abc_1.abstractmethod
+    def CountArtifactFacets(
+        self,
+        request: _registry_service_pb2.CountArtifactFacetsRequest,
+        context: _aio.ServicerContext[_registry_service_pb2.CountArtifactFacetsRequest, _abc.Awaitable[_registry_service_pb2.CountArtifactFacetsResponse]],
+    ) -> _abc.Awaitable[_registry_service_pb2.CountArtifactFacetsResponse]:
+        """Counts the live artifacts a search would find, by type and by tag: the
+        facets a search page shows beside its results. Takes SearchArtifacts'
+        filters; each facet is counted with every filter but its own (the
+        type counts ignore `types`, the tag counts ignore `tags_any`), so a
+        count says how many artifacts choosing that value would show.
+        """
 
     @_abc_1.abstractmethod
     def LogArtifactUsage(
