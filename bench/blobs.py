@@ -163,6 +163,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 "MAESTRO_S3_ENDPOINT_URL": endpoint,
                 "MAESTRO_S3_BUCKET": BUCKET,
                 "MAESTRO_METRICS_PORT": "off",
+                "MAESTRO_WEB_PORT": "off",
                 "MAESTRO_ACCESS_LOG": "0",
                 "MAESTRO_LOG_LEVEL": "WARNING",
             },

@@ -185,6 +185,7 @@ async def main() -> None:
                     "MAESTRO_PORT": str(port),
                     "MAESTRO_HOST": "127.0.0.1",
                     "MAESTRO_METRICS_PORT": "off",
+                    "MAESTRO_WEB_PORT": "off",
                     "MAESTRO_ACCESS_LOG": "0",
                     "MAESTRO_LOG_LEVEL": "WARNING",
                 },

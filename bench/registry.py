@@ -382,6 +382,7 @@ async def main() -> None:
                         "MAESTRO_PORT": str(serving),
                         "MAESTRO_HOST": "127.0.0.1",
                         "MAESTRO_METRICS_PORT": "off",
+                        "MAESTRO_WEB_PORT": "off",
                         "MAESTRO_AUTH_TOKENS": tokens,
                     },
                     stdout=subprocess.DEVNULL,

@@ -76,6 +76,7 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
         MAESTRO_PORT=str(port),
         MAESTRO_HOST="127.0.0.1",
         MAESTRO_METRICS_PORT="off",
+        MAESTRO_WEB_PORT="off",
         MAESTRO_ACCESS_LOG="0",
         MAESTRO_LOG_LEVEL="WARNING",
         MAESTRO_MIGRATE_ON_START="1",

@@ -45,10 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve",
-        help="run the gRPC server",
+        help="run the gRPC server (and the web UI)",
         description="Run the gRPC server: Registry, Metrics and Prediction services, health, "
-        "reflection, and Prometheus metrics on MAESTRO_METRICS_PORT. On the embedded SQLite "
-        "store, migrations are applied at start. Stops gracefully on SIGTERM or SIGINT.",
+        "reflection, Prometheus metrics on MAESTRO_METRICS_PORT, and the web UI on "
+        "MAESTRO_WEB_HOST:MAESTRO_WEB_PORT (localhost:8080; MAESTRO_WEB_PORT=off for none). "
+        "On the embedded SQLite store, migrations are applied at start. Stops gracefully on "
+        "SIGTERM or SIGINT.",
     )
     _add_server_options(serve)
 
@@ -66,9 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     from maestro_grpc.access_cli import add_commands as add_access
     from maestro_grpc.agent.cli import add_commands as add_agent
     from maestro_grpc.demo.commands import add_commands as add_demo
+    from maestro_grpc.web.cli import add_commands as add_web
     from maestro_grpc.worker_cli import add_commands as add_workers
 
-    for add in (add_workers, add_access, add_agent, add_demo):
+    for add in (add_workers, add_access, add_agent, add_demo, add_web):
         add(commands)
     return parser
 

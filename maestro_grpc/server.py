@@ -10,9 +10,13 @@ calls get the grace period.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import shutil
 import signal
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -81,6 +85,8 @@ class RunningServer:
     health: StoreHealth
     registry: CollectorRegistry
     metrics_port: int | None = None
+    # A plaintext Unix socket only this process's web UI talks to (see serve()).
+    private_socket: Path | None = None
     _metrics_httpd: Any = None
 
     @property
@@ -111,12 +117,18 @@ class RunningServer:
         await self.ctx.close()
 
 
-async def start_server(settings: Settings, *, clock: Clock | None = None) -> RunningServer:
+async def start_server(
+    settings: Settings, *, clock: Clock | None = None, private_socket: Path | None = None
+) -> RunningServer:
     """Build the server on `settings` and start it (the port 0 picks a free one).
 
     Anything that stops it from starting (a setting, a taken port) is a
     ConfigError saying what, with everything built so far closed again.
-    `clock` replaces the real time (tests move it by hand).
+    `clock` replaces the real time (tests move it by hand). `private_socket`
+    also listens, in plaintext, on that Unix socket (in a directory only this
+    user can enter): the embedded web UI's way in, whatever TLS the public
+    port requires. Every call on it passes the same interceptors (tokens,
+    limits, audit) as on the public port.
     """
     tls = settings.tls_credentials()
     client_ca = settings.tls_client_ca()
@@ -125,7 +137,7 @@ async def start_server(settings: Settings, *, clock: Clock | None = None) -> Run
     if clock is not None:
         ctx.clock = clock
     try:
-        return await _start(ctx, prometheus, tls, client_ca)
+        return await _start(ctx, prometheus, tls, client_ca, private_socket)
     except BaseException:
         await ctx.close()
         raise
@@ -136,6 +148,7 @@ async def _start(
     prometheus: CollectorRegistry,
     tls: tuple[bytes, bytes] | None,
     client_ca: bytes | None,
+    private_socket: Path | None = None,
 ) -> RunningServer:
     if ctx.settings.should_migrate_on_start:
         await upgrade(ctx.db)
@@ -160,7 +173,7 @@ async def _start(
     _mount(server, app, health)
     metrics_httpd = None
     try:
-        port = _bind(server, settings, tls, client_ca)
+        port = _bind(server, settings, tls, client_ca, private_socket)
         if settings.metrics_port is not None:
             metrics_httpd = _serve_metrics(settings, prometheus)
         await health.start()
@@ -172,9 +185,7 @@ async def _start(
         await health.stop()
         await server.stop(None)
         raise
-    running = RunningServer(
-        server=server, port=port, ctx=ctx, app=app, health=health, registry=prometheus
-    )
+    running = RunningServer(server, port, ctx, app, health, prometheus, None, private_socket)
     if metrics_httpd is not None:
         running._metrics_httpd = metrics_httpd
         running.metrics_port = metrics_httpd.server_port
@@ -215,6 +226,7 @@ def _bind(
     settings: Settings,
     tls: tuple[bytes, bytes] | None,
     client_ca: bytes | None,
+    private_socket: Path | None = None,
 ) -> int:
     """Listen on the configured address; a taken one is a ConfigError, not a second server.
 
@@ -241,6 +253,8 @@ def _bind(
             f"cannot listen on {bind}: the address is taken (is another server running?) or "
             "not this machine's; set MAESTRO_HOST/MAESTRO_PORT"
         )
+    if private_socket is not None and not server.add_insecure_port(f"unix:{private_socket}"):
+        raise ConfigError(f"cannot listen on the private socket {private_socket}")
     return port
 
 
@@ -259,14 +273,48 @@ def _serve_metrics(settings: Settings, prometheus: CollectorRegistry) -> Any:
 
 
 async def serve(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT, then shut down gracefully."""
-    running = await start_server(settings)
+    """Run until SIGTERM or SIGINT, then shut down gracefully.
+
+    The web UI (MAESTRO_WEB_PORT, unless `off`) runs in the same process as a
+    client of the server's public RPCs, over a private Unix socket.
+    """
+    from maestro_grpc.web.runner import RunningWeb, start_web
+    from maestro_grpc.web.settings import WebConfigError, WebSettings
+
+    try:
+        web_settings = WebSettings.from_env()
+    except WebConfigError as error:
+        raise ConfigError(str(error)) from None
+    private_dir = Path(tempfile.mkdtemp(prefix="maestro-"))  # mode 0700
+    try:
+        running = await start_server(
+            settings,
+            private_socket=private_dir / "grpc.sock" if web_settings.port is not None else None,
+        )
+        web: RunningWeb | None = None
+        if running.private_socket is not None:
+            try:
+                web = await start_web(web_settings, target=f"unix:{running.private_socket}")
+            except WebConfigError as error:
+                await running.stop(grace=0)
+                raise ConfigError(str(error)) from None
+        await _run_until_signalled(running, web)
+    finally:
+        shutil.rmtree(private_dir, ignore_errors=True)
+
+
+async def _run_until_signalled(running: RunningServer, web: Any) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     print(f"maestro: serving gRPC on {running.address}", flush=True)
+    if web is not None:
+        print(f"maestro: web UI on {web.url}", flush=True)
     await stop.wait()
-    log.info("shutting down", extra={"grace_seconds": settings.grace_seconds})
+    log.info("shutting down", extra={"grace_seconds": running.settings.grace_seconds})
+    if web is not None:
+        with contextlib.suppress(Exception):
+            await web.stop()
     await running.stop()
     log.info("stopped")

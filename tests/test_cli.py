@@ -96,6 +96,7 @@ def test_serve_on_the_embedded_default_and_stop_gracefully(tmp_path: Path, sig: 
         "MAESTRO_HOST": "127.0.0.1",
         "MAESTRO_DATA_DIR": str(tmp_path / "data"),
         "MAESTRO_METRICS_PORT": "off",
+        "MAESTRO_WEB_PORT": "0",
         "MAESTRO_GRACE_SECONDS": "2",
     }
     env.pop("MAESTRO_DATABASE_URL", None)
@@ -112,6 +113,7 @@ def test_serve_on_the_embedded_default_and_stop_gracefully(tmp_path: Path, sig: 
             process.kill()
     assert process.returncode == 0, err
     assert f"serving gRPC on 127.0.0.1:{port}" in out
+    assert "web UI on http://localhost:" in out
     assert '"msg": "stopped"' in err
     with pytest.raises(grpc.RpcError), grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)

@@ -43,13 +43,18 @@ def _serve(data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("which", ["MAESTRO_PORT", "MAESTRO_METRICS_PORT"])
+@pytest.mark.parametrize("which", ["MAESTRO_PORT", "MAESTRO_METRICS_PORT", "MAESTRO_WEB_PORT"])
 def test_the_command_says_which_port_is_taken(which: str, tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {"MAESTRO_HOST": "127.0.0.1", "MAESTRO_PORT": "0", "MAESTRO_METRICS_PORT": "0"}
+        env = {
+            "MAESTRO_HOST": "127.0.0.1",
+            "MAESTRO_PORT": "0",
+            "MAESTRO_METRICS_PORT": "0",
+            "MAESTRO_WEB_PORT": "0",
+        }
         env[which] = str(port)
         env["MAESTRO_METRICS_HOST"] = "127.0.0.1"
         done = _serve(tmp_path, **env)

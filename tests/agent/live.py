@@ -45,6 +45,7 @@ class LiveServer:
             "MAESTRO_DATA_DIR": str(data_dir),
             "MAESTRO_MIGRATE_ON_START": "0",
             "MAESTRO_METRICS_PORT": "off",
+            "MAESTRO_WEB_PORT": "off",
             "MAESTRO_ACCESS_LOG": "0",
             "MAESTRO_LOG_LEVEL": "WARNING",
             "MAESTRO_GRACE_SECONDS": "1",

@@ -48,6 +48,7 @@ def serve(
         MAESTRO_HOST="127.0.0.1",
         MAESTRO_PORT=str(port),
         MAESTRO_METRICS_PORT="off",
+        MAESTRO_WEB_PORT="off",
         MAESTRO_MIGRATE_ON_START="0",
         MAESTRO_ACCESS_LOG="0",
         MAESTRO_LOG_LEVEL="WARNING",

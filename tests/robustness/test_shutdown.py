@@ -42,6 +42,7 @@ def _serve(data: Path, port: int) -> subprocess.Popen[str]:
         "MAESTRO_HOST": "127.0.0.1",
         "MAESTRO_DATA_DIR": str(data),
         "MAESTRO_METRICS_PORT": "off",
+        "MAESTRO_WEB_PORT": "off",
         # Long enough that only a drain, not the grace running out, can end
         # the stream with OK.
         "MAESTRO_GRACE_SECONDS": "60",

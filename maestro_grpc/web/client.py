@@ -1,0 +1,63 @@
+"""The UI's only way to Maestro: a gRPC channel and the public service stubs.
+
+Each page call carries the signed-in person's token (from their cookie) as
+`authorization: Bearer ...`, so the server authorises and audits the person,
+not the UI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+import grpc.aio
+
+from maestro.access.v1 import access_service_pb2_grpc
+from maestro.metrics.v1 import metrics_service_pb2_grpc
+from maestro.prediction.v1 import prediction_service_pb2_grpc
+from maestro.registry.v1 import registry_service_pb2_grpc
+from maestro_grpc.web.settings import WebSettings
+
+# A page waits this long for any one RPC before it says the server is slow.
+CALL_TIMEOUT_SECONDS = 10.0
+
+
+def open_channel(target: str, settings: WebSettings) -> grpc.aio.Channel:
+    options = [
+        ("grpc.max_receive_message_length", 32 * 1024 * 1024),
+        ("grpc.initial_reconnect_backoff_ms", 200),
+        ("grpc.max_reconnect_backoff_ms", 5_000),
+    ]
+    if settings.server_tls:
+        roots = settings.server_ca_file.read_bytes() if settings.server_ca_file else None
+        credentials = grpc.ssl_channel_credentials(root_certificates=roots)
+        return grpc.aio.secure_channel(target, credentials, options=options)
+    return grpc.aio.insecure_channel(target, options=options)
+
+
+@dataclass
+class Backend:
+    """The stubs of every public service, on one channel."""
+
+    channel: grpc.aio.Channel
+    registry: registry_service_pb2_grpc.RegistryServiceStub
+    metrics: metrics_service_pb2_grpc.MetricsServiceStub
+    prediction: prediction_service_pb2_grpc.PredictionServiceStub
+    access: access_service_pb2_grpc.AccessServiceStub
+
+    @classmethod
+    def on(cls, channel: grpc.aio.Channel) -> Backend:
+        return cls(
+            channel=channel,
+            registry=registry_service_pb2_grpc.RegistryServiceStub(channel),
+            metrics=metrics_service_pb2_grpc.MetricsServiceStub(channel),
+            prediction=prediction_service_pb2_grpc.PredictionServiceStub(channel),
+            access=access_service_pb2_grpc.AccessServiceStub(channel),
+        )
+
+    async def close(self) -> None:
+        await self.channel.close(None)
+
+
+def metadata(token: str | None) -> list[tuple[str, str]]:
+    return [("authorization", f"Bearer {token}")] if token else []
