@@ -19,7 +19,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from maestro_grpc.web import library, signin
+from maestro_grpc.web import artifact, library, signin
 from maestro_grpc.web.client import Backend
 from maestro_grpc.web.security import SecurityHeaders
 from maestro_grpc.web.settings import WebSettings
@@ -45,6 +45,8 @@ def build_app(settings: WebSettings, backend: Backend) -> Starlette:
         Route("/signin", signin.signin, methods=["POST"]),
         Route("/signout", signin.signout, methods=["POST"]),
         Route("/library", library.page),
+        Route("/artifacts/{artifact_id}", artifact.page),
+        Route("/artifacts/{artifact_id}/content", artifact.download),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(
