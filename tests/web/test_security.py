@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import Page, expect
 
-from tests.web.conftest import Maestro
+from tests.web.conftest import Maestro, check_page
 from tests.web.http import Answer, request
 
 
@@ -135,3 +136,26 @@ def test_a_link_from_another_site_reloads_to_send_the_strict_cookie(maestro: Mae
     answer = request(maestro.web_url, "/library", headers={"sec-fetch-site": "cross-site"})
     assert answer.status == 200
     assert '<meta http-equiv="refresh" content="0">' in answer.body
+
+
+def test_sign_in_and_out_in_the_browser_with_the_keyboard(page: Page, maestro: Maestro) -> None:
+    page.goto("/library?q=anything")
+    page.wait_for_url("**/signin?next=**")
+    check_page(page, f"signin-{maestro.store}")
+    # The token field has the focus: type, Enter.
+    page.keyboard.type("mae_not_a_real_token_at_all")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("does not accept that token")
+    expect(page.get_by_label("Access token")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Access token").fill(maestro.token)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/library?q=anything")
+    # The session cookie is out of the page's reach.
+    assert "maestro_session" not in page.evaluate("document.cookie")
+    # The first Tab reaches the skip link, which takes the keyboard to the content.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to the content")).to_be_focused()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/signin")
+    page.goto("/library")
+    page.wait_for_url("**/signin?next=**")
