@@ -352,6 +352,26 @@ class RollupRow:
 
 
 @dataclass(frozen=True)
+class SeriesPoint:
+    """One value of GetMetricSeries: a point, or a bucket of points (time in microseconds)."""
+
+    time_us: int
+    value: float
+    min: float
+    max: float
+    count: int
+
+
+@dataclass(frozen=True)
+class Series:
+    """GetMetricSeries' answer: the values, and the bucket width (0 when not bucketed)."""
+
+    points: list[SeriesPoint]
+    width_us: int
+    total: int
+
+
+@dataclass(frozen=True)
 class SummaryQuery:
     """What GetMetricSummary asks for, validated: which names, which window, grouped how."""
 

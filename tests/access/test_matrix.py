@@ -73,6 +73,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "GetVelocity": ("AWR", "project"),
     "GetDoraMetrics": ("AWR", "project"),
     "ListMetricNames": ("AWR", "project"),
+    "GetMetricSeries": ("AWR", "project"),
     "TrainMetaModel": ("A", "open"),
     "GetMetaModel": ("AWR", "open"),
     "ListMetaModels": ("AWR", "open"),
@@ -349,6 +350,9 @@ CALLS: dict[str, Call | Prepared] = {
     ),
     "GetDoraMetrics": lambda w, p, m: w.met.GetDoraMetrics(
         ms.GetDoraMetricsRequest(project_id=p), metadata=m
+    ),
+    "GetMetricSeries": lambda w, p, m: w.met.GetMetricSeries(
+        ms.GetMetricSeriesRequest(project_id=p, name="ci.duration"), metadata=m
     ),
     "ListMetricNames": lambda w, p, m: w.met.ListMetricNames(
         ms.ListMetricNamesRequest(project_id=p), metadata=m

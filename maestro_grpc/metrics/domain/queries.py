@@ -12,12 +12,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from maestro_grpc.clock import Clock, utcnow
+from maestro_grpc.clock import Clock, to_micros, utcnow
 from maestro_grpc.errors import InvalidArgument, NotFound
 from maestro_grpc.metrics.domain import dora as dora_math
+from maestro_grpc.metrics.domain.series import series
 from maestro_grpc.metrics.domain.summary import Summary, summaries
 from maestro_grpc.metrics.domain.velocity import MAX_BUCKETS, Velocity, bucket_starts, velocity
-from maestro_grpc.metrics.model import EventTimes, NameInfo, SummaryQuery, TypeInfo
+from maestro_grpc.metrics.model import EventTimes, NameInfo, Series, SummaryQuery, TypeInfo
 from maestro_grpc.metrics.store.queries import Pull, QueryStore
 from maestro_grpc.metrics.store.summaries import SummaryStore
 from maestro_grpc.registry.read import RegistryReader
@@ -69,6 +70,20 @@ class Queries:
             raw_max=self.raw_max,
             retention=self.retention,
         )
+
+    async def series(
+        self,
+        project_id: uuid.UUID,
+        name: str,
+        start: datetime | None,
+        end: datetime,
+        max_points: int,
+    ) -> Series:
+        """One metric's points in [start, end), or buckets of them (GetMetricSeries)."""
+        await self.require_project(project_id)
+        start_us = to_micros(start) if start is not None else 0
+        times, values = await self.store.named_points(project_id, name, start_us, to_micros(end))
+        return series(times, values, max_points)
 
     # ---- names ---------------------------------------------------------------------
 

@@ -228,5 +228,43 @@ async def fetch_points(
     )
 
 
+async def fetch_named_points(
+    conn: AsyncConnection, project_id: uuid.UUID, name: str, start_us: int, end_us: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """One metric's points in [start, end), every label set together, as (time us, value)
+    by time."""
+    if conn.dialect.name == "postgresql":
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT (extract(epoch FROM p.time) * 1000000)::int8 AS t, p.value "
+                    "FROM metric_points p JOIN metric_series s ON s.id = p.series_id "
+                    "WHERE s.project_id = :project AND s.name = :name "
+                    "AND p.time >= :start AND p.time < :end ORDER BY p.time"
+                ),
+                {
+                    "project": project_id,
+                    "name": name,
+                    "start": from_micros(start_us),
+                    "end": from_micros(end_us),
+                },
+            )
+        ).all()
+        times = np.array([r[0] for r in rows], dtype=np.int64)
+    else:
+        texts = sqlite_times(np.array([start_us, end_us], dtype=np.int64))
+        rows = (
+            await conn.exec_driver_sql(
+                "SELECT p.time, p.value FROM metric_points p "
+                "JOIN metric_series s ON s.id = p.series_id "
+                "WHERE s.project_id = ? AND s.name = ? AND p.time >= ? AND p.time < ? "
+                "ORDER BY p.time",
+                (project_id.hex, name, texts[0], texts[1]),
+            )
+        ).all()
+        times = np.array([r[0] for r in rows], dtype="datetime64[us]").astype(np.int64)
+    return times, np.array([r[1] for r in rows], dtype=np.float64)
+
+
 def _no_points() -> Arrays:
     return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)

@@ -6,10 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc.metrics.model import DAY, EventTimes, EventType, NameInfo, TypeInfo
+from maestro_grpc.metrics.store.points import fetch_named_points
 from maestro_grpc.metrics.store.tables import (
     metric_points,
     metric_rollups,
@@ -52,6 +55,13 @@ class QueryStore:
             )
             types = [TypeInfo(EventType(r.type), int(r.n), r.first, r.last) for r in rows]
         return raw, older, types
+
+    async def named_points(
+        self, project_id: uuid.UUID, name: str, start_us: int, end_us: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """One metric's raw points in [start, end), by time."""
+        async with self.db.read() as conn:
+            return await fetch_named_points(conn, project_id, name, start_us, end_us)
 
     async def velocity_events(
         self, project_id: uuid.UUID, start: datetime, end: datetime

@@ -19,7 +19,7 @@ from maestro_grpc.metrics.domain.queries import Queries
 from maestro_grpc.metrics.domain.streams import ByteBudget, acquire_or_exhausted
 from maestro_grpc.metrics.domain.summary import Summary
 from maestro_grpc.metrics.domain.velocity import Velocity
-from maestro_grpc.metrics.model import EventType, NameInfo, SummaryQuery, TypeInfo
+from maestro_grpc.metrics.model import EventType, NameInfo, Series, SummaryQuery, TypeInfo
 from maestro_grpc.metrics.wire import validation as check
 from maestro_grpc.metrics.wire.convert import BatchDecoder
 from maestro_grpc.metrics.wire.eventconv import EVENT_TYPE_PROTO, PROTO_EVENT_TYPE
@@ -27,6 +27,10 @@ from maestro_grpc.metrics.wire.feed import WatchFilter
 from maestro_grpc.metrics.wire.stream import StreamHandler, rejected_to_proto
 from maestro_grpc.wire.context import Context
 from maestro_grpc.wire.protoconv import opt_time, request_fingerprint, uuid_field
+
+# GetMetricSeries: values per answer, by default and at most.
+DEFAULT_SERIES_POINTS = 500
+MAX_SERIES_POINTS = 10_000
 
 # A unary write waits this long for room in the ingest budget before it is
 # told RESOURCE_EXHAUSTED with a retry delay.
@@ -169,6 +173,23 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
         found = await self.queries.dora(project_id, start, end, environment, thresholds)
         return _dora_to_proto(found, thresholds)
 
+    async def GetMetricSeries(
+        self, request: pb.GetMetricSeriesRequest, context: Context
+    ) -> pb.GetMetricSeriesResponse:
+        v = Violations()
+        project_id = uuid_field(v, request.project_id, "project_id")
+        problem = check.name_problem(request.name) if request.name else "is required"
+        if problem:
+            v.add("name", problem)
+        if not 0 <= request.max_points <= MAX_SERIES_POINTS:
+            v.add("max_points", f"must be between 0 and {MAX_SERIES_POINTS}")
+        start, end = _window(v, request, self.clock(), required_start=False)
+        v.raise_if_any()
+        found = await self.queries.series(
+            project_id, request.name, start, end, request.max_points or DEFAULT_SERIES_POINTS
+        )
+        return _series_to_proto(found)
+
     async def ListMetricNames(
         self, request: pb.ListMetricNamesRequest, context: Context
     ) -> pb.ListMetricNamesResponse:
@@ -285,6 +306,16 @@ def _dora_to_proto(found: DoraResult, thresholds: int) -> pb.GetDoraMetricsRespo
         out.median_lead_time.FromTimedelta(found.median_lead_time)
     if found.median_time_to_restore is not None:
         out.median_time_to_restore.FromTimedelta(found.median_time_to_restore)
+    return out
+
+
+def _series_to_proto(found: Series) -> pb.GetMetricSeriesResponse:
+    out = pb.GetMetricSeriesResponse(bucketed=found.width_us > 0, total_count=found.total)
+    for p in found.points:
+        item = out.points.add(value=p.value, min=p.min, max=p.max, count=p.count)
+        item.time.FromMicroseconds(p.time_us)
+    if found.width_us:
+        out.bucket_width.FromMicroseconds(found.width_us)
     return out
 
 

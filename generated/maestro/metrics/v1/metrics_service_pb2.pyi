@@ -338,3 +338,43 @@ class ListMetricNamesResponse(_message.Message):
     metric_names: _containers.RepeatedCompositeFieldContainer[MetricNameInfo]
     event_types: _containers.RepeatedCompositeFieldContainer[EventTypeInfo]
     def __init__(self, metric_names: _Optional[_Iterable[_Union[MetricNameInfo, _Mapping]]] = ..., event_types: _Optional[_Iterable[_Union[EventTypeInfo, _Mapping]]] = ...) -> None: ...
+
+class GetMetricSeriesRequest(_message.Message):
+    __slots__ = ("project_id", "name", "start_time", "end_time", "max_points")
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    MAX_POINTS_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    name: str
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    max_points: int
+    def __init__(self, project_id: _Optional[str] = ..., name: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., max_points: _Optional[int] = ...) -> None: ...
+
+class MetricSeriesPoint(_message.Message):
+    __slots__ = ("time", "value", "min", "max", "count")
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    MIN_FIELD_NUMBER: _ClassVar[int]
+    MAX_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    time: _timestamp_pb2.Timestamp
+    value: float
+    min: float
+    max: float
+    count: int
+    def __init__(self, time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., value: _Optional[float] = ..., min: _Optional[float] = ..., max: _Optional[float] = ..., count: _Optional[int] = ...) -> None: ...
+
+class GetMetricSeriesResponse(_message.Message):
+    __slots__ = ("points", "bucketed", "bucket_width", "total_count")
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    BUCKETED_FIELD_NUMBER: _ClassVar[int]
+    BUCKET_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    points: _containers.RepeatedCompositeFieldContainer[MetricSeriesPoint]
+    bucketed: bool
+    bucket_width: _duration_pb2.Duration
+    total_count: int
+    def __init__(self, points: _Optional[_Iterable[_Union[MetricSeriesPoint, _Mapping]]] = ..., bucketed: _Optional[bool] = ..., bucket_width: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., total_count: _Optional[int] = ...) -> None: ...

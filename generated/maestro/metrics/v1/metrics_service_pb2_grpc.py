@@ -72,6 +72,11 @@ class MetricsServiceStub:
                 request_serializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.ListMetricNamesRequest.SerializeToString,
                 response_deserializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.ListMetricNamesResponse.FromString,
                 _registered_method=True)
+        self.GetMetricSeries = channel.unary_unary(
+                '/maestro.metrics.v1.MetricsService/GetMetricSeries',
+                request_serializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.GetMetricSeriesRequest.SerializeToString,
+                response_deserializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.GetMetricSeriesResponse.FromString,
+                _registered_method=True)
 
 
 class MetricsServiceServicer:
@@ -164,6 +169,17 @@ class MetricsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMetricSeries(self, request, context):
+        """One metric's values over time, for a chart: every point (all label sets
+        together) when the window holds at most max_points of them, else
+        max_points equal-width buckets with each one's count, mean, min and
+        max. Read from raw points: a window reaching back past the raw-point
+        retention shows what is still kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MetricsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -201,6 +217,11 @@ def add_MetricsServiceServicer_to_server(servicer, server):
                     servicer.ListMetricNames,
                     request_deserializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.ListMetricNamesRequest.FromString,
                     response_serializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.ListMetricNamesResponse.SerializeToString,
+            ),
+            'GetMetricSeries': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMetricSeries,
+                    request_deserializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.GetMetricSeriesRequest.FromString,
+                    response_serializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.GetMetricSeriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -395,6 +416,33 @@ class MetricsService:
             '/maestro.metrics.v1.MetricsService/ListMetricNames',
             maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.ListMetricNamesRequest.SerializeToString,
             maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.ListMetricNamesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMetricSeries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maestro.metrics.v1.MetricsService/GetMetricSeries',
+            maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.GetMetricSeriesRequest.SerializeToString,
+            maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.GetMetricSeriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

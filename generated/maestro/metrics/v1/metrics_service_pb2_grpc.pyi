@@ -73,6 +73,13 @@ class MetricsServiceStub:
     """The four DORA metrics of a project in a window, each with its band."""
     ListMetricNames: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.ListMetricNamesRequest, _metrics_service_pb2.ListMetricNamesResponse]
     """The metric names and event types a project has, with counts and times."""
+    GetMetricSeries: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.GetMetricSeriesRequest, _metrics_service_pb2.GetMetricSeriesResponse]
+    """One metric's values over time, for a chart: every point (all label sets
+    together) when the window holds at most max_points of them, else
+    max_points equal-width buckets with each one's count, mean, min and
+    max. Read from raw points: a window reaching back past the raw-point
+    retention shows what is still kept.
+    """
 
 class MetricsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Process metrics: CI agents stream commits, pull requests, pipeline runs,
@@ -175,5 +182,18 @@ class MetricsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _aio.ServicerContext[_metrics_service_pb2.ListMetricNamesRequest, _abc.Awaitable[_metrics_service_pb2.ListMetricNamesResponse]],
     ) -> _abc.Awaitable[_metrics_service_pb2.ListMetricNamesResponse]:
         """The metric names and event types a project has, with counts and times."""
+
+    @_abc_1.abstractmethod
+    def GetMetricSeries(
+        self,
+        request: _metrics_service_pb2.GetMetricSeriesRequest,
+        context: _aio.ServicerContext[_metrics_service_pb2.GetMetricSeriesRequest, _abc.Awaitable[_metrics_service_pb2.GetMetricSeriesResponse]],
+    ) -> _abc.Awaitable[_metrics_service_pb2.GetMetricSeriesResponse]:
+        """One metric's values over time, for a chart: every point (all label sets
+        together) when the window holds at most max_points of them, else
+        max_points equal-width buckets with each one's count, mean, min and
+        max. Read from raw points: a window reaching back past the raw-point
+        retention shows what is still kept.
+        """
 
 def add_MetricsServiceServicer_to_server(servicer: MetricsServiceServicer, server: _aio.Server) -> None: ...
