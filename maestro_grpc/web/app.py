@@ -19,7 +19,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from maestro_grpc.web import artifact, library, signin
+from maestro_grpc.web import artifact, library, live, projects, signin
 from maestro_grpc.web.client import Backend
 from maestro_grpc.web.security import SecurityHeaders
 from maestro_grpc.web.settings import WebSettings
@@ -47,6 +47,10 @@ def build_app(settings: WebSettings, backend: Backend) -> Starlette:
         Route("/library", library.page),
         Route("/artifacts/{artifact_id}", artifact.page),
         Route("/artifacts/{artifact_id}/content", artifact.download),
+        Route("/projects", projects.list_page),
+        Route("/projects/{project_id}", projects.page),
+        Route("/projects/{project_id}/live", live.feed),
+        Route("/projects/{project_id}/predict", projects.predict, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(

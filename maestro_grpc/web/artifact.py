@@ -22,7 +22,7 @@ from maestro.registry.v1 import registry_service_pb2 as pb
 from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, metadata
 from maestro_grpc.web.format import outcome
 from maestro_grpc.web.security import session_token
-from maestro_grpc.web.views import backend, render
+from maestro_grpc.web.views import backend, not_found_page, render
 
 USAGES_SHOWN = 50
 VERSIONS_SHOWN = 50
@@ -43,7 +43,7 @@ def _uuid(raw: str) -> str | None:
         return None
 
 
-async def _maybe(call: Any) -> Any:
+async def maybe(call: Any) -> Any:
     """An answer the page can do without: None when the caller may not see it."""
     try:
         return await call
@@ -59,9 +59,7 @@ async def page(request: Request) -> Response:
     kw: dict[str, Any] = {"metadata": auth, "timeout": CALL_TIMEOUT_SECONDS}
     artifact_id = _uuid(request.path_params["artifact_id"])
     if artifact_id is None:
-        return render(
-            request, "error.html", {"title": "Not found", "detail": "", "code": ""}, status=404
-        )
+        return not_found_page(request)
     artifact = (
         await registry.GetArtifact(pb.GetArtifactRequest(artifact_id=artifact_id), **kw)
     ).artifact
@@ -72,18 +70,18 @@ async def page(request: Request) -> Response:
             ),
             **kw,
         ),
-        _maybe(
+        maybe(
             registry.ListArtifactUsages(
                 pb.ListArtifactUsagesRequest(artifact_id=artifact_id, page_size=USAGES_SHOWN), **kw
             )
         ),
-        _maybe(registry.ListProjects(pb.ListProjectsRequest(page_size=PROJECTS_OFFERED), **kw)),
+        maybe(registry.ListProjects(pb.ListProjectsRequest(page_size=PROJECTS_OFFERED), **kw)),
     )
     names = {p.id: p.name for p in (projects.projects if projects else [])}
     chosen = _uuid(request.query_params.get("project", "")) or artifact.origin_project_id
     recommendations = None
     if chosen:
-        recommendations = await _maybe(
+        recommendations = await maybe(
             registry.RecommendArtifacts(
                 pb.RecommendArtifactsRequest(project_id=chosen, max_results=RECOMMENDATIONS + 1),
                 **kw,
@@ -120,9 +118,7 @@ async def download(request: Request) -> Response:
     auth = metadata(session_token(request))
     artifact_id = _uuid(request.path_params["artifact_id"])
     if artifact_id is None:
-        return render(
-            request, "error.html", {"title": "Not found", "detail": "", "code": ""}, status=404
-        )
+        return not_found_page(request)
     artifact = (
         await registry.GetArtifact(
             pb.GetArtifactRequest(artifact_id=artifact_id),

@@ -8,7 +8,6 @@ import signal
 import sys
 from typing import Any
 
-from maestro_grpc.web.runner import start_web
 from maestro_grpc.web.settings import WebConfigError, WebSettings
 
 DESCRIPTION = """\
@@ -58,6 +57,9 @@ def run(args: argparse.Namespace, _settings: object) -> int:
 
 
 async def _serve(settings: WebSettings) -> None:
+    # Imported here: every other `maestro` command builds this parser too.
+    from maestro_grpc.web.runner import start_web
+
     web = await start_web(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 from jinja2 import Environment
 
@@ -50,6 +51,18 @@ def size(n: int) -> str:
     return f"{n} B"  # pragma: no cover - the loop always returns
 
 
+def duration(value: Duration | None) -> str:
+    """A DORA duration as a person reads it: `3.5 h`, `2.0 days`; "no data" when unset."""
+    if value is None or (value.seconds == 0 and value.nanos == 0):
+        return "no data"
+    seconds = value.ToTimedelta().total_seconds()
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86_400 * 2:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86_400:.1f} days"
+
+
 def score(value: float) -> str:
     return f"{value:.1f}"
 
@@ -59,6 +72,7 @@ def now_year() -> int:
 
 
 def install(environment: Environment) -> None:
+    environment.globals["duration"] = duration
     environment.filters.update(
         artifact_type=artifact_type, outcome=outcome, when=when, iso=iso, size=size, score=score
     )

@@ -117,6 +117,8 @@ async def start_web(settings: WebSettings, *, target: str | None = None) -> Runn
         access_log=False,
         log_config=None,
         server_header=False,
+        # Open event streams (live charts) must not hold a shutdown up.
+        timeout_graceful_shutdown=2,
         ssl_certfile=str(settings.tls_cert_file) if settings.tls_cert_file else None,
         ssl_keyfile=str(settings.tls_key_file) if settings.tls_key_file else None,
     )

@@ -16,7 +16,7 @@ from maestro_grpc.web.security import (
     session_cookie,
     session_token,
 )
-from maestro_grpc.web.views import backend, render, settings
+from maestro_grpc.web.views import backend, forbidden, render, settings
 
 MAX_TOKEN_CHARS = 1024
 
@@ -56,7 +56,7 @@ async def signin(request: Request) -> Response:
     form = await request.form()
     next_path = safe_next(form.get("next"))
     if not csrf_ok(request, form.get(CSRF_FIELD)):
-        return _forbidden(request)
+        return forbidden(request)
     token = str(form.get("token") or "").strip()
     error = ""
     if not token:
@@ -85,18 +85,9 @@ async def signin(request: Request) -> Response:
 async def signout(request: Request) -> Response:
     form = await request.form()
     if not csrf_ok(request, form.get(CSRF_FIELD)):
-        return _forbidden(request)
+        return forbidden(request)
     response = RedirectResponse("/signin", status_code=303)
     response.headers.append(
         "set-cookie", clear_session_cookie(secure=settings(request).cookies_secure)
     )
     return response
-
-
-def _forbidden(request: Request) -> Response:
-    context = {
-        "title": "This form has expired",
-        "detail": "Reload the page and send it again.",
-        "code": "CSRF",
-    }
-    return render(request, "error.html", context, status=403)

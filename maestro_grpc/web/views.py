@@ -110,7 +110,25 @@ async def rpc_error(request: Request, exc: Exception) -> Response:
     )
 
 
-async def not_found(request: Request, exc: Exception) -> Response:
+def not_found_page(request: Request) -> Response:
     return render(
         request, "error.html", {"title": "Not found", "detail": "", "code": ""}, status=404
     )
+
+
+def forbidden(request: Request) -> Response:
+    """A form whose CSRF token or origin is not this browser's."""
+    context = {
+        "title": "This form has expired",
+        "detail": "Reload the page and send it again.",
+        "code": "CSRF",
+    }
+    return render(request, "error.html", context, status=403)
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such route, a method it does not take), as pages."""
+    status = getattr(exc, "status_code", 404)
+    title = "Not found" if status == 404 else "That cannot be done here"
+    context = {"title": title, "detail": "", "code": "" if status == 404 else str(status)}
+    return render(request, "error.html", context, status=status)

@@ -45,6 +45,15 @@ SHOTS = Path(os.environ.get("MAESTRO_TEST_ARTIFACTS", ROOT / ".test-artifacts"))
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 
+def _patient_expect() -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+
+
+_patient_expect()
+
+
 # ---- the server and its UI ------------------------------------------------------------
 
 
@@ -209,7 +218,8 @@ def browser(chromium: str) -> Iterator[Browser]:
 @pytest.fixture
 def context(maestro: Maestro, browser: Browser) -> Iterator[BrowserContext]:
     made = browser.new_context(base_url=maestro.web_url, viewport={"width": 1280, "height": 900})
-    made.set_default_timeout(10_000)
+    # Waits, not time limits: a loaded machine (CI beside other jobs) is slow.
+    made.set_default_timeout(30_000)
     try:
         yield made
     finally:

@@ -19,23 +19,37 @@ def test_open_an_artifact_read_its_history_and_download_it(page: Page, maestro: 
     origin = seed.project(maestro, f"vision-{w}", labels={"team": w})
     helped = seed.project(maestro, f"retail-{w}", labels={"team": w})
     harmed = seed.project(maestro, f"ads-{w}")
-    old = seed.artifact(maestro, f"{w}-resnet", "1.0.0", tags=["vision", w],
-                        origin_project_id=origin.id)
+    old = seed.artifact(
+        maestro, f"{w}-resnet", "1.0.0", tags=["vision", w], origin_project_id=origin.id
+    )
     current = seed.artifact(
-        maestro, f"{w}-resnet", "2.0.0", tags=["vision", w], origin_project_id=origin.id,
-        description=f"resnet for shelves {w}", creator="ada",
+        maestro,
+        f"{w}-resnet",
+        "2.0.0",
+        tags=["vision", w],
+        origin_project_id=origin.id,
+        description=f"resnet for shelves {w}",
+        creator="ada",
         meta={"framework": "torch", "metrics": {"top1": 0.91}},
     )
     content = b"weights " * 5000
     seed.upload(maestro, current.id, content)
-    seed.use(maestro, current.id, helped.id, ap.USAGE_OUTCOME_HELPFUL, user="bob",
-             purpose="shelf detection")
-    seed.use(maestro, current.id, harmed.id, ap.USAGE_OUTCOME_HARMFUL, user="eve",
-             purpose="ad images")
+    seed.use(
+        maestro,
+        current.id,
+        helped.id,
+        ap.USAGE_OUTCOME_HELPFUL,
+        user="bob",
+        purpose="shelf detection",
+    )
+    seed.use(
+        maestro, current.id, harmed.id, ap.USAGE_OUTCOME_HARMFUL, user="eve", purpose="ad images"
+    )
     seed.use(maestro, current.id, origin.id, ap.USAGE_OUTCOME_HELPFUL, user="ada")
     # What the retail project reused, for "projects like yours used".
-    companion = seed.artifact(maestro, f"{w}-labels", tags=["vision", w],
-                              type=ap.ARTIFACT_TYPE_DATASET)
+    companion = seed.artifact(
+        maestro, f"{w}-labels", tags=["vision", w], type=ap.ARTIFACT_TYPE_DATASET
+    )
     seed.use(maestro, companion.id, helped.id, ap.USAGE_OUTCOME_HELPFUL)
     maestro.registry.UpdateProjectSuccess(
         rs.UpdateProjectSuccessRequest(

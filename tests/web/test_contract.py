@@ -25,9 +25,16 @@ def test_the_contract_forbids_every_other_part_of_the_service() -> None:
     assert {"sqlalchemy", "asyncpg", "aiosqlite"} <= set(web["forbidden_modules"])
 
 
-def test_vendored_htmx_is_the_version_its_readme_names() -> None:
+def test_vendored_libraries_are_the_versions_their_readme_names() -> None:
     vendor = ROOT / "maestro_grpc" / "web" / "static" / "vendor"
     readme = (vendor / "README.md").read_text()
     assert 'version:"2.0.11"' in (vendor / "htmx.min.js").read_text()
     assert "| 2.0.11 |" in readme
-    assert (vendor / "htmx.LICENSE").read_text().strip()
+    assert (
+        (vendor / "uplot.min.js")
+        .read_text()
+        .startswith("/*! https://github.com/leeoniya/uPlot (v1.6.32) */")
+    )
+    assert "| 1.6.32 |" in readme
+    for licence in ("htmx.LICENSE", "uplot.LICENSE"):
+        assert (vendor / licence).read_text().strip()
