@@ -19,7 +19,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from maestro_grpc.web import artifact, library, live, projects, signin
+from maestro_grpc.web import artifact, library, live, models, projects, signin
 from maestro_grpc.web.client import Backend
 from maestro_grpc.web.security import SecurityHeaders
 from maestro_grpc.web.settings import WebSettings
@@ -51,6 +51,8 @@ def build_app(settings: WebSettings, backend: Backend) -> Starlette:
         Route("/projects/{project_id}", projects.page),
         Route("/projects/{project_id}/live", live.feed),
         Route("/projects/{project_id}/predict", projects.predict, methods=["POST"]),
+        Route("/models", models.list_page),
+        Route("/models/{version}", models.page),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(

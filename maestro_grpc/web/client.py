@@ -7,6 +7,7 @@ not the UI.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import grpc
@@ -22,8 +23,31 @@ from maestro_grpc.web.settings import WebSettings
 CALL_TIMEOUT_SECONDS = 10.0
 
 
+# UNAVAILABLE means "retry" (the store was briefly out of reach, a replica
+# restarting): the page tries twice more, backing off, before it says so.
+# The UI's only writes (PredictSuccess, sign-in checks) are safe to repeat.
+SERVICE_CONFIG = json.dumps(
+    {
+        "methodConfig": [
+            {
+                "name": [{}],
+                "retryPolicy": {
+                    "maxAttempts": 3,
+                    "initialBackoff": "0.5s",
+                    "maxBackoff": "2s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
+    }
+)
+
+
 def open_channel(target: str, settings: WebSettings) -> grpc.aio.Channel:
     options = [
+        ("grpc.service_config", SERVICE_CONFIG),
+        ("grpc.enable_retries", 1),
         ("grpc.max_receive_message_length", 32 * 1024 * 1024),
         ("grpc.initial_reconnect_backoff_ms", 200),
         ("grpc.max_reconnect_backoff_ms", 5_000),

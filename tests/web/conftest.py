@@ -10,6 +10,7 @@ MAESTRO_TEST_ARTIFACTS (default .test-artifacts/) under web/.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -99,14 +100,13 @@ def _drop_pg_database(admin_url: str, url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def maestro(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+@contextlib.contextmanager
+def running_maestro(
+    store: str, request: pytest.FixtureRequest, data_dir: Path
 ) -> Iterator[Maestro]:
-    """One server per store for the session; tests keep apart by their own names and tags."""
-    data_dir = tmp_path_factory.mktemp(f"web-{request.param}")
+    """`maestro serve` with tokens required and the UI on a free port, on a store of its own."""
     admin_url: str | None = None
-    if request.param == "sqlite":
+    if store == "sqlite":
         url = f"sqlite+aiosqlite:///{data_dir / 'maestro.db'}"
     else:
         admin_url = request.getfixturevalue("pg_admin_url")
@@ -126,7 +126,7 @@ def maestro(
         MAESTRO_MIGRATE_ON_START="1",
     ).start()
     _wait_for_web(f"http://127.0.0.1:{web_port}/healthz", server)
-    running = Maestro(server, f"http://127.0.0.1:{web_port}", token, request.param)
+    running = Maestro(server, f"http://127.0.0.1:{web_port}", token, store)
     try:
         yield running
     finally:
@@ -134,6 +134,17 @@ def maestro(
         server.stop()
         if admin_url is not None:
             _drop_pg_database(admin_url, url)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def maestro(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Maestro]:
+    """One server per store for the session; tests keep apart by their own names and tags."""
+    with running_maestro(
+        request.param, request, tmp_path_factory.mktemp(f"web-{request.param}")
+    ) as running:
+        yield running
 
 
 def _wait_for_web(url: str, server: LiveServer, within: float = 30.0) -> None:
