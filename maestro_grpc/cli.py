@@ -67,11 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     # parser.set_defaults(handler=fn), fn(args, settings) -> exit code.
     from maestro_grpc.access_cli import add_commands as add_access
     from maestro_grpc.agent.cli import add_commands as add_agent
+    from maestro_grpc.console.commands import add_commands as add_console
     from maestro_grpc.demo.commands import add_commands as add_demo
     from maestro_grpc.web.cli import add_commands as add_web
     from maestro_grpc.worker_cli import add_commands as add_workers
 
-    for add in (add_workers, add_access, add_agent, add_demo, add_web):
+    for add in (add_workers, add_access, add_agent, add_demo, add_web, add_console):
         add(commands)
     return parser
 

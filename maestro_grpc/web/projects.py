@@ -27,7 +27,7 @@ from maestro.prediction.v1 import prediction_service_pb2 as ppb
 from maestro.registry.v1 import project_pb2
 from maestro.registry.v1 import registry_service_pb2 as rpb
 from maestro_grpc.web.artifact import REASON, maybe
-from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, metadata
+from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, Backend, metadata
 from maestro_grpc.web.format import enum_label
 from maestro_grpc.web.security import CSRF_FIELD, csrf_ok, session_token
 from maestro_grpc.web.views import backend, forbidden, not_found_page, render
@@ -111,11 +111,41 @@ async def page(request: Request) -> Response:
         "metadata": metadata(session_token(request)),
         "timeout": CALL_TIMEOUT_SECONDS,
     }
-    now = datetime.now(UTC)
     project = (
         await b.registry.GetProject(rpb.GetProjectRequest(project_id=project_id), **kw)
     ).project
-    team, names, velocity, dora, predictions, recommended = await asyncio.gather(
+    team, names, velocity, dora, predictions, recommended = await _glance(b, project_id, kw)
+    charts = await _charts(request, project_id, [m.name for m in names.metric_names][:CHARTS], kw)
+    prediction = predictions.predictions[0] if predictions and predictions.predictions else None
+    context = {
+        "project": project,
+        "members": sorted(
+            team.team_members, key=lambda m: (m.HasField("leave_time"), m.display_name)
+        ),
+        "charts": charts,
+        "more_metrics": max(0, len(names.metric_names) - CHARTS),
+        "velocity": velocity,
+        "dora": dora,
+        "prediction": prediction,
+        "contributions": _contributions(prediction),
+        "recommended": list(recommended.recommendations) if recommended else [],
+        **LABELS,
+    }
+    return render(request, "project.html", context)
+
+
+LABELS = {
+    "reason_label": lambda kind: REASON.get(kind, "other"),
+    "status_label": lambda v: enum_label(project_pb2.ProjectStatus, v, "PROJECT_STATUS_"),
+    "role_label": lambda v: enum_label(project_pb2.TeamRole, v, "TEAM_ROLE_"),
+    "band_label": lambda v: enum_label(mpb.DoraBand, v, "DORA_BAND_") if v else "no data",
+}
+
+
+async def _glance(b: Backend, project_id: str, kw: dict[str, Any]) -> tuple[Any, ...]:
+    """Team, metric names, velocity, DORA, the latest prediction and recommendations, at once."""
+    now = datetime.now(UTC)
+    return await asyncio.gather(
         b.registry.ListTeamMembers(
             rpb.ListTeamMembersRequest(project_id=project_id, include_former=True, page_size=200),
             **kw,
@@ -149,26 +179,6 @@ async def page(request: Request) -> Response:
             )
         ),
     )
-    charts = await _charts(request, project_id, [m.name for m in names.metric_names][:CHARTS], kw)
-    prediction = predictions.predictions[0] if predictions and predictions.predictions else None
-    context = {
-        "project": project,
-        "members": sorted(
-            team.team_members, key=lambda m: (m.HasField("leave_time"), m.display_name)
-        ),
-        "charts": charts,
-        "more_metrics": max(0, len(names.metric_names) - CHARTS),
-        "velocity": velocity,
-        "dora": dora,
-        "prediction": prediction,
-        "contributions": _contributions(prediction),
-        "recommended": list(recommended.recommendations) if recommended else [],
-        "reason_label": lambda kind: REASON.get(kind, "other"),
-        "status_label": lambda v: enum_label(project_pb2.ProjectStatus, v, "PROJECT_STATUS_"),
-        "role_label": lambda v: enum_label(project_pb2.TeamRole, v, "TEAM_ROLE_"),
-        "band_label": lambda v: enum_label(mpb.DoraBand, v, "DORA_BAND_") if v else "no data",
-    }
-    return render(request, "project.html", context)
 
 
 async def _charts(
