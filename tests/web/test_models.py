@@ -98,3 +98,20 @@ def test_predict_a_running_project_and_read_why(page: Page, maestro: Maestro) ->
     expect(why.locator("svg rect")).not_to_have_count(0)
     expect(why.locator("tbody tr")).not_to_have_count(0)
     check_page(page, f"prediction-{maestro.store}")
+
+
+def test_recommend_a_team_for_a_running_project(page: Page, maestro: Maestro) -> None:
+    active = maestro.registry.ListProjects(
+        rs.ListProjectsRequest(statuses=[pp.PROJECT_STATUS_ACTIVE]), metadata=maestro.auth
+    ).projects[0]
+    sign_in(page, maestro, f"/projects/{active.id}")
+    page.get_by_role("link", name="Recommend a team").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"A team for {active.name}")
+    page.get_by_label("At most").select_option("4 people")
+    page.get_by_role("button", name="Recommend").click()
+    current = page.locator("section", has=page.get_by_role("heading", name="The current team"))
+    expect(current).to_contain_text("chance of success")
+    proposal = page.locator("section", has=page.get_by_role("heading", name="Proposal 1"))
+    expect(proposal).to_contain_text("chance of success")
+    assert 1 <= proposal.locator("ul.members li").count() <= 4
+    check_page(page, f"team-{maestro.store}")
