@@ -45,6 +45,7 @@ def build_app(settings: WebSettings, backend: Backend) -> Starlette:
         Route("/signin", signin.signin, methods=["POST"]),
         Route("/signout", signin.signout, methods=["POST"]),
         Route("/library", library.page),
+        Route("/library/facets", library.facets_fragment),
         Route("/artifacts/{artifact_id}", artifact.page),
         Route("/artifacts/{artifact_id}/content", artifact.download),
         Route("/projects", projects.list_page),

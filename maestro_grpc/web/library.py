@@ -117,40 +117,72 @@ async def page(request: Request) -> Response:
     query = LibraryQuery.from_params(request.query_params)
     registry = backend(request).registry
     auth = metadata(session_token(request))
-    search, facets = await asyncio.gather(
-        registry.SearchArtifacts(
-            pb.SearchArtifactsRequest(
-                **query.filters(),  # type: ignore[arg-type]
-                order_by=SORTS[query.sort],
-                page_size=PAGE_SIZE,
-                page_token=query.page,
-            ),
-            metadata=auth,
-            timeout=CALL_TIMEOUT_SECONDS,
+    searching = registry.SearchArtifacts(
+        pb.SearchArtifactsRequest(
+            **query.filters(),  # type: ignore[arg-type]
+            order_by=SORTS[query.sort],
+            page_size=PAGE_SIZE,
+            page_token=query.page,
         ),
-        registry.CountArtifactFacets(
-            pb.CountArtifactFacetsRequest(**query.filters(), max_tags=MAX_TAGS),  # type: ignore[arg-type]
-            metadata=auth,
-            timeout=CALL_TIMEOUT_SECONDS,
-        ),
+        metadata=auth,
+        timeout=CALL_TIMEOUT_SECONDS,
     )
-    type_counts = {f.value.removeprefix("ARTIFACT_TYPE_").lower(): f.count for f in facets.types}
-    tag_counts = {f.value: f.count for f in facets.tags}
-    # A chosen tag stays in the list even when the top tags no longer hold it.
-    for tag in query.tags:
-        tag_counts.setdefault(tag, 0)
+    # As one types, the results come first and the facets' counts follow in a
+    # request of their own (counting a broad match costs more than a page of
+    # it); a whole page, which must work without script, has both at once.
+    partial = is_partial(request)
+    if partial:
+        search, facets = await searching, None
+    else:
+        search, facets = await asyncio.gather(searching, count_facets(request, query))
     context = {
-        "query": query,
-        "types": [
-            (name, artifact_type(value), type_counts.get(name, 0)) for name, value in TYPES.items()
-        ],
-        "tags": sorted(tag_counts.items(), key=lambda item: (-item[1], item[0])),
-        "tag_id": tag_id,
+        **facet_context(request, query, facets),
         "sorts": list(SORTS),
         "artifacts": list(search.artifacts),
         "total": search.total_size,
         "next_url": query.url(page=search.next_page_token) if search.next_page_token else "",
         "first_url": query.url(page="") if query.page else "",
     }
-    template = "library_live.html" if is_partial(request) else "library.html"
+    template = "library_live.html" if partial else "library.html"
     return render(request, template, context)
+
+
+async def count_facets(request: Request, query: LibraryQuery) -> pb.CountArtifactFacetsResponse:
+    found: pb.CountArtifactFacetsResponse = await backend(request).registry.CountArtifactFacets(
+        pb.CountArtifactFacetsRequest(**query.filters(), max_tags=MAX_TAGS),  # type: ignore[arg-type]
+        metadata=metadata(session_token(request)),
+        timeout=CALL_TIMEOUT_SECONDS,
+    )
+    return found
+
+
+def facet_context(
+    request: Request, query: LibraryQuery, facets: pb.CountArtifactFacetsResponse | None
+) -> dict[str, object]:
+    """The facets' values and counts (None while they are still to come)."""
+    type_counts: dict[str, int | None] = {name: None for name in TYPES}
+    tag_counts: dict[str, int | None] = {}
+    if facets is not None:
+        type_counts = {name: 0 for name in TYPES}
+        type_counts.update(
+            (f.value.removeprefix("ARTIFACT_TYPE_").lower(), f.count) for f in facets.types
+        )
+        tag_counts = {f.value: f.count for f in facets.tags}
+    # A chosen tag stays in the list even when the top tags no longer hold it.
+    for tag in query.tags:
+        tag_counts.setdefault(tag, 0 if facets is not None else None)
+    return {
+        "query": query,
+        "types": [(name, artifact_type(value), type_counts[name]) for name, value in TYPES.items()],
+        "tags": sorted(tag_counts.items(), key=lambda item: (-(item[1] or 0), item[0])),
+        "tag_id": tag_id,
+        "pending": facets is None,
+        "facets_url": "/library/facets" + (f"?{request.url.query}" if request.url.query else ""),
+    }
+
+
+async def facets_fragment(request: Request) -> Response:
+    """The facets with their counts, for the placeholder a typed search left."""
+    query = LibraryQuery.from_params(request.query_params)
+    facets = await count_facets(request, query)
+    return render(request, "library_facets.html", facet_context(request, query, facets))

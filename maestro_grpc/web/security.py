@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import MutableHeaders
@@ -109,10 +110,14 @@ class SecurityHeaders:
             return
         existing = _cookie_from_scope(scope, CSRF_COOKIE)
         scope["maestro.csrf"] = existing or secrets.token_urlsafe(32)
+        started = time.perf_counter()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                # What the page cost the UI process, RPCs included (bench/web.py reads it).
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                headers.append("server-timing", f"app;dur={elapsed_ms:.2f}")
                 for name, value in HEADERS.items():
                     headers.setdefault(name, value)
                 if self.tls:
