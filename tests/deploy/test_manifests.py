@@ -638,6 +638,7 @@ def test_prometheus_scrapes_the_metrics_ports(compose: dict[str, Any]) -> None:
     assert settings.metrics_host == "0.0.0.0"
     assert targets == {
         "server": settings.metrics_port,
+        "worker-metrics": settings.metrics_worker_port,
         "worker-indexer": settings.indexer_metrics_port,
     }
 
