@@ -23,6 +23,7 @@ from prometheus_client import (
     GCCollector,
     PlatformCollector,
     ProcessCollector,
+    disable_created_metrics,
     start_http_server,
 )
 
@@ -33,7 +34,12 @@ RESERVED_LABELS = frozenset({"job", "instance"})
 
 
 def process_registry() -> CollectorRegistry:
-    """A registry of this process's own, with the process, platform and GC collectors."""
+    """A registry of this process's own, with the process, platform and GC collectors.
+
+    Counters and histograms export no `*_created` series (a second series
+    per child that Prometheus stores as a gauge nobody charts).
+    """
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     registry = CollectorRegistry()
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)

@@ -32,10 +32,8 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from prometheus_client import CollectorRegistry
 
 from maestro_grpc.config import ConfigError, Settings
-from maestro_grpc.interceptors.metrics import MetricsInterceptor
 from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -641,67 +639,6 @@ def test_prometheus_scrapes_the_metrics_ports(compose: dict[str, Any]) -> None:
         "worker-metrics": settings.metrics_worker_port,
         "worker-indexer": settings.indexer_metrics_port,
     }
-
-
-def _metric_series() -> set[str]:
-    """The series names the server's metrics interceptor exports."""
-    registry = CollectorRegistry()
-    MetricsInterceptor(registry)
-    names = set()
-    for family in registry.collect():
-        if family.type == "histogram":
-            names |= {f"{family.name}_bucket", f"{family.name}_sum", f"{family.name}_count"}
-        else:
-            names.add(f"{family.name}_total" if family.type == "counter" else family.name)
-    return names
-
-
-def _exprs(panel: dict[str, Any]) -> Iterator[str]:
-    for target in panel.get("targets", []):
-        yield target["expr"]
-    for inner in panel.get("panels", []):
-        yield from _exprs(inner)
-
-
-def test_grafana_dashboard_charts_the_servers_metrics(compose: dict[str, Any]) -> None:
-    grafana = compose["services"]["grafana"]
-    mounts = {}
-    for volume in grafana["volumes"]:
-        source, target = volume.split(":")[:2]
-        if source.startswith("./"):
-            assert (ROOT / source).exists(), source
-            mounts[target] = ROOT / source
-    provisioning = mounts["/etc/grafana/provisioning"]
-    (datasource,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
-        "datasources"
-    ]
-    assert urlsplit(datasource["url"]).hostname == "prometheus"
-    (provider,) = yaml.safe_load((provisioning / "dashboards" / "maestro.yml").read_text())[
-        "providers"
-    ]
-    dashboards = mounts[provider["options"]["path"]]
-    (dashboard_file,) = dashboards.glob("*.json")
-    assert grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"] == (
-        f"{provider['options']['path']}/{dashboard_file.name}"
-    )
-    dashboard = json.loads(dashboard_file.read_text())
-    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
-    assert variables["datasource"]["current"]["value"] == datasource["uid"]
-
-    exported = _metric_series()
-    used = set()
-    for panel in dashboard["panels"]:
-        assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
-        exprs = list(_exprs(panel))
-        assert exprs, panel["title"]
-        for expr in exprs:
-            found = set(re.findall(r"\bgrpc_server_[a-z_]+\b", expr))
-            assert found, expr
-            assert found <= exported, f"{panel['title']}: {found - exported} not exported"
-            used |= found
-    # Every metric family has a chart.
-    families = {re.sub(r"_(bucket|sum|count)$", "", name) for name in exported}
-    assert families <= {re.sub(r"_(bucket|sum|count)$", "", name) for name in used}
 
 
 # ---- Dockerfile ---------------------------------------------------------------------
