@@ -587,6 +587,7 @@ def test_compose_services_start_in_order(compose: dict[str, Any]) -> None:
         "migrate": "service_completed_successfully",
         "redis": "service_healthy",
         "minio-init": "service_completed_successfully",
+        "mlflow": "service_healthy",
     }
     for worker in ("worker-metrics", "worker-indexer"):
         assert waits_for(worker)["migrate"] == "service_completed_successfully"
@@ -612,6 +613,79 @@ def test_compose_services_start_in_order(compose: dict[str, Any]) -> None:
     check = "\n".join(services["server"]["healthcheck"]["test"])
     assert "HealthStub" in check
     assert f"localhost:{GRPC_PORT}" in check
+
+
+ONE_SHOT = {"migrate", "minio-init", "mlflow-db-init"}
+
+
+def test_every_long_running_compose_service_has_a_health_check(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name, service in services.items():
+        if name in ONE_SHOT:
+            assert service["restart"] == "no", name
+            continue
+        check = service.get("healthcheck", {}).get("test")
+        assert check, f"{name} has no health check"
+        assert service["restart"] == "unless-stopped", name
+    # What waits for a service that has a health check waits for it to be healthy;
+    # what waits for a one-shot waits for it to have succeeded.
+    for name, service in services.items():
+        for dependency, how in service.get("depends_on", {}).items():
+            expected = (
+                "service_completed_successfully" if dependency in ONE_SHOT else "service_healthy"
+            )
+            if name == "prometheus":  # it scrapes whatever answers, even a server starting up
+                continue
+            assert how["condition"] == expected, (name, dependency)
+    # The workers' checks ask their own metrics ports.
+    settings = Settings.from_env(
+        {k: str(v) for k, v in services["worker-metrics"]["environment"].items()}
+    )
+    for name, port in (
+        ("worker-metrics", settings.metrics_worker_port),
+        ("worker-indexer", settings.indexer_metrics_port),
+    ):
+        assert f"http://localhost:{port}/metrics" in " ".join(services[name]["healthcheck"]["test"])
+
+
+def test_compose_mlflow_is_shared_and_on_the_stacks_postgres_and_minio(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    mlflow = services["mlflow"]
+    for name in MAESTRO_SERVICES:
+        env = services[name]["environment"]
+        assert urlsplit(env["MLFLOW_TRACKING_URI"]).hostname == "mlflow", name
+        assert Settings.from_env({k: str(v) for k, v in env.items()}).mlflow_tracking_uri
+    args = dict(a.removeprefix("--").split("=", 1) for a in mlflow["command"] if "=" in a)
+    assert "--serve-artifacts" in mlflow["command"]
+    assert args["port"] == str(
+        urlsplit(services["server"]["environment"]["MLFLOW_TRACKING_URI"]).port
+    )
+    store = urlsplit(args["backend-store-uri"])
+    assert (store.scheme, store.hostname, store.path) == ("postgresql", "postgres", "/mlflow")
+    assert store.username == services["postgres"]["environment"]["POSTGRES_USER"]
+    assert store.password == services["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    # Its database is made by mlflow-db-init, its bucket by minio-init.
+    init = "\n".join(services["mlflow-db-init"]["entrypoint"])
+    assert "CREATE DATABASE mlflow" in init
+    bucket = urlsplit(args["artifacts-destination"]).hostname
+    assert f"mc mb --ignore-existing local/{bucket}" in "\n".join(
+        services["minio-init"]["entrypoint"]
+    )
+    assert urlsplit(mlflow["environment"]["MLFLOW_S3_ENDPOINT_URL"]).hostname == "minio"
+    assert (
+        mlflow["environment"]["AWS_SECRET_ACCESS_KEY"]
+        == (services["minio"]["environment"]["MINIO_ROOT_PASSWORD"])
+    )
+    # The server's version is the client's that Maestro's lock file pins.
+    dockerfile = (ROOT / mlflow["build"]["context"] / "Dockerfile").read_text()
+    pinned = re.search(r"^ARG MLFLOW_VERSION=(\S+)$", dockerfile, re.M)
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    (client,) = [p["version"] for p in lock["package"] if p["name"] == "mlflow-skinny"]
+    assert pinned is not None
+    assert pinned.group(1) == client
+    assert re.search(r"^USER 10001", dockerfile, re.M)
 
 
 def test_compose_variables_are_ones_maestro_reads(compose: dict[str, Any]) -> None:
