@@ -25,6 +25,7 @@ from maestro.access.v1 import access_service_pb2, access_service_pb2_grpc
 from maestro.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
+from maestro_grpc import tracing
 from maestro_grpc.app import App, AppContext, build_access, build_app, build_context, build_limits
 from maestro_grpc.clock import Clock
 from maestro_grpc.config import ConfigError, Settings
@@ -150,6 +151,8 @@ async def _start(
     limits = build_limits(ctx)
     prometheus.register(LimitsCollector(limits, ctx.blobs.read_budget))
     interceptors: list[Any] = [
+        # Outermost, when tracing is on: a call's span covers all the rest.
+        *tracing.server_interceptors(),
         RequestIdInterceptor(access_log_enabled=settings.access_log),
         MetricsInterceptor(prometheus),
         ErrorInterceptor(prometheus),
@@ -257,7 +260,8 @@ def _metrics_endpoint(settings: Settings, prometheus: CollectorRegistry) -> Metr
 
 
 async def serve(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT, then shut down gracefully."""
+    """Run until SIGTERM or SIGINT, then shut down gracefully (traced when OTLP is set)."""
+    tracing.configure("maestro-server")
     running = await start_server(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -267,4 +271,5 @@ async def serve(settings: Settings) -> None:
     await stop.wait()
     log.info("shutting down", extra={"grace_seconds": settings.grace_seconds})
     await running.stop()
+    tracing.shutdown()
     log.info("stopped")
