@@ -1123,7 +1123,13 @@ def test_dockerfile_runs_maestro_as_a_non_root_user() -> None:
     assert scripts["maestro"] == "maestro_grpc.cli:main"
     (expose,) = [args.split() for ins, args in runtime if ins == "EXPOSE"]
     assert str(GRPC_PORT) in expose
-    assert str(Settings().metrics_port) in expose
+    defaults = Settings()
+    for port in (
+        defaults.metrics_port,
+        defaults.metrics_worker_port,
+        defaults.indexer_metrics_port,
+    ):
+        assert str(port) in expose
     env = " ".join(args for ins, args in runtime if ins == "ENV")
     assert "MAESTRO_DATA_DIR=/data" in env
     _check_variable_names(set(re.findall(r"\b(MAESTRO_[A-Z0-9_]+)=", env)), "Dockerfile")
