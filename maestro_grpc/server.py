@@ -19,15 +19,17 @@ import grpc
 import grpc.aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 
 from maestro.access.v1 import access_service_pb2, access_service_pb2_grpc
 from maestro.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
+from maestro_grpc import tracing
 from maestro_grpc.app import App, AppContext, build_access, build_app, build_context, build_limits
 from maestro_grpc.clock import Clock
 from maestro_grpc.config import ConfigError, Settings
+from maestro_grpc.exposition import MetricsEndpoint, process_registry
 from maestro_grpc.health import StoreHealth
 from maestro_grpc.interceptors.access import AccessInterceptor
 from maestro_grpc.interceptors.decode import DecodeInterceptor
@@ -38,6 +40,7 @@ from maestro_grpc.interceptors.request_id import RequestIdInterceptor
 from maestro_grpc.reflection import DocumentedReflectionServicer
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.migrate import upgrade
+from maestro_grpc.telemetry import CertificateCollector, StoreUpCollector
 
 log = logging.getLogger("maestro.server")
 
@@ -81,7 +84,7 @@ class RunningServer:
     health: StoreHealth
     registry: CollectorRegistry
     metrics_port: int | None = None
-    _metrics_httpd: Any = None
+    _metrics: MetricsEndpoint | None = None
 
     @property
     def settings(self) -> Settings:
@@ -105,9 +108,8 @@ class RunningServer:
         self.ctx.closing.set()
         await self.server.stop(grace)
         await self.health.stop()
-        if self._metrics_httpd is not None:
-            self._metrics_httpd.shutdown()
-            self._metrics_httpd.server_close()
+        if self._metrics is not None:
+            self._metrics.close()
         await self.ctx.close()
 
 
@@ -120,7 +122,11 @@ async def start_server(settings: Settings, *, clock: Clock | None = None) -> Run
     """
     tls = settings.tls_credentials()
     client_ca = settings.tls_client_ca()
-    prometheus = CollectorRegistry()
+    prometheus = process_registry()
+    certificates = {"server": tls[0]} if tls is not None else {}
+    if client_ca is not None:
+        certificates["client_ca"] = client_ca
+    prometheus.register(CertificateCollector(certificates))
     ctx = build_context(settings, prometheus)
     if clock is not None:
         ctx.clock = clock
@@ -145,9 +151,11 @@ async def _start(
     limits = build_limits(ctx)
     prometheus.register(LimitsCollector(limits, ctx.blobs.read_budget))
     interceptors: list[Any] = [
+        # Outermost, when tracing is on: a call's span covers all the rest.
+        *tracing.server_interceptors(),
         RequestIdInterceptor(access_log_enabled=settings.access_log),
         MetricsInterceptor(prometheus),
-        ErrorInterceptor(),
+        ErrorInterceptor(prometheus),
         AccessInterceptor(access.tokens, access.authorizer, access.audit_log),
         # After authentication: the limits count per principal.
         LimitsInterceptor(limits),
@@ -157,27 +165,27 @@ async def _start(
     server = grpc.aio.server(interceptors=interceptors, options=grpc_options(settings))
     app = build_app(ctx, access)
     health = StoreHealth(ctx.db, SERVICE_NAMES, interval=settings.health_interval_seconds)
+    prometheus.register(StoreUpCollector(lambda: health.reachable))
     _mount(server, app, health)
-    metrics_httpd = None
+    metrics = None
     try:
         port = _bind(server, settings, tls, client_ca)
         if settings.metrics_port is not None:
-            metrics_httpd = _serve_metrics(settings, prometheus)
+            metrics = _metrics_endpoint(settings, prometheus)
         await health.start()
         await server.start()
     except BaseException:
-        if metrics_httpd is not None:
-            metrics_httpd.shutdown()
-            metrics_httpd.server_close()
+        if metrics is not None:
+            metrics.close()
         await health.stop()
         await server.stop(None)
         raise
     running = RunningServer(
         server=server, port=port, ctx=ctx, app=app, health=health, registry=prometheus
     )
-    if metrics_httpd is not None:
-        running._metrics_httpd = metrics_httpd
-        running.metrics_port = metrics_httpd.server_port
+    if metrics is not None:
+        running._metrics = metrics
+        running.metrics_port = metrics.port
     log.info(
         "serving",
         extra={
@@ -244,22 +252,16 @@ def _bind(
     return port
 
 
-def _serve_metrics(settings: Settings, prometheus: CollectorRegistry) -> Any:
+def _metrics_endpoint(settings: Settings, prometheus: CollectorRegistry) -> MetricsEndpoint:
     assert settings.metrics_port is not None
-    try:
-        httpd, _thread = start_http_server(
-            settings.metrics_port, addr=settings.metrics_host, registry=prometheus
-        )
-    except OSError as error:
-        raise ConfigError(
-            f"cannot serve metrics on {settings.metrics_host}:{settings.metrics_port}: "
-            f"{error.strerror or error}; set MAESTRO_METRICS_PORT (or off)"
-        ) from None
-    return httpd
+    return MetricsEndpoint.start(
+        prometheus, settings.metrics_host, settings.metrics_port, setting="MAESTRO_METRICS_PORT"
+    )
 
 
 async def serve(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT, then shut down gracefully."""
+    """Run until SIGTERM or SIGINT, then shut down gracefully (traced when OTLP is set)."""
+    tracing.configure("maestro-server")
     running = await start_server(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -269,4 +271,5 @@ async def serve(settings: Settings) -> None:
     await stop.wait()
     log.info("shutting down", extra={"grace_seconds": settings.grace_seconds})
     await running.stop()
+    tracing.shutdown()
     log.info("stopped")

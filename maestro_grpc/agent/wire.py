@@ -15,6 +15,7 @@ import grpc.aio
 from google.rpc import error_details_pb2, status_pb2
 
 from maestro.metrics.v1 import metric_pb2
+from maestro_grpc import tracing
 from maestro_grpc.agent.settings import AgentSettings
 
 # The end-of-stream sentinel of grpc.aio reads (grpc-stubs does not declare it).
@@ -64,8 +65,15 @@ def open_channel(settings: AgentSettings) -> grpc.aio.Channel:
         credentials = grpc.ssl_channel_credentials(
             root_certificates=roots, private_key=key, certificate_chain=chain
         )
-        return grpc.aio.secure_channel(settings.address, credentials, options=options)
-    return grpc.aio.insecure_channel(settings.address, options=options)
+        return grpc.aio.secure_channel(
+            settings.address,
+            credentials,
+            options=options,
+            interceptors=tracing.client_interceptors(),
+        )
+    return grpc.aio.insecure_channel(
+        settings.address, options=options, interceptors=tracing.client_interceptors()
+    )
 
 
 def call_metadata(settings: AgentSettings) -> list[tuple[str, str]]:

@@ -49,6 +49,7 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
     ) -> None:
         self.ingest = ingest
         self.streams = streams
+        self.counts = streams.counts
         self.budget = budget
         self.queries = queries
         self.watches = watches
@@ -78,6 +79,7 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             )
         finally:
             await self.budget.release(size)
+        self.counts.stored("RecordMetrics", result)
         return pb.RecordMetricsResponse(
             stored_points=result.stored_points,
             stored_events=result.stored_events,
