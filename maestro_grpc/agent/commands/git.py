@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from maestro_grpc.agent import ci, gitlog, gitrepo
+from maestro_grpc.agent import ci, gitcursor, gitlog, gitrepo
 from maestro_grpc.agent.commands import common
 from maestro_grpc.agent.runner import Collected, Emitter
 from maestro_grpc.agent.settings import AgentSettings
@@ -43,7 +43,8 @@ def collect(args: argparse.Namespace, emitter: Emitter, settings: AgentSettings)
     repo = args.repo
     gitrepo.check_repository(repo)
     name = args.repo_name or gitrepo.repository_name(repo, os.environ)
-    cursor = gitlog.GitCursor(settings.state_dir, project, name)
+    cursor = gitcursor.GitCursor(settings.state_dir, project, name)
+    branch = gitcursor.walk_branch(repo, args.rev, os.environ)
     previous = [] if args.full else cursor.tips()
     walk = gitlog.walk_repository(
         repo,
@@ -58,7 +59,10 @@ def collect(args: argparse.Namespace, emitter: Emitter, settings: AgentSettings)
     if pr is not None:
         emitter.event(pr)
         walk.pull_requests += 1
-    summary: dict[str, Any] = {"repo": name, **walk.as_dict()}
+    summary: dict[str, Any] = {"repo": name, "branch": branch, **walk.as_dict()}
     head = walk.head
-    after = (lambda: cursor.save([*previous, head])) if head else None
+    after = None
+    if head and gitcursor.moves_cursor(branch, walk.head_subject):
+        after = partial(cursor.save, branch, head)
+    summary["cursor_moved"] = after is not None
     return Collected(summary=summary, after_spooled=after)

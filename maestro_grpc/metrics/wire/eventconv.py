@@ -243,8 +243,11 @@ def _pull_request(m: Any, at: str, max_time: datetime) -> _Parsed:
         _sha(sha, f"{at}.commit_shas[{i}]", required=True)
     if m.review_count < 0:
         raise _Bad(f"{at}.review_count", "must not be negative")
+    # A number merged twice (histories joined into one repository reuse
+    # numbers) is two pull requests: the merge commit is part of the key.
+    natural = key(repo, m.number, ref) if status == "merged" and ref else key(repo, m.number)
     return _Parsed(
-        natural=key(repo, m.number),
+        natural=natural,
         time=main,
         ref=ref,
         status=status,
