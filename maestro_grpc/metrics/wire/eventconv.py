@@ -282,18 +282,26 @@ def _pipeline_run(m: Any, at: str, max_time: datetime) -> _Parsed:
 
 def _test_report(m: Any, at: str, max_time: datetime) -> _Parsed:
     suite = _text(m.suite, f"{at}.suite")
+    job = _text(m.job, f"{at}.job", required=False)
     _text(m.provider, f"{at}.provider", required=False)
     _text(m.run_id, f"{at}.run_id", required=False)
     if m.attempt < 0:
         raise _Bad(f"{at}.attempt", "must not be negative")
-    _non_negative(at, passed=m.passed, failed=m.failed, errored=m.errored, skipped=m.skipped)
+    _non_negative(
+        at, passed=m.passed, failed=m.failed, errored=m.errored, skipped=m.skipped, flaky=m.flaky
+    )
+    if m.flaky > m.passed:
+        raise _Bad(f"{at}.flaky", "must not exceed passed (a flaky test passed)")
     if m.duration.seconds < 0 or m.duration.nanos < 0:
         raise _Bad(f"{at}.duration", "must not be negative")
     time = _required_time(m, "time", at, max_time)
     m.attempt = m.attempt or 1
     if len(m.failing_tests) > MAX_LIST:
         del m.failing_tests[MAX_LIST:]
-    return _Parsed(natural=key(m.provider.strip(), m.run_id.strip(), m.attempt, suite), time=time)
+    parts: list[object] = [m.provider.strip(), m.run_id.strip(), m.attempt, suite]
+    # Matrix jobs run the same suites in one run: the job is part of the key
+    # (only when set, so the reports stored before it keep theirs).
+    return _Parsed(natural=key(*parts, job) if job else key(*parts), time=time)
 
 
 def _deployment(m: Any, at: str, max_time: datetime) -> _Parsed:

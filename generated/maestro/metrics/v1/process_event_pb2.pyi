@@ -197,7 +197,7 @@ class PipelineRun(_message.Message):
     def __init__(self, provider: _Optional[str] = ..., run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., status: _Optional[_Union[PipelineStatus, str]] = ..., pipeline_name: _Optional[str] = ..., commit_sha: _Optional[str] = ..., branch: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stages: _Optional[_Iterable[_Union[PipelineStage, _Mapping]]] = ...) -> None: ...
 
 class TestReport(_message.Message):
-    __slots__ = ("provider", "run_id", "attempt", "suite", "passed", "failed", "errored", "skipped", "duration", "failing_tests", "time")
+    __slots__ = ("provider", "run_id", "attempt", "suite", "passed", "failed", "errored", "skipped", "duration", "failing_tests", "time", "flaky", "job")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
@@ -209,6 +209,8 @@ class TestReport(_message.Message):
     DURATION_FIELD_NUMBER: _ClassVar[int]
     FAILING_TESTS_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
+    FLAKY_FIELD_NUMBER: _ClassVar[int]
+    JOB_FIELD_NUMBER: _ClassVar[int]
     provider: str
     run_id: str
     attempt: int
@@ -220,7 +222,9 @@ class TestReport(_message.Message):
     duration: _duration_pb2.Duration
     failing_tests: _containers.RepeatedScalarFieldContainer[str]
     time: _timestamp_pb2.Timestamp
-    def __init__(self, provider: _Optional[str] = ..., run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., suite: _Optional[str] = ..., passed: _Optional[int] = ..., failed: _Optional[int] = ..., errored: _Optional[int] = ..., skipped: _Optional[int] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., failing_tests: _Optional[_Iterable[str]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    flaky: int
+    job: str
+    def __init__(self, provider: _Optional[str] = ..., run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., suite: _Optional[str] = ..., passed: _Optional[int] = ..., failed: _Optional[int] = ..., errored: _Optional[int] = ..., skipped: _Optional[int] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., failing_tests: _Optional[_Iterable[str]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., flaky: _Optional[int] = ..., job: _Optional[str] = ...) -> None: ...
 
 class Deployment(_message.Message):
     __slots__ = ("deployment_id", "environment", "status", "deploy_time", "commit_shas", "repo", "service")
