@@ -74,12 +74,14 @@ class QueryStore:
             return [EventTimes(r.type, r.status, r.time, r.end_time) for r in rows]
 
     async def dora_events(
-        self, project_id: uuid.UUID, start: datetime, end: datetime
+        self, project_id: uuid.UUID, incidents_since: datetime | None
     ) -> tuple[list[TimedPayload], list[TimedPayload]]:
-        """Every deployment before `end`, and the incidents opened in [start, end)."""
+        """Every deployment, and the incidents opened at or after `incidents_since`
+        (all when None): an incident opened after a window can still be caused by
+        a deployment in it, and be attributed to the last deployment before it."""
         async with self.db.read() as conn:
-            deployments = await _events(conn, project_id, "deployment", None, end)
-            incidents = await _events(conn, project_id, "incident", start, end)
+            deployments = await _events(conn, project_id, "deployment", None, None)
+            incidents = await _events(conn, project_id, "incident", incidents_since, None)
         return deployments, incidents
 
     async def changes(
@@ -171,13 +173,14 @@ async def _events(
     project_id: uuid.UUID,
     event_type: str,
     start: datetime | None,
-    end: datetime,
+    end: datetime | None,
 ) -> list[TimedPayload]:
     statement = select(process_events.c.time, process_events.c.payload).where(
         process_events.c.project_id == project_id,
         process_events.c.type == event_type,
-        process_events.c.time < end,
     )
+    if end is not None:
+        statement = statement.where(process_events.c.time < end)
     if start is not None:
         statement = statement.where(process_events.c.time >= start)
     return [(r.time, dict(r.payload)) for r in await conn.execute(statement)]
