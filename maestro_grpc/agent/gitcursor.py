@@ -80,13 +80,21 @@ class GitCursor:
         self.project_id = project_id
         self.repo_name = repo_name
 
-    def _load(self) -> dict[str, list[str]]:
+    def _raw(self) -> dict[str, object]:
         try:
             raw = json.loads(self.path.read_text())
         except (FileNotFoundError, ValueError):
             return {}  # a damaged cursor costs a full walk, never a loss
-        if not isinstance(raw, dict):
-            return {}
+        return raw if isinstance(raw, dict) else {}
+
+    def partial(self) -> set[str]:
+        """Tips of walks that did not cover everything before them (a shallow
+        clone's, a --since walk's): a walk excluding one is not complete either."""
+        found = self._raw().get("partial")
+        return {t for t in found if isinstance(t, str)} if isinstance(found, list) else set()
+
+    def _load(self) -> dict[str, list[str]]:
+        raw = self._raw()
         branches = raw.get("branches")
         found: dict[str, list[str]] = {}
         if isinstance(branches, dict):
@@ -105,8 +113,12 @@ class GitCursor:
             return branches.get(branch, [])
         return list(dict.fromkeys(t for tips in branches.values() for t in tips))
 
-    def save(self, branch: str, tip: str) -> None:
-        """Record `tip` as the branch's newest walked commit."""
+    def save(self, branch: str, tip: str, complete: bool = True) -> None:
+        """Record `tip` as the branch's newest walked commit (and whether the walk
+        covered everything before it)."""
+        partial = [t for t in self.partial() if t != tip]
+        if not complete:
+            partial.append(tip)
         branches = self._load()
         branches.pop("", None)
         kept = [t for t in branches.pop(branch, []) if t != tip]
@@ -114,6 +126,12 @@ class GitCursor:
         branches = dict(list(branches.items())[-KEEP_BRANCHES:])
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        state = {"project_id": self.project_id, "repo": self.repo_name, "branches": branches}
+        remembered = {t for tips in branches.values() for t in tips}
+        state = {
+            "project_id": self.project_id,
+            "repo": self.repo_name,
+            "branches": branches,
+            "partial": [t for t in partial if t in remembered],
+        }
         tmp.write_text(json.dumps(state))
         os.replace(tmp, self.path)

@@ -41,7 +41,7 @@ once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from google.protobuf import timestamp_pb2
@@ -94,12 +94,14 @@ class GitWalk:
 
     head: str | None = None
     head_subject: str = ""
+    head_time: int = 0
     commits: int = 0
     merges: int = 0
     pull_requests: int = 0
     shallow_boundary: int = 0
     skipped_synthetic: int = 0
     incremental: bool = False
+    excluded: list[str] = field(default_factory=list)  # the tips it started from
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -130,10 +132,14 @@ def walk_repository(
     walk.head = head
     if head is None:
         return walk
-    walk.head_subject = git(repo, "show", "-s", "--format=%s", head).strip()
+    shown = git(repo, "show", "-s", "--format=%ct%x00%s", head)
+    head_time, _, walk.head_subject = shown.partition("\0")
+    walk.head_time = int(head_time or 0)
+    walk.head_subject = walk.head_subject.strip()
     present = existing_commits(repo, exclude)
     live_exclude = [sha for sha in exclude if sha in present]
     walk.incremental = bool(live_exclude)
+    walk.excluded = live_exclude
     known: dict[str, GitCommit] = {}
     candidates: list[GitCommit] = []
     for commit in iter_commits(repo, [head], live_exclude, since):

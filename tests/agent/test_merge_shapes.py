@@ -8,6 +8,7 @@ numbers, a subject full of control bytes), walked as the agent walks it.
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -319,6 +320,7 @@ def test_a_pull_request_build_leaves_the_branch_cursor_alone(
                 "GITHUB_REF": "refs/pull/12/merge", "GITHUB_REF_NAME": "12/merge"}  # fmt: skip
     built = run_agent(live, state, *args, **pr_build)["collected"]
     assert (built["skipped_synthetic"], built["commits"], built["cursor_moved"]) == (1, 2, False)
+    assert built["head_sent"] is False
 
     repo.git("checkout", "-q", "main")
     merge = repo.merge("feature", "Merge pull request #12 from octo/feature\n\nFeature")
@@ -329,3 +331,46 @@ def test_a_pull_request_build_leaves_the_branch_cursor_alone(
     assert pr["merge_commit_sha"] == merge
     assert sorted(pr["commit_shas"]) == sorted(feature)
     assert pr["first_commit_time"] == "2023-11-14T22:15:20Z"  # f1's author time
+
+
+def test_a_fresh_state_dir_sends_only_what_is_new(
+    live: LiveServer, store_url: str, make_repo: Callable[[str], Repo], tmp_path: Path
+) -> None:
+    """A CI job's state dir is new every run: the server's heads are its cursor."""
+    repo = make_repo("fresh")
+    for i in range(6):
+        repo.commit(f"c{i}", i, {f"f{i}.txt": "x\n"})
+    project = live.create_project()
+    args = ("--repo", str(repo.path), "--project", project)
+    first = run_agent(live, tmp_path / "job1", *args)["collected"]
+    assert (first["commits"], first["server_heads"], first["head_sent"]) == (6, 0, True)
+    new = [repo.commit(f"n{i}", i, {f"n{i}.txt": "y\n"}) for i in range(2)]
+    second = run_agent(live, tmp_path / "job2", *args)["collected"]
+    assert (second["commits"], second["server_heads"], second["incremental"]) == (2, 1, True)
+    assert event_counts(store_url, project)["commit"] == 8
+    stored = {p["sha"] for p in event_payloads(store_url, project, "commit")}
+    assert set(new) <= stored
+    # --since leaves the history before it unsent: no head for the next job.
+    third = run_agent(live, tmp_path / "job3", *args, "--full", "--since", "@1700000400")
+    assert third["collected"]["head_sent"] is False
+    heads = event_payloads(store_url, project, "branch_head")
+    assert [(h["branch"], h["sha"]) for h in heads] == [("main", new[-1])]
+
+
+def test_a_shallow_clone_sends_no_head(
+    live: LiveServer, store_url: str, make_repo: Callable[[str], Repo], tmp_path: Path
+) -> None:
+    origin = make_repo("origin")
+    for i in range(5):
+        origin.commit(f"c{i}", i, {f"f{i}.txt": "x\n"})
+    clone = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "2", f"file://{origin.path}", str(clone)], check=True
+    )
+    project = live.create_project()
+    collected = run_agent(live, tmp_path / "job", "--repo", str(clone), "--project", project)[
+        "collected"
+    ]
+    assert (collected["commits"], collected["shallow_boundary"]) == (2, 1)
+    assert collected["head_sent"] is False
+    assert "branch_head" not in event_counts(store_url, project)

@@ -18,12 +18,19 @@ from maestro_grpc.metrics.domain import dora as dora_math
 from maestro_grpc.metrics.domain import fourkeys
 from maestro_grpc.metrics.domain.summary import Summary, summaries
 from maestro_grpc.metrics.domain.velocity import MAX_BUCKETS, Velocity, bucket_starts, velocity
-from maestro_grpc.metrics.model import EventTimes, NameInfo, SummaryQuery, TypeInfo
+from maestro_grpc.metrics.model import (
+    EventTimes,
+    NameInfo,
+    RepositoryHead,
+    SummaryQuery,
+    TypeInfo,
+)
 from maestro_grpc.metrics.store.queries import Pull, QueryStore
 from maestro_grpc.metrics.store.summaries import SummaryStore
 from maestro_grpc.registry.read import RegistryReader
 
 PR_LOOKBACK = timedelta(days=365)
+MAX_HEADS = 1000
 # What each velocity series counts, by event type.
 _VELOCITY_SERIES = {
     "commit": "commits",
@@ -80,6 +87,11 @@ class Queries:
         horizon = self.clock() - self.retention
         day = datetime(horizon.year, horizon.month, horizon.day, tzinfo=UTC)
         return day + timedelta(days=1)
+
+    async def repository_heads(self, project_id: uuid.UUID, repo: str) -> list[RepositoryHead]:
+        """The branch heads agents sent for `repo` whose commit is stored (GetRepositoryHeads)."""
+        await self.require_project(project_id)
+        return await self.store.repository_heads(project_id, repo, MAX_HEADS)
 
     async def names(
         self, project_id: uuid.UUID, name_prefix: str

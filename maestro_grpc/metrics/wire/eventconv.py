@@ -26,7 +26,7 @@ from google.protobuf.json_format import ParseDict
 from google.protobuf.message import Message
 
 from maestro.metrics.v1 import process_event_pb2 as pe
-from maestro_grpc.metrics.model import EventIn, EventType, Rejected
+from maestro_grpc.metrics.model import EventIn, EventType, Rejected, natural_key
 
 SHA_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 MAX_KEY_PART = 300
@@ -43,6 +43,7 @@ KIND_TYPE = {
     "deployment": EventType.DEPLOYMENT,
     "incident": EventType.INCIDENT,
     "experiment_run": EventType.EXPERIMENT_RUN,
+    "branch_head": EventType.BRANCH_HEAD,
 }
 TYPE_KIND = {v: k for k, v in KIND_TYPE.items()}
 EVENT_TYPE_PROTO = {t: pe.EventType.Value("EVENT_TYPE_" + t.name) for t in EventType}
@@ -168,9 +169,7 @@ def _not_before(end: datetime | None, start: datetime | None, field: str, start_
         raise _Bad(field, f"must not be before {start_name}")
 
 
-def key(*parts: object) -> str:
-    """A natural key: its parts joined by a separator no part may contain."""
-    return "\x1f".join(str(p) for p in parts)
+key = natural_key  # what the tests and the migrations name it
 
 
 def event_from_proto(event: pe.ProcessEvent, at: str, max_time: datetime) -> EventIn | Rejected:
@@ -357,6 +356,14 @@ def _experiment_run(m: Any, at: str, max_time: datetime) -> _Parsed:
     )
 
 
+def _branch_head(m: Any, at: str, max_time: datetime) -> _Parsed:
+    repo = _text(m.repo, f"{at}.repo")
+    branch = _text(m.branch, f"{at}.branch")
+    sha = _sha(m.sha, f"{at}.sha", required=True)
+    time = _required_time(m, "commit_time", at, max_time)
+    return _Parsed(natural=key(repo, branch), time=time, ref=sha)
+
+
 _KINDS: dict[str, Callable[[Any, str, datetime], _Parsed]] = {
     "commit": _commit,
     "pull_request": _pull_request,
@@ -365,6 +372,7 @@ _KINDS: dict[str, Callable[[Any, str, datetime], _Parsed]] = {
     "deployment": _deployment,
     "incident": _incident,
     "experiment_run": _experiment_run,
+    "branch_head": _branch_head,
 }
 
 

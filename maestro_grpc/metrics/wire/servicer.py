@@ -186,6 +186,24 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
         names, types = await self.queries.names(project_id, request.name_prefix)
         return _names_to_proto(names, types)
 
+    async def GetRepositoryHeads(
+        self, request: pb.GetRepositoryHeadsRequest, context: Context
+    ) -> pb.GetRepositoryHeadsResponse:
+        v = Violations()
+        project_id = uuid_field(v, request.project_id, "project_id")
+        repo = request.repo.strip()
+        if not repo:
+            v.add("repo", "is required")
+        elif len(repo) > 300:
+            v.add("repo", "must be at most 300 characters")
+        v.raise_if_any()
+        out = pb.GetRepositoryHeadsResponse()
+        for head in await self.queries.repository_heads(project_id, repo):
+            item = out.heads.add(branch=head.branch, sha=head.sha)
+            item.commit_time.FromDatetime(head.commit_time)
+            item.update_time.FromDatetime(head.update_time)
+        return out
+
 
 # ---- validation ----------------------------------------------------------------------
 

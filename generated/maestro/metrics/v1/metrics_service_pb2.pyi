@@ -363,3 +363,29 @@ class ListMetricNamesResponse(_message.Message):
     metric_names: _containers.RepeatedCompositeFieldContainer[MetricNameInfo]
     event_types: _containers.RepeatedCompositeFieldContainer[EventTypeInfo]
     def __init__(self, metric_names: _Optional[_Iterable[_Union[MetricNameInfo, _Mapping]]] = ..., event_types: _Optional[_Iterable[_Union[EventTypeInfo, _Mapping]]] = ...) -> None: ...
+
+class GetRepositoryHeadsRequest(_message.Message):
+    __slots__ = ("project_id", "repo")
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    REPO_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    repo: str
+    def __init__(self, project_id: _Optional[str] = ..., repo: _Optional[str] = ...) -> None: ...
+
+class RepositoryHead(_message.Message):
+    __slots__ = ("branch", "sha", "commit_time", "update_time")
+    BRANCH_FIELD_NUMBER: _ClassVar[int]
+    SHA_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    branch: str
+    sha: str
+    commit_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, branch: _Optional[str] = ..., sha: _Optional[str] = ..., commit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetRepositoryHeadsResponse(_message.Message):
+    __slots__ = ("heads",)
+    HEADS_FIELD_NUMBER: _ClassVar[int]
+    heads: _containers.RepeatedCompositeFieldContainer[RepositoryHead]
+    def __init__(self, heads: _Optional[_Iterable[_Union[RepositoryHead, _Mapping]]] = ...) -> None: ...
