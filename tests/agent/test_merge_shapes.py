@@ -348,6 +348,13 @@ def test_a_fresh_state_dir_sends_only_what_is_new(
     second = run_agent(live, tmp_path / "job2", *args)["collected"]
     assert (second["commits"], second["server_heads"], second["incremental"]) == (2, 1, True)
     assert event_counts(store_url, project)["commit"] == 8
+    # Nothing new: a third fresh job sends nothing at all.
+    idle = run_agent(live, tmp_path / "job2b", *args)
+    assert (idle["collected"]["commits"], idle["collected"]["head_sent"], idle["sent"]) == (
+        0,
+        False,
+        0,
+    )
     stored = {p["sha"] for p in event_payloads(store_url, project, "commit")}
     assert set(new) <= stored
     # --since leaves the history before it unsent: no head for the next job.

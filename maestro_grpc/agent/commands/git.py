@@ -65,13 +65,16 @@ def collect(args: argparse.Namespace, emitter: Emitter, settings: AgentSettings)
     complete = (
         not args.since and walk.shallow_boundary == 0 and not set(walk.excluded) & cursor.partial()
     )
+    sent_head = False
     if head and gitcursor.moves_cursor(branch, walk.head_subject):
         after = partial(cursor.save, branch, head, complete)
-        if complete:
-            # After its commits in the spool: the next fresh state dir may start here.
+        # After its commits in the spool: the next fresh state dir may start here
+        # (not again when nothing is new: the head it started from is the server's).
+        if complete and (walk.commits or head not in walk.excluded):
             emitter.event(heads.head_event(project, name, branch, head, walk.head_time))
+            sent_head = True
     summary["cursor_moved"] = after is not None
-    summary["head_sent"] = after is not None and complete
+    summary["head_sent"] = sent_head
     return Collected(summary=summary, after_spooled=after)
 
 
