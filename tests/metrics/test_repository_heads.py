@@ -79,6 +79,10 @@ async def test_bad_requests(metrics: Metrics, project: str) -> None:
         metrics.GetRepositoryHeads(ms.GetRepositoryHeadsRequest(project_id="x", repo=REPO)),
         "project_id",
     )
+    await expect_invalid(
+        metrics.GetRepositoryHeads(ms.GetRepositoryHeadsRequest(project_id=project, repo="a\x00b")),
+        "repo",
+    )
     await expect_error(
         metrics.GetRepositoryHeads(
             ms.GetRepositoryHeadsRequest(project_id=str(uuid.uuid4()), repo=REPO)
@@ -88,7 +92,14 @@ async def test_bad_requests(metrics: Metrics, project: str) -> None:
     bad = pe.ProcessEvent(
         project_id=project, branch_head=pe.BranchHead(repo=REPO, branch="main", sha="nope")
     )
-    response = await metrics.RecordMetrics(
-        ms.RecordMetricsRequest(batch=mp.MetricBatch(events=[bad]))
+    nul = pe.ProcessEvent(
+        project_id=project, branch_head=pe.BranchHead(repo=REPO, branch="a\x00b", sha=sha(1))
     )
-    assert [r.field for r in response.rejected] == ["events[0].branch_head.sha"]
+    nul.branch_head.commit_time.CopyFrom(ts("2026-03-01T10:00:00"))
+    response = await metrics.RecordMetrics(
+        ms.RecordMetricsRequest(batch=mp.MetricBatch(events=[bad, nul]))
+    )
+    assert [r.field for r in response.rejected] == [
+        "events[0].branch_head.sha",
+        "events[1].branch_head.branch",
+    ]

@@ -144,6 +144,8 @@ def _text(value: str, field: str, *, required: bool = True, limit: int = MAX_KEY
         raise _Bad(field, "is required")
     if len(value) > limit:
         raise _Bad(field, f"must be at most {limit} characters")
+    if "\x00" in value:  # PostgreSQL cannot store it; both stores refuse it alike
+        raise _Bad(field, "must not contain NUL characters")
     return value
 
 

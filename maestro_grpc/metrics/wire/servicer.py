@@ -25,6 +25,7 @@ from maestro_grpc.metrics.wire.convert import BatchDecoder
 from maestro_grpc.metrics.wire.eventconv import EVENT_TYPE_PROTO, PROTO_EVENT_TYPE
 from maestro_grpc.metrics.wire.feed import WatchFilter
 from maestro_grpc.metrics.wire.stream import StreamHandler, rejected_to_proto
+from maestro_grpc.wire.checks import has_nul
 from maestro_grpc.wire.context import Context
 from maestro_grpc.wire.protoconv import opt_time, request_fingerprint, uuid_field
 
@@ -196,6 +197,8 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             v.add("repo", "is required")
         elif len(repo) > 300:
             v.add("repo", "must be at most 300 characters")
+        elif has_nul(repo):
+            v.add("repo", "must not contain NUL characters")
         v.raise_if_any()
         out = pb.GetRepositoryHeadsResponse()
         for head in await self.queries.repository_heads(project_id, repo):
