@@ -299,10 +299,7 @@ def grpc_overview() -> dict[str, Any]:
 
 
 def ingest() -> dict[str, Any]:
-    watch_drops = (
-        'maestro_grpc_errors_total{grpc_method="WatchMetrics", '
-        'reason="WATCHER_TOO_SLOW"}'
-    )
+    watch_drops = 'maestro_grpc_errors_total{grpc_method="WatchMetrics", reason="WATCHER_TOO_SLOW"}'
     return dashboard(
         "maestro-ingest",
         "Maestro ingest and streams",

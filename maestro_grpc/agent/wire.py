@@ -47,6 +47,23 @@ def passthrough(message: bytes) -> bytes:
     return message
 
 
+def _credentials(settings: AgentSettings) -> grpc.ChannelCredentials:
+    roots = settings.ca_file.read_bytes() if settings.ca_file else None
+    # A client certificate, for a server that requires one (mutual TLS).
+    key = settings.key_file.read_bytes() if settings.key_file else None
+    chain = settings.cert_file.read_bytes() if settings.cert_file else None
+    return grpc.ssl_channel_credentials(
+        root_certificates=roots, private_key=key, certificate_chain=chain
+    )
+
+
+def open_sync_channel(settings: AgentSettings) -> grpc.Channel:
+    """A blocking channel, for the unary look-ups a collector makes from its thread."""
+    if settings.tls:
+        return grpc.secure_channel(settings.address, _credentials(settings))
+    return grpc.insecure_channel(settings.address)
+
+
 def open_channel(settings: AgentSettings) -> grpc.aio.Channel:
     options = [
         ("grpc.keepalive_time_ms", 30_000),
@@ -58,16 +75,9 @@ def open_channel(settings: AgentSettings) -> grpc.aio.Channel:
         ("grpc.max_reconnect_backoff_ms", 5_000),
     ]
     if settings.tls:
-        roots = settings.ca_file.read_bytes() if settings.ca_file else None
-        # A client certificate, for a server that requires one (mutual TLS).
-        key = settings.key_file.read_bytes() if settings.key_file else None
-        chain = settings.cert_file.read_bytes() if settings.cert_file else None
-        credentials = grpc.ssl_channel_credentials(
-            root_certificates=roots, private_key=key, certificate_chain=chain
-        )
         return grpc.aio.secure_channel(
             settings.address,
-            credentials,
+            _credentials(settings),
             options=options,
             interceptors=tracing.client_interceptors(),
         )

@@ -157,6 +157,7 @@ _BY_SERVICE: dict[str, dict[str, Rule]] = {
         "GetVelocity": on_project(A.READ),
         "GetDoraMetrics": on_project(A.READ),
         "ListMetricNames": on_project(A.READ),
+        "GetRepositoryHeads": on_project(A.AGENT_READ),
     },
     _PREDICTION: {
         "TrainMetaModel": plain(A.ADMIN),
