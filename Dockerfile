@@ -59,7 +59,9 @@ ENV PATH="/app/.venv/bin:${PATH}" \
     MAESTRO_DATA_DIR=/data
 WORKDIR /data
 USER 10001:10001
-# gRPC, and Prometheus metrics (MAESTRO_METRICS_PORT; 9466 is the indexer's).
-EXPOSE 50051 9464
+# gRPC, and the Prometheus metrics of the server (MAESTRO_METRICS_PORT), the
+# metrics worker (MAESTRO_METRICS_WORKER_PORT) and the indexer
+# (MAESTRO_INDEXER_METRICS_PORT): one image runs each.
+EXPOSE 50051 9464 9465 9466
 ENTRYPOINT ["maestro"]
 CMD ["serve"]

@@ -14,7 +14,13 @@ as --store says), and measures in the same run:
 Target (issue #4): commits/s end to end >= a quarter of git's own rate. The
 end-to-end rate includes the Metrics service's ingest of commit events, so
 the agent's own side is also reported: the same walk and spool without
-sending (`--spool-only`). The last line is one JSON object.
+sending (`--spool-only`).
+
+Then (issue #16) what a CI job with a new state dir costs once the server
+has the history: NEW commits are added and the agent runs again from a fresh
+state dir; it asks GetRepositoryHeads where to start and must send exactly
+the new commits. Its time is printed beside the first run's. The last line
+is one JSON object.
 
     .venv/bin/python bench/agent_git.py [--commits 50000] [--store postgresql|sqlite]
 """
@@ -100,10 +106,27 @@ def _agent(address: str, state: Path, repo: Path, project: str, *extra: str) -> 
     return summary
 
 
+def _add_commits(repo: Path, count: int) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Bench",
+        "GIT_AUTHOR_EMAIL": "bench@example.com",
+        "GIT_COMMITTER_NAME": "Bench",
+        "GIT_COMMITTER_EMAIL": "bench@example.com",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+    }
+    for i in range(count):
+        (repo / "bench-new.txt").write_text(f"{i}\n")
+        subprocess.run(["git", "-C", str(repo), "add", "bench-new.txt"], check=True, env=env)
+        subprocess.run(["git", "-C", str(repo), "commit", "-q", "-m", f"new {i}"],
+                       check=True, env=env)  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commits", type=int, default=50_000)
     parser.add_argument("--store", choices=["postgresql", "sqlite"], default=None)
+    parser.add_argument("--new", type=int, default=20, help="commits added before the rerun")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="maestro-bench-agent-"))
@@ -138,12 +161,25 @@ def main() -> None:
         summary = _agent(server.address, work / "agent", repo, project)
         agent_seconds = time.perf_counter() - started
         stored = event_counts(store_url, project).get("commit", 0)
+        # A CI job's next run: a few new commits, a state dir of its own.
+        _add_commits(repo, args.new)
+        started = time.perf_counter()
+        fresh = _agent(server.address, work / "fresh-job", repo, project)
+        fresh_seconds = time.perf_counter() - started
+        after = event_counts(store_url, project).get("commit", 0)
     finally:
         server.stop()
         if db_name:
             _drop(db_name)
     if stored != args.commits:
         raise SystemExit(f"the store holds {stored} commits, not {args.commits}")
+    collected = fresh["collected"]
+    assert isinstance(collected, dict)
+    if collected["commits"] != args.new or after != args.commits + args.new:
+        raise SystemExit(
+            f"the fresh state dir walked {collected['commits']} commits (not {args.new}); "
+            f"the store holds {after}"
+        )
 
     rate = args.commits / agent_seconds
     spool_rate = args.commits / spool_seconds
@@ -156,10 +192,17 @@ def main() -> None:
           f"  = {spool_rate / git_rate:.2f} x git")  # fmt: skip
     print(f"agent end to end (to last ack): {rate:10,.0f} commits/s ({agent_seconds:.2f}s)"
           f"  = {rate / git_rate:.2f} x git (target >= 0.25)")  # fmt: skip
+    print(f"fresh state dir, {args.new} new:      {fresh_seconds:10.2f}s "
+          f"({collected.get('server_heads')} server heads) beside {agent_seconds:.2f}s "
+          f"for the first run")  # fmt: skip
     print(
         json.dumps(
             {
                 "commits_per_s": round(rate, 1),
+                "first_run_seconds": round(agent_seconds, 2),
+                "fresh_state_dir_seconds": round(fresh_seconds, 2),
+                "fresh_state_dir_commits": collected["commits"],
+                "new_commits": args.new,
                 "git_log_commits_per_s": round(git_rate, 1),
                 "ratio": round(rate / git_rate, 3),
                 "spool_only_commits_per_s": round(spool_rate, 1),

@@ -8,6 +8,7 @@ a read helper never drags in a servicer. `server.py` mounts what this builds
 on a gRPC server; workers build what they need from the same functions.
 """
 
+# long module: the one composition root of every context, kept in one place on purpose.
 from __future__ import annotations
 
 import asyncio
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
 
+from maestro_grpc import telemetry
 from maestro_grpc.access.domain.audit import AuditLog
 from maestro_grpc.access.domain.authorize import Authorizer
 from maestro_grpc.access.domain.tokens import StaticTokens, Tokens
@@ -35,6 +37,8 @@ from maestro_grpc.limits import CallLimits, LocalRate, RedisRate, RequestRate, S
 from maestro_grpc.metrics.domain.rollup import RollupWorker
 from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.metrics.wire.servicer import MetricsServicer
+from maestro_grpc.metrics.wire.telemetry import IngestCollector, RollupCollector
+from maestro_grpc.prediction.wire.telemetry import TrainingMetrics
 from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.registry.wire.servicer import RegistryServicer
 from maestro_grpc.store.db import Database
@@ -131,14 +135,18 @@ def build_context(
     *,
     pool_size: int | None = None,
 ) -> AppContext:
-    """The shared parts, from the settings (`pool_size` overrides the store's pool)."""
-    return AppContext(
+    """The shared parts, from the settings (`pool_size` overrides the store's pool);
+    with a Prometheus registry, the store's pools and the event bus report to it."""
+    ctx = AppContext(
         settings=settings,
         db=Database(settings.store_url, pool_size=pool_size or settings.db_pool_size),
         events=with_faults(create_event_bus(settings.redis_url, settings.events_timeout_seconds)),
         blobs=create_blob_store(settings),
         prometheus=prometheus,
     )
+    if prometheus is not None:
+        ctx.events = telemetry.observed(ctx.db, ctx.events, prometheus)
+    return ctx
 
 
 def build_app(ctx: AppContext, access: Access) -> App:
@@ -333,7 +341,9 @@ def build_indexer(ctx: AppContext, owner: str) -> Indexer:
             half_life_days=settings.impact_half_life_days,
         ),
         clock=ctx.clock,
-        observer=None if ctx.prometheus is None else IndexerMetrics(ctx.prometheus),
+        observer=None
+        if ctx.prometheus is None
+        else IndexerMetrics(ctx.prometheus, interval_seconds=settings.indexer_interval_seconds),
         extra_jobs=extra,
     )
 
@@ -370,7 +380,7 @@ def build_metrics(ctx: AppContext) -> MetricsServicer:
         max_batch_rows=settings.metrics_max_batch_rows,
         lifetime_seconds=settings.stream_lifetime_seconds,
     )
-    return MetricsServicer(
+    servicer = MetricsServicer(
         ingest,
         StreamHandler(
             Streams(ingest, limits, budget, streams, announcements.announce, ctx.closing), ctx.clock
@@ -381,6 +391,9 @@ def build_metrics(ctx: AppContext) -> MetricsServicer:
         clock=ctx.clock,
         max_batch_rows=settings.metrics_max_batch_rows,
     )
+    if ctx.prometheus is not None:
+        ctx.prometheus.register(IngestCollector(servicer.counts, budget, streams))
+    return servicer
 
 
 def _watches(ctx: AppContext, registry: RegistryReader) -> Watches:
@@ -444,6 +457,11 @@ async def _inprocess_rollups(ctx: AppContext) -> None:
     from maestro_grpc.background import run_every, worker_owner
 
     worker = build_rollup_worker(ctx, worker_owner() + ":inprocess")
+    if ctx.prometheus is not None:
+        ctx.prometheus.register(RollupCollector(worker))
+        ctx.spawn(
+            run_every(worker.look, 15.0, asyncio.Event(), what="rollup queue"), "rollup-queue"
+        )
     await run_every(
         worker.run_once,
         ctx.settings.metrics_worker_interval_seconds,
@@ -460,15 +478,16 @@ def build_prediction(ctx: AppContext) -> Any:
     from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
     from maestro_grpc.wire.lazy import lazy_servicer
 
+    observer = None if ctx.prometheus is None else TrainingMetrics(ctx.prometheus)
     return lazy_servicer(
         prediction_service_pb2_grpc.PredictionServiceServicer,
         prediction_service_pb2.DESCRIPTOR.services_by_name["PredictionService"],
-        lambda: build_prediction_servicer(ctx),
+        lambda: build_prediction_servicer(ctx, observer),
     )
 
 
-def build_prediction_servicer(ctx: AppContext) -> Any:
-    """The PredictionService's stores, domain and servicer."""
+def build_prediction_servicer(ctx: AppContext, observer: Any = None) -> Any:
+    """The PredictionService's stores, domain and servicer (`observer`: of training runs)."""
     from maestro_grpc.prediction.domain.experiments import Experiments
     from maestro_grpc.prediction.domain.observe import FeatureReader
     from maestro_grpc.prediction.domain.predictor import Predictor
@@ -489,6 +508,7 @@ def build_prediction_servicer(ctx: AppContext) -> Any:
         TrainingRunner(ctx.settings.training_processes),
         tracking_target(ctx.settings),
         clock=ctx.clock,
+        observer=observer,
     )
     experiments = Experiments(
         ExperimentStore(ctx.db), registry=registry, metrics=metrics, clock=ctx.clock

@@ -198,6 +198,8 @@ class Settings:
     indexer_interval_seconds: float = 300.0
     indexer_verify_sample: int = 20
     indexer_metrics_port: int | None = 9466
+    # Where `maestro worker metrics` serves its Prometheus metrics (None: nowhere).
+    metrics_worker_port: int | None = 9465
     # The meta-model (issue #5). Where training runs are logged: an MLflow
     # tracking URI (MLFLOW_TRACKING_URI); empty means a SQLite store
     # data_dir/mlflow.db with artifacts under data_dir/mlflow-artifacts.
@@ -277,6 +279,7 @@ class Settings:
             indexer_interval_seconds=_float(env, "MAESTRO_INDEXER_INTERVAL_SECONDS", 300.0, 1.0),
             indexer_verify_sample=_int(env, "MAESTRO_INDEXER_VERIFY_SAMPLE", 20),
             indexer_metrics_port=_port_or_off(env, "MAESTRO_INDEXER_METRICS_PORT", 9466),
+            metrics_worker_port=_port_or_off(env, "MAESTRO_METRICS_WORKER_PORT", 9465),
             mlflow_tracking_uri=_text(env, "MLFLOW_TRACKING_URI"),
             training_processes=_int(env, "MAESTRO_TRAINING_PROCESSES", 1),
             metrics_max_batch_rows=_int(env, "MAESTRO_METRICS_MAX_BATCH_ROWS", 10_000, 1),

@@ -58,6 +58,8 @@ class StoreHealth:
         self.interval = interval
         self.servicer = HealthServicer()
         self.serving: bool | None = None
+        # Whether the last ping answered, draining or not (maestro_store_up).
+        self.reachable = False
         self.draining = False
         self._task: asyncio.Task[None] | None = None
 
@@ -74,6 +76,7 @@ class StoreHealth:
 
     async def check_once(self) -> bool:
         ok = await self.db.ping(within=max(1.0, self.interval))
+        self.reachable = ok
         if not self.draining:
             await self._set(ok)
         return ok

@@ -1,4 +1,5 @@
-"""Structured logging: one JSON object per line, with the call's request id."""
+"""Structured logging: one JSON object per line, with the call's request id (and, when the
+call is traced, its trace and span ids)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from maestro_grpc import tracing
 from maestro_grpc.interceptors.request_id import request_id_var
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
@@ -24,6 +26,9 @@ class JsonFormatter(logging.Formatter):
         rid = request_id_var.get()
         if rid != "-":
             entry["request_id"] = rid
+        ids = tracing.current_ids()
+        if ids is not None:
+            entry["trace_id"], entry["span_id"] = ids
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value

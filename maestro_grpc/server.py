@@ -23,15 +23,17 @@ import grpc
 import grpc.aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 
 from maestro.access.v1 import access_service_pb2, access_service_pb2_grpc
 from maestro.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
+from maestro_grpc import tracing
 from maestro_grpc.app import App, AppContext, build_access, build_app, build_context, build_limits
 from maestro_grpc.clock import Clock
 from maestro_grpc.config import ConfigError, Settings
+from maestro_grpc.exposition import MetricsEndpoint, process_registry
 from maestro_grpc.health import StoreHealth
 from maestro_grpc.interceptors.access import AccessInterceptor
 from maestro_grpc.interceptors.decode import DecodeInterceptor
@@ -42,6 +44,7 @@ from maestro_grpc.interceptors.request_id import RequestIdInterceptor
 from maestro_grpc.reflection import DocumentedReflectionServicer
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.migrate import upgrade
+from maestro_grpc.telemetry import CertificateCollector, StoreUpCollector
 
 log = logging.getLogger("maestro.server")
 
@@ -85,9 +88,9 @@ class RunningServer:
     health: StoreHealth
     registry: CollectorRegistry
     metrics_port: int | None = None
+    _metrics: MetricsEndpoint | None = None
     # A plaintext Unix socket only this process's web UI talks to (see serve()).
     private_socket: Path | None = None
-    _metrics_httpd: Any = None
 
     @property
     def settings(self) -> Settings:
@@ -111,9 +114,8 @@ class RunningServer:
         self.ctx.closing.set()
         await self.server.stop(grace)
         await self.health.stop()
-        if self._metrics_httpd is not None:
-            self._metrics_httpd.shutdown()
-            self._metrics_httpd.server_close()
+        if self._metrics is not None:
+            self._metrics.close()
         await self.ctx.close()
 
 
@@ -132,7 +134,11 @@ async def start_server(
     """
     tls = settings.tls_credentials()
     client_ca = settings.tls_client_ca()
-    prometheus = CollectorRegistry()
+    prometheus = process_registry()
+    certificates = {"server": tls[0]} if tls is not None else {}
+    if client_ca is not None:
+        certificates["client_ca"] = client_ca
+    prometheus.register(CertificateCollector(certificates))
     ctx = build_context(settings, prometheus)
     if clock is not None:
         ctx.clock = clock
@@ -158,9 +164,11 @@ async def _start(
     limits = build_limits(ctx)
     prometheus.register(LimitsCollector(limits, ctx.blobs.read_budget))
     interceptors: list[Any] = [
+        # Outermost, when tracing is on: a call's span covers all the rest.
+        *tracing.server_interceptors(),
         RequestIdInterceptor(access_log_enabled=settings.access_log),
         MetricsInterceptor(prometheus),
-        ErrorInterceptor(),
+        ErrorInterceptor(prometheus),
         AccessInterceptor(access.tokens, access.authorizer, access.audit_log),
         # After authentication: the limits count per principal.
         LimitsInterceptor(limits),
@@ -170,36 +178,42 @@ async def _start(
     server = grpc.aio.server(interceptors=interceptors, options=grpc_options(settings))
     app = build_app(ctx, access)
     health = StoreHealth(ctx.db, SERVICE_NAMES, interval=settings.health_interval_seconds)
+    prometheus.register(StoreUpCollector(lambda: health.reachable))
     _mount(server, app, health)
-    metrics_httpd = None
+    metrics = None
     try:
         port = _bind(server, settings, tls, client_ca, private_socket)
         if settings.metrics_port is not None:
-            metrics_httpd = _serve_metrics(settings, prometheus)
+            metrics = _metrics_endpoint(settings, prometheus)
         await health.start()
         await server.start()
     except BaseException:
-        if metrics_httpd is not None:
-            metrics_httpd.shutdown()
-            metrics_httpd.server_close()
+        if metrics is not None:
+            metrics.close()
         await health.stop()
         await server.stop(None)
         raise
-    running = RunningServer(server, port, ctx, app, health, prometheus, None, private_socket)
-    if metrics_httpd is not None:
-        running._metrics_httpd = metrics_httpd
-        running.metrics_port = metrics_httpd.server_port
+    running = RunningServer(
+        server, port, ctx, app, health, prometheus, private_socket=private_socket
+    )
+    if metrics is not None:
+        running._metrics = metrics
+        running.metrics_port = metrics.port
+    _log_serving(running, auth=access.tokens.required, mutual_tls=client_ca is not None)
+    return running
+
+
+def _log_serving(running: RunningServer, *, auth: bool, mutual_tls: bool) -> None:
     log.info(
         "serving",
         extra={
             "address": running.address,
-            "store": ctx.db.dialect,
+            "store": running.db.dialect,
             "metrics_port": running.metrics_port,
-            "auth": access.tokens.required,
-            "mutual_tls": client_ca is not None,
+            "auth": auth,
+            "mutual_tls": mutual_tls,
         },
     )
-    return running
 
 
 def _mount(server: grpc.aio.Server, app: App, health: StoreHealth) -> None:
@@ -258,22 +272,15 @@ def _bind(
     return port
 
 
-def _serve_metrics(settings: Settings, prometheus: CollectorRegistry) -> Any:
+def _metrics_endpoint(settings: Settings, prometheus: CollectorRegistry) -> MetricsEndpoint:
     assert settings.metrics_port is not None
-    try:
-        httpd, _thread = start_http_server(
-            settings.metrics_port, addr=settings.metrics_host, registry=prometheus
-        )
-    except OSError as error:
-        raise ConfigError(
-            f"cannot serve metrics on {settings.metrics_host}:{settings.metrics_port}: "
-            f"{error.strerror or error}; set MAESTRO_METRICS_PORT (or off)"
-        ) from None
-    return httpd
+    return MetricsEndpoint.start(
+        prometheus, settings.metrics_host, settings.metrics_port, setting="MAESTRO_METRICS_PORT"
+    )
 
 
 async def serve(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT, then shut down gracefully.
+    """Run until SIGTERM or SIGINT, then shut down gracefully (traced when OTLP is set).
 
     The web UI (MAESTRO_WEB_PORT, unless `off`) runs in the same process as a
     client of the server's public RPCs, over a private Unix socket.
@@ -285,6 +292,7 @@ async def serve(settings: Settings) -> None:
         web_settings = WebSettings.from_env()
     except WebConfigError as error:
         raise ConfigError(str(error)) from None
+    tracing.configure("maestro-server")
     private_dir = Path(tempfile.mkdtemp(prefix="maestro-"))  # mode 0700
     try:
         running = await start_server(
@@ -317,4 +325,5 @@ async def _run_until_signalled(running: RunningServer, web: Any) -> None:
         with contextlib.suppress(Exception):
             await web.stop()
     await running.stop()
+    tracing.shutdown()
     log.info("stopped")

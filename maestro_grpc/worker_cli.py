@@ -21,14 +21,18 @@ def add_commands(commands: Any) -> None:
     metrics = kinds.add_parser(
         "metrics",
         help="keep hourly and daily rollups of metric points; apply raw-point retention",
-        description="Metrics rollup worker (issue #3).",
+        description="Metrics rollup worker: leases due rollup jobs, writes hourly and daily "
+        "rollups, applies MAESTRO_METRICS_RAW_RETENTION_DAYS and moves points out of the "
+        "default partition. Serves Prometheus metrics on MAESTRO_METRICS_WORKER_PORT.",
     )
     metrics.add_argument("--once", action="store_true", help="process what is due, then exit")
     metrics.set_defaults(handler=_run_metrics)
     indexer = kinds.add_parser(
         "indexer",
         help="recompute impact scores, verify blobs, garbage-collect unreferenced blobs",
-        description="Artifact indexer worker (issue #6).",
+        description="Artifact indexer: recomputes impact scores as usages age, re-hashes a "
+        "sample of stored blobs, deletes blobs no live artifact refers to. Serves Prometheus "
+        "metrics on MAESTRO_INDEXER_METRICS_PORT.",
     )
     indexer.add_argument("--once", action="store_true", help="process what is due, then exit")
     indexer.set_defaults(handler=_run_indexer)

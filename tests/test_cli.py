@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -14,6 +16,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from maestro_grpc.cli import build_parser
 from maestro_grpc.store.migrate import head_revision
 from tests.helpers import wait_until_serving
 
@@ -117,3 +120,28 @@ def test_serve_on_the_embedded_default_and_stop_gracefully(tmp_path: Path, sig: 
     assert '"msg": "stopped"' in err
     with pytest.raises(grpc.RpcError), grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
+
+
+def _every_parser() -> list[tuple[str, argparse.ArgumentParser]]:
+    """`maestro` and each of its subcommands, at every depth, by their command line."""
+    found = []
+    todo = [("maestro", build_parser())]
+    while todo:
+        name, parser = todo.pop()
+        found.append((name, parser))
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                todo += [(f"{name} {sub}", p) for sub, p in action.choices.items()]
+    return found
+
+
+def test_no_help_text_names_a_tracker_number() -> None:
+    # Help is for operators, who do not read our tracker ("issue #3"); pull
+    # request numbers in the agent's examples of merge messages are fine.
+    parsers = _every_parser()
+    assert {"maestro worker metrics", "maestro worker indexer", "maestro agent git"} <= {
+        name for name, _ in parsers
+    }
+    for name, parser in parsers:
+        text = parser.format_help()
+        assert not re.search(r"(?i)\bissues?\s*(#|no\.?\s*)?\d", text), f"{name} --help: {text}"

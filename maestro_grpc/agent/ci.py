@@ -5,7 +5,9 @@ GitHub Actions (`GITHUB_ACTIONS=true`): run id `GITHUB_RUN_ID`, attempt
 `GITHUB_HEAD_REF` (pull requests) or `GITHUB_REF_NAME`, the current job
 `GITHUB_JOB` as a stage. GitHub does not say when a run started: the agent
 uses the first time it saw the run in its state dir (or now), unless
-`--start-time` is given.
+`--start-time` is given. GitHub does not tell a matrix job its matrix
+either: set `MAESTRO_AGENT_MATRIX: ${{ toJSON(matrix) }}` in the step's env
+(or pass --job), or the matrix jobs' test reports replace each other.
 
 GitLab CI (`GITLAB_CI=true`): run id `CI_PIPELINE_ID`, attempt 1 (GitLab
 retries jobs, not pipelines), pipeline `CI_PIPELINE_NAME` or
@@ -13,8 +15,15 @@ retries jobs, not pipelines), pipeline `CI_PIPELINE_NAME` or
 `CI_PIPELINE_CREATED_AT`, the current job `CI_JOB_NAME` (started
 `CI_JOB_STARTED_AT`, status `CI_JOB_STATUS` in `after_script`) as a stage.
 
-Anything else (Jenkins, Buildkite, a laptop): the generic form, `--provider
---run-id --status ...`; options override the environment everywhere.
+Jenkins (`JENKINS_URL`): the job is `STAGE_NAME`; the run needs --provider
+and --run-id (`--run-id $BUILD_TAG`). Anything else (Buildkite, a laptop):
+the generic form, `--provider --run-id --status ...`; options override the
+environment everywhere.
+
+The job (a test report's `job`, part of its key): `--job`, else GitHub's
+`GITHUB_JOB` with the matrix values (`test (os=ubuntu-24.04,
+python=3.12)`), GitLab's `CI_JOB_NAME` (matrix values included), Jenkins'
+`STAGE_NAME`.
 
 A pipeline run is one event (natural key provider, run id, attempt) whose
 later state replaces the earlier: report it once when the run starts
@@ -113,6 +122,7 @@ class CiRun:
     start_time: datetime | None = None
     end_time: datetime | None = None
     stages: list[Stage] = field(default_factory=list)
+    job: str = ""
 
 
 def _attempt(raw: str, what: str) -> int:
@@ -125,8 +135,37 @@ def _attempt(raw: str, what: str) -> int:
     return value
 
 
+def matrix_job(job: str, matrix_json: str) -> str:
+    """GitHub's job id with its matrix values: `test (os=ubuntu, python=3.12)`."""
+    if not matrix_json.strip():
+        return job
+    try:
+        matrix = json.loads(matrix_json)
+    except ValueError:
+        raise CiError(f"MAESTRO_AGENT_MATRIX is not JSON: {matrix_json[:80]!r}") from None
+    if not isinstance(matrix, dict) or not matrix:
+        return job
+    values = ", ".join(
+        f"{key}={value if isinstance(value, str) else json.dumps(value, sort_keys=True)}"
+        for key, value in sorted(matrix.items())
+    )
+    return f"{job} ({values})"
+
+
+def job_from_environment(env: Mapping[str, str]) -> str:
+    """The current CI job's identity, or "" (see the module docstring)."""
+    if env.get("GITHUB_ACTIONS") == "true":
+        return matrix_job(env.get("GITHUB_JOB", ""), env.get("MAESTRO_AGENT_MATRIX", ""))
+    if env.get("GITLAB_CI") == "true":
+        return env.get("CI_JOB_NAME", "")
+    if env.get("JENKINS_URL"):
+        return env.get("STAGE_NAME", "")
+    return ""
+
+
 def from_environment(env: Mapping[str, str]) -> CiRun:
     """What the CI's variables say (an empty CiRun outside a known CI)."""
+    job = job_from_environment(env)
     if env.get("GITHUB_ACTIONS") == "true":
         run = CiRun(
             provider="github-actions",
@@ -135,9 +174,10 @@ def from_environment(env: Mapping[str, str]) -> CiRun:
             pipeline_name=env.get("GITHUB_WORKFLOW", ""),
             commit_sha=env.get("GITHUB_SHA", ""),
             branch=env.get("GITHUB_HEAD_REF") or env.get("GITHUB_REF_NAME", ""),
+            job=job,
         )
-        if env.get("GITHUB_JOB"):
-            run.stages.append(Stage(name=env["GITHUB_JOB"]))
+        if job:
+            run.stages.append(Stage(name=job))
         return run
     if env.get("GITLAB_CI") == "true":
         run = CiRun(
@@ -146,6 +186,7 @@ def from_environment(env: Mapping[str, str]) -> CiRun:
             pipeline_name=env.get("CI_PIPELINE_NAME") or env.get("CI_PROJECT_PATH", ""),
             commit_sha=env.get("CI_COMMIT_SHA", ""),
             branch=env.get("CI_COMMIT_REF_NAME", ""),
+            job=job,
         )
         if env.get("CI_PIPELINE_CREATED_AT"):
             run.start_time = parse_time(env["CI_PIPELINE_CREATED_AT"], "CI_PIPELINE_CREATED_AT")
@@ -157,7 +198,7 @@ def from_environment(env: Mapping[str, str]) -> CiRun:
                 stage.start_time = parse_time(env["CI_JOB_STARTED_AT"], "CI_JOB_STARTED_AT")
             run.stages.append(stage)
         return run
-    return CiRun()
+    return CiRun(job=job)
 
 
 def parse_stage(raw: str) -> Stage:
@@ -192,12 +233,21 @@ class RunClock:
         return now
 
 
-def complete(run: CiRun, now: datetime, clock: RunClock | None) -> CiRun:
-    """Fill the defaults: status running, start time, end time of a finished run."""
+def check_identified(run: CiRun) -> None:
+    """A run needs a provider and an id: outside GitHub or GitLab, the options say them."""
     if not run.provider:
-        raise CiError("no CI detected: pass --provider and --run-id (or run inside GitHub/GitLab)")
+        raise CiError(
+            "no CI detected (neither GITHUB_ACTIONS nor GITLAB_CI is set): pass --provider "
+            'and --run-id, e.g. --provider jenkins --run-id "$BUILD_TAG" (or --no-run '
+            "with --junit to send only test reports)"
+        )
     if not run.run_id:
         raise CiError(f"no run id for {run.provider}: pass --run-id")
+
+
+def complete(run: CiRun, now: datetime, clock: RunClock | None) -> CiRun:
+    """Fill the defaults: status running, start time, end time of a finished run."""
+    check_identified(run)
     if not run.status:
         run.status = process_event_pb2.PIPELINE_STATUS_RUNNING
     if run.start_time is None:

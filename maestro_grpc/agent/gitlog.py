@@ -14,11 +14,13 @@ so the git command it is (and no extra dependency).
 
 What it handles:
 - merges: sent as commits with their parents and no line counts (the lines
-  came with the merged commits); a merge whose message names a pull or merge
-  request (GitHub "Merge pull request #12 from ...", GitLab "See merge request
-  group/project!12", Bitbucket "(pull request #12)"), and a squash-merged
-  commit ending in "(#12)", also becomes a merged PullRequest with the commits
-  it brought in and the author time of the first of them;
+  came with the merged commits); a merge or squash-merged commit whose
+  message names a pull or merge request in a form GitHub, GitLab, Bitbucket,
+  Azure DevOps or Gitea writes (the table: `maestro_grpc.agent.pullforms`)
+  also becomes a merged PullRequest with the commits it brought in (found by
+  git when an earlier run sent them) and the author time of the first;
+- messages: parsed by position in git's NUL-separated output, so no byte in
+  a subject or a name (not even the record separator) can cut a commit short;
 - renames (`-M`): the new path is listed, the changed lines counted;
 - binary files: listed, no line counts (git prints `-`);
 - empty repositories: nothing to send;
@@ -27,31 +29,33 @@ What it handles:
 - GitHub's synthetic `Merge <sha> into <sha>` commit of pull-request builds is
   not part of any branch and is skipped.
 
-Incremental: the state dir keeps the tips walked by the last run (a cursor per
-project and repository); the next run walks `HEAD --not <tips>`. Without a
-cursor (`--full`, a new state dir) the whole history is walked again, which is
-correct, only slower: commits have a natural key (repo, sha) and the server
-stores each once.
+Incremental: the state dir keeps the tips earlier runs walked, per branch (a
+pull-request build or a synthetic merge moves none: see
+`maestro_grpc.agent.gitcursor`); the next run walks `HEAD --not <tips>`. A
+--rev that names no commit is an error (exit 2). Without a cursor (`--full`,
+a new state dir) the whole history is walked again, which is correct, only
+slower: commits have a natural key (repo, sha) and the server stores each
+once.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from google.protobuf import timestamp_pb2
 
 from maestro.metrics.v1 import process_event_pb2
-from maestro_grpc.agent.gitrepo import GitCommit, iter_commits, resolve
-from maestro_grpc.agent.merges import SQUASH, merged_pull_requests, pull_request_event
-
-SYNTHETIC_MERGE = re.compile(r"^Merge [0-9a-f]{40} into [0-9a-f]{40}$")
-
+from maestro_grpc.agent.gitrepo import (
+    GitCommit,
+    existing_commits,
+    git,
+    head_commit,
+    iter_commits,
+)
+from maestro_grpc.agent.merges import merged_pull_requests, pull_request_event
+from maestro_grpc.agent.pullforms import is_synthetic_merge, may_name
 
 # ---- events ----------------------------------------------------------------------------
 
@@ -81,37 +85,7 @@ def commit_event(
     )
 
 
-# ---- the cursor ------------------------------------------------------------------------
-
-
-class GitCursor:
-    """The tips walked by earlier runs, per project and repository, in the state dir."""
-
-    KEEP = 20
-
-    def __init__(self, state_dir: Path, project_id: str, repo_name: str) -> None:
-        key = hashlib.sha256(f"{project_id}\0{repo_name}".encode()).hexdigest()[:24]
-        self.path = state_dir / "cursors" / f"git-{key}.json"
-        self.project_id = project_id
-        self.repo_name = repo_name
-
-    def tips(self) -> list[str]:
-        try:
-            raw = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            return []
-        except ValueError:
-            return []  # a damaged cursor costs a full walk, never a loss
-        return [t for t in raw.get("tips", []) if isinstance(t, str)]
-
-    def save(self, tips: list[str]) -> None:
-        unique = list(dict.fromkeys(tips))[-self.KEEP :]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(
-            json.dumps({"project_id": self.project_id, "repo": self.repo_name, "tips": unique})
-        )
-        os.replace(tmp, self.path)
+# ---- the walk -------------------------------------------------------------------------
 
 
 @dataclass
@@ -119,12 +93,15 @@ class GitWalk:
     """What one walk found (the `--json` summary's `collected`)."""
 
     head: str | None = None
+    head_subject: str = ""
+    head_time: int = 0
     commits: int = 0
     merges: int = 0
     pull_requests: int = 0
     shallow_boundary: int = 0
     skipped_synthetic: int = 0
     incremental: bool = False
+    excluded: list[str] = field(default_factory=list)  # the tips it started from
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -151,24 +128,29 @@ def walk_repository(
 ) -> GitWalk:
     """Walk the history and emit commit and pull request events."""
     walk = GitWalk()
-    head = resolve(repo, rev)
+    head = head_commit(repo, rev)
     walk.head = head
     if head is None:
         return walk
-    live_exclude = [sha for sha in exclude if resolve(repo, sha) is not None]
+    shown = git(repo, "show", "-s", "--format=%ct%x00%s", head)
+    head_time, _, walk.head_subject = shown.partition("\0")
+    walk.head_time = int(head_time or 0)
+    walk.head_subject = walk.head_subject.strip()
+    present = existing_commits(repo, exclude)
+    live_exclude = [sha for sha in exclude if sha in present]
     walk.incremental = bool(live_exclude)
+    walk.excluded = live_exclude
     known: dict[str, GitCommit] = {}
     candidates: list[GitCommit] = []
     for commit in iter_commits(repo, [head], live_exclude, since):
-        if len(commit.parents) == 2 and SYNTHETIC_MERGE.match(commit.summary):
+        if len(commit.parents) == 2 and is_synthetic_merge(commit.summary):
             walk.skipped_synthetic += 1
             continue
         known[commit.sha] = commit
         walk.commits += 1
         if len(commit.parents) >= 2:
             walk.merges += 1
-            candidates.append(commit)
-        elif SQUASH.search(commit.summary):
+        if may_name(commit.summary, len(commit.parents)):
             candidates.append(commit)
         if commit.shallow_boundary:
             walk.shallow_boundary += 1

@@ -16,6 +16,7 @@ from typing import IO
 MAX_FILES = 1000
 MAX_SUMMARY = 500
 FORMAT = "%x1e%H%x00%P%x00%ae%x00%an%x00%at%x00%ct%x00%s%x00"
+FIELDS = 7  # the tokens FORMAT prints (its last NUL ends the subject)
 _HEX = re.compile(rb"^[0-9a-f]{40}([0-9a-f]{24})?$")
 # No prompt for credentials, and messages in English (we parse a few).
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
@@ -65,9 +66,43 @@ def check_repository(repo: Path) -> None:
 
 
 def resolve(repo: Path, rev: str) -> str | None:
-    """The commit `rev` names, or None (an empty repository has no HEAD)."""
+    """The commit `rev` names, or None when it names none."""
     out = git(repo, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False).strip()
     return out or None
+
+
+def existing_commits(repo: Path, shas: list[str]) -> set[str]:
+    """Those of `shas` that name commits in the repository (one git call)."""
+    if not shas:
+        return set()
+    result = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "--batch-check=%(objectname) %(objecttype)"],
+        input="".join(f"{sha}\n" for sha in shas),
+        capture_output=True,
+        text=True,
+        env={**os.environ, **_GIT_ENV},
+        check=False,
+    )
+    found = set()
+    for line in result.stdout.splitlines():
+        name, _, kind = line.partition(" ")
+        if kind == "commit":
+            found.add(name)
+    return found
+
+
+def has_commits(repo: Path) -> bool:
+    """Whether any ref of the repository names a commit (an empty one has none)."""
+    return bool(git(repo, "rev-list", "-n", "1", "--all", check=False).strip())
+
+
+def head_commit(repo: Path, rev: str) -> str | None:
+    """The commit a walk starts from: None for HEAD of an empty repository
+    (nothing to send); an error for a revision that names no commit."""
+    sha = resolve(repo, rev)
+    if sha is None and (rev != "HEAD" or has_commits(repo)):
+        raise GitError(f"--rev {rev!r} does not name a commit in {repo}")
+    return sha
 
 
 def shallow_boundary(repo: Path) -> set[str]:
@@ -109,49 +144,85 @@ def repository_name(repo: Path, env: Mapping[str, str]) -> str:
     return str(repo.resolve())
 
 
-def _parse_record(record: bytes, boundary: set[str]) -> GitCommit | None:
-    parts = record.split(b"\0")
-    if len(parts) < 7 or not _HEX.match(parts[0]):
-        return None
-    sha = parts[0].decode()
-    parents = parts[1].decode().split()
-    email, name = parts[2].decode(errors="replace"), parts[3].decode(errors="replace")
-    commit = GitCommit(
-        sha=sha,
-        parents=parents,
-        author=email or name,
-        author_time=int(parts[4] or 0),
-        commit_time=int(parts[5] or 0),
-        summary=parts[6].decode(errors="replace")[:MAX_SUMMARY],
-    )
-    if sha in boundary:
-        commit.shallow_boundary = True
-        commit.parents = []
-        return commit
-    # parts[7] is the empty field of -z's terminator; then the numstat entries.
-    i = 8
-    n = len(parts)
-    files = commit.files
-    additions = deletions = changed = 0
-    while i < n:
-        entry = parts[i]
-        i += 1
-        if not entry or entry == b"\n":
-            continue
-        entry = entry.lstrip(b"\n")
+class _LogParser:
+    r"""`git log --numstat -z` output -> commits, one NUL-separated token at a time.
+
+    Each commit is FORMAT's fields (a fixed number of tokens: no field can
+    hold a NUL, git ends a message at one), then its numstat entries
+    (`added\tdeleted\tpath`, or `added\tdeleted\t` and two path tokens for a
+    rename). The parser knows at every token which of these it reads: the
+    subject, names and paths are taken by position, never searched for a
+    separator, so no byte in a message or a path can cut a commit short. A
+    token starting with \x1e where an entry could start begins the next
+    commit (an entry starts with a digit, `-` or a newline)."""
+
+    def __init__(self, boundary: set[str]) -> None:
+        self.boundary = boundary
+        self.fields: list[bytes] = []
+        self.commit: GitCommit | None = None
+        self.rename_paths = 0  # path tokens of a rename still to read
+
+    def feed(self, token: bytes) -> GitCommit | None:
+        """Take one token; the commit it completed, if any."""
+        if 0 < len(self.fields) < FIELDS:
+            self.fields.append(token)
+            if len(self.fields) == FIELDS:
+                self.commit = _header(self.fields, self.boundary)
+            return None
+        if self.rename_paths:
+            self.rename_paths -= 1
+            if self.rename_paths == 0:  # the new path
+                self._add_path(token)
+            return None
+        if token.startswith(b"\x1e"):
+            done = self.finish()
+            self.fields = [token[1:]]
+            return done
+        entry = token.lstrip(b"\n")
+        if not entry:
+            return None
         added, _, rest = entry.partition(b"\t")
         deleted, _, path = rest.partition(b"\t")
-        if not path:
-            # A rename: "A\tD\t" then the old and the new path.
-            path = parts[i + 1] if i + 1 < n else b""
-            i += 2
-        changed += 1
-        if added != b"-":
-            additions += int(added or 0)
-            deletions += int(deleted or 0)
-        if len(files) < MAX_FILES:
-            files.append(path.decode(errors="replace"))
-    commit.additions, commit.deletions, commit.files_changed = additions, deletions, changed
+        commit = self.commit
+        if commit is not None and not commit.shallow_boundary:
+            commit.files_changed += 1
+            if added != b"-":
+                commit.additions += int(added or 0)
+                commit.deletions += int(deleted or 0)
+        if path:
+            self._add_path(path)
+        else:
+            self.rename_paths = 2
+        return None
+
+    def _add_path(self, path: bytes) -> None:
+        commit = self.commit
+        if commit is not None and not commit.shallow_boundary and len(commit.files) < MAX_FILES:
+            commit.files.append(path.decode(errors="replace"))
+
+    def finish(self) -> GitCommit | None:
+        done, self.commit, self.fields = self.commit, None, []
+        return done
+
+
+def _header(fields: list[bytes], boundary: set[str]) -> GitCommit | None:
+    """FORMAT's fields as a commit (no counts yet); None for what is not one."""
+    if not _HEX.match(fields[0]):
+        return None
+    sha = fields[0].decode()
+    commit = GitCommit(
+        sha=sha,
+        parents=fields[1].decode().split(),
+        author=fields[2].decode(errors="replace") or fields[3].decode(errors="replace"),
+        author_time=int(fields[4] or 0),
+        commit_time=int(fields[5] or 0),
+        summary=fields[6].decode(errors="replace")[:MAX_SUMMARY],
+    )
+    if sha in boundary:
+        # A shallow clone's boundary: its parents are unknown, and its diff
+        # (against nothing: the whole tree) is not its change.
+        commit.shallow_boundary = True
+        commit.parents = []
     return commit
 
 
@@ -173,10 +244,14 @@ def iter_commits(
     assert process.stdout is not None
     assert process.stderr is not None
     try:
-        for record in _records(process.stdout):
-            parsed = _parse_record(record, boundary)
-            if parsed is not None:
-                yield parsed
+        parser = _LogParser(boundary)
+        for token in _tokens(process.stdout):
+            done = parser.feed(token)
+            if done is not None:
+                yield done
+        last = parser.finish()
+        if last is not None:
+            yield last
     finally:
         process.stdout.close()
         stderr = process.stderr.read().decode(errors="replace")
@@ -208,13 +283,13 @@ def _log_command(repo: Path, tips: list[str], exclude: list[str], since: str | N
     return [*args, *tips, *(f"^{sha}" for sha in exclude), "--"]
 
 
-def _records(stdout: IO[bytes]) -> Iterator[bytes]:
-    """The log's commit records (each starts with FORMAT's \\x1e), as they arrive."""
+def _tokens(stdout: IO[bytes]) -> Iterator[bytes]:
+    """The log's NUL-separated tokens, as they arrive."""
     buffer = b""
     while chunk := stdout.read(1 << 20):
         buffer += chunk
-        records = buffer.split(b"\x1e")
-        buffer = records.pop()
-        yield from (record for record in records if record)
+        tokens = buffer.split(b"\0")
+        buffer = tokens.pop()
+        yield from tokens
     if buffer:
         yield buffer

@@ -21,7 +21,8 @@ ignored):
     name. project_id defaults to --project; a point's time to now. Example:
     {"event": {"deployment": {"deployment_id": "d-42", "environment":
      "production", "status": "DEPLOYMENT_STATUS_SUCCEEDED",
-     "deploy_time": "2025-01-31T12:00:00Z", "commit_shas": ["1a2b..."]}}}
+     "deploy_time": "2025-01-31T12:00:00Z",
+     "commit_shas": ["1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"]}}}
 
 A line that does not parse is reported (line number and reason) on stderr
 and skipped; the valid lines are still sent, and the command exits 1. What

@@ -1,16 +1,17 @@
 """Merged pull requests, as a repository's history shows them.
 
-A merge whose message names a pull or merge request (GitHub "Merge pull
-request #12 from ...", GitLab "See merge request group/project!12",
-Bitbucket "(pull request #12)"), and a squash-merged commit ending in
-"(#12)", is a merged PullRequest, with the commits it brought in and the
-author time of the first of them.
+A commit whose message names a pull or merge request in one of the forms of
+`maestro_grpc.agent.pullforms` (GitHub, GitLab, Bitbucket, Azure DevOps,
+Gitea) is a merged PullRequest: a merge with the commits it brought in (those
+reachable from its other parents and not from its first), a squash-merged
+commit with itself, and the author time of the first of them. Its identity
+is the repository, the number and the merge commit: a number merged twice (two
+histories joined into one repository reuse numbers) is two pull requests.
 """
 
 from __future__ import annotations
 
 import heapq
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +20,9 @@ from google.protobuf import timestamp_pb2
 
 from maestro.metrics.v1 import process_event_pb2
 from maestro_grpc.agent.gitrepo import MAX_SUMMARY, GitCommit, git
+from maestro_grpc.agent.pullforms import named_pull_request
 
-PR_PATTERNS = (
-    re.compile(r"^Merge pull request #(?P<number>\d+) from (?P<source>\S+)"),  # GitHub
-    re.compile(r"\(pull request #(?P<number>\d+)\)"),  # Bitbucket
-)
-GITLAB_MR = re.compile(r"See merge request (?P<project>\S+)!(?P<number>\d+)")
-SQUASH = re.compile(r"\(#(?P<number>\d+)\)\s*$")
+BRANCH_LIMIT = 10_000
 
 
 @dataclass
@@ -40,37 +37,33 @@ class MergedPullRequest:
     first_commit_time: int
 
 
-def pull_request_number(commit: GitCommit, body: str = "") -> tuple[int, str] | None:
-    """(number, source branch or "") when the commit says it merged a pull/merge request."""
-    if len(commit.parents) >= 2:
-        for pattern in PR_PATTERNS:
-            match = pattern.search(commit.summary)
-            if match:
-                return int(match.group("number")), match.groupdict().get("source") or ""
-        match = GITLAB_MR.search(body)
-        if match:
-            return int(match.group("number")), ""
-        return None
-    if len(commit.parents) == 1:
-        match = SQUASH.search(commit.summary)
-        if match:
-            return int(match.group("number")), ""
-    return None
+@dataclass(frozen=True)
+class BranchCommit:
+    """What a pull request needs of a commit it brought in."""
+
+    sha: str
+    author: str
+    author_time: int
 
 
 def branch_commits(
-    merge: GitCommit, known: Mapping[str, GitCommit], limit: int = 10_000
-) -> list[GitCommit]:
+    merge: GitCommit, known: Mapping[str, GitCommit], limit: int = BRANCH_LIMIT
+) -> list[BranchCommit] | None:
     """The commits a merge brought in: reachable from its other parents and not
     from its first parent, found in the walked commits by painting down in
-    commit-time order (as git's merge-base does)."""
+    commit-time order (as git's merge-base does). None when the painting
+    reaches a commit this walk did not see (an incremental walk's boundary):
+    the answer then needs the repository (`branch_commits_from_git`)."""
     first, others = merge.parents[0], merge.parents[1:]
     flags: dict[str, int] = {}
     heap: list[tuple[int, str]] = []
+    unknown = False
 
     def push(sha: str, flag: int) -> None:
+        nonlocal unknown
         commit = known.get(sha)
         if commit is None:
+            unknown = unknown or flag == 2
             return
         old = flags.get(sha, 0)
         if old | flag != old:
@@ -82,7 +75,7 @@ def branch_commits(
         push(sha, 2)
     result: list[GitCommit] = []
     seen: set[str] = set()
-    while heap:
+    while heap and not unknown:
         # Stop once every queued commit is reachable from the first parent.
         if all(flags[sha] & 1 for _, sha in heap):
             break
@@ -96,7 +89,31 @@ def branch_commits(
                 break
         for parent in commit.parents:
             push(parent, flag)
-    return [c for c in result if not (flags[c.sha] & 1)]
+    if unknown:
+        return None
+    return [BranchCommit(c.sha, c.author, c.author_time) for c in result if not (flags[c.sha] & 1)]
+
+
+def branch_commits_from_git(
+    repo: Path, merge: GitCommit, limit: int = BRANCH_LIMIT
+) -> list[BranchCommit]:
+    """The commits a merge brought in, as git computes them (`^first others`)."""
+    out = git(
+        repo,
+        "log",
+        "-z",
+        f"--max-count={limit}",
+        "--format=%H%x00%ae%x00%an%x00%at",
+        *merge.parents[1:],
+        f"^{merge.parents[0]}",
+        "--",
+    )
+    tokens = out.split("\0")
+    found = []
+    for i in range(0, len(tokens) - 3, 4):
+        sha, email, name, at = tokens[i : i + 4]
+        found.append(BranchCommit(sha.strip(), email or name, int(at or 0)))
+    return found
 
 
 def merged_pull_requests(
@@ -104,38 +121,41 @@ def merged_pull_requests(
 ) -> list[MergedPullRequest]:
     """PullRequests for the candidate commits whose message names one."""
     found: list[MergedPullRequest] = []
-    bodies = _bodies(repo, [c.sha for c in candidates if len(c.parents) >= 2])
+    bodies = _bodies(repo, [c.sha for c in candidates])
     for commit in candidates:
-        named = pull_request_number(commit, bodies.get(commit.sha, ""))
+        body = bodies.get(commit.sha, "")
+        named = named_pull_request(commit.summary, body, len(commit.parents))
         if named is None:
             continue
-        number = named[0]
         if len(commit.parents) >= 2:
             brought = branch_commits(commit, commits)
-            title = _title_from_body(bodies.get(commit.sha, "")) or commit.summary
+            if brought is None:
+                brought = branch_commits_from_git(repo, commit)
         else:
-            brought = [commit]
-            title = SQUASH.sub("", commit.summary).strip()
+            brought = [BranchCommit(commit.sha, commit.author, commit.author_time)]
+        title = named.title or _title_from_body(body) or commit.summary
         # The merge message names the source repository's owner, not the
         # PR's author: the author of its first commit is the better guess.
-        first = min(brought, key=lambda c: c.author_time, default=commit)
-        author = first.author
-        first_time = first.author_time
+        first = min(
+            brought,
+            key=lambda c: c.author_time,
+            default=BranchCommit(commit.sha, commit.author, commit.author_time),
+        )
         found.append(
             MergedPullRequest(
-                number=number,
+                number=named.number,
                 title=title[:MAX_SUMMARY],
-                author=author,
+                author=first.author,
                 merge_commit=commit,
                 commit_shas=[c.sha for c in brought],
-                first_commit_time=first_time,
+                first_commit_time=first.author_time,
             )
         )
     return found
 
 
 def _bodies(repo: Path, shas: list[str]) -> dict[str, str]:
-    """Full messages of a few commits (merges), in one git call per 500."""
+    """Full messages of a few commits (the candidates), in one git call per 500."""
     bodies: dict[str, str] = {}
     for start in range(0, len(shas), 500):
         chunk = shas[start : start + 500]
@@ -147,10 +167,11 @@ def _bodies(repo: Path, shas: list[str]) -> dict[str, str]:
 
 
 def _title_from_body(body: str) -> str:
-    """GitHub puts the PR title on the third line of a merge message; GitLab on the third too."""
+    """GitHub, GitLab and Bitbucket Cloud put the title on the first non-empty line
+    after the subject."""
     lines = [line.strip() for line in body.splitlines()]
     for line in lines[1:]:
-        if line and not line.startswith("See merge request"):
+        if line and not line.startswith(("See merge request", "* commit ")):
             return line
     return ""
 

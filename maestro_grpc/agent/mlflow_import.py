@@ -2,18 +2,27 @@
 
 Each run becomes one ExperimentRun (params, final metric values, status,
 times; natural key run_id, so a run that finished since the last import
-replaces its running state). Each logged metric value becomes a point named
-`mlflow.<key>` (lower-cased, other characters than [a-z0-9_.:-] as `_`)
-with labels `run_id` and `experiment_id` (one series per run and metric),
-at the time MLflow logged it (values logged in the same millisecond are
-kept apart by a microsecond each, in step order), source MLFLOW; the same
-(name, time, labels) sent again replaces the value, so re-imports never
-double a point. Non-finite values (MLflow accepts
-NaN) are skipped and counted.
+replaces its running state). Each logged metric value becomes a point with
+labels `run_id` and `experiment_id` (one series per run and metric), source
+MLFLOW, at the time MLflow logged it:
+
+- names: `mlflow.<key>` when the key already is a valid name (lower case,
+  [a-z0-9_.:-], short enough); any other key (`Val Loss`, `val loss`) is
+  lower-cased with other characters as `_` and gets `:` and 10 hex digits of
+  its sha256, and the original key as the label `key`: two keys never share
+  a series, whatever their case or spacing;
+- times: values are ordered by (time, step); each is sent at its logged time,
+  or 1 microsecond after the previous value when that is later (values logged
+  in one millisecond, even thousands in one `log_batch`, stay distinct points
+  in step order: the stores keep microseconds);
+- the same (name, time, labels) sent again replaces the value, so re-imports
+  never double a point. Non-finite values (MLflow accepts NaN) are skipped and
+  counted.
 
 Incremental: the state dir keeps, per experiment, a fingerprint of each run
-(status, end time, latest metric values and their steps, number of params);
-runs whose fingerprint has not changed are not sent again.
+(status, end time, each metric's latest value, step and time, the params);
+runs whose fingerprint has not changed are not sent again, and a new value
+equal to the latest one but at a later step is a change.
 """
 
 from __future__ import annotations
@@ -46,8 +55,33 @@ class MlflowImportError(RuntimeError):
     """The experiment cannot be found or read."""
 
 
-def metric_name(key: str) -> str:
-    return ("mlflow." + _NAME_CHARS.sub("_", key.lower()))[:200]
+MAX_NAME = 200
+_VALID_KEY = re.compile(r"^[a-z0-9_.:-]+$")
+
+
+def metric_name(key: str) -> tuple[str, bool]:
+    """The series name of an MLflow metric key, and whether it is not the key
+    itself (then the key goes in a label). Injective: see the module docstring."""
+    plain = "mlflow." + key
+    if _VALID_KEY.match(key) and len(plain) <= MAX_NAME:
+        return plain, False
+    digest = hashlib.sha256(key.encode()).hexdigest()[:10]
+    stem = "mlflow." + _NAME_CHARS.sub("_", key.lower())
+    return f"{stem[: MAX_NAME - 11]}:{digest}", True
+
+
+def point_times(history: list[Any]) -> list[tuple[Any, timestamp_pb2.Timestamp]]:
+    """Each logged value with the time it is sent at: in (time, step) order,
+    its own time or 1 microsecond after the previous one, whichever is later."""
+    ordered = sorted(history, key=lambda m: (int(m.timestamp), int(m.step)))
+    timed = []
+    previous = -1
+    for measurement in ordered:
+        micros = max(int(measurement.timestamp) * 1000, previous + 1)
+        previous = micros
+        seconds, rest = divmod(micros, 1_000_000)
+        timed.append((measurement, timestamp_pb2.Timestamp(seconds=seconds, nanos=rest * 1000)))
+    return timed
 
 
 def _ts_ms(millis: int) -> timestamp_pb2.Timestamp:
@@ -93,7 +127,9 @@ class MlflowCursor:
 
 def _fingerprint(run: Any) -> str:
     data = run.data
-    metrics = sorted((k, repr(v)) for k, v in data.metrics.items())
+    # The latest value of each metric with its step and time: a new value
+    # equal to the last one, logged at a later step, changes the run.
+    metrics = sorted((m.key, repr(m.value), m.step, m.timestamp) for m in data.to_proto().metrics)
     return hashlib.sha256(
         json.dumps(
             [
@@ -183,29 +219,20 @@ def _emit_run(
     emit_event(process_event_pb2.ProcessEvent(project_id=project_id, experiment_run=experiment_run))
     labels = {"run_id": info.run_id, "experiment_id": experiment_id}
     for key in sorted(data.metrics):
-        name = metric_name(key)
-        history = sorted(
-            client.get_metric_history(info.run_id, key), key=lambda m: (m.timestamp, m.step)
-        )
-        previous_ms, same = -1, 0
-        for measurement in history:
+        name, lossy = metric_name(key)
+        point_labels = {**labels, "key": key} if lossy else labels
+        for measurement, time in point_times(client.get_metric_history(info.run_id, key)):
             value = float(measurement.value)
-            millis = int(measurement.timestamp)
-            same = same + 1 if millis == previous_ms else 0
-            previous_ms = millis
             if not math.isfinite(value):
                 summary.skipped_non_finite += 1
                 continue
-            time = _ts_ms(millis)
-            # Steps logged in the same millisecond stay distinct points.
-            time.nanos += min(same, 999) * 1000
             emit_point(
                 metric_pb2.MetricPoint(
                     project_id=project_id,
                     name=name,
                     value=value,
                     time=time,
-                    labels=labels,
+                    labels=point_labels,
                     source=metric_pb2.METRIC_SOURCE_MLFLOW,
                 )
             )

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from maestro.metrics.v1 import metric_pb2, process_event_pb2
+from maestro_grpc import tracing
 from maestro_grpc.agent.batching import MAX_ROWS, BatchBuilder
 from maestro_grpc.agent.client import DeliveryFailed, DeliveryReport, Feed, Streamer
 from maestro_grpc.agent.progress import Progress
@@ -146,7 +147,11 @@ async def run_collector(
     outcome = Outcome(command=command, state_dir=str(settings.state_dir))
     progress = progress or Progress(command, enabled=False)
     try:
-        with state_lock(settings.state_dir, settings.deadline_seconds):
+        # One trace per run: its StreamMetrics calls, and the server's spans of them.
+        with (
+            tracing.span(f"maestro agent {command}", command=command),
+            state_lock(settings.state_dir, settings.deadline_seconds),
+        ):
             spool = Spool(settings.state_dir / "spool")
             try:
                 outcome.producer_id = load_producer_id(settings.state_dir, settings.producer_id)
@@ -255,9 +260,13 @@ def run_command(
 ) -> int:
     """The CLI entry: run, print the summary, return the exit code."""
     show_bar = not as_json and not quiet and sys.stderr.isatty()
-    with Progress(f"agent {command}", enabled=show_bar) as progress:
-        outcome = asyncio.run(
-            run_collector(command, collect, settings, send=send, progress=progress)
-        )
+    tracing.configure("maestro-agent")
+    try:
+        with Progress(f"agent {command}", enabled=show_bar) as progress:
+            outcome = asyncio.run(
+                run_collector(command, collect, settings, send=send, progress=progress)
+            )
+    finally:
+        tracing.shutdown()
     print_outcome(outcome, as_json=as_json, quiet=quiet)
     return outcome.exit_code

@@ -106,6 +106,14 @@ class AgentSettings:
         ).checked()
 
     def checked(self) -> AgentSettings:
+        if self.project_id:
+            try:
+                uuid.UUID(self.project_id)
+            except ValueError:
+                raise AgentConfigError(
+                    f"the project must be a UUID (--project or MAESTRO_AGENT_PROJECT), "
+                    f"not {self.project_id!r}"
+                ) from None
         if not self.deadline_seconds > 0:
             raise AgentConfigError(
                 f"the deadline must be a positive number of seconds, not {self.deadline_seconds}"

@@ -15,6 +15,7 @@ import grpc.aio
 from google.rpc import error_details_pb2, status_pb2
 
 from maestro.metrics.v1 import metric_pb2
+from maestro_grpc import tracing
 from maestro_grpc.agent.settings import AgentSettings
 
 # The end-of-stream sentinel of grpc.aio reads (grpc-stubs does not declare it).
@@ -46,6 +47,23 @@ def passthrough(message: bytes) -> bytes:
     return message
 
 
+def _credentials(settings: AgentSettings) -> grpc.ChannelCredentials:
+    roots = settings.ca_file.read_bytes() if settings.ca_file else None
+    # A client certificate, for a server that requires one (mutual TLS).
+    key = settings.key_file.read_bytes() if settings.key_file else None
+    chain = settings.cert_file.read_bytes() if settings.cert_file else None
+    return grpc.ssl_channel_credentials(
+        root_certificates=roots, private_key=key, certificate_chain=chain
+    )
+
+
+def open_sync_channel(settings: AgentSettings) -> grpc.Channel:
+    """A blocking channel, for the unary look-ups a collector makes from its thread."""
+    if settings.tls:
+        return grpc.secure_channel(settings.address, _credentials(settings))
+    return grpc.insecure_channel(settings.address)
+
+
 def open_channel(settings: AgentSettings) -> grpc.aio.Channel:
     options = [
         ("grpc.keepalive_time_ms", 30_000),
@@ -57,15 +75,15 @@ def open_channel(settings: AgentSettings) -> grpc.aio.Channel:
         ("grpc.max_reconnect_backoff_ms", 5_000),
     ]
     if settings.tls:
-        roots = settings.ca_file.read_bytes() if settings.ca_file else None
-        # A client certificate, for a server that requires one (mutual TLS).
-        key = settings.key_file.read_bytes() if settings.key_file else None
-        chain = settings.cert_file.read_bytes() if settings.cert_file else None
-        credentials = grpc.ssl_channel_credentials(
-            root_certificates=roots, private_key=key, certificate_chain=chain
+        return grpc.aio.secure_channel(
+            settings.address,
+            _credentials(settings),
+            options=options,
+            interceptors=tracing.client_interceptors(),
         )
-        return grpc.aio.secure_channel(settings.address, credentials, options=options)
-    return grpc.aio.insecure_channel(settings.address, options=options)
+    return grpc.aio.insecure_channel(
+        settings.address, options=options, interceptors=tracing.client_interceptors()
+    )
 
 
 def call_metadata(settings: AgentSettings) -> list[tuple[str, str]]:

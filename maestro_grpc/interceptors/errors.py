@@ -4,7 +4,9 @@ A `MaestroError` becomes its status code with a `google.rpc.ErrorInfo`
 (stable reason, domain, metadata), plus `BadRequest` field violations for
 INVALID_ARGUMENT and `RetryInfo` where a retry delay is known. A lost store
 is UNAVAILABLE. Anything else is INTERNAL with a generic message and the
-request id; the traceback goes to the log, never on the wire.
+request id; the traceback goes to the log, never on the wire. Each error
+is counted by its reason (`maestro_grpc_errors_total`), so that alerts can
+tell a dropped watcher from a refused batch.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
+from prometheus_client import CollectorRegistry, Counter
 
 from maestro_grpc.errors import (
     ERROR_DOMAIN,
@@ -102,6 +105,22 @@ async def abort_with(context: Context, error: MaestroError) -> NoReturn:
 
 
 class ErrorInterceptor(WrappingInterceptor):
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.errors = (
+            None
+            if registry is None
+            else Counter(
+                "maestro_grpc_errors_total",
+                "Calls that ended in an error, by its status code and ErrorInfo reason.",
+                ("grpc_service", "grpc_method", "grpc_code", "reason"),
+                registry=registry,
+            )
+        )
+
+    def _count(self, call: CallInfo, error: MaestroError) -> None:
+        if self.errors is not None:
+            self.errors.labels(call.service, call.method_name, error.code, error.reason).inc()
+
     async def around(self, call: CallInfo, proceed: Callable[[], Awaitable[Any]]) -> Any:
         try:
             return await proceed()
@@ -120,21 +139,25 @@ class ErrorInterceptor(WrappingInterceptor):
         if isinstance(error, grpc.aio.AbortError):
             raise error
         if isinstance(error, MaestroError):
-            await abort_with(call.context, error)
+            await self._abort(call, error)
         if is_unavailable(error):
             log.warning("store unavailable during %s: %s", call.method, error)
-            await abort_with(
-                call.context,
+            await self._abort(
+                call,
                 Unavailable("the store is unreachable; retry later", retry_delay_seconds=1.0),
             )
         log.exception("unexpected error in %s (request %s)", call.method, current_request_id())
-        await abort_with(
-            call.context,
+        await self._abort(
+            call,
             _Internal(
                 f"internal error; quote request id {current_request_id()} when reporting it",
                 reason="INTERNAL",
             ),
         )
+
+    async def _abort(self, call: CallInfo, error: MaestroError) -> NoReturn:
+        self._count(call, error)
+        await abort_with(call.context, error)
 
 
 class _Internal(MaestroError):

@@ -3,8 +3,11 @@
 grpc_server_started_total, grpc_server_handled_total (with grpc_code),
 grpc_server_handling_seconds, grpc_server_msg_received_total and
 grpc_server_msg_sent_total, labelled by grpc_type, grpc_service and
-grpc_method. The labelled children of each method are looked up once and
-kept, so a call costs a few increments, not label lookups.
+grpc_method; and maestro_grpc_calls_open, the calls running now, by the
+same labels (started minus handled would count idle long-lived streams
+beside busy unary calls: dashboards chart the two apart). The labelled
+children of each method are looked up once and kept, so a call costs a few
+increments, not label lookups.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from maestro_grpc.interceptors.base import CallInfo, WrappingInterceptor
 from maestro_grpc.interceptors.request_id import status_code_of
@@ -30,6 +33,7 @@ class _MethodMetrics:
     seconds: Any
     received: Any
     sent: Any
+    open: Any
     handled: dict[grpc.StatusCode, Any] = field(default_factory=dict)
 
 
@@ -63,6 +67,12 @@ class MetricsInterceptor(WrappingInterceptor):
             LABELS,
             registry=registry,
         )
+        self.open = Gauge(
+            "maestro_grpc_calls_open",
+            "Calls running now: unary calls in flight, and open streams (which may idle).",
+            LABELS,
+            registry=registry,
+        )
         self._methods: dict[str, _MethodMetrics] = {}
 
     def _of(self, call: CallInfo) -> _MethodMetrics:
@@ -74,6 +84,7 @@ class MetricsInterceptor(WrappingInterceptor):
                 seconds=self.seconds.labels(*labels),
                 received=self.received.labels(*labels),
                 sent=self.sent.labels(*labels),
+                open=self.open.labels(*labels),
             )
             self._methods[call.method] = found
         return found
@@ -82,6 +93,7 @@ class MetricsInterceptor(WrappingInterceptor):
         self, call: CallInfo, metrics: _MethodMetrics, started: float, error: BaseException | None
     ) -> None:
         metrics.seconds.observe(time.perf_counter() - started)
+        metrics.open.dec()
         code = status_code_of(call.context, error)
         child = metrics.handled.get(code)
         if child is None:
@@ -96,6 +108,7 @@ class MetricsInterceptor(WrappingInterceptor):
         started = time.perf_counter()
         metrics = self._of(call)
         metrics.started.inc()
+        metrics.open.inc()
         if call.type == "unary":
             metrics.received.inc()
         error: BaseException | None = None
@@ -113,6 +126,7 @@ class MetricsInterceptor(WrappingInterceptor):
         started = time.perf_counter()
         metrics = self._of(call)
         metrics.started.inc()
+        metrics.open.inc()
         if call.type == "server_stream":
             metrics.received.inc()
         error: BaseException | None = None

@@ -1,7 +1,8 @@
 """Request ids and the structured access log.
 
 Every call gets a request id: the caller's `x-request-id` metadata when it
-is sane, else a new one. It is sent back in the trailing metadata (no extra
+is sane, else the call's trace id when it is traced (`tracing.py`), else a
+new one (the same 32 hex digits). It is sent back in the trailing metadata (no extra
 frame on the wire; the error interceptor keeps it on failures too), put in
 every log line of the call, and quoted in INTERNAL errors. When the call ends, one
 JSON access-log line records method, code, duration, peer and principal.
@@ -19,6 +20,7 @@ from typing import Any
 
 import grpc
 
+from maestro_grpc import tracing
 from maestro_grpc.interceptors.base import CallInfo, WrappingInterceptor
 from maestro_grpc.wire.context import Context
 
@@ -65,7 +67,8 @@ class RequestIdInterceptor(WrappingInterceptor):
             if key == REQUEST_ID_HEADER and isinstance(value, str):
                 incoming = value
                 break
-        rid = incoming if _SANE.match(incoming) else uuid.uuid4().hex
+        sane = _SANE.match(incoming)
+        rid = incoming if sane else (tracing.current_trace_id() or uuid.uuid4().hex)
         request_id_var.set(rid)
         call.context.set_trailing_metadata(((REQUEST_ID_HEADER, rid),))
         return rid

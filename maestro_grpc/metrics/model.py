@@ -31,6 +31,15 @@ HOUR = "hour"
 DAY = "day"
 
 
+KEY_SEPARATOR = "\x1f"
+
+
+def natural_key(*parts: object) -> str:
+    """A process event's natural key: its parts joined by a separator no part may
+    contain (the wire refuses it in names and ids)."""
+    return KEY_SEPARATOR.join(str(p) for p in parts)
+
+
 class EventType(enum.Enum):
     """The kinds of process event; the value is what the store and EventRecord.type hold."""
 
@@ -41,6 +50,7 @@ class EventType(enum.Enum):
     DEPLOYMENT = "deployment"
     INCIDENT = "incident"
     EXPERIMENT_RUN = "experiment_run"
+    BRANCH_HEAD = "branch_head"
 
 
 @dataclass(frozen=True)
@@ -423,6 +433,16 @@ class RollupInputs:
     series: dict[int, SeriesLabels]
     rollups: list[RollupRow]
     raw_points: list[Arrays]
+
+
+@dataclass(frozen=True)
+class RepositoryHead:
+    """A branch head an agent sent after the whole history before it (BranchHead)."""
+
+    branch: str
+    sha: str
+    commit_time: datetime
+    update_time: datetime
 
 
 @dataclass(frozen=True)

@@ -11,44 +11,24 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from prometheus_client import CollectorRegistry, start_http_server
 
 from maestro_grpc.app import build_context, build_indexer
 from maestro_grpc.background import run_every, worker_owner
 from maestro_grpc.config import Settings
+from maestro_grpc.exposition import metrics_endpoint, process_registry
 from maestro_grpc.store.migrate import upgrade
+from maestro_grpc.telemetry import Passes, PassesCollector
 
 NAME = "maestro worker indexer"
 # How often a running indexer looks for due jobs (at most its interval).
 POLL_SECONDS = 5.0
 
 
-@contextmanager
-def _metrics_endpoint(settings: Settings, registry: CollectorRegistry) -> Iterator[None]:
-    """Serve `registry` on the indexer's metrics port (if it has one) meanwhile."""
-    if settings.indexer_metrics_port is None:
-        yield
-        return
-    httpd, _thread = start_http_server(
-        settings.indexer_metrics_port, addr=settings.metrics_host, registry=registry
-    )
-    print(
-        f"{NAME}: metrics on http://{settings.metrics_host}:{httpd.server_port}/metrics",
-        flush=True,
-    )
-    try:
-        yield
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
 async def serve(settings: Settings, *, once: bool) -> int:
     """Run an indexer replica until SIGTERM/SIGINT (or one pass with `once`)."""
-    prometheus = CollectorRegistry()
+    prometheus = process_registry()
+    passes = Passes("indexer")
+    prometheus.register(PassesCollector(passes))
     ctx = build_context(settings, prometheus)
     try:
         if settings.should_migrate_on_start:
@@ -66,10 +46,13 @@ async def serve(settings: Settings, *, once: bool) -> int:
         async def run_due(stop: asyncio.Event) -> int:
             return len(await indexer.run_due(stop))
 
-        with _metrics_endpoint(settings, prometheus):
+        port = settings.indexer_metrics_port
+        with metrics_endpoint(
+            NAME, prometheus, settings.metrics_host, port, setting="MAESTRO_INDEXER_METRICS_PORT"
+        ):
             print(f"{NAME}: running as {indexer.owner}", flush=True)
             poll = min(POLL_SECONDS, settings.indexer_interval_seconds)
-            await run_every(run_due, poll, stop, what="indexer jobs")
+            await run_every(passes.counted(run_due), poll, stop, what="indexer jobs")
         return 0
     finally:
         await ctx.close()

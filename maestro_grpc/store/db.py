@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,16 @@ def sync_url(url: str) -> str:
     parsed = make_url(normalize_url(url))
     driver = "postgresql+psycopg" if parsed.get_backend_name() == "postgresql" else "sqlite"
     return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
+@dataclass(frozen=True)
+class PoolFigures:
+    """A connection pool's state: `name` is write or read (PostgreSQL has both)."""
+
+    name: str
+    in_use: int
+    idle: int
+    max_connections: int
 
 
 class Database:
@@ -138,6 +149,21 @@ class Database:
             return True
         except Exception:
             return False
+
+    def pool_figures(self) -> list[PoolFigures]:
+        """Each pool's connections now: in use, idle, and the most it opens."""
+        engines = {"write": self.engine, "read": self.read_engine}
+        if self.read_engine is self.engine:
+            del engines["read"]
+        figures = []
+        for name, engine in engines.items():
+            pool: Any = engine.sync_engine.pool
+            size = pool.size() if hasattr(pool, "size") else 1
+            overflow = max(0, int(getattr(pool, "_max_overflow", 0)))
+            in_use = pool.checkedout() if hasattr(pool, "checkedout") else 0
+            idle = pool.checkedin() if hasattr(pool, "checkedin") else 0
+            figures.append(PoolFigures(name, in_use, idle, size + overflow))
+        return figures
 
     async def dispose(self) -> None:
         await self.engine.dispose()

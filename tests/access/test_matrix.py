@@ -73,6 +73,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "GetVelocity": ("AWR", "project"),
     "GetDoraMetrics": ("AWR", "project"),
     "ListMetricNames": ("AWR", "project"),
+    "GetRepositoryHeads": ("AWRG", "project"),
     "GetMetricSeries": ("AWR", "project"),
     "TrainMetaModel": ("A", "open"),
     "GetMetaModel": ("AWR", "open"),
@@ -356,6 +357,9 @@ CALLS: dict[str, Call | Prepared] = {
     ),
     "ListMetricNames": lambda w, p, m: w.met.ListMetricNames(
         ms.ListMetricNamesRequest(project_id=p), metadata=m
+    ),
+    "GetRepositoryHeads": lambda w, p, m: w.met.GetRepositoryHeads(
+        ms.GetRepositoryHeadsRequest(project_id=p, repo="github.com/acme/app"), metadata=m
     ),
     "TrainMetaModel": _train,
     "GetMetaModel": lambda w, p, m: w.pred.GetMetaModel(ps.GetMetaModelRequest(), metadata=m),

@@ -196,3 +196,30 @@ def test_merge_request_from_gitlab() -> None:
     assert (event.pull_request.number, event.pull_request.title) == (17, "Fix")
     assert event.pull_request.state == pe.PULL_REQUEST_STATE_OPEN
     assert ci.pull_request_from_environment(GITLAB, "p", "r") is None
+
+
+@pytest.mark.parametrize(
+    ("env", "job"),
+    [
+        (GITHUB, "test"),
+        ({**GITHUB, "MAESTRO_AGENT_MATRIX": '{"python": "3.12", "os": "ubuntu-24.04"}'},
+         "test (os=ubuntu-24.04, python=3.12)"),
+        ({**GITHUB, "MAESTRO_AGENT_MATRIX": '{"shard": 2, "opts": {"fast": true}}'},
+         'test (opts={"fast": true}, shard=2)'),
+        ({**GITHUB, "MAESTRO_AGENT_MATRIX": "null"}, "test"),  # toJSON of no matrix
+        ({**GITHUB, "MAESTRO_AGENT_MATRIX": ""}, "test"),
+        ({**GITLAB, "CI_JOB_NAME": "rspec: [ruby, 3.3]"}, "rspec: [ruby, 3.3]"),
+        ({"JENKINS_URL": "https://ci.example.com/", "STAGE_NAME": "Unit"}, "Unit"),
+        ({}, ""),
+    ],
+)  # fmt: skip
+def test_the_job_a_report_comes_from(env: dict[str, str], job: str) -> None:
+    run = ci.from_environment(env)
+    assert run.job == job
+    if env.get("GITHUB_ACTIONS"):
+        assert [s.name for s in run.stages] == [job]
+
+
+def test_a_matrix_that_is_not_json_is_an_error() -> None:
+    with pytest.raises(ci.CiError, match="MAESTRO_AGENT_MATRIX is not JSON"):
+        ci.from_environment({**GITHUB, "MAESTRO_AGENT_MATRIX": "{os: linux"})

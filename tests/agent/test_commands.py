@@ -224,12 +224,18 @@ def test_deadline_keeps_the_spool_then_flush_delivers(
 
 def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
     state = tmp_path / "agent"
-    code, summary, _ = run("127.0.0.1:1", state, "git", "--repo", str(tmp_path), "--project", "p")
+    project = "6f1c2d3e-0000-4000-8000-000000000001"
+    code, summary, _ = run(
+        "127.0.0.1:1", state, "git", "--repo", str(tmp_path), "--project", project
+    )
     assert code == 2
     assert "not a git repository" in summary["error"]
-    code, summary, _ = run("127.0.0.1:1", state, "ci", "--project", "p")
+    code, summary, _ = run("127.0.0.1:1", state, "ci", "--project", project)
     assert code == 2
     assert "no CI detected" in summary["error"]
+    code, summary, _ = run("127.0.0.1:1", state, "deploy", "--id", "x", "--project", "p")
+    assert code == 2
+    assert "must be a UUID" in summary["error"]
     code, summary, _ = run("127.0.0.1:1", state, "deploy", "--id", "x")
     assert code == 2
     assert "no project" in summary["error"]

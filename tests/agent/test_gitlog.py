@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from maestro.metrics.v1 import process_event_pb2
-from maestro_grpc.agent import gitlog, gitrepo
+from maestro_grpc.agent import gitcursor, gitlog, gitrepo
 from tests.agent.conftest import Repo, build_history
 
 
@@ -203,11 +204,71 @@ def test_repository_name_prefers_origin_then_ci(make_repo: Callable[[str], Repo]
 
 
 def test_cursor_roundtrip(tmp_path: Path) -> None:
-    cursor = gitlog.GitCursor(tmp_path, "p", "r")
+    cursor = gitcursor.GitCursor(tmp_path, "p", "r")
     assert cursor.tips() == []
-    cursor.save(["a" * 40, "b" * 40, "a" * 40])
-    assert cursor.tips() == ["a" * 40, "b" * 40]
+    cursor.save("main", "a" * 40)
+    cursor.save("main", "b" * 40)
+    cursor.save("main", "a" * 40)
+    cursor.save("feature", "c" * 40)
+    assert cursor.tips("main") == ["b" * 40, "a" * 40]
+    assert cursor.tips() == ["b" * 40, "a" * 40, "c" * 40]  # every branch's, to exclude
+    for i in range(10):
+        cursor.save("main", f"{i:040d}")
+    assert len(cursor.tips("main")) == gitcursor.KEEP_PER_BRANCH
     cursor.path.write_text("{not json")
     assert cursor.tips() == []
-    other = gitlog.GitCursor(tmp_path, "p", "other")
+    other = gitcursor.GitCursor(tmp_path, "p", "other")
     assert other.path != cursor.path
+
+
+def test_a_cursor_from_before_branches_is_still_excluded(tmp_path: Path) -> None:
+    cursor = gitcursor.GitCursor(tmp_path, "p", "r")
+    cursor.path.parent.mkdir(parents=True)
+    cursor.path.write_text(json.dumps({"tips": ["a" * 40]}))
+    assert cursor.tips() == ["a" * 40]
+    cursor.save("main", "b" * 40)
+    assert cursor.tips() == ["b" * 40]
+
+
+@pytest.mark.parametrize(
+    ("rev", "env", "branch"),
+    [
+        ("HEAD", {}, "main"),
+        ("main", {}, "main"),
+        ("refs/heads/main", {}, "main"),
+        ("HEAD~1", {}, ""),
+        ("v1", {}, ""),
+        # A detached HEAD: the CI's branch, never a pull request's.
+        ("DETACHED", {}, ""),
+        ("DETACHED", {"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/heads/main",
+                      "GITHUB_REF_NAME": "main", "GITHUB_EVENT_NAME": "push"}, "main"),
+        ("DETACHED", {"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/pull/7/merge",
+                      "GITHUB_REF_NAME": "7/merge", "GITHUB_EVENT_NAME": "pull_request"}, ""),
+        ("DETACHED", {"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/tags/v1",
+                      "GITHUB_REF_NAME": "v1", "GITHUB_EVENT_NAME": "push"}, ""),
+        ("DETACHED", {"GITLAB_CI": "true", "CI_COMMIT_BRANCH": "main"}, "main"),
+        ("DETACHED", {"GITLAB_CI": "true", "CI_COMMIT_REF_NAME": "feat",
+                      "CI_MERGE_REQUEST_IID": "4"}, ""),
+        ("DETACHED", {"JENKINS_URL": "http://j", "BRANCH_NAME": "main"}, "main"),
+        ("DETACHED", {"JENKINS_URL": "http://j", "BRANCH_NAME": "PR-4", "CHANGE_ID": "4"}, ""),
+        # A pull-request build walks no branch, even on a branch.
+        ("HEAD", {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request_target"}, ""),
+    ],
+)  # fmt: skip
+def test_the_branch_a_walk_is_for(
+    make_repo: Callable[[str], Repo], rev: str, env: dict[str, str], branch: str
+) -> None:
+    repo = make_repo("r")
+    repo.commit("one", 0, {"a.txt": "1\n"})
+    repo.commit("two", 0, {"a.txt": "2\n"})
+    repo.git("tag", "v1")
+    if rev == "DETACHED":
+        repo.git("checkout", "-q", "--detach", "HEAD")
+        rev = "HEAD"
+    assert gitcursor.walk_branch(repo.path, rev, env) == branch
+
+
+def test_a_synthetic_merge_moves_no_cursor() -> None:
+    assert gitcursor.moves_cursor("main", "Docs")
+    assert not gitcursor.moves_cursor("", "Docs")
+    assert not gitcursor.moves_cursor("main", f"Merge {'a' * 40} into {'b' * 40}")

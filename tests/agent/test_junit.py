@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import xml.etree.ElementTree as ElementTree
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -113,4 +115,95 @@ def test_nested_suites_and_counts_without_cases(tmp_path: Path) -> None:
     cases = suites["cases"]
     assert (cases.passed, cases.failed) == (1, 1)
     assert cases.failing == ["t2"]
-    assert cases.seconds == 0.0
+    assert cases.seconds == 0.5  # an unreadable suite time: its cases' sum
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [
+        ("1.5", 1.5),
+        ("0,5", 0.5),  # a comma decimal (de_DE, fr_FR, ...): not 5 seconds
+        ("12,25", 12.25),
+        ("1,234", 1.234),  # a lone comma is a decimal comma
+        ("1,234.5", 1234.5),
+        ("1.234,5", 1234.5),
+        ("1,234,567", 1234567.0),
+        ("1 234,5", 1234.5),
+        ("1\u00a0234,5", 1234.5),
+        (" 3 ", 3.0),
+        ("1e-3", 0.001),
+        ("-1", None),
+        ("NaN", None),
+        ("inf", None),
+        ("oops", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_seconds_in_every_locale(raw: str | None, seconds: float | None) -> None:
+    assert junit.parse_seconds(raw) == (pytest.approx(seconds) if seconds is not None else None)
+
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "known"),
+    [
+        ("2026-05-31T10:00:00", "2026-05-31T10:00:00+00:00"),
+        ("2026-05-31T10:00:00+02:00", "2026-05-31T08:00:00+00:00"),
+        ("2026-06-01T12:30:00Z", "2026-06-01T12:30:00+00:00"),  # a little ahead: clocks
+        ("1970-01-01T00:00:00", None),  # jest-junit, a suite that failed to run
+        ("0", None),
+        ("2026-06-01T14:00:00Z", None),  # hours ahead: a zone mistake
+        ("yesterday", None),
+        ("1e300", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_timestamps_known_or_unknown(raw: str | None, known: str | None) -> None:
+    value = junit.report_time(raw, NOW)
+    assert (value.astimezone(UTC).isoformat() if value else None) == known
+
+
+@pytest.mark.parametrize(
+    ("children", "outcome"),
+    [
+        ("", ("passed", False)),
+        ("<system-out>x</system-out>", ("passed", False)),
+        ("<failure/>", ("failed", False)),
+        ("<error/>", ("errored", False)),
+        ("<failure/><rerunFailure/><rerunFailure/>", ("failed", False)),
+        ("<error/><rerunError/>", ("errored", False)),
+        ("<rerunFailure/>", ("failed", False)),
+        ("<rerunError/>", ("errored", False)),
+        ("<skipped/>", ("skipped", False)),
+        ("<flakyFailure/><flakyFailure/>", ("passed", True)),
+        ("<flakyError/>", ("passed", True)),
+        ("<error/><failure/>", ("errored", False)),
+    ],
+)
+def test_case_outcomes(children: str, outcome: tuple[str, bool]) -> None:
+    case = ElementTree.fromstring(f"<testcase name='t'>{children}</testcase>")
+    assert junit.case_outcome(case) == outcome
+
+
+def test_cases_directly_under_testsuites(tmp_path: Path) -> None:
+    path = tmp_path / "flat.xml"
+    path.write_text(
+        """<testsuites name="flat" timestamp="2025-02-01T00:00:00Z">
+             <testcase name="a" time="0,5"/>
+             <testcase name="b" time="0,25"><failure/></testcase>
+             <testsuite name="inner"><testcase name="c"/></testsuite>
+           </testsuites>"""
+    )
+    suites = {s.name: s for s in junit.parse_file(path)}
+    assert set(suites) == {"flat", "inner"}
+    flat = suites["flat"]
+    assert (flat.passed, flat.failed, flat.seconds) == (1, 1, 0.75)
+    assert flat.time == datetime(2025, 2, 1, tzinfo=UTC)
+    assert suites["inner"].time == datetime(2025, 2, 1, tzinfo=UTC)  # the enclosing one's
+    unnamed = tmp_path / "unnamed.xml"
+    unnamed.write_text("<testsuites><testcase name='a'/></testsuites>")
+    assert [s.name for s in junit.parse_file(unnamed)] == ["unnamed"]

@@ -10,7 +10,11 @@ from typing import Any
 
 import pytest
 
+from maestro_grpc.agent.mlflow_import import metric_name, point_times
 from tests.agent.live import LiveServer, agent, event_counts, event_payloads, point_counts
+
+# "Val Accuracy" is no valid name: lower-cased, with a hash of the key (and the key as a label).
+ACCURACY = metric_name("Val Accuracy")[0]
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +99,7 @@ def test_import_then_incremental(
     assert collected["points"] == 13
     assert event_counts(store_url, project) == {"experiment_run": 3}
     points = point_counts(store_url, project)
-    assert points == {"mlflow.val_loss": 8, "mlflow.val_accuracy": 5}
+    assert points == {"mlflow.val_loss": 8, ACCURACY: 5}
     runs = {p.get("run_name") or p.get("runName"): p for p in flatten(store_url, project)}
     assert set(runs) == {"baseline", "too-deep", "tuning"}
     baseline = json.dumps(runs["baseline"])
@@ -117,7 +121,7 @@ def test_import_then_incremental(
     code, summary, _ = run(live, state, *args, "--experiment", "churn-model")
     assert code == 0
     assert (summary["collected"]["runs_sent"], summary["collected"]["runs_unchanged"]) == (1, 2)
-    assert point_counts(store_url, project) == {"mlflow.val_loss": 9, "mlflow.val_accuracy": 5}
+    assert point_counts(store_url, project) == {"mlflow.val_loss": 9, ACCURACY: 5}
     assert event_counts(store_url, project) == {"experiment_run": 3}
     statuses = json.dumps(flatten(store_url, project)).upper()
     assert statuses.count("FAILED") >= 1
@@ -125,7 +129,7 @@ def test_import_then_incremental(
     # --full sends everything again; the store does not change.
     code, summary, _ = run(live, state, *args, "--experiment", "churn-model", "--full")
     assert (code, summary["collected"]["runs_sent"]) == (0, 3)
-    assert point_counts(store_url, project) == {"mlflow.val_loss": 9, "mlflow.val_accuracy": 5}
+    assert point_counts(store_url, project) == {"mlflow.val_loss": 9, ACCURACY: 5}
 
     code, summary, _ = run(live, state, *args, "--experiment", "no-such-experiment")
     assert code == 2
@@ -139,3 +143,62 @@ def flatten(store_url: str, project: str) -> list[dict[str, Any]]:
         inner = payload.get("experiment_run") or payload.get("experimentRun") or payload
         out.append(inner)
     return out
+
+
+def test_every_value_and_key_is_kept_and_steps_count(
+    live: LiveServer, store_url: str, tmp_path: Path
+) -> None:
+    """1,500 values in one millisecond (two log_batch calls), three keys that
+    differ only in case and spacing, and a new value equal to the last one."""
+    from mlflow.entities import Metric
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'dense.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.create_experiment("dense", artifact_location=str(tmp_path / "art"))
+    run_id = client.create_run(experiment, run_name="dense").info.run_id
+    at = 1_700_000_000_000
+    for first in (0, 750):
+        batch = [Metric("loss", 1.0 / (s + 1), at, s) for s in range(first, first + 750)]
+        client.log_batch(run_id, metrics=batch)
+    for step, key in enumerate(("Val Loss", "val loss", "val_loss")):
+        client.log_metric(run_id, key, 0.5, step=0, timestamp=at + 10 + step)
+    project = live.create_project()
+    state = tmp_path / "agent"
+    args = ("--project", project, "--tracking-uri", uri, "--experiment", "dense")
+    code, summary, err = run(live, state, *args)
+    assert code == 0, err
+    assert summary["collected"]["points"] == 1503
+    assert point_counts(store_url, project) == {
+        "mlflow.loss": 1500,
+        metric_name("Val Loss")[0]: 1,
+        metric_name("val loss")[0]: 1,
+        "mlflow.val_loss": 1,
+    }
+    # The same value at a later step is a change: the run is sent again.
+    client.log_metric(run_id, "val_loss", 0.5, step=1, timestamp=at + 20)
+    code, summary, _ = run(live, state, *args)
+    assert (code, summary["collected"]["runs_sent"]) == (0, 1)
+    assert point_counts(store_url, project)["mlflow.val_loss"] == 2
+
+
+def test_names_are_injective_and_times_distinct() -> None:
+    keys = ["val_loss", "Val Loss", "val loss", "VAL_LOSS", "val-loss", "a" * 250, "a" * 249 + "b"]
+    names = [metric_name(k) for k in keys]
+    assert len({n for n, _ in names}) == len(keys)
+    assert names[0] == ("mlflow.val_loss", False)
+    assert all(lossy for _, lossy in names[1:4])
+    assert all(1 <= len(n) <= 200 for n, _ in names)
+
+    class M:
+        def __init__(self, timestamp: int, step: int) -> None:
+            self.timestamp, self.step = timestamp, step
+
+    history = [M(5, s) for s in reversed(range(2500))] + [M(6, 0), M(4, 0)]
+    timed = point_times(history)
+    micros = [t.seconds * 1_000_000 + t.nanos // 1000 for _, t in timed]
+    assert len(set(micros)) == len(micros) == 2502
+    assert micros == sorted(micros)
+    assert [m.step for m, _ in timed[1:4]] == [0, 1, 2]  # step order within a millisecond
+    assert micros[0] == 4000
+    assert micros[1] == 5000

@@ -482,7 +482,7 @@ async def test_two_replicas_at_once_do_each_job_once(
     done_one, done_two = await asyncio.gather(one.run_due(), two.run_due())
     assert sorted(done_one + done_two) == sorted(JOB_KEYS)
     ran = sum(
-        metric(w, "maestro_indexer_jobs_total", job=kind, outcome="ok")
+        metric(w, "maestro_indexer_jobs_total", task=kind, outcome="ok")
         for w in (one, two)
         for kind in ("impact", "verify", "gc")
     )
@@ -535,7 +535,7 @@ async def test_a_failing_job_is_retried_later(
     done = await worker.run_due()
     assert "gc" not in done
     assert set(done) == set(JOB_KEYS) - {"gc"}
-    assert metric(worker, "maestro_indexer_jobs_total", job="gc", outcome="error") == 1
+    assert metric(worker, "maestro_indexer_jobs_total", task="gc", outcome="error") == 1
     async with server.db.read() as conn:
         row = (
             await conn.execute(
@@ -547,7 +547,7 @@ async def test_a_failing_job_is_retried_later(
     assert row.run_after == clock.now + timedelta(seconds=30)
     clock.now += timedelta(seconds=31)
     assert await worker.run_due() == []  # it failed again
-    assert metric(worker, "maestro_indexer_jobs_total", job="gc", outcome="error") == 2
+    assert metric(worker, "maestro_indexer_jobs_total", task="gc", outcome="error") == 2
 
 
 async def test_an_unknown_job_fails_and_is_retried(server: RunningServer) -> None:
@@ -563,7 +563,7 @@ async def test_an_unknown_job_fails_and_is_retried(server: RunningServer) -> Non
         row = (await conn.execute(select(worker_jobs).where(worker_jobs.c.id == job.id))).one()
     assert "unknown indexer job" in row.last_error
     assert row.lease_owner is None
-    assert metric(worker, "maestro_indexer_jobs_total", job="rebuild", outcome="error") == 1
+    assert metric(worker, "maestro_indexer_jobs_total", task="rebuild", outcome="error") == 1
 
 
 async def test_the_indexer_applies_the_audit_retention(
@@ -590,4 +590,4 @@ async def test_the_indexer_applies_the_audit_retention(
     clock.now += timedelta(days=31)
     assert "audit" in await worker.run_due()
     assert await kept() == 0
-    assert metric(worker, "maestro_indexer_jobs_total", job="audit", outcome="ok") == 2
+    assert metric(worker, "maestro_indexer_jobs_total", task="audit", outcome="ok") == 2

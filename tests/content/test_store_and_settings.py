@@ -167,13 +167,17 @@ def test_worker_indexer_serves_metrics_and_stops_on_sigterm(settings: Settings) 
                     text = str(r.read().decode())
             except OSError:
                 return ""
-            done = "maestro_indexer_jobs_total{" in text and 'outcome="ok"} 1.0' in text
+            done = 'maestro_indexer_jobs_total{outcome="ok",task="gc"} 1.0' in text
             return text if done else ""
 
         text = eventually_sync(
             jobs_ran, "the indexer's metrics show jobs run", within=30, every=0.2
         )
-        assert 'maestro_indexer_jobs_total{job="gc",outcome="ok"}' in text
+        # The indexer's own label is `task`: `job` is Prometheus' (and renamed on scrape).
+        assert 'task="gc"' in text
+        assert 'job="' not in text
+        assert "process_open_fds " in text
+        assert "maestro_worker_passes_total{" in text
         assert "maestro_indexer_bad_blobs 0.0" in text
         process.send_signal(signal.SIGTERM)
         assert process.wait(15) == 0

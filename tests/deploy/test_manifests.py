@@ -32,10 +32,8 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from prometheus_client import CollectorRegistry
 
 from maestro_grpc.config import ConfigError, Settings
-from maestro_grpc.interceptors.metrics import MetricsInterceptor
 from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,6 +91,31 @@ def _check_variable_names(names: set[str], where: str) -> None:
 
 # ---- Kubernetes: rendering ----------------------------------------------------------
 
+CRD_SCHEMAS = Path(__file__).with_name("crd-schemas")
+CRD_KINDS = {
+    ("gateway.networking.k8s.io/v1", "GRPCRoute"): "grpcroute-gateway.networking.k8s.io-v1.json",
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor-monitoring.coreos.com-v1.json",
+    ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrule-monitoring.coreos.com-v1.json",
+}
+# Rendered from a fresh clone: the overlays as committed, and production with
+# every optional component on.
+OVERLAYS = {
+    "base": ".",
+    "dev": "overlays/dev",
+    "production": "overlays/production",
+    "production-all": "overlays/production-all",
+}
+ALL_COMPONENTS = """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: maestro
+resources:
+  - ../production
+components:
+  - ../../components/monitoring
+  - ../../components/gateway
+"""
+
 
 def _kubectl() -> str:
     path = shutil.which("kubectl")
@@ -119,29 +142,57 @@ def _render(directory: Path) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def base() -> list[dict[str, Any]]:
-    return _render(K8S)
+def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """k8s/ as a fresh clone has it: what git tracks (or would, once added), nothing that
+    .gitignore keeps out (the real secrets a person copied in)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "k8s"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    listed = [name for name in listed if (ROOT / name).is_file()]
+    assert listed, "git tracks nothing under k8s/"
+    tree = tmp_path_factory.mktemp("clone")
+    for name in listed:
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tree / name)
+    every = tree / "k8s" / OVERLAYS["production-all"]
+    every.mkdir(parents=True)
+    (every / "kustomization.yaml").write_text(ALL_COMPONENTS)
+    return tree / "k8s"
 
 
 @pytest.fixture(scope="module")
-def production(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
-    """The production overlay, with its secrets filled in from the examples."""
-    tree = tmp_path_factory.mktemp("k8s") / "k8s"
-    shutil.copytree(K8S, tree, ignore=shutil.ignore_patterns("maestro.env", "auth-tokens"))
-    secrets = tree / "overlays" / "production" / "secrets"
-    for example in secrets.glob("*.example"):
-        shutil.copy(example, secrets / example.stem)
-    return _render(tree / "overlays" / "production")
+def renders(clone: Path) -> dict[str, list[dict[str, Any]]]:
+    return {name: _render(clone / path) for name, path in OVERLAYS.items()}
 
 
-@pytest.fixture(scope="module", params=["base", "production"])
-def rendered(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
-    docs: list[dict[str, Any]] = request.getfixturevalue(request.param)
-    return docs
+@pytest.fixture(scope="module")
+def base(renders: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    return renders["base"]
+
+
+@pytest.fixture(scope="module")
+def production(renders: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    return renders["production"]
+
+
+@pytest.fixture(scope="module")
+def dev(renders: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    return renders["dev"]
+
+
+@pytest.fixture(params=list(OVERLAYS))
+def rendered(
+    request: pytest.FixtureRequest, renders: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    return renders[str(request.param)]
 
 
 def _one(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
-    # Generated ConfigMaps and Secrets carry a hash of their contents.
+    # Generated ConfigMaps and Secrets may carry a hash of their contents.
     pattern = re.compile(rf"{re.escape(name)}(-[a-z0-9]{{10}})?")
     found = [d for d in docs if d["kind"] == kind and pattern.fullmatch(d["metadata"]["name"])]
     assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}"
@@ -149,7 +200,14 @@ def _one(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
 
 
 def _workloads(docs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    yield from (d for d in docs if d["kind"] in {"Deployment", "Job"})
+    yield from (d for d in docs if d["kind"] in {"Deployment", "Job", "StatefulSet"})
+
+
+def _maestro(docs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Maestro's own workloads (the dev overlay adds the stores beside them)."""
+    for doc in _workloads(docs):
+        if doc["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "maestro":
+            yield doc
 
 
 def _container(workload: dict[str, Any]) -> dict[str, Any]:
@@ -159,44 +217,144 @@ def _container(workload: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def test_production_overlay_needs_the_real_secrets(tmp_path: Path) -> None:
-    # Without secrets/maestro.env and secrets/auth-tokens (which git
-    # ignores), the overlay does not render: the placeholders are never
-    # deployed by accident.
-    tree = tmp_path / "k8s"
-    shutil.copytree(K8S, tree, ignore=shutil.ignore_patterns("maestro.env", "auth-tokens"))
-    done = _kustomize(tree / "overlays" / "production")
-    assert done.returncode != 0
-    assert "maestro.env" in done.stderr or "auth-tokens" in done.stderr
+# ---- Kubernetes: the secrets, as the README makes them ------------------------------
+
+
+def _created_secret(args: list[str]) -> dict[str, Any]:
+    """`kubectl create secret generic ... --dry-run=client`: no cluster needed."""
+    done = subprocess.run(
+        [
+            _kubectl(),
+            "-n",
+            "maestro",
+            "create",
+            "secret",
+            "generic",
+            *args,
+            "--dry-run=client",
+            "-o",
+            "yaml",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    secret: dict[str, Any] = yaml.safe_load(done.stdout)
+    return secret
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """The two Secrets an operator makes, with the README's commands, from the examples
+    (the environment as the example has it; a real token)."""
+    tmp = tmp_path_factory.mktemp("secrets")
+    env_file = tmp / "maestro.env"
+    env_file.write_text((PRODUCTION / "secrets" / "maestro.env.example").read_text())
+    tokens = tmp / "auth-tokens"
+    tokens.write_text(REAL_TOKEN + "\n")
+    return [
+        _created_secret(["maestro-secrets", f"--from-env-file={env_file}"]),
+        _created_secret(["maestro-auth-tokens", f"--from-file=tokens={tokens}"]),
+    ]
+
+
+def _with_inputs(docs: list[dict[str, Any]], inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the namespace holds once the operator made the secrets the overlay lacks."""
+    present = {d["metadata"]["name"] for d in docs if d["kind"] == "Secret"}
+    return docs + [s for s in inputs if s["metadata"]["name"] not in present]
+
+
+def test_the_overlays_name_the_secrets_they_need(renders: dict[str, list[dict[str, Any]]]) -> None:
+    # Nothing renders a placeholder secret: the base and production name the
+    # two inputs, dev makes its environment and needs only the tokens.
+    for name, docs in renders.items():
+        secrets = {d["metadata"]["name"] for d in docs if d["kind"] == "Secret"}
+        assert secrets == ({"maestro-secrets", "dev-stores"} if name == "dev" else set()), name
+        server = _one(docs, "Deployment", "maestro-server")
+        volumes = server["spec"]["template"]["spec"]["volumes"]
+        assert {"secretName": "maestro-auth-tokens", "defaultMode": 0o440} in [
+            v.get("secret") for v in volumes
+        ]
+    readme = (ROOT / "README.md").read_text()
+    for command in (
+        "create secret generic maestro-secrets --from-env-file=secrets/maestro.env",
+        "create secret generic maestro-auth-tokens --from-file=tokens=secrets/auth-tokens",
+    ):
+        assert command in readme
 
 
 # ---- Kubernetes: schemas ------------------------------------------------------------
 
 
+def _strict(schema: Any) -> Any:
+    """Unknown fields are errors, as kubectl's strict field validation makes them."""
+    if isinstance(schema, dict):
+        schema = {k: _strict(v) for k, v in schema.items()}
+        open_ended = "additionalProperties" in schema or schema.get(
+            "x-kubernetes-preserve-unknown-fields"
+        )
+        if "properties" in schema and not open_ended:
+            schema["additionalProperties"] = False
+        return schema
+    if isinstance(schema, list):
+        return [_strict(v) for v in schema]
+    return schema
+
+
+def _crd_validator(doc: dict[str, Any]) -> jsonschema.Draft7Validator | None:
+    name = CRD_KINDS.get((doc["apiVersion"], doc["kind"]))
+    if name is None:
+        return None
+    schema = _strict(json.loads((CRD_SCHEMAS / name).read_text()))
+    schema["required"] = sorted({*schema.get("required", []), "apiVersion", "kind", "metadata"})
+    return jsonschema.Draft7Validator(schema)
+
+
+def _problems(doc: dict[str, Any], version: str) -> list[str]:
+    where = f"{doc['kind']}/{doc['metadata']['name']}"
+    crd = _crd_validator(doc)
+    if crd is not None:
+        return [f"{where} {list(e.path)}: {e.message}" for e in crd.iter_errors(doc)]
+    try:
+        kubernetes_validate.validate(doc, version, strict=True)
+    except kubernetes_validate.ValidationError as error:
+        return [f"{where} {'.'.join(str(p) for p in error.path)}: {error.message}"]
+    except kubernetes_validate.SchemaNotFoundError as error:
+        return [error.message]
+    return []
+
+
 @pytest.mark.parametrize("version", K8S_VERSIONS)
 def test_every_object_is_valid_kubernetes(rendered: list[dict[str, Any]], version: str) -> None:
     kinds = {d["kind"] for d in rendered}
-    assert {"Namespace", "ConfigMap", "Secret", "Job", "Deployment", "Service"} <= kinds
-    assert {"PodDisruptionBudget", "HorizontalPodAutoscaler", "ServiceAccount"} <= kinds
-    problems = []
-    for doc in rendered:
-        try:
-            kubernetes_validate.validate(doc, version, strict=True)
-        except kubernetes_validate.ValidationError as error:
-            where = ".".join(str(p) for p in error.path)
-            problems.append(f"{doc['kind']}/{doc['metadata']['name']} {where}: {error.message}")
-        except kubernetes_validate.SchemaNotFoundError as error:
-            problems.append(error.message)
+    assert {"Namespace", "ConfigMap", "Job", "Deployment", "Service", "NetworkPolicy"} <= kinds
+    assert {"PodDisruptionBudget", "ServiceAccount"} <= kinds
+    problems = [p for doc in rendered for p in _problems(doc, version)]
     assert not problems, "\n".join(problems)
 
 
-def test_the_validator_rejects_a_broken_probe(base: list[dict[str, Any]]) -> None:
-    # The strict schemas catch what kubectl would reject (a typo'd field, a
-    # named port where the gRPC probe needs a number).
-    server = copy.deepcopy(_one(base, "Deployment", "maestro-server"))
+def test_every_custom_resource_is_checked(renders: dict[str, list[dict[str, Any]]]) -> None:
+    kinds = {(d["apiVersion"], d["kind"]) for docs in renders.values() for d in docs}
+    assert set(CRD_KINDS) <= kinds
+    for name in CRD_KINDS.values():
+        assert "$comment" in json.loads((CRD_SCHEMAS / name).read_text())
+
+
+def test_the_validators_reject_a_broken_object(renders: dict[str, list[dict[str, Any]]]) -> None:
+    # The strict schemas catch what kubectl would reject (a named port where
+    # the gRPC probe needs a number, a misspelt field of a custom resource).
+    server = copy.deepcopy(_one(renders["base"], "Deployment", "maestro-server"))
     _container(server)["readinessProbe"]["grpc"]["port"] = "grpc"
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(server, K8S_VERSIONS[-1], strict=True)
+    route = copy.deepcopy(_one(renders["production-all"], "GRPCRoute", "maestro"))
+    route["spec"]["rules"][0]["backendRef"] = route["spec"]["rules"][0].pop("backendRefs")
+    assert _problems(route, K8S_VERSIONS[-1])
+    monitor = copy.deepcopy(_one(renders["production-all"], "ServiceMonitor", "maestro"))
+    monitor["spec"]["endpoints"][0]["interval"] = "15 seconds"
+    assert _problems(monitor, K8S_VERSIONS[-1])
 
 
 def test_everything_is_in_the_maestro_namespace(rendered: list[dict[str, Any]]) -> None:
@@ -245,27 +403,34 @@ def test_server_probes_are_grpc_health_checks_on_the_grpc_port(
     assert selector.items() <= labels.items()
 
 
-def test_server_is_spread_protected_and_autoscaled(rendered: list[dict[str, Any]]) -> None:
-    server = _one(rendered, "Deployment", "maestro-server")
-    labels = server["spec"]["template"]["metadata"]["labels"]
-    assert server["spec"]["replicas"] >= 2
-    assert server["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
-
-    pdb = _one(rendered, "PodDisruptionBudget", "maestro-server")
-    assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
-    assert pdb["spec"]["maxUnavailable"] == 1
-
-    hpa = _one(rendered, "HorizontalPodAutoscaler", "maestro-server")
-    target = hpa["spec"]["scaleTargetRef"]
-    assert (target["kind"], target["name"]) == ("Deployment", server["metadata"]["name"])
-    # The autoscaler never goes below the Deployment's replicas, so that a
-    # rollout or the PDB always has spares.
-    assert hpa["spec"]["minReplicas"] == server["spec"]["replicas"]
-    assert hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
-    (metric,) = hpa["spec"]["metrics"]
-    assert metric["resource"]["name"] == "cpu"
-    # Percent-of-request scaling needs a CPU request.
-    assert "cpu" in _container(server)["resources"]["requests"]
+def test_the_autoscaler_owns_the_servers_replica_count(
+    renders: dict[str, list[dict[str, Any]]],
+) -> None:
+    for name, docs in renders.items():
+        server = _one(docs, "Deployment", "maestro-server")
+        labels = server["spec"]["template"]["metadata"]["labels"]
+        assert server["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+        pdb = _one(docs, "PodDisruptionBudget", "maestro-server")
+        assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        assert pdb["spec"]["maxUnavailable"] == 1
+        hpas = [d for d in docs if d["kind"] == "HorizontalPodAutoscaler"]
+        if name == "dev":
+            # One of each, and no autoscaler to hold it at a floor.
+            assert hpas == []
+            assert server["spec"]["replicas"] == 1
+            continue
+        (hpa,) = hpas
+        target = hpa["spec"]["scaleTargetRef"]
+        assert (target["kind"], target["name"]) == ("Deployment", server["metadata"]["name"])
+        # No replica count beside the autoscaler: an apply would reset a scaled Deployment.
+        assert "replicas" not in server["spec"], name
+        # Never fewer than two, so that a rollout or a drain always has a spare.
+        assert hpa["spec"]["minReplicas"] >= 2
+        assert hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
+        (metric,) = hpa["spec"]["metrics"]
+        assert metric["resource"]["name"] == "cpu"
+        # Percent-of-request scaling needs a CPU request.
+        assert "cpu" in _container(server)["resources"]["requests"]
 
 
 def test_shutdown_leaves_time_for_in_flight_calls(rendered: list[dict[str, Any]]) -> None:
@@ -285,9 +450,12 @@ def _pod_env(docs: list[dict[str, Any]], workload: dict[str, Any]) -> dict[str, 
             env |= _one(docs, "ConfigMap", source["configMapRef"]["name"])["data"]
         else:
             secret = _one(docs, "Secret", source["secretRef"]["name"])
-            env |= {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+            if "data" in secret:
+                env |= {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+            env |= secret.get("stringData", {})
     for item in container.get("env", []):
-        env[item["name"]] = item["value"]
+        if "value" in item:
+            env[item["name"]] = item["value"]
     return env
 
 
@@ -306,28 +474,21 @@ def _mounted_secret(
 
 
 def test_server_listens_beyond_loopback_only_with_tokens(
-    rendered: list[dict[str, Any]], tmp_path: Path
+    rendered: list[dict[str, Any]], inputs: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    server = _one(rendered, "Deployment", "maestro-server")
-    env = _pod_env(rendered, server)
+    docs = _with_inputs(rendered, inputs)
+    server = _one(docs, "Deployment", "maestro-server")
+    env = _pod_env(docs, server)
     assert env["MAESTRO_HOST"] == "0.0.0.0"
     token_file = env["MAESTRO_AUTH_TOKENS_FILE"]
-    secret_name, key = _mounted_secret(rendered, server, token_file)
-    secret = _one(rendered, "Secret", secret_name)
-    assert secret["metadata"]["name"] == secret_name
-    template_tokens = base64.b64decode(secret["data"][key]).decode()
+    secret_name, key = _mounted_secret(docs, server, token_file)
+    tokens = base64.b64decode(_one(docs, "Secret", secret_name)["data"][key]).decode()
 
-    # The real Settings, on the pod's environment with the secret at its
-    # path. The template's and the examples' tokens are placeholders that
-    # cannot be used: the server refuses to start on them.
+    # The real Settings, on the pod's environment with the secret at its path:
+    # a secure production server.
     local = tmp_path / "tokens"
-    local.write_text(template_tokens)
+    local.write_text(tokens)
     pod_env = env | {"MAESTRO_AUTH_TOKENS_FILE": str(local)}
-    with pytest.raises(ConfigError, match="shorter than 16"):
-        Settings.from_env(pod_env)
-
-    # With a real token, the pod's settings are a secure production server.
-    local.write_text(REAL_TOKEN + "\n")
     settings = Settings.from_env(pod_env)
     settings.check_secure()
     assert settings.host == "0.0.0.0"
@@ -339,10 +500,21 @@ def test_server_listens_beyond_loopback_only_with_tokens(
     assert settings.mlflow_tracking_uri
     assert settings.metrics_host == "0.0.0.0"
 
+    # The example's placeholders cannot be used: the server refuses to start on them.
+    local.write_text((PRODUCTION / "secrets" / "auth-tokens.example").read_text())
+    with pytest.raises(ConfigError, match="shorter than 16"):
+        Settings.from_env(pod_env)
     # And without the tokens file, the same pod would refuse to serve.
     bare = {k: v for k, v in pod_env.items() if k != "MAESTRO_AUTH_TOKENS_FILE"}
     with pytest.raises(ConfigError, match="without authentication"):
         Settings.from_env(bare).check_secure()
+
+
+METRICS_PORTS = {
+    "maestro-server": "MAESTRO_METRICS_PORT",
+    "maestro-worker-metrics": "MAESTRO_METRICS_WORKER_PORT",
+    "maestro-worker-indexer": "MAESTRO_INDEXER_METRICS_PORT",
+}
 
 
 def test_metrics_are_scraped_from_the_ports_maestro_serves_them_on(
@@ -350,11 +522,8 @@ def test_metrics_are_scraped_from_the_ports_maestro_serves_them_on(
 ) -> None:
     config = _one(rendered, "ConfigMap", "maestro-config")["data"]
     assert config["MAESTRO_METRICS_HOST"] == "0.0.0.0"
-    expected = {
-        "maestro-server": config["MAESTRO_METRICS_PORT"],
-        "maestro-worker-indexer": config["MAESTRO_INDEXER_METRICS_PORT"],
-    }
-    for name, port in expected.items():
+    for name, setting in METRICS_PORTS.items():
+        port = config[setting]
         workload = _one(rendered, "Deployment", name)
         annotations = workload["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/scrape"] == "true"
@@ -362,6 +531,14 @@ def test_metrics_are_scraped_from_the_ports_maestro_serves_them_on(
         assert annotations["prometheus.io/path"] == "/metrics"
         ports = {p["name"]: p["containerPort"] for p in _container(workload)["ports"]}
         assert ports["metrics"] == int(port)
+
+
+def test_workers_have_probes_on_their_metrics_endpoint(rendered: list[dict[str, Any]]) -> None:
+    for name in ("maestro-worker-metrics", "maestro-worker-indexer"):
+        container = _container(_one(rendered, "Deployment", name))
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            spec = container[probe]["httpGet"]
+            assert (spec["port"], spec["path"]) == ("metrics", "/metrics"), (name, probe)
 
 
 # ---- Kubernetes: every workload -----------------------------------------------------
@@ -375,28 +552,32 @@ def _dockerfile_user() -> str:
 
 def test_pods_run_as_non_root_on_a_read_only_root(rendered: list[dict[str, Any]]) -> None:
     uid, gid = (int(part) for part in _dockerfile_user().split(":"))
-    workloads = list(_workloads(rendered))
+    workloads = list(_maestro(rendered))
     assert len(workloads) == 4
     for workload in workloads:
         name = workload["metadata"]["name"]
         spec = workload["spec"]["template"]["spec"]
         pod = spec["securityContext"]
-        assert pod["runAsNonRoot"] is True, name
         assert (pod["runAsUser"], pod["runAsGroup"]) == (uid, gid), name
-        assert pod["seccompProfile"]["type"] == "RuntimeDefault", name
         assert spec["automountServiceAccountToken"] is False, name
-        container = _container(workload)
-        security = container["securityContext"]
+        security = _container(workload)["securityContext"]
         assert security["readOnlyRootFilesystem"] is True, name
-        assert security["allowPrivilegeEscalation"] is False, name
-        assert security["capabilities"]["drop"] == ["ALL"], name
         # What must stay writable is an emptyDir: /tmp and the data dir.
         volumes = {v["name"]: v for v in spec["volumes"]}
-        mounts = {m["mountPath"]: volumes[m["name"]] for m in container["volumeMounts"]}
-        env = _pod_env(rendered, workload)
-        for path in ("/tmp", env["MAESTRO_DATA_DIR"]):
+        mounts = {m["mountPath"]: volumes[m["name"]] for m in _container(workload)["volumeMounts"]}
+        data_dir = _one(rendered, "ConfigMap", "maestro-config")["data"]["MAESTRO_DATA_DIR"]
+        for path in ("/tmp", data_dir):
             assert "emptyDir" in mounts[path], (name, path)
             assert mounts[path]["emptyDir"]["sizeLimit"], (name, path)
+    # Every pod, the dev stores' too, keeps the restricted Pod Security Standard.
+    for workload in _workloads(rendered):
+        name = workload["metadata"]["name"]
+        pod = workload["spec"]["template"]["spec"]["securityContext"]
+        assert pod["runAsNonRoot"] is True, name
+        assert pod["seccompProfile"]["type"] == "RuntimeDefault", name
+        security = _container(workload)["securityContext"]
+        assert security["allowPrivilegeEscalation"] is False, name
+        assert security["capabilities"]["drop"] == ["ALL"], name
 
 
 def test_every_container_has_requests_and_limits(rendered: list[dict[str, Any]]) -> None:
@@ -406,10 +587,13 @@ def test_every_container_has_requests_and_limits(rendered: list[dict[str, Any]])
             assert {"cpu", "memory"} <= set(resources[part]), (workload["metadata"]["name"], part)
 
 
-def test_workloads_run_the_maestro_commands(rendered: list[dict[str, Any]]) -> None:
+def test_workloads_run_the_maestro_commands(
+    rendered: list[dict[str, Any]], inputs: list[dict[str, Any]]
+) -> None:
+    docs = _with_inputs(rendered, inputs)
     commands = {
         w["metadata"]["name"]: (_container(w).get("command"), _container(w)["args"])
-        for w in _workloads(rendered)
+        for w in _maestro(docs)
     }
     # No `command`: the image's entry point (`maestro`) runs with these.
     assert commands == {
@@ -418,15 +602,15 @@ def test_workloads_run_the_maestro_commands(rendered: list[dict[str, Any]]) -> N
         "maestro-worker-metrics": (None, ["worker", "metrics"]),
         "maestro-worker-indexer": (None, ["worker", "indexer"]),
     }
-    job = _one(rendered, "Job", "maestro-migrate")
+    job = _one(docs, "Job", "maestro-migrate")
     assert job["spec"]["template"]["spec"]["restartPolicy"] in {"OnFailure", "Never"}
     assert job["spec"]["backoffLimit"] >= 1
     # One image, and the migration and the workers reach the server's store.
-    server = _one(rendered, "Deployment", "maestro-server")
-    server_env = _pod_env(rendered, server)
-    for workload in _workloads(rendered):
+    server = _one(docs, "Deployment", "maestro-server")
+    server_env = _pod_env(docs, server)
+    for workload in _maestro(docs):
         assert _container(workload)["image"] == _container(server)["image"]
-        env = _pod_env(rendered, workload)
+        env = _pod_env(docs, workload)
         assert env["MAESTRO_DATABASE_URL"] == server_env["MAESTRO_DATABASE_URL"]
         if workload is not server:
             # Only the server listens for gRPC calls.
@@ -434,39 +618,190 @@ def test_workloads_run_the_maestro_commands(rendered: list[dict[str, Any]]) -> N
             Settings.from_env(env)
 
 
-def test_production_sets_image_and_replicas(
+def test_production_sets_image_and_worker_replicas(
     base: list[dict[str, Any]], production: list[dict[str, Any]]
 ) -> None:
     overlay = yaml.safe_load((PRODUCTION / "kustomization.yaml").read_text())
     (image,) = overlay["images"]
     expected_image = f"{image['newName']}:{image['newTag']}"
     replicas = {r["name"]: r["count"] for r in overlay["replicas"]}
-    assert set(replicas) == {"maestro-server", "maestro-worker-metrics", "maestro-worker-indexer"}
-    for workload in _workloads(production):
+    assert set(replicas) == {"maestro-worker-metrics", "maestro-worker-indexer"}
+    for workload in _maestro(production):
         assert _container(workload)["image"] == expected_image
         name = workload["metadata"]["name"]
         if name in replicas:
             assert workload["spec"]["replicas"] == replicas[name]
-    for workload in _workloads(base):
+    for workload in _maestro(base):
         assert _container(workload)["image"].startswith("maestro:")
     hpa = _one(production, "HorizontalPodAutoscaler", "maestro-server")
-    assert hpa["spec"]["minReplicas"] == replicas["maestro-server"]
-    # The overlay's secrets replace the template's (one of each, no leftovers).
-    assert len([d for d in production if d["kind"] == "Secret"]) == 2
+    assert hpa["spec"]["minReplicas"] == 4
 
 
-def test_variables_in_the_manifests_are_ones_maestro_reads(rendered: list[dict[str, Any]]) -> None:
-    names: set[str] = set()
-    for doc in rendered:
-        if doc["kind"] == "ConfigMap":
-            names |= set(doc["data"])
-        if doc["kind"] == "Secret" and not doc["metadata"]["name"].startswith(
-            "maestro-auth-tokens"
-        ):
-            names |= set(doc["data"])
-    for workload in _workloads(rendered):
+def test_variables_in_the_manifests_are_ones_maestro_reads(
+    rendered: list[dict[str, Any]], inputs: list[dict[str, Any]]
+) -> None:
+    docs = _with_inputs(rendered, inputs)
+    names: set[str] = set(_one(docs, "ConfigMap", "maestro-config")["data"])
+    names |= set(_one(docs, "Secret", "maestro-secrets")["data"])
+    for workload in _maestro(docs):
         names |= {item["name"] for item in _container(workload).get("env", [])}
     _check_variable_names(names, "k8s/")
+
+
+# ---- Kubernetes: the network --------------------------------------------------------
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    for key, value in selector.get("matchLabels", {}).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "In"
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+def _policies_of(docs: list[dict[str, Any]], labels: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        d["spec"]
+        for d in docs
+        if d["kind"] == "NetworkPolicy" and _selects(d["spec"]["podSelector"], labels)
+    ]
+
+
+def _admitted(policies: list[dict[str, Any]], port: Any) -> list[list[dict[str, Any]]]:
+    """The `from` lists of the rules that admit `port` (an empty list: any source)."""
+    return [
+        rule.get("from", [])
+        for policy in policies
+        for rule in policy.get("ingress", [])
+        if any(p["port"] == port for p in rule.get("ports", [])) or not rule.get("ports")
+    ]
+
+
+def test_network_policies_admit_only_what_each_pod_serves(rendered: list[dict[str, Any]]) -> None:
+    deny = _one(rendered, "NetworkPolicy", "maestro-default-deny-ingress")["spec"]
+    assert deny == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    monitoring = [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]
+    for workload in _maestro(rendered):
+        if workload["kind"] == "Job":
+            continue
+        name = workload["metadata"]["name"]
+        policies = _policies_of(rendered, workload["spec"]["template"]["metadata"]["labels"])
+        ports = {p["name"] for p in _container(workload)["ports"]}
+        # Metrics: from the monitoring namespace only.
+        assert _admitted(policies, "metrics") == [monitoring], name
+        if name == "maestro-server":
+            assert _admitted(policies, "grpc") == [[]], "gRPC is open to any client"
+            assert ports == {"grpc", "metrics"}
+        else:
+            assert ports == {"metrics"}
+            assert _admitted(policies, "grpc") == [], name
+    # The dev stores answer Maestro's pods (and their own init Jobs) only.
+    for workload in _workloads(rendered):
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        if labels.get("maestro.dev/dev-store") != "true":
+            continue
+        (policy,) = [p for p in _policies_of(rendered, labels) if p["podSelector"] != {}]
+        (rule,) = policy["ingress"]
+        assert rule["from"] == [
+            {"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "maestro"}}}
+        ]
+
+
+def test_grpc_from_outside_goes_through_tls(renders: dict[str, list[dict[str, Any]]]) -> None:
+    docs = renders["production-all"]
+    service = _one(docs, "Service", "maestro-server")
+    port_names = {p["name"]: p["port"] for p in service["spec"]["ports"]}
+    ingress = _one(docs, "Ingress", "maestro-grpc")
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/backend-protocol"] == "GRPC"
+    (tls,) = ingress["spec"]["tls"]
+    for rule in ingress["spec"]["rules"]:
+        assert rule["host"] in tls["hosts"]
+        for path in rule["http"]["paths"]:
+            backend = path["backend"]["service"]
+            assert backend["name"] == "maestro-server"
+            assert backend["port"]["name"] in port_names
+    assert "Ingress" in {d["kind"] for d in renders["production"]}
+    route = _one(docs, "GRPCRoute", "maestro")
+    (rule,) = route["spec"]["rules"]
+    (backend,) = rule["backendRefs"]
+    assert (backend["name"], backend["port"]) == ("maestro-server", port_names["grpc"])
+    assert route["spec"]["hostnames"] == tls["hosts"]
+
+
+def test_the_service_monitor_scrapes_every_process_under_the_rules_job_names(
+    renders: dict[str, list[dict[str, Any]]],
+) -> None:
+    docs = renders["production-all"]
+    monitor = _one(docs, "ServiceMonitor", "maestro")["spec"]
+    (endpoint,) = monitor["endpoints"]
+    scraped = [
+        d
+        for d in docs
+        if d["kind"] == "Service" and _selects(monitor["selector"], d["metadata"]["labels"])
+    ]
+    jobs = {}
+    for service in scraped:
+        job = service["metadata"]["labels"][monitor["jobLabel"]]
+        (port,) = [p for p in service["spec"]["ports"] if p["name"] == endpoint["port"]]
+        (workload,) = [
+            w
+            for w in _maestro(docs)
+            if w["kind"] == "Deployment"
+            and _selects(
+                {"matchLabels": service["spec"]["selector"]},
+                w["spec"]["template"]["metadata"]["labels"],
+            )
+        ]
+        container_ports = {p["name"]: p["containerPort"] for p in _container(workload)["ports"]}
+        assert container_ports[port["targetPort"]] == port["port"]
+        jobs[job] = workload["metadata"]["name"]
+    assert jobs == {name: name for name in METRICS_PORTS}
+    rule = _one(docs, "PrometheusRule", "maestro")
+    rules_file = ROOT / "deploy" / "prometheus" / "rules" / "maestro.rules.yml"
+    assert rule["spec"] == yaml.safe_load(rules_file.read_text())
+    assert set(re.findall(r'job="([^"]+)"', rules_file.read_text())) <= set(jobs)
+
+
+def test_dev_runs_everything_in_the_cluster(dev: list[dict[str, Any]]) -> None:
+    services = {d["metadata"]["name"] for d in dev if d["kind"] == "Service"}
+    server = _one(dev, "Deployment", "maestro-server")
+    env = _pod_env(dev, server)
+    settings = Settings.from_env({k: v for k, v in env.items() if k != "MAESTRO_AUTH_TOKENS_FILE"})
+    for url in (
+        settings.store_url,
+        settings.redis_url,
+        settings.s3_endpoint_url,
+        settings.mlflow_tracking_uri,
+    ):
+        assert urlsplit(url).hostname in services, url
+    for workload in _workloads(dev):
+        if workload["kind"] != "Job":
+            assert workload["spec"]["replicas"] == 1, workload["metadata"]["name"]
+    # The database URL's credentials are the dev PostgreSQL's own.
+    stores = _one(dev, "Secret", "dev-stores")
+    values = {k: base64.b64decode(v).decode() for k, v in stores["data"].items()}
+    store = urlsplit(settings.store_url)
+    assert (store.username, store.password) == (
+        values["POSTGRES_USER"],
+        values["POSTGRES_PASSWORD"],
+    )
+    assert _pod_env(dev, server)["AWS_SECRET_ACCESS_KEY"] == values["MINIO_ROOT_PASSWORD"]
+    # MLflow on that PostgreSQL (database mlflow, made by its init Job) and MinIO.
+    mlflow = _container(_one(dev, "Deployment", "mlflow"))
+    assert any("@postgres:5432/mlflow" in a for a in mlflow["args"])
+    init = "\n".join(_container(_one(dev, "Job", "mlflow-db-init"))["args"])
+    assert "CREATE DATABASE mlflow" in init
+    buckets = "\n".join(_container(_one(dev, "Job", "minio-init"))["args"])
+    assert f"local/{settings.s3_bucket}" in buckets
+    assert "local/maestro-mlflow" in buckets
+    for workload in _maestro(dev):
+        assert _container(workload)["image"] == "maestro:dev"
 
 
 # ---- docker-compose.yml -------------------------------------------------------------
@@ -589,6 +924,7 @@ def test_compose_services_start_in_order(compose: dict[str, Any]) -> None:
         "migrate": "service_completed_successfully",
         "redis": "service_healthy",
         "minio-init": "service_completed_successfully",
+        "mlflow": "service_healthy",
     }
     for worker in ("worker-metrics", "worker-indexer"):
         assert waits_for(worker)["migrate"] == "service_completed_successfully"
@@ -616,6 +952,79 @@ def test_compose_services_start_in_order(compose: dict[str, Any]) -> None:
     assert f"localhost:{GRPC_PORT}" in check
 
 
+ONE_SHOT = {"migrate", "minio-init", "mlflow-db-init"}
+
+
+def test_every_long_running_compose_service_has_a_health_check(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name, service in services.items():
+        if name in ONE_SHOT:
+            assert service["restart"] == "no", name
+            continue
+        check = service.get("healthcheck", {}).get("test")
+        assert check, f"{name} has no health check"
+        assert service["restart"] == "unless-stopped", name
+    # What waits for a service that has a health check waits for it to be healthy;
+    # what waits for a one-shot waits for it to have succeeded.
+    for name, service in services.items():
+        for dependency, how in service.get("depends_on", {}).items():
+            expected = (
+                "service_completed_successfully" if dependency in ONE_SHOT else "service_healthy"
+            )
+            if name == "prometheus":  # it scrapes whatever answers, even a server starting up
+                continue
+            assert how["condition"] == expected, (name, dependency)
+    # The workers' checks ask their own metrics ports.
+    settings = Settings.from_env(
+        {k: str(v) for k, v in services["worker-metrics"]["environment"].items()}
+    )
+    for name, port in (
+        ("worker-metrics", settings.metrics_worker_port),
+        ("worker-indexer", settings.indexer_metrics_port),
+    ):
+        assert f"http://localhost:{port}/metrics" in " ".join(services[name]["healthcheck"]["test"])
+
+
+def test_compose_mlflow_is_shared_and_on_the_stacks_postgres_and_minio(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    mlflow = services["mlflow"]
+    for name in MAESTRO_SERVICES:
+        env = services[name]["environment"]
+        assert urlsplit(env["MLFLOW_TRACKING_URI"]).hostname == "mlflow", name
+        assert Settings.from_env({k: str(v) for k, v in env.items()}).mlflow_tracking_uri
+    args = dict(a.removeprefix("--").split("=", 1) for a in mlflow["command"] if "=" in a)
+    assert "--serve-artifacts" in mlflow["command"]
+    assert args["port"] == str(
+        urlsplit(services["server"]["environment"]["MLFLOW_TRACKING_URI"]).port
+    )
+    store = urlsplit(args["backend-store-uri"])
+    assert (store.scheme, store.hostname, store.path) == ("postgresql", "postgres", "/mlflow")
+    assert store.username == services["postgres"]["environment"]["POSTGRES_USER"]
+    assert store.password == services["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    # Its database is made by mlflow-db-init, its bucket by minio-init.
+    init = "\n".join(services["mlflow-db-init"]["entrypoint"])
+    assert "CREATE DATABASE mlflow" in init
+    bucket = urlsplit(args["artifacts-destination"]).hostname
+    assert f"mc mb --ignore-existing local/{bucket}" in "\n".join(
+        services["minio-init"]["entrypoint"]
+    )
+    assert urlsplit(mlflow["environment"]["MLFLOW_S3_ENDPOINT_URL"]).hostname == "minio"
+    assert (
+        mlflow["environment"]["AWS_SECRET_ACCESS_KEY"]
+        == (services["minio"]["environment"]["MINIO_ROOT_PASSWORD"])
+    )
+    # The server's version is the client's that Maestro's lock file pins.
+    dockerfile = (ROOT / mlflow["build"]["context"] / "Dockerfile").read_text()
+    pinned = re.search(r"^ARG MLFLOW_VERSION=(\S+)$", dockerfile, re.M)
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    (client,) = [p["version"] for p in lock["package"] if p["name"] == "mlflow-skinny"]
+    assert pinned is not None
+    assert pinned.group(1) == client
+    assert re.search(r"^USER 10001", dockerfile, re.M)
+
+
 def test_compose_variables_are_ones_maestro_reads(compose: dict[str, Any]) -> None:
     names: set[str] = set()
     for name in MAESTRO_SERVICES:
@@ -638,69 +1047,9 @@ def test_prometheus_scrapes_the_metrics_ports(compose: dict[str, Any]) -> None:
     assert settings.metrics_host == "0.0.0.0"
     assert targets == {
         "server": settings.metrics_port,
+        "worker-metrics": settings.metrics_worker_port,
         "worker-indexer": settings.indexer_metrics_port,
     }
-
-
-def _metric_series() -> set[str]:
-    """The series names the server's metrics interceptor exports."""
-    registry = CollectorRegistry()
-    MetricsInterceptor(registry)
-    names = set()
-    for family in registry.collect():
-        if family.type == "histogram":
-            names |= {f"{family.name}_bucket", f"{family.name}_sum", f"{family.name}_count"}
-        else:
-            names.add(f"{family.name}_total" if family.type == "counter" else family.name)
-    return names
-
-
-def _exprs(panel: dict[str, Any]) -> Iterator[str]:
-    for target in panel.get("targets", []):
-        yield target["expr"]
-    for inner in panel.get("panels", []):
-        yield from _exprs(inner)
-
-
-def test_grafana_dashboard_charts_the_servers_metrics(compose: dict[str, Any]) -> None:
-    grafana = compose["services"]["grafana"]
-    mounts = {}
-    for volume in grafana["volumes"]:
-        source, target = volume.split(":")[:2]
-        if source.startswith("./"):
-            assert (ROOT / source).exists(), source
-            mounts[target] = ROOT / source
-    provisioning = mounts["/etc/grafana/provisioning"]
-    (datasource,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
-        "datasources"
-    ]
-    assert urlsplit(datasource["url"]).hostname == "prometheus"
-    (provider,) = yaml.safe_load((provisioning / "dashboards" / "maestro.yml").read_text())[
-        "providers"
-    ]
-    dashboards = mounts[provider["options"]["path"]]
-    (dashboard_file,) = dashboards.glob("*.json")
-    assert grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"] == (
-        f"{provider['options']['path']}/{dashboard_file.name}"
-    )
-    dashboard = json.loads(dashboard_file.read_text())
-    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
-    assert variables["datasource"]["current"]["value"] == datasource["uid"]
-
-    exported = _metric_series()
-    used = set()
-    for panel in dashboard["panels"]:
-        assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
-        exprs = list(_exprs(panel))
-        assert exprs, panel["title"]
-        for expr in exprs:
-            found = set(re.findall(r"\bgrpc_server_[a-z_]+\b", expr))
-            assert found, expr
-            assert found <= exported, f"{panel['title']}: {found - exported} not exported"
-            used |= found
-    # Every metric family has a chart.
-    families = {re.sub(r"_(bucket|sum|count)$", "", name) for name in exported}
-    assert families <= {re.sub(r"_(bucket|sum|count)$", "", name) for name in used}
 
 
 # ---- Dockerfile ---------------------------------------------------------------------
@@ -774,7 +1123,13 @@ def test_dockerfile_runs_maestro_as_a_non_root_user() -> None:
     assert scripts["maestro"] == "maestro_grpc.cli:main"
     (expose,) = [args.split() for ins, args in runtime if ins == "EXPOSE"]
     assert str(GRPC_PORT) in expose
-    assert str(Settings().metrics_port) in expose
+    defaults = Settings()
+    for port in (
+        defaults.metrics_port,
+        defaults.metrics_worker_port,
+        defaults.indexer_metrics_port,
+    ):
+        assert str(port) in expose
     env = " ".join(args for ins, args in runtime if ins == "ENV")
     assert "MAESTRO_DATA_DIR=/data" in env
     _check_variable_names(set(re.findall(r"\b(MAESTRO_[A-Z0-9_]+)=", env)), "Dockerfile")

@@ -43,7 +43,9 @@ NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 # while (training): a short deadline ends them, and running out is no fault.
 LONG = {"WatchMetrics", "TrainMetaModel"}
 SHORT = 1.0
-DEADLINE = 10.0
+# Generous: a hang is what it catches, and the first PredictionService call
+# imports scikit-learn, seconds on a loaded machine.
+DEADLINE = 60.0
 WRITES = {Action.WRITE, Action.INGEST, Action.ADMIN}
 EXAMPLES = 12
 

@@ -158,6 +158,7 @@ _BY_SERVICE: dict[str, dict[str, Rule]] = {
         "GetVelocity": on_project(A.READ),
         "GetDoraMetrics": on_project(A.READ),
         "ListMetricNames": on_project(A.READ),
+        "GetRepositoryHeads": on_project(A.AGENT_READ),
         "GetMetricSeries": on_project(A.READ),
     },
     _PREDICTION: {

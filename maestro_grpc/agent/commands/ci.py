@@ -44,20 +44,35 @@ def register(sub: common.SubParsers, options: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     cmd.add_argument("--suite", help="report all JUnit suites under this one name")
     cmd.add_argument(
+        "--job",
+        help="the CI job the reports come from (default: from the CI's environment; "
+        "part of a report's key, so matrix jobs keep their own reports)",
+    )
+    cmd.add_argument(
         "--no-run", action="store_true", help="send only the test reports, not the run"
     )
     cmd.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, _server_settings: Settings) -> int:
-    return common.run(args, "ci", partial(collect, args))
+    # What is missing is said before anything is spooled or sent.
+    try:
+        run = pipeline_run(args)
+        if not args.no_run:
+            ci.check_identified(run)
+        elif not args.junit:
+            raise ci.CiError("--no-run without --junit sends nothing")
+    except ci.CiError as error:
+        return common.usage_error(args, "ci", str(error))
+    return common.run(args, "ci", partial(collect, args, run))
 
 
-def collect(args: argparse.Namespace, emitter: Emitter, settings: AgentSettings) -> Collected:
+def collect(
+    args: argparse.Namespace, run: ci.CiRun, emitter: Emitter, settings: AgentSettings
+) -> Collected:
     """The run (unless --no-run), then one test report per JUnit suite."""
     project = common.project_of(settings)
     now = datetime.now(UTC)
-    run = pipeline_run(args)
     summary: dict[str, Any] = {}
     suites = junit.collect(list(args.junit), args.suite or "") if args.junit else []
     if not args.no_run:
@@ -70,14 +85,19 @@ def collect(args: argparse.Namespace, emitter: Emitter, settings: AgentSettings)
             status=ci.status_name(run.status),
             pipeline_runs=1,
         )
-    elif not args.junit:
-        raise ci.CiError("--no-run without --junit sends nothing")
     for suite in suites:
         emitter.event(
             junit.report_event(
-                project, suite, provider=run.provider, run_id=run.run_id, attempt=run.attempt
+                project,
+                suite,
+                provider=run.provider,
+                run_id=run.run_id,
+                attempt=run.attempt,
+                job=run.job,
             )
         )
+    if run.job:
+        summary["job"] = run.job
     summary.update(report_totals(suites))
     return Collected(summary=summary)
 
@@ -104,6 +124,8 @@ def pipeline_run(args: argparse.Namespace) -> ci.CiRun:
         run.start_time = ci.parse_time(args.start_time, "--start-time")
     if args.end_time:
         run.end_time = ci.parse_time(args.end_time, "--end-time")
+    if args.job:
+        run.job = args.job
     merge_stages(run, args.stage)
     return run
 
@@ -128,4 +150,5 @@ def report_totals(suites: list[junit.SuiteResult]) -> dict[str, int]:
         "tests_failed": sum(s.failed for s in suites),
         "tests_errored": sum(s.errored for s in suites),
         "tests_skipped": sum(s.skipped for s in suites),
+        "tests_flaky": sum(s.flaky for s in suites),
     }

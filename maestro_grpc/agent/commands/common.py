@@ -8,6 +8,7 @@ spools and streams what it emits.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -86,13 +87,22 @@ def project_of(settings: AgentSettings) -> str:
     return settings.project_id
 
 
+def usage_error(args: argparse.Namespace, command: str, message: str) -> int:
+    """A usage error found before anything was collected or sent: the message on
+    stderr (and, with --json, the summary that says so); exit code 2."""
+    print(f"maestro agent {command}: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        outcome = runner.Outcome(command=command, error=message, exit_code=runner.EXIT_USAGE)
+        sys.stdout.write(json.dumps(outcome.as_dict(), default=str) + "\n")
+    return runner.EXIT_USAGE
+
+
 def run(args: argparse.Namespace, command: str, collect: SettingsCollector) -> int:
     """Run `collect` as `maestro agent <command>`; the exit code."""
     try:
         settings = agent_settings(args)
     except AgentConfigError as error:
-        print(f"maestro agent {command}: {error}", file=sys.stderr)
-        return runner.EXIT_USAGE
+        return usage_error(args, command, str(error))
     return runner.run_command(
         command,
         _guarded(collect, settings),

@@ -1,25 +1,40 @@
 """The four DORA metrics and their bands, as plain functions over plain records.
 
-Definitions (as DevLake computes them from the DORA reports):
+Definitions (this service's; `fourkeys.py` computes them the way Google's
+Four Keys does):
 
 - A deployment counts when it reached the production environment: status
   succeeded, or rolled back (it was deployed, then undone). One deployment
   of many commits counts once (deployments are unique by id).
-- Deployment frequency: per calendar week (Monday, UTC) of the window, the
-  days with at least one deployment; the band looks at the median week (and,
-  below one day a week, at the median calendar month: deployed or not).
+- Deployment frequency: the window's days (UTC dates) are cut into whole
+  weeks (7 days), months (30 days) and half-years (182 days) counted back
+  from its last day; a shorter stretch left at its start is not a period,
+  unless the window holds no whole one (then the window is the one period).
+  Per period, the days with a deployment; the band compares the medians
+  (interpolated, as Four Keys' PERCENTILE_CONT) with the thresholds' rules.
+  So a 7-day window starting on a Thursday is one week, not two partial
+  calendar weeks. No deployment in the window: no band.
 - Lead time for changes: a change is a pull request (its commits and merge
   commit), or a commit outside any known pull request. It starts at the
   pull request's first commit (or the commit's author time) and ends at the
   first production deployment that ships any of its commits; the median over
   the changes whose deployment is in the window.
-- Change failure rate: deployments in the window that caused an incident
-  (named by the incident's caused_by_deployment_id, or else the last
-  production deployment at or before the incident's start) or were rolled
-  back, over all deployments in the window.
+- Change failure rate: deployments in the window that failed, over all of
+  them; a deployment failed when it caused an incident (named by the
+  incident's caused_by_deployment_id, or else the last production deployment
+  at or before the incident's start; the incident may open after the window
+  ends) or was rolled back (DORA's "requires remediation").
 - Failed deployment recovery time: for incidents opened in the window and
   resolved, resolution minus the causing deployment's time; the median.
   An incident with no deployment before it is not counted.
+
+The thresholds are Apache DevLake's reading of the Accelerate State of
+DevOps reports (its DORA dashboard's "2023 report" and "2021 report"
+benchmarks, documented with each metric on devlake.apache.org, Metrics/
+DeploymentFrequency, LeadTimeForChanges, CFR and MTTR): the reports' own
+tables leave gaps and overlaps (2023: low and medium deployment frequency
+are both "between once per week and once per month"; 2021: high, medium and
+low change failure rates are all 16-30%), which DevLake closes as below.
 """
 
 from __future__ import annotations
@@ -39,12 +54,15 @@ class Band(enum.Enum):
     LOW = "low"
 
 
+PERIOD_DAYS = {"week": 7, "month": 30, "half_year": 182}
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    """One report's band limits."""
+    """One reading's band limits. Frequency rules: (period, minimum median
+    deployment days per period) for elite, high and medium; below, low."""
 
-    elite_days_per_week: float
-    high_days_per_week: float
+    frequency: tuple[tuple[str, float], tuple[str, float], tuple[str, float]]
     elite_lead_time: timedelta
     high_lead_time: timedelta
     medium_lead_time: timedelta
@@ -57,9 +75,10 @@ class Thresholds:
 
 
 THRESHOLDS = {
+    # DevLake's "2023 report": deploying every day of the median week is on
+    # demand (elite), at least one day a week high, one a month medium.
     2023: Thresholds(
-        elite_days_per_week=5,
-        high_days_per_week=1,
+        frequency=(("week", 7), ("week", 1), ("month", 1)),
         elite_lead_time=timedelta(days=1),
         high_lead_time=timedelta(weeks=1),
         medium_lead_time=timedelta(days=30),
@@ -70,9 +89,10 @@ THRESHOLDS = {
         high_recovery=timedelta(days=1),
         medium_recovery=timedelta(weeks=1),
     ),
+    # DevLake's "2021 report": monthly is high (as the report says), once in
+    # six months medium; failure rates 15% / 20% / 30%.
     2021: Thresholds(
-        elite_days_per_week=3,
-        high_days_per_week=1,
+        frequency=(("week", 7), ("month", 1), ("half_year", 1)),
         elite_lead_time=timedelta(hours=1),
         high_lead_time=timedelta(weeks=1),
         medium_lead_time=timedelta(days=180),
@@ -116,11 +136,21 @@ class Change:
 
 
 @dataclass(frozen=True)
+class FourKeysLabels:
+    """The buckets Four Keys' dashboard shows ("" when it has no data): `fourkeys.py`."""
+
+    deployment_frequency: str
+    lead_time: str
+    change_failure_rate: str
+    time_to_restore: str
+
+
+@dataclass(frozen=True)
 class DoraResult:
     deployments: int
     deployment_days: int
     deployment_days_per_week: float
-    deployment_frequency_band: Band
+    deployment_frequency_band: Band | None
     median_lead_time: timedelta | None
     lead_time_changes: int
     lead_time_band: Band | None
@@ -130,41 +160,38 @@ class DoraResult:
     median_time_to_restore: timedelta | None
     restored_incidents: int
     time_to_restore_band: Band | None
+    four_keys: FourKeysLabels | None = None  # set when computed the Four Keys way
 
 
-def _lower_median(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    return ordered[(len(ordered) - 1) // 2] if ordered else 0.0
+def window_days(start: datetime, end: datetime) -> list[date]:
+    """The UTC dates [start, end) touches."""
+    first = start.astimezone(UTC).date()
+    last = (end.astimezone(UTC) - timedelta(microseconds=1)).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _weeks(start: datetime, end: datetime) -> list[date]:
-    first = start.date() - timedelta(days=start.weekday())
-    last_day = (end - timedelta(microseconds=1)).date()
-    weeks = []
-    week = first
-    while week <= last_day:
-        weeks.append(week)
-        week += timedelta(weeks=1)
-    return weeks
+def periods(days: Sequence[date], length: int) -> list[list[date]]:
+    """Whole periods of `length` days counted back from the last day (the
+    stretch left at the start dropped), or all the days when none is whole."""
+    if len(days) < length:
+        return [list(days)] if days else []
+    cut = len(days) % length
+    return [list(days[i : i + length]) for i in range(cut, len(days), length)]
 
 
-def _months(start: datetime, end: datetime) -> list[tuple[int, int]]:
-    last_day = (end - timedelta(microseconds=1)).date()
-    year, month = start.year, start.month
-    months = []
-    while (year, month) <= (last_day.year, last_day.month):
-        months.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
+def median_days(deployed: set[date], days: Sequence[date], period: str) -> float:
+    """The median (interpolated) of the days with a deployment per period."""
+    counts = [sum(d in deployed for d in p) for p in periods(days, PERIOD_DAYS[period])]
+    return float(statistics.median(counts)) if counts else 0.0
 
 
-def frequency_band(days_per_week: float, months_deployed: float, t: Thresholds) -> Band:
-    if days_per_week >= t.elite_days_per_week:
-        return Band.ELITE
-    if days_per_week >= t.high_days_per_week:
-        return Band.HIGH
-    if months_deployed >= 1:
-        return Band.MEDIUM
+def frequency_band(medians: dict[str, float], t: Thresholds) -> Band:
+    """The band of the per-period medians (period -> median deployment days)."""
+    for band, (period, minimum) in zip(
+        (Band.ELITE, Band.HIGH, Band.MEDIUM), t.frequency, strict=True
+    ):
+        if medians[period] >= minimum:
+            return band
     return Band.LOW
 
 
@@ -223,7 +250,9 @@ def dora(
         key=lambda d: (d.time, d.deployment_id),
     )
     in_window = [d for d in production if start <= d.time < end]
-    days, days_per_week, months_deployed = _frequency(in_window, start, end)
+    deployed_days = {d.time.astimezone(UTC).date() for d in in_window}
+    days = window_days(start, end)
+    medians = {period: median_days(deployed_days, days, period) for period in PERIOD_DAYS}
     leads = _lead_times(production, changes, start, end)
     median_lead = _median_duration(leads)
     failed, recoveries = _failures(production, in_window, incidents, env, start, end)
@@ -231,9 +260,9 @@ def dora(
     median_recovery = _median_duration(recoveries)
     return DoraResult(
         deployments=len(in_window),
-        deployment_days=days,
-        deployment_days_per_week=float(days_per_week),
-        deployment_frequency_band=frequency_band(days_per_week, months_deployed, t),
+        deployment_days=len(deployed_days),
+        deployment_days_per_week=medians["week"],
+        deployment_frequency_band=frequency_band(medians, t) if in_window else None,
         median_lead_time=median_lead,
         lead_time_changes=len(leads),
         lead_time_band=None if median_lead is None else lead_time_band(median_lead, t),
@@ -244,23 +273,6 @@ def dora(
         restored_incidents=len(recoveries),
         time_to_restore_band=None if median_recovery is None else recovery_band(median_recovery, t),
     )
-
-
-def _frequency(
-    in_window: Sequence[Deploy], start: datetime, end: datetime
-) -> tuple[int, float, float]:
-    """Deployment days, the median week's deployment days, the median month's (0 or 1)."""
-    days = {d.time.astimezone(UTC).date() for d in in_window}
-    per_week: dict[date, int] = {w: 0 for w in _weeks(start, end)}
-    for day in days:
-        week = day - timedelta(days=day.weekday())
-        if week in per_week:
-            per_week[week] += 1
-    deployed_months = {(d.year, d.month) for d in days}
-    months = _months(start, end)
-    days_per_week = _lower_median(list(per_week.values()))
-    months_deployed = _lower_median([1.0 if m in deployed_months else 0.0 for m in months])
-    return len(days), days_per_week, months_deployed
 
 
 def _lead_times(

@@ -15,15 +15,24 @@ from typing import Any
 from maestro_grpc.clock import Clock, to_micros, utcnow
 from maestro_grpc.errors import InvalidArgument, NotFound
 from maestro_grpc.metrics.domain import dora as dora_math
+from maestro_grpc.metrics.domain import fourkeys
 from maestro_grpc.metrics.domain.series import series
 from maestro_grpc.metrics.domain.summary import Summary, summaries
 from maestro_grpc.metrics.domain.velocity import MAX_BUCKETS, Velocity, bucket_starts, velocity
-from maestro_grpc.metrics.model import EventTimes, NameInfo, Series, SummaryQuery, TypeInfo
+from maestro_grpc.metrics.model import (
+    EventTimes,
+    NameInfo,
+    RepositoryHead,
+    Series,
+    SummaryQuery,
+    TypeInfo,
+)
 from maestro_grpc.metrics.store.queries import Pull, QueryStore
 from maestro_grpc.metrics.store.summaries import SummaryStore
 from maestro_grpc.registry.read import RegistryReader
 
 PR_LOOKBACK = timedelta(days=365)
+MAX_HEADS = 1000
 # What each velocity series counts, by event type.
 _VELOCITY_SERIES = {
     "commit": "commits",
@@ -95,6 +104,11 @@ class Queries:
         day = datetime(horizon.year, horizon.month, horizon.day, tzinfo=UTC)
         return day + timedelta(days=1)
 
+    async def repository_heads(self, project_id: uuid.UUID, repo: str) -> list[RepositoryHead]:
+        """The branch heads agents sent for `repo` whose commit is stored (GetRepositoryHeads)."""
+        await self.require_project(project_id)
+        return await self.store.repository_heads(project_id, repo, MAX_HEADS)
+
     async def names(
         self, project_id: uuid.UUID, name_prefix: str
     ) -> tuple[list[NameInfo], list[TypeInfo]]:
@@ -140,9 +154,13 @@ class Queries:
         end: datetime,
         environment: str,
         thresholds: int,
+        four_keys: bool = False,
     ) -> dora_math.DoraResult:
         await self.require_project(project_id)
-        deployed, opened = await self.store.dora_events(project_id, start, end)
+        # Four Keys links incidents of any time; this service's own reading,
+        # those opened from the window's start on (after its end too: a
+        # deployment of the window can cause one later).
+        deployed, opened = await self.store.dora_events(project_id, None if four_keys else start)
         deployments = [_deploy(t, p) for t, p in deployed]
         incidents = [_incident(t, p) for t, p in opened]
         env = (environment or "production").lower()
@@ -152,19 +170,28 @@ class Queries:
             if d.environment.lower() == env and start <= d.time < end
             for sha in d.commit_shas
         }
-        changes: list[dora_math.Change] = []
+        commit_times: dict[str, datetime] = {}
+        pulls: list[Pull] = []
         if shipped:
             commit_times, pulls = await self.store.changes(
                 project_id, shipped, start - PR_LOOKBACK, end
             )
-            changes = _changes(shipped, commit_times, pulls)
+        if four_keys:
+            return fourkeys.four_keys(
+                start=start,
+                end=end,
+                environment=environment or "production",
+                deployments=deployments,
+                incidents=incidents,
+                commit_times=commit_times,
+            )
         return dora_math.dora(
             start=start,
             end=end,
             environment=environment or "production",
             deployments=deployments,
             incidents=incidents,
-            changes=changes,
+            changes=_changes(shipped, commit_times, pulls) if shipped else [],
             thresholds=thresholds,
         )
 

@@ -170,8 +170,22 @@ async def roll_window(
     return written
 
 
+@dataclass
+class RollupFigures:
+    """How the rollups keep up, for Prometheus: the queue, and points left in DEFAULT."""
+
+    queued: int = 0
+    due: int = 0
+    oldest_due_seconds: float = 0.0
+    default_partition_rows: int = 0
+
+
 class RollupWorker:
-    """Leases rollup jobs and processes them; applies raw-point retention; tidies partitions."""
+    """Leases rollup jobs and processes them; applies raw-point retention; tidies partitions.
+
+    It counts the windows it rolled up (`rolled`) and those that failed
+    (`failed`); `look()` refreshes `figures`, the queue it works through.
+    """
 
     def __init__(
         self,
@@ -187,6 +201,18 @@ class RollupWorker:
         self.clock = clock
         self.retention_days = retention_days
         self.batch = batch
+        self.rolled = 0
+        self.failed = 0
+        self.figures = RollupFigures()
+
+    async def look(self, stop: asyncio.Event | None = None) -> int:
+        """Refresh `figures` from the store (a `run_every` pass: it returns 0)."""
+        backlog = await self.store.backlog(self.clock())
+        parked = await self.store.default_partition_rows()
+        self.figures = RollupFigures(
+            backlog.queued, backlog.due, backlog.oldest_due_seconds, parked
+        )
+        return 0
 
     async def run_once(self, stop: asyncio.Event | None = None) -> int:
         """Process every due job (in leases of `batch`); returns how many were processed.
@@ -226,8 +252,10 @@ class RollupWorker:
                 now=self.clock(),
                 retry_in=timedelta(seconds=min(300, 5 * 2**job.attempts)),
             )
+            self.failed += 1
             return 0
         await self.store.complete(job, self.owner)
+        self.rolled += 1
         return 1
 
     async def forget_old_requests(self) -> int:

@@ -44,12 +44,16 @@ class ByteBudget:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.used = 0
+        # How often a batch found the budget spent and waited (back-pressure).
+        self.waits = 0
         self._changed = asyncio.Condition()
 
     async def acquire(self, size: int) -> None:
         """Wait until `size` bytes fit (a batch bigger than the whole budget waits for all)."""
         size = min(size, self.limit)
         async with self._changed:
+            if self.used + size > self.limit:
+                self.waits += 1
             await self._changed.wait_for(lambda: self.used + size <= self.limit)
             self.used += size
 

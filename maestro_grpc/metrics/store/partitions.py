@@ -175,6 +175,16 @@ async def default_months(db: Database) -> list[datetime]:
         return [r[0].replace(tzinfo=UTC) for r in rows]
 
 
+async def default_rows(db: Database) -> int:
+    """Points in the DEFAULT partition: written for a month that had no partition yet."""
+    if not db.is_postgres:
+        return 0
+    async with db.read() as conn:
+        return int(
+            (await conn.execute(text("SELECT count(*) FROM metric_points_default"))).scalar_one()
+        )
+
+
 async def move_out_of_default(db: Database) -> None:
     """Give months that landed in the DEFAULT partition their own partition."""
     for month in await default_months(db):

@@ -11,7 +11,15 @@ import numpy.typing as npt
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from maestro_grpc.metrics.model import DAY, EventTimes, EventType, NameInfo, TypeInfo
+from maestro_grpc.metrics.model import (
+    DAY,
+    EventTimes,
+    EventType,
+    NameInfo,
+    RepositoryHead,
+    TypeInfo,
+    natural_key,
+)
 from maestro_grpc.metrics.store.points import fetch_named_points
 from maestro_grpc.metrics.store.tables import (
     metric_points,
@@ -84,13 +92,55 @@ class QueryStore:
             return [EventTimes(r.type, r.status, r.time, r.end_time) for r in rows]
 
     async def dora_events(
-        self, project_id: uuid.UUID, start: datetime, end: datetime
+        self, project_id: uuid.UUID, incidents_since: datetime | None
     ) -> tuple[list[TimedPayload], list[TimedPayload]]:
-        """Every deployment before `end`, and the incidents opened in [start, end)."""
+        """Every deployment, and the incidents opened at or after `incidents_since`
+        (all when None): an incident opened after a window can still be caused by
+        a deployment in it, and be attributed to the last deployment before it."""
         async with self.db.read() as conn:
-            deployments = await _events(conn, project_id, "deployment", None, end)
-            incidents = await _events(conn, project_id, "incident", start, end)
+            deployments = await _events(conn, project_id, "deployment", None, None)
+            incidents = await _events(conn, project_id, "incident", incidents_since, None)
         return deployments, incidents
+
+    async def repository_heads(
+        self, project_id: uuid.UUID, repo: str, limit: int
+    ) -> list[RepositoryHead]:
+        """The repository's branch heads whose commit is stored, newest commit first."""
+        prefix = natural_key(repo, "")
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        process_events.c.natural_key,
+                        process_events.c.ref,
+                        process_events.c.time,
+                        process_events.c.update_time,
+                    )
+                    .where(
+                        process_events.c.project_id == project_id,
+                        process_events.c.type == EventType.BRANCH_HEAD.value,
+                        func.substr(process_events.c.natural_key, 1, len(prefix)) == prefix,
+                    )
+                    .order_by(process_events.c.time.desc(), process_events.c.id.desc())
+                    .limit(limit)
+                )
+            ).all()
+            wanted = [natural_key(repo, r.ref) for r in rows]
+            stored: set[str] = set()
+            for i in range(0, len(wanted), 500):
+                found = await conn.execute(
+                    select(process_events.c.natural_key).where(
+                        process_events.c.project_id == project_id,
+                        process_events.c.type == EventType.COMMIT.value,
+                        process_events.c.natural_key.in_(wanted[i : i + 500]),
+                    )
+                )
+                stored.update(r[0] for r in found)
+        return [
+            RepositoryHead(r.natural_key[len(prefix) :], r.ref, r.time, r.update_time)
+            for r in rows
+            if natural_key(repo, r.ref) in stored
+        ]
 
     async def changes(
         self, project_id: uuid.UUID, shas: set[str], merged_since: datetime, end: datetime
@@ -181,13 +231,14 @@ async def _events(
     project_id: uuid.UUID,
     event_type: str,
     start: datetime | None,
-    end: datetime,
+    end: datetime | None,
 ) -> list[TimedPayload]:
     statement = select(process_events.c.time, process_events.c.payload).where(
         process_events.c.project_id == project_id,
         process_events.c.type == event_type,
-        process_events.c.time < end,
     )
+    if end is not None:
+        statement = statement.where(process_events.c.time < end)
     if start is not None:
         statement = statement.where(process_events.c.time >= start)
     return [(r.time, dict(r.payload)) for r in await conn.execute(statement)]

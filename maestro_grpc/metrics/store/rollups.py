@@ -180,6 +180,14 @@ class RollupStore:
         """Give months that landed in the DEFAULT partition their own partition."""
         await partitions.move_out_of_default(self.db)
 
+    async def backlog(self, now: datetime) -> jobs.Backlog:
+        """The rollup queue: jobs in it, due ones, the oldest due one's age."""
+        return await jobs.backlog(self.db, ROLLUP_QUEUE, now=now)
+
+    async def default_partition_rows(self) -> int:
+        """Points parked in the DEFAULT partition (0 on SQLite, which has none)."""
+        return await partitions.default_rows(self.db)
+
 
 _EPOCH_ORDINAL = from_micros(0).toordinal()
 

@@ -26,7 +26,7 @@ from google.protobuf.json_format import ParseDict
 from google.protobuf.message import Message
 
 from maestro.metrics.v1 import process_event_pb2 as pe
-from maestro_grpc.metrics.model import EventIn, EventType, Rejected
+from maestro_grpc.metrics.model import EventIn, EventType, Rejected, natural_key
 
 SHA_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 MAX_KEY_PART = 300
@@ -43,6 +43,7 @@ KIND_TYPE = {
     "deployment": EventType.DEPLOYMENT,
     "incident": EventType.INCIDENT,
     "experiment_run": EventType.EXPERIMENT_RUN,
+    "branch_head": EventType.BRANCH_HEAD,
 }
 TYPE_KIND = {v: k for k, v in KIND_TYPE.items()}
 EVENT_TYPE_PROTO = {t: pe.EventType.Value("EVENT_TYPE_" + t.name) for t in EventType}
@@ -143,6 +144,8 @@ def _text(value: str, field: str, *, required: bool = True, limit: int = MAX_KEY
         raise _Bad(field, "is required")
     if len(value) > limit:
         raise _Bad(field, f"must be at most {limit} characters")
+    if "\x00" in value:  # PostgreSQL cannot store it; both stores refuse it alike
+        raise _Bad(field, "must not contain NUL characters")
     return value
 
 
@@ -168,9 +171,7 @@ def _not_before(end: datetime | None, start: datetime | None, field: str, start_
         raise _Bad(field, f"must not be before {start_name}")
 
 
-def key(*parts: object) -> str:
-    """A natural key: its parts joined by a separator no part may contain."""
-    return "\x1f".join(str(p) for p in parts)
+key = natural_key  # what the tests and the migrations name it
 
 
 def event_from_proto(event: pe.ProcessEvent, at: str, max_time: datetime) -> EventIn | Rejected:
@@ -243,8 +244,11 @@ def _pull_request(m: Any, at: str, max_time: datetime) -> _Parsed:
         _sha(sha, f"{at}.commit_shas[{i}]", required=True)
     if m.review_count < 0:
         raise _Bad(f"{at}.review_count", "must not be negative")
+    # A number merged twice (histories joined into one repository reuse
+    # numbers) is two pull requests: the merge commit is part of the key.
+    natural = key(repo, m.number, ref) if status == "merged" and ref else key(repo, m.number)
     return _Parsed(
-        natural=key(repo, m.number),
+        natural=natural,
         time=main,
         ref=ref,
         status=status,
@@ -279,18 +283,26 @@ def _pipeline_run(m: Any, at: str, max_time: datetime) -> _Parsed:
 
 def _test_report(m: Any, at: str, max_time: datetime) -> _Parsed:
     suite = _text(m.suite, f"{at}.suite")
+    job = _text(m.job, f"{at}.job", required=False)
     _text(m.provider, f"{at}.provider", required=False)
     _text(m.run_id, f"{at}.run_id", required=False)
     if m.attempt < 0:
         raise _Bad(f"{at}.attempt", "must not be negative")
-    _non_negative(at, passed=m.passed, failed=m.failed, errored=m.errored, skipped=m.skipped)
+    _non_negative(
+        at, passed=m.passed, failed=m.failed, errored=m.errored, skipped=m.skipped, flaky=m.flaky
+    )
+    if m.flaky > m.passed:
+        raise _Bad(f"{at}.flaky", "must not exceed passed (a flaky test passed)")
     if m.duration.seconds < 0 or m.duration.nanos < 0:
         raise _Bad(f"{at}.duration", "must not be negative")
     time = _required_time(m, "time", at, max_time)
     m.attempt = m.attempt or 1
     if len(m.failing_tests) > MAX_LIST:
         del m.failing_tests[MAX_LIST:]
-    return _Parsed(natural=key(m.provider.strip(), m.run_id.strip(), m.attempt, suite), time=time)
+    parts: list[object] = [m.provider.strip(), m.run_id.strip(), m.attempt, suite]
+    # Matrix jobs run the same suites in one run: the job is part of the key
+    # (only when set, so the reports stored before it keep theirs).
+    return _Parsed(natural=key(*parts, job) if job else key(*parts), time=time)
 
 
 def _deployment(m: Any, at: str, max_time: datetime) -> _Parsed:
@@ -346,6 +358,14 @@ def _experiment_run(m: Any, at: str, max_time: datetime) -> _Parsed:
     )
 
 
+def _branch_head(m: Any, at: str, max_time: datetime) -> _Parsed:
+    repo = _text(m.repo, f"{at}.repo")
+    branch = _text(m.branch, f"{at}.branch")
+    sha = _sha(m.sha, f"{at}.sha", required=True)
+    time = _required_time(m, "commit_time", at, max_time)
+    return _Parsed(natural=key(repo, branch), time=time, ref=sha)
+
+
 _KINDS: dict[str, Callable[[Any, str, datetime], _Parsed]] = {
     "commit": _commit,
     "pull_request": _pull_request,
@@ -354,6 +374,7 @@ _KINDS: dict[str, Callable[[Any, str, datetime], _Parsed]] = {
     "deployment": _deployment,
     "incident": _incident,
     "experiment_run": _experiment_run,
+    "branch_head": _branch_head,
 }
 
 

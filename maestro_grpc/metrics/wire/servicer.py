@@ -25,6 +25,7 @@ from maestro_grpc.metrics.wire.convert import BatchDecoder
 from maestro_grpc.metrics.wire.eventconv import EVENT_TYPE_PROTO, PROTO_EVENT_TYPE
 from maestro_grpc.metrics.wire.feed import WatchFilter
 from maestro_grpc.metrics.wire.stream import StreamHandler, rejected_to_proto
+from maestro_grpc.wire.checks import has_nul
 from maestro_grpc.wire.context import Context
 from maestro_grpc.wire.protoconv import opt_time, request_fingerprint, uuid_field
 
@@ -53,6 +54,7 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
     ) -> None:
         self.ingest = ingest
         self.streams = streams
+        self.counts = streams.counts
         self.budget = budget
         self.queries = queries
         self.watches = watches
@@ -82,6 +84,7 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             )
         finally:
             await self.budget.release(size)
+        self.counts.stored("RecordMetrics", result)
         return pb.RecordMetricsResponse(
             stored_points=result.stored_points,
             stored_events=result.stored_events,
@@ -166,11 +169,16 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             v.add("environment", "must be at most 300 characters")
         if request.thresholds not in _THRESHOLDS:
             v.add("thresholds", f"{request.thresholds} is not a known value")
+        if request.method not in (pb.DORA_METHOD_UNSPECIFIED, pb.DORA_METHOD_FOUR_KEYS):
+            v.add("method", f"{request.method} is not a known value")
         v.raise_if_any()
         assert start is not None  # required above
         thresholds = _THRESHOLDS[request.thresholds]
         environment = request.environment.strip() or DEFAULT_ENVIRONMENT
-        found = await self.queries.dora(project_id, start, end, environment, thresholds)
+        four_keys = request.method == pb.DORA_METHOD_FOUR_KEYS
+        found = await self.queries.dora(
+            project_id, start, end, environment, thresholds, four_keys=four_keys
+        )
         return _dora_to_proto(found, thresholds)
 
     async def GetMetricSeries(
@@ -199,6 +207,26 @@ class MetricsServicer(metrics_service_pb2_grpc.MetricsServiceServicer):
         v.raise_if_any()
         names, types = await self.queries.names(project_id, request.name_prefix)
         return _names_to_proto(names, types)
+
+    async def GetRepositoryHeads(
+        self, request: pb.GetRepositoryHeadsRequest, context: Context
+    ) -> pb.GetRepositoryHeadsResponse:
+        v = Violations()
+        project_id = uuid_field(v, request.project_id, "project_id")
+        repo = request.repo.strip()
+        if not repo:
+            v.add("repo", "is required")
+        elif len(repo) > 300:
+            v.add("repo", "must be at most 300 characters")
+        elif has_nul(repo):
+            v.add("repo", "must not contain NUL characters")
+        v.raise_if_any()
+        out = pb.GetRepositoryHeadsResponse()
+        for head in await self.queries.repository_heads(project_id, repo):
+            item = out.heads.add(branch=head.branch, sha=head.sha)
+            item.commit_time.FromDatetime(head.commit_time)
+            item.update_time.FromDatetime(head.update_time)
+        return out
 
 
 # ---- validation ----------------------------------------------------------------------
@@ -302,6 +330,17 @@ def _dora_to_proto(found: DoraResult, thresholds: int) -> pb.GetDoraMetricsRespo
         time_to_restore_band=_band(found.time_to_restore_band),
         thresholds=pb.DORA_THRESHOLDS_2021 if thresholds == 2021 else pb.DORA_THRESHOLDS_2023,
     )
+    if found.four_keys is not None:
+        out.thresholds = pb.DORA_THRESHOLDS_UNSPECIFIED
+        out.method = pb.DORA_METHOD_FOUR_KEYS
+        out.four_keys.CopyFrom(
+            pb.FourKeysBuckets(
+                deployment_frequency=found.four_keys.deployment_frequency,
+                lead_time=found.four_keys.lead_time,
+                change_failure_rate=found.four_keys.change_failure_rate,
+                time_to_restore=found.four_keys.time_to_restore,
+            )
+        )
     if found.median_lead_time is not None:
         out.median_lead_time.FromTimedelta(found.median_lead_time)
     if found.median_time_to_restore is not None:

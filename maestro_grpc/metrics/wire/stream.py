@@ -22,8 +22,11 @@ from maestro_grpc.errors import InvalidArgument
 from maestro_grpc.metrics.domain.streams import Ack, Incoming, Streams
 from maestro_grpc.metrics.model import Batch, Opened, Rejected
 from maestro_grpc.metrics.wire.convert import BatchDecoder
+from maestro_grpc.metrics.wire.telemetry import IngestCounts
 from maestro_grpc.metrics.wire.validation import producer_problem
 from maestro_grpc.wire.protoconv import parse_uuid
+
+STREAM_METRICS = "StreamMetrics"
 
 
 class StreamHandler:
@@ -33,6 +36,8 @@ class StreamHandler:
         self.streams = streams
         self.limits = streams.limits
         self.clock = clock
+        # What the streams stored and refused (the servicer counts RecordMetrics here too).
+        self.counts = IngestCounts()
 
     async def run(
         self, requests: AsyncIterator[pb.StreamMetricsRequest]
@@ -61,6 +66,10 @@ class StreamHandler:
             acks = self.streams.acks(incoming, session, opened.committed_sequence)
             async with contextlib.aclosing(acks):
                 async for ack in acks:
+                    if ack.result is None:
+                        self.counts.duplicate(STREAM_METRICS)
+                    else:
+                        self.counts.stored(STREAM_METRICS, ack.result)
                     yield pb.StreamMetricsResponse(ack=ack_to_proto(ack))
 
     def _opened(self, opened: Opened) -> pb.StreamOpened:

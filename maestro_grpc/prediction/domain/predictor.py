@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Sequence
+from typing import Protocol
 
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import FailedPrecondition, NotFound, Unavailable
@@ -45,6 +47,15 @@ from maestro_grpc.prediction.store.predictions import PredictionStore
 log = logging.getLogger("maestro.prediction")
 
 
+class TrainingObserver(Protocol):
+    """Told of every training run as it starts and ends (the Prometheus figures)."""
+
+    def started(self) -> None: ...
+
+    def ended(self, outcome: str, seconds: float, record: MetaModelRecord | None) -> None:
+        """`outcome`: ok, not_trainable, tracking_unavailable, cancelled or error."""
+
+
 class Predictor:
     """The meta-model's operations, independent of gRPC."""
 
@@ -57,7 +68,9 @@ class Predictor:
         tracking: TrackingTarget | None,
         *,
         clock: Clock = utcnow,
+        observer: TrainingObserver | None = None,
     ) -> None:
+        self.observer = observer
         self.versions = versions
         self.predictions = predictions
         self.reader = reader
@@ -75,6 +88,28 @@ class Predictor:
         return await collect.training_set(self.reader, options, self.clock(), report)
 
     async def train(self, options: TrainingOptions, report: Report) -> MetaModelRecord:
+        """Fit, score and store a new version (told to the observer, however it ends)."""
+        if self.observer is None:
+            return await self._train(options, report)
+        self.observer.started()
+        started, outcome, record = time.monotonic(), "error", None
+        try:
+            record = await self._train(options, report)
+            outcome = "ok"
+            return record
+        except FailedPrecondition:
+            outcome = "not_trainable"
+            raise
+        except Unavailable:
+            outcome = "tracking_unavailable"
+            raise
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        finally:
+            self.observer.ended(outcome, time.monotonic() - started, record)
+
+    async def _train(self, options: TrainingOptions, report: Report) -> MetaModelRecord:
         ts, left_out = await self.training_set(options, report)
         try:
             check_trainable(ts, options.folds, left_out)

@@ -47,25 +47,26 @@ class CacheCollector(Collector):
 class IndexerMetrics:
     """The indexer's Prometheus metrics (an `IndexerObserver`): progress and errors."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry, *, interval_seconds: float = 0.0) -> None:
         self.registry = registry
+        # The label is `task`: Prometheus owns `job` (and would rename ours exported_job).
         self.jobs = Counter(
             "maestro_indexer_jobs_total",
-            "Indexer jobs run, by kind (impact, verify, gc) and outcome (ok, error).",
-            ("job", "outcome"),
+            "Indexer jobs run, by task (impact, verify, gc, ...) and outcome (ok, error).",
+            ("task", "outcome"),
             registry=registry,
         )
         self.seconds = Histogram(
             "maestro_indexer_job_duration_seconds",
-            "Time an indexer job took, by kind.",
-            ("job",),
+            "Time an indexer job took, by task.",
+            ("task",),
             buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900),
             registry=registry,
         )
         self.last_success = Gauge(
             "maestro_indexer_last_success_timestamp_seconds",
-            "When a job of this kind last succeeded (Unix time).",
-            ("job",),
+            "When a job of this task last succeeded (Unix time).",
+            ("task",),
             registry=registry,
         )
         self.rescored_total = Counter(
@@ -90,6 +91,12 @@ class IndexerMetrics:
             "Stored blobs whose last verification failed (mismatch or missing).",
             registry=registry,
         )
+        self.interval = Gauge(
+            "maestro_indexer_interval_seconds",
+            "How often each indexer task is due (MAESTRO_INDEXER_INTERVAL_SECONDS).",
+            registry=registry,
+        )
+        self.interval.set(interval_seconds)
         self._gc_figures(registry)
         for kind in JOB_KINDS:
             for outcome in ("ok", "error"):

@@ -31,6 +31,11 @@ class DoraThresholds(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DORA_THRESHOLDS_2023: _ClassVar[DoraThresholds]
     DORA_THRESHOLDS_2021: _ClassVar[DoraThresholds]
 
+class DoraMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DORA_METHOD_UNSPECIFIED: _ClassVar[DoraMethod]
+    DORA_METHOD_FOUR_KEYS: _ClassVar[DoraMethod]
+
 class DoraBand(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     DORA_BAND_UNSPECIFIED: _ClassVar[DoraBand]
@@ -47,6 +52,8 @@ GRANULARITY_WEEK: Granularity
 DORA_THRESHOLDS_UNSPECIFIED: DoraThresholds
 DORA_THRESHOLDS_2023: DoraThresholds
 DORA_THRESHOLDS_2021: DoraThresholds
+DORA_METHOD_UNSPECIFIED: DoraMethod
+DORA_METHOD_FOUR_KEYS: DoraMethod
 DORA_BAND_UNSPECIFIED: DoraBand
 DORA_BAND_ELITE: DoraBand
 DORA_BAND_HIGH: DoraBand
@@ -254,21 +261,35 @@ class GetVelocityResponse(_message.Message):
     def __init__(self, buckets: _Optional[_Iterable[_Union[VelocityBucket, _Mapping]]] = ..., trend: _Optional[_Union[VelocityTrend, _Mapping]] = ...) -> None: ...
 
 class GetDoraMetricsRequest(_message.Message):
-    __slots__ = ("project_id", "start_time", "end_time", "environment", "thresholds")
+    __slots__ = ("project_id", "start_time", "end_time", "environment", "thresholds", "method")
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
     ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
     THRESHOLDS_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
     project_id: str
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
     environment: str
     thresholds: DoraThresholds
-    def __init__(self, project_id: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., environment: _Optional[str] = ..., thresholds: _Optional[_Union[DoraThresholds, str]] = ...) -> None: ...
+    method: DoraMethod
+    def __init__(self, project_id: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., environment: _Optional[str] = ..., thresholds: _Optional[_Union[DoraThresholds, str]] = ..., method: _Optional[_Union[DoraMethod, str]] = ...) -> None: ...
+
+class FourKeysBuckets(_message.Message):
+    __slots__ = ("deployment_frequency", "lead_time", "change_failure_rate", "time_to_restore")
+    DEPLOYMENT_FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    LEAD_TIME_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FAILURE_RATE_FIELD_NUMBER: _ClassVar[int]
+    TIME_TO_RESTORE_FIELD_NUMBER: _ClassVar[int]
+    deployment_frequency: str
+    lead_time: str
+    change_failure_rate: str
+    time_to_restore: str
+    def __init__(self, deployment_frequency: _Optional[str] = ..., lead_time: _Optional[str] = ..., change_failure_rate: _Optional[str] = ..., time_to_restore: _Optional[str] = ...) -> None: ...
 
 class GetDoraMetricsResponse(_message.Message):
-    __slots__ = ("deployments", "deployment_days", "deployment_days_per_week", "deployment_frequency_band", "median_lead_time", "lead_time_changes", "lead_time_band", "change_failure_rate", "failed_deployments", "change_failure_rate_band", "median_time_to_restore", "restored_incidents", "time_to_restore_band", "thresholds")
+    __slots__ = ("deployments", "deployment_days", "deployment_days_per_week", "deployment_frequency_band", "median_lead_time", "lead_time_changes", "lead_time_band", "change_failure_rate", "failed_deployments", "change_failure_rate_band", "median_time_to_restore", "restored_incidents", "time_to_restore_band", "thresholds", "method", "four_keys")
     DEPLOYMENTS_FIELD_NUMBER: _ClassVar[int]
     DEPLOYMENT_DAYS_FIELD_NUMBER: _ClassVar[int]
     DEPLOYMENT_DAYS_PER_WEEK_FIELD_NUMBER: _ClassVar[int]
@@ -283,6 +304,8 @@ class GetDoraMetricsResponse(_message.Message):
     RESTORED_INCIDENTS_FIELD_NUMBER: _ClassVar[int]
     TIME_TO_RESTORE_BAND_FIELD_NUMBER: _ClassVar[int]
     THRESHOLDS_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    FOUR_KEYS_FIELD_NUMBER: _ClassVar[int]
     deployments: int
     deployment_days: int
     deployment_days_per_week: float
@@ -297,7 +320,9 @@ class GetDoraMetricsResponse(_message.Message):
     restored_incidents: int
     time_to_restore_band: DoraBand
     thresholds: DoraThresholds
-    def __init__(self, deployments: _Optional[int] = ..., deployment_days: _Optional[int] = ..., deployment_days_per_week: _Optional[float] = ..., deployment_frequency_band: _Optional[_Union[DoraBand, str]] = ..., median_lead_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., lead_time_changes: _Optional[int] = ..., lead_time_band: _Optional[_Union[DoraBand, str]] = ..., change_failure_rate: _Optional[float] = ..., failed_deployments: _Optional[int] = ..., change_failure_rate_band: _Optional[_Union[DoraBand, str]] = ..., median_time_to_restore: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., restored_incidents: _Optional[int] = ..., time_to_restore_band: _Optional[_Union[DoraBand, str]] = ..., thresholds: _Optional[_Union[DoraThresholds, str]] = ...) -> None: ...
+    method: DoraMethod
+    four_keys: FourKeysBuckets
+    def __init__(self, deployments: _Optional[int] = ..., deployment_days: _Optional[int] = ..., deployment_days_per_week: _Optional[float] = ..., deployment_frequency_band: _Optional[_Union[DoraBand, str]] = ..., median_lead_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., lead_time_changes: _Optional[int] = ..., lead_time_band: _Optional[_Union[DoraBand, str]] = ..., change_failure_rate: _Optional[float] = ..., failed_deployments: _Optional[int] = ..., change_failure_rate_band: _Optional[_Union[DoraBand, str]] = ..., median_time_to_restore: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., restored_incidents: _Optional[int] = ..., time_to_restore_band: _Optional[_Union[DoraBand, str]] = ..., thresholds: _Optional[_Union[DoraThresholds, str]] = ..., method: _Optional[_Union[DoraMethod, str]] = ..., four_keys: _Optional[_Union[FourKeysBuckets, _Mapping]] = ...) -> None: ...
 
 class ListMetricNamesRequest(_message.Message):
     __slots__ = ("project_id", "name_prefix")
@@ -338,6 +363,32 @@ class ListMetricNamesResponse(_message.Message):
     metric_names: _containers.RepeatedCompositeFieldContainer[MetricNameInfo]
     event_types: _containers.RepeatedCompositeFieldContainer[EventTypeInfo]
     def __init__(self, metric_names: _Optional[_Iterable[_Union[MetricNameInfo, _Mapping]]] = ..., event_types: _Optional[_Iterable[_Union[EventTypeInfo, _Mapping]]] = ...) -> None: ...
+
+class GetRepositoryHeadsRequest(_message.Message):
+    __slots__ = ("project_id", "repo")
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    REPO_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    repo: str
+    def __init__(self, project_id: _Optional[str] = ..., repo: _Optional[str] = ...) -> None: ...
+
+class RepositoryHead(_message.Message):
+    __slots__ = ("branch", "sha", "commit_time", "update_time")
+    BRANCH_FIELD_NUMBER: _ClassVar[int]
+    SHA_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    branch: str
+    sha: str
+    commit_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, branch: _Optional[str] = ..., sha: _Optional[str] = ..., commit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetRepositoryHeadsResponse(_message.Message):
+    __slots__ = ("heads",)
+    HEADS_FIELD_NUMBER: _ClassVar[int]
+    heads: _containers.RepeatedCompositeFieldContainer[RepositoryHead]
+    def __init__(self, heads: _Optional[_Iterable[_Union[RepositoryHead, _Mapping]]] = ...) -> None: ...
 
 class GetMetricSeriesRequest(_message.Message):
     __slots__ = ("project_id", "name", "start_time", "end_time", "max_points")

@@ -72,6 +72,11 @@ class MetricsServiceStub:
                 request_serializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.ListMetricNamesRequest.SerializeToString,
                 response_deserializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.ListMetricNamesResponse.FromString,
                 _registered_method=True)
+        self.GetRepositoryHeads = channel.unary_unary(
+                '/maestro.metrics.v1.MetricsService/GetRepositoryHeads',
+                request_serializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.GetRepositoryHeadsRequest.SerializeToString,
+                response_deserializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.GetRepositoryHeadsResponse.FromString,
+                _registered_method=True)
         self.GetMetricSeries = channel.unary_unary(
                 '/maestro.metrics.v1.MetricsService/GetMetricSeries',
                 request_serializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.GetMetricSeriesRequest.SerializeToString,
@@ -169,6 +174,16 @@ class MetricsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRepositoryHeads(self, request, context):
+        """What the server already has of a repository's history: per branch, the
+        head an agent's complete walk last sent (BranchHead), if its commit is
+        stored. An agent with no cursor of its own (a CI job's fresh state dir)
+        starts its walk from these instead of the first commit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetMetricSeries(self, request, context):
         """One metric's values over time, for a chart: every point (all label sets
         together) when the window holds at most max_points of them, else
@@ -217,6 +232,11 @@ def add_MetricsServiceServicer_to_server(servicer, server):
                     servicer.ListMetricNames,
                     request_deserializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.ListMetricNamesRequest.FromString,
                     response_serializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.ListMetricNamesResponse.SerializeToString,
+            ),
+            'GetRepositoryHeads': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRepositoryHeads,
+                    request_deserializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.GetRepositoryHeadsRequest.FromString,
+                    response_serializer=maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.GetRepositoryHeadsResponse.SerializeToString,
             ),
             'GetMetricSeries': grpc.unary_unary_rpc_method_handler(
                     servicer.GetMetricSeries,
@@ -416,6 +436,33 @@ class MetricsService:
             '/maestro.metrics.v1.MetricsService/ListMetricNames',
             maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.ListMetricNamesRequest.SerializeToString,
             maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.ListMetricNamesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRepositoryHeads(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maestro.metrics.v1.MetricsService/GetRepositoryHeads',
+            maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.GetRepositoryHeadsRequest.SerializeToString,
+            maestro_dot_metrics_dot_v1_dot_metrics__service__pb2.GetRepositoryHeadsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -73,6 +73,12 @@ class MetricsServiceStub:
     """The four DORA metrics of a project in a window, each with its band."""
     ListMetricNames: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.ListMetricNamesRequest, _metrics_service_pb2.ListMetricNamesResponse]
     """The metric names and event types a project has, with counts and times."""
+    GetRepositoryHeads: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.GetRepositoryHeadsRequest, _metrics_service_pb2.GetRepositoryHeadsResponse]
+    """What the server already has of a repository's history: per branch, the
+    head an agent's complete walk last sent (BranchHead), if its commit is
+    stored. An agent with no cursor of its own (a CI job's fresh state dir)
+    starts its walk from these instead of the first commit.
+    """
     GetMetricSeries: _aio.UnaryUnaryMultiCallable[_metrics_service_pb2.GetMetricSeriesRequest, _metrics_service_pb2.GetMetricSeriesResponse]
     """One metric's values over time, for a chart: every point (all label sets
     together) when the window holds at most max_points of them, else
@@ -182,6 +188,18 @@ class MetricsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _aio.ServicerContext[_metrics_service_pb2.ListMetricNamesRequest, _abc.Awaitable[_metrics_service_pb2.ListMetricNamesResponse]],
     ) -> _abc.Awaitable[_metrics_service_pb2.ListMetricNamesResponse]:
         """The metric names and event types a project has, with counts and times."""
+
+    @_abc_1.abstractmethod
+    def GetRepositoryHeads(
+        self,
+        request: _metrics_service_pb2.GetRepositoryHeadsRequest,
+        context: _aio.ServicerContext[_metrics_service_pb2.GetRepositoryHeadsRequest, _abc.Awaitable[_metrics_service_pb2.GetRepositoryHeadsResponse]],
+    ) -> _abc.Awaitable[_metrics_service_pb2.GetRepositoryHeadsResponse]:
+        """What the server already has of a repository's history: per branch, the
+        head an agent's complete walk last sent (BranchHead), if its commit is
+        stored. An agent with no cursor of its own (a CI job's fresh state dir)
+        starts its walk from these instead of the first commit.
+        """
 
     @_abc_1.abstractmethod
     def GetMetricSeries(

@@ -21,6 +21,7 @@ class EventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVENT_TYPE_DEPLOYMENT: _ClassVar[EventType]
     EVENT_TYPE_INCIDENT: _ClassVar[EventType]
     EVENT_TYPE_EXPERIMENT_RUN: _ClassVar[EventType]
+    EVENT_TYPE_BRANCH_HEAD: _ClassVar[EventType]
 
 class PullRequestState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -63,6 +64,7 @@ EVENT_TYPE_TEST_REPORT: EventType
 EVENT_TYPE_DEPLOYMENT: EventType
 EVENT_TYPE_INCIDENT: EventType
 EVENT_TYPE_EXPERIMENT_RUN: EventType
+EVENT_TYPE_BRANCH_HEAD: EventType
 PULL_REQUEST_STATE_UNSPECIFIED: PullRequestState
 PULL_REQUEST_STATE_OPEN: PullRequestState
 PULL_REQUEST_STATE_MERGED: PullRequestState
@@ -87,7 +89,7 @@ EXPERIMENT_RUN_STATUS_KILLED: ExperimentRunStatus
 EXPERIMENT_RUN_STATUS_SCHEDULED: ExperimentRunStatus
 
 class ProcessEvent(_message.Message):
-    __slots__ = ("project_id", "commit", "pull_request", "pipeline_run", "test_report", "deployment", "incident", "experiment_run")
+    __slots__ = ("project_id", "commit", "pull_request", "pipeline_run", "test_report", "deployment", "incident", "experiment_run", "branch_head")
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     COMMIT_FIELD_NUMBER: _ClassVar[int]
     PULL_REQUEST_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +98,7 @@ class ProcessEvent(_message.Message):
     DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
     INCIDENT_FIELD_NUMBER: _ClassVar[int]
     EXPERIMENT_RUN_FIELD_NUMBER: _ClassVar[int]
+    BRANCH_HEAD_FIELD_NUMBER: _ClassVar[int]
     project_id: str
     commit: Commit
     pull_request: PullRequest
@@ -104,7 +107,8 @@ class ProcessEvent(_message.Message):
     deployment: Deployment
     incident: Incident
     experiment_run: ExperimentRun
-    def __init__(self, project_id: _Optional[str] = ..., commit: _Optional[_Union[Commit, _Mapping]] = ..., pull_request: _Optional[_Union[PullRequest, _Mapping]] = ..., pipeline_run: _Optional[_Union[PipelineRun, _Mapping]] = ..., test_report: _Optional[_Union[TestReport, _Mapping]] = ..., deployment: _Optional[_Union[Deployment, _Mapping]] = ..., incident: _Optional[_Union[Incident, _Mapping]] = ..., experiment_run: _Optional[_Union[ExperimentRun, _Mapping]] = ...) -> None: ...
+    branch_head: BranchHead
+    def __init__(self, project_id: _Optional[str] = ..., commit: _Optional[_Union[Commit, _Mapping]] = ..., pull_request: _Optional[_Union[PullRequest, _Mapping]] = ..., pipeline_run: _Optional[_Union[PipelineRun, _Mapping]] = ..., test_report: _Optional[_Union[TestReport, _Mapping]] = ..., deployment: _Optional[_Union[Deployment, _Mapping]] = ..., incident: _Optional[_Union[Incident, _Mapping]] = ..., experiment_run: _Optional[_Union[ExperimentRun, _Mapping]] = ..., branch_head: _Optional[_Union[BranchHead, _Mapping]] = ...) -> None: ...
 
 class Commit(_message.Message):
     __slots__ = ("repo", "sha", "author", "author_time", "commit_time", "additions", "deletions", "files", "files_changed", "parent_shas", "summary")
@@ -197,7 +201,7 @@ class PipelineRun(_message.Message):
     def __init__(self, provider: _Optional[str] = ..., run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., status: _Optional[_Union[PipelineStatus, str]] = ..., pipeline_name: _Optional[str] = ..., commit_sha: _Optional[str] = ..., branch: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stages: _Optional[_Iterable[_Union[PipelineStage, _Mapping]]] = ...) -> None: ...
 
 class TestReport(_message.Message):
-    __slots__ = ("provider", "run_id", "attempt", "suite", "passed", "failed", "errored", "skipped", "duration", "failing_tests", "time")
+    __slots__ = ("provider", "run_id", "attempt", "suite", "passed", "failed", "errored", "skipped", "duration", "failing_tests", "time", "flaky", "job")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
@@ -209,6 +213,8 @@ class TestReport(_message.Message):
     DURATION_FIELD_NUMBER: _ClassVar[int]
     FAILING_TESTS_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
+    FLAKY_FIELD_NUMBER: _ClassVar[int]
+    JOB_FIELD_NUMBER: _ClassVar[int]
     provider: str
     run_id: str
     attempt: int
@@ -220,7 +226,9 @@ class TestReport(_message.Message):
     duration: _duration_pb2.Duration
     failing_tests: _containers.RepeatedScalarFieldContainer[str]
     time: _timestamp_pb2.Timestamp
-    def __init__(self, provider: _Optional[str] = ..., run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., suite: _Optional[str] = ..., passed: _Optional[int] = ..., failed: _Optional[int] = ..., errored: _Optional[int] = ..., skipped: _Optional[int] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., failing_tests: _Optional[_Iterable[str]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    flaky: int
+    job: str
+    def __init__(self, provider: _Optional[str] = ..., run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., suite: _Optional[str] = ..., passed: _Optional[int] = ..., failed: _Optional[int] = ..., errored: _Optional[int] = ..., skipped: _Optional[int] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., failing_tests: _Optional[_Iterable[str]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., flaky: _Optional[int] = ..., job: _Optional[str] = ...) -> None: ...
 
 class Deployment(_message.Message):
     __slots__ = ("deployment_id", "environment", "status", "deploy_time", "commit_shas", "repo", "service")
@@ -289,3 +297,15 @@ class ExperimentRun(_message.Message):
     params: _containers.ScalarMap[str, str]
     metrics: _containers.ScalarMap[str, float]
     def __init__(self, run_id: _Optional[str] = ..., experiment_id: _Optional[str] = ..., run_name: _Optional[str] = ..., status: _Optional[_Union[ExperimentRunStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., params: _Optional[_Mapping[str, str]] = ..., metrics: _Optional[_Mapping[str, float]] = ...) -> None: ...
+
+class BranchHead(_message.Message):
+    __slots__ = ("repo", "branch", "sha", "commit_time")
+    REPO_FIELD_NUMBER: _ClassVar[int]
+    BRANCH_FIELD_NUMBER: _ClassVar[int]
+    SHA_FIELD_NUMBER: _ClassVar[int]
+    COMMIT_TIME_FIELD_NUMBER: _ClassVar[int]
+    repo: str
+    branch: str
+    sha: str
+    commit_time: _timestamp_pb2.Timestamp
+    def __init__(self, repo: _Optional[str] = ..., branch: _Optional[str] = ..., sha: _Optional[str] = ..., commit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
