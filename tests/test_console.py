@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import grpc.aio
+import pytest
 
 from maestro.metrics.v1 import metric_pb2 as mp
 from maestro.metrics.v1 import metrics_service_pb2 as ms
@@ -113,6 +114,8 @@ async def test_projects_and_artifacts_from_the_command_line(
     assert json.loads(out)["usage_count"] == "1"
 
 
+# The store is not what these exercise: once, on SQLite.
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 async def test_metrics_predict_experiments_and_exit_codes(
     server: RunningServer, registry: rsg.RegistryServiceStub
 ) -> None:
