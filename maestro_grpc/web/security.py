@@ -18,6 +18,7 @@ import hmac
 import secrets
 import time
 from http.cookies import SimpleCookie
+from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -84,16 +85,13 @@ def csrf_token(request: Request) -> str:
 def csrf_ok(request: Request, submitted: object) -> bool:
     """A form post is ours: same-origin, and carrying the browser's CSRF token."""
     origin = request.headers.get("origin")
-    if origin is not None and origin != _own_origin(request):
+    # The host must be ours; the scheme may differ behind a TLS-terminating proxy.
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
         return False
     expected = request.cookies.get(CSRF_COOKIE, "")
     return (
         bool(expected) and isinstance(submitted, str) and hmac.compare_digest(expected, submitted)
     )
-
-
-def _own_origin(request: Request) -> str:
-    return f"{request.url.scheme}://{request.headers.get('host', '')}"
 
 
 class SecurityHeaders:

@@ -94,12 +94,32 @@ def test_sign_in_refuses_bad_tokens_forgeries_and_other_sites(maestro: Maestro, 
             {"maestro_csrf": csrf},
             {"origin": "https://evil.example"},
         ),
+        (
+            {"token": maestro.token, "csrf": csrf},
+            {"maestro_csrf": csrf},
+            {"origin": "null"},
+        ),
     ):
         answer = request(
             maestro.web_url, "/signin", method="POST", form=form, cookies=cookies, headers=headers
         )
         assert answer.status == 403, (form, headers)
         assert "maestro_session" not in answer.cookies()
+
+
+def test_behind_a_tls_proxy_the_browser_origin_is_https(maestro: Maestro, csrf: str) -> None:
+    host = maestro.web_url.removeprefix("http://")
+    answer = sign_in(maestro, csrf, maestro.token, next="/library")
+    assert answer.status == 303
+    proxied = request(
+        maestro.web_url,
+        "/signin",
+        method="POST",
+        form={"csrf": csrf, "token": maestro.token},
+        cookies={"maestro_csrf": csrf},
+        headers={"origin": f"https://{host}"},
+    )
+    assert proxied.status == 303
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example", "/\\evil"])
