@@ -453,3 +453,28 @@ class EventTimes:
     status: str
     time: datetime
     end_time: datetime | None
+
+
+# ---- windowed totals, for other contexts (experiments) --------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitWindow:
+    """A project's window: [start, end), with a pre-period [pre_start, start) (none if None)."""
+
+    project_id: uuid.UUID
+    start: datetime
+    end: datetime
+    pre_start: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WindowTotals:
+    """A project's points of one metric name in its window and its pre-period."""
+
+    count: int = 0
+    total: float = 0.0
+    last: float = 0.0
+    pre_count: int = 0
+    pre_total: float = 0.0
+    pre_last: float = 0.0

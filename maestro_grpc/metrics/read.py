@@ -7,13 +7,14 @@ Plain records only; raw points older than the retention setting
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
-from maestro_grpc.metrics.model import EventRecord
+from maestro_grpc.metrics.model import EventRecord, UnitWindow, WindowTotals
 from maestro_grpc.metrics.store.read import MetricsReadStore
 from maestro_grpc.store.db import Database
 
-__all__ = ["EventRecord", "MetricsReader"]
+__all__ = ["EventRecord", "MetricsReader", "UnitWindow", "WindowTotals"]
 
 
 class MetricsReader:
@@ -37,3 +38,14 @@ class MetricsReader:
     ) -> list[EventRecord]:
         """The project's process events with start <= time < end (their main time), by time."""
         return await self._store.process_events(project_id, start, end)
+
+    async def window_totals(
+        self, name: str, windows: Sequence[UnitWindow], *, with_last: bool = False
+    ) -> dict[uuid.UUID, WindowTotals]:
+        """Each project's points named `name` in its window and pre-period, totalled.
+
+        Aggregated in the store in at most two queries (the latest values
+        are the second, when `with_last`); projects without such points are
+        absent. A project should appear in one window only.
+        """
+        return await self._store.window_totals(name, windows, with_last)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 
-from maestro_grpc.metrics.model import EventRecord
+from maestro_grpc.metrics.model import EventRecord, UnitWindow, WindowTotals
+from maestro_grpc.metrics.store import windows as windowed
 from maestro_grpc.metrics.store.tables import metric_points as points_table
 from maestro_grpc.metrics.store.tables import metric_series
 from maestro_grpc.metrics.store.tables import process_events as events_table
@@ -48,3 +50,17 @@ class MetricsReadStore:
         async with self.db.read() as conn:
             rows = await conn.execute(query)
             return [EventRecord(type=r.type, time=r.time, payload=dict(r.payload)) for r in rows]
+
+    async def window_totals(
+        self, name: str, windows: Sequence[UnitWindow], with_last: bool
+    ) -> dict[uuid.UUID, WindowTotals]:
+        """Two queries at most, whatever the number of windows (`windows.py`)."""
+        if not windows:
+            return {}
+        async with self.db.read() as conn:
+            rows, params = windowed.source(windows, conn.dialect.name)
+            sums = (await conn.execute(windowed.totals_query(rows, name), params)).all()
+            lasts = None
+            if with_last:
+                lasts = (await conn.execute(windowed.last_query(rows, name), params)).all()
+        return windowed.merge(sums, lasts)
