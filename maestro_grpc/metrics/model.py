@@ -459,22 +459,38 @@ class EventTimes:
 
 
 @dataclass(frozen=True)
-class UnitWindow:
-    """A project's window: [start, end), with a pre-period [pre_start, start) (none if None)."""
+class Windows:
+    """Per-project windows as columns: [starts[i], end) for project_ids[i].
 
-    project_id: uuid.UUID
-    start: datetime
+    With pre_days > 0 each also has a pre-period [starts[i] - pre_days, starts[i]).
+    """
+
+    project_ids: list[uuid.UUID]
+    starts: list[datetime]
     end: datetime
-    pre_start: datetime | None = None
+    pre_days: int = 0
+
+    def __len__(self) -> int:
+        return len(self.project_ids)
 
 
 @dataclass(frozen=True)
 class WindowTotals:
-    """A project's points of one metric name in its window and its pre-period."""
+    """Each window's points of one metric name, aligned with the windows: numpy columns.
 
-    count: int = 0
-    total: float = 0.0
-    last: float = 0.0
-    pre_count: int = 0
-    pre_total: float = 0.0
-    pre_last: float = 0.0
+    A window without points has zeros; `count` tells them apart.
+    """
+
+    count: npt.NDArray[np.int64]
+    total: npt.NDArray[np.float64]
+    last: npt.NDArray[np.float64]
+    pre_count: npt.NDArray[np.int64]
+    pre_total: npt.NDArray[np.float64]
+    pre_last: npt.NDArray[np.float64]
+
+    @classmethod
+    def empty(cls, size: int) -> WindowTotals:
+        """Zeros, each column its own array (filled in place by the store)."""
+        counts = [np.zeros(size, dtype=np.int64) for _ in range(2)]
+        sums = [np.zeros(size, dtype=np.float64) for _ in range(4)]
+        return cls(counts[0], sums[0], sums[1], counts[1], sums[2], sums[3])

@@ -7,14 +7,13 @@ Plain records only; raw points older than the retention setting
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 
-from maestro_grpc.metrics.model import EventRecord, UnitWindow, WindowTotals
+from maestro_grpc.metrics.model import EventRecord, Windows, WindowTotals
 from maestro_grpc.metrics.store.read import MetricsReadStore
 from maestro_grpc.store.db import Database
 
-__all__ = ["EventRecord", "MetricsReader", "UnitWindow", "WindowTotals"]
+__all__ = ["EventRecord", "MetricsReader", "WindowTotals", "Windows"]
 
 
 class MetricsReader:
@@ -40,12 +39,11 @@ class MetricsReader:
         return await self._store.process_events(project_id, start, end)
 
     async def window_totals(
-        self, name: str, windows: Sequence[UnitWindow], *, with_last: bool = False
-    ) -> dict[uuid.UUID, WindowTotals]:
-        """Each project's points named `name` in its window and pre-period, totalled.
+        self, name: str, windows: Windows, *, with_last: bool = False
+    ) -> WindowTotals:
+        """Each window's points named `name`, and its pre-period's, totalled in the store.
 
-        Aggregated in the store in at most two queries (the latest values
-        are the second, when `with_last`); projects without such points are
-        absent. A project should appear in one window only.
+        At most two queries whatever the number of windows (the latest values
+        are the second, when `with_last`); columns aligned with the windows.
         """
         return await self._store.window_totals(name, windows, with_last)

@@ -386,13 +386,18 @@ class Assignment:
 
 
 @dataclass(frozen=True)
-class UnitProjects:
-    """An assigned unit with the projects counted for it (each project once per experiment)."""
+class Enrolment:
+    """The units assigned before a time, as columns (by unit id), and the projects counted.
 
-    unit_id: str
-    variant: str
-    assign_time: datetime
-    project_ids: tuple[uuid.UUID, ...]
+    Project j counts for unit project_units[j] (an index into unit_ids);
+    each project counts for one unit only.
+    """
+
+    unit_ids: list[str]
+    variants: list[str]
+    assign_times: list[datetime]
+    project_ids: list[uuid.UUID]
+    project_units: list[int]
 
 
 @dataclass(frozen=True)

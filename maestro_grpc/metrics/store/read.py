@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 
-from maestro_grpc.metrics.model import EventRecord, UnitWindow, WindowTotals
+from maestro_grpc.metrics.model import EventRecord, Windows, WindowTotals
 from maestro_grpc.metrics.store import windows as windowed
 from maestro_grpc.metrics.store.tables import metric_points as points_table
 from maestro_grpc.metrics.store.tables import metric_series
@@ -51,16 +50,9 @@ class MetricsReadStore:
             rows = await conn.execute(query)
             return [EventRecord(type=r.type, time=r.time, payload=dict(r.payload)) for r in rows]
 
-    async def window_totals(
-        self, name: str, windows: Sequence[UnitWindow], with_last: bool
-    ) -> dict[uuid.UUID, WindowTotals]:
+    async def window_totals(self, name: str, windows: Windows, with_last: bool) -> WindowTotals:
         """Two queries at most, whatever the number of windows (`windows.py`)."""
-        if not windows:
-            return {}
+        if not len(windows):
+            return WindowTotals.empty(0)
         async with self.db.read() as conn:
-            rows, params = windowed.source(windows, conn.dialect.name)
-            sums = (await conn.execute(windowed.totals_query(rows, name), params)).all()
-            lasts = None
-            if with_last:
-                lasts = (await conn.execute(windowed.last_query(rows, name), params)).all()
-        return windowed.merge(sums, lasts)
+            return await windowed.totals(conn, name, windows, with_last)

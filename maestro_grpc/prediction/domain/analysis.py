@@ -14,9 +14,11 @@ records AnalyzeExperiment answers with. Which statistic a metric gets:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
 
 from maestro_grpc.prediction.domain import bayes, stats
 from maestro_grpc.prediction.domain.stats import Arm, Effect, Moments, Paired, Power
@@ -33,12 +35,17 @@ from maestro_grpc.prediction.model import (
 
 
 @dataclass(frozen=True)
-class Observation:
-    """One project's value: the value (a ratio's numerator), the denominator, the covariate."""
+class Observed:
+    """One metric's values as columns, one entry per counted project with a value.
 
-    value: float
-    denominator: float = 1.0
-    pre: float = 0.0
+    `unit` is the index of the project's unit; `denominator` is a ratio's
+    (1 otherwise), `pre` the pre-period covariate (0 without CUPED).
+    """
+
+    unit: npt.NDArray[np.int64]
+    value: npt.NDArray[np.float64]
+    denominator: npt.NDArray[np.float64]
+    pre: npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -90,79 +97,87 @@ class Analysis:
 # ---- one metric ---------------------------------------------------------------------------
 
 
-def _moments(values: Sequence[float], binary: bool = False) -> Moments:
-    return Moments(len(values), math.fsum(values), math.fsum(v * v for v in values), binary=binary)
-
-
-def _clustered(units: Sequence[Sequence[Observation]]) -> Arm:
-    """Ratio of sums over units (teams, or ratio metrics): the delta method."""
-    num = [math.fsum(o.value for o in u) for u in units]
-    den = [math.fsum(o.denominator for o in u) for u in units]
-    products = math.fsum(a * b for a, b in zip(num, den, strict=True))
-    return stats.ratio_arm(_moments(num), _moments(den), products)
-
-
-def _paired(units: Sequence[Sequence[Observation]], binary: bool) -> Paired:
-    post = [u[0].value for u in units]
-    pre = [u[0].pre for u in units]
-    products = math.fsum(a * b for a, b in zip(post, pre, strict=True))
-    return Paired(_moments(post, binary), _moments(pre, binary), products)
+def _moments(values: npt.NDArray[np.float64], binary: bool = False) -> Moments:
+    return Moments(len(values), float(values.sum()), float((values * values).sum()), binary)
 
 
 Pair = tuple[Arm, Arm, float, float]  # control, treatment as compared; theta, variance reduction
 
 
-def _pairs(
-    spec: MetricSpec, clustered: bool, by_variant: Sequence[Sequence[Sequence[Observation]]]
-) -> tuple[list[Arm], list[Pair]]:
-    """The unadjusted arm of each variant, and each treatment's pair as compared."""
-    if clustered or spec.kind is MetricKind.RATIO:
-        raw = [_clustered(units) for units in by_variant]
-        return raw, [(raw[0], arm, 0.0, 0.0) for arm in raw[1:]]
+@dataclass(frozen=True)
+class _Grouped:
+    """Each variant's raw arm, its projects, and its pairs with the control."""
+
+    raw: list[Arm]
+    projects: list[int]
+    pairs: list[Pair]
+
+
+def _clustered(observed: Observed, unit_variant: npt.NDArray[np.int64], k: int) -> _Grouped:
+    """Ratio of sums over units (teams, or ratio metrics): the delta method."""
+    size = len(unit_variant)
+    per_unit = np.bincount(observed.unit, minlength=size)
+    num = np.bincount(observed.unit, weights=observed.value, minlength=size)
+    den = np.bincount(observed.unit, weights=observed.denominator, minlength=size)
+    raw, projects = [], []
+    for j in range(k):
+        sel = (per_unit > 0) & (unit_variant == j)
+        m, d = num[sel], den[sel]
+        raw.append(stats.ratio_arm(_moments(m), _moments(d), float((m * d).sum())))
+        projects.append(int(per_unit[sel].sum()))
+    return _Grouped(raw, projects, [(raw[0], arm, 0.0, 0.0) for arm in raw[1:]])
+
+
+def _single(
+    spec: MetricSpec, observed: Observed, unit_variant: npt.NDArray[np.int64], k: int
+) -> _Grouped:
+    """One project per unit: sample means or proportions, CUPED with a pre-period."""
+    variant = unit_variant[observed.unit]
     binary = spec.kind is MetricKind.PROPORTION
-    raw = [stats.mean_arm(_moments([u[0].value for u in units], binary)) for units in by_variant]
+    post = [observed.value[variant == j] for j in range(k)]
+    raw = [stats.mean_arm(_moments(v, binary)) for v in post]
+    projects = [len(v) for v in post]
     if spec.pre_period_days <= 0:
-        return raw, [(raw[0], arm, 0.0, 0.0) for arm in raw[1:]]
-    paired = [_paired(units, binary) for units in by_variant]
+        return _Grouped(raw, projects, [(raw[0], arm, 0.0, 0.0) for arm in raw[1:]])
+    pre = [observed.pre[variant == j] for j in range(k)]
+    paired = [
+        Paired(_moments(x, binary), _moments(y, binary), float((x * y).sum()))
+        for x, y in zip(post, pre, strict=True)
+    ]
     pairs: list[Pair] = []
     for treatment in paired[1:]:
         # Theta is pooled over the control and this treatment (gbstats' pairwise way).
         done = stats.cuped(paired[0], treatment)
         pairs.append((done.control, done.treatment, done.theta, done.variance_reduction))
-    return raw, pairs
+    return _Grouped(raw, projects, pairs)
 
 
 def analyse_metric(
     experiment: Experiment,
     spec: MetricSpec,
-    observed: Mapping[str, Sequence[Observation]],
-    assigned: Mapping[str, str],
+    observed: Observed,
+    unit_variant: npt.NDArray[np.int64],
     alpha: float,
 ) -> MetricAnalysis:
-    """One metric: `observed` unit -> its projects' observations, `assigned` unit -> variant."""
+    """One metric: `unit_variant` is each unit's variant index (-1: not a variant)."""
     names = [v.name for v in experiment.variants]
-    by_variant: list[list[Sequence[Observation]]] = [[] for _ in names]
-    counts = [0] * len(names)
-    index = {n: i for i, n in enumerate(names)}
-    for unit, variant in assigned.items():
-        i = index.get(variant)
-        if i is None:
-            continue
-        counts[i] += 1
-        found = observed.get(unit)
-        if found:
-            by_variant[i].append(found)
-    raw, pairs = _pairs(spec, experiment.unit is ExperimentUnit.TEAM, by_variant)
+    k = len(names)
+    counts = np.bincount(unit_variant[unit_variant >= 0], minlength=k)
+    if experiment.unit is ExperimentUnit.TEAM or spec.kind is MetricKind.RATIO:
+        grouped = _clustered(observed, unit_variant, k)
+    else:
+        grouped = _single(spec, observed, unit_variant, k)
+    raw, pairs = grouped.raw, grouped.pairs
     adjusted = [pairs[0][0].mean if pairs else raw[0].mean] + [p[1].mean for p in pairs]
     results = [
         ArmResult(
             variant=name,
-            units=counts[i],
+            units=int(counts[i]),
             units_with_value=raw[i].n,
             mean=raw[i].mean,
             stddev=math.sqrt(max(raw[i].variance, 0.0)),
             adjusted_mean=adjusted[i],
-            projects=sum(len(u) for u in by_variant[i]),
+            projects=grouped.projects[i],
         )
         for i, name in enumerate(names)
     ]

@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+import numpy as np
+
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import FailedPrecondition, InvalidArgument, NotFound
 from maestro_grpc.metrics.read import MetricsReader
@@ -26,11 +28,11 @@ from maestro_grpc.prediction.domain.outcomes import Outcomes
 from maestro_grpc.prediction.model import (
     AnalysisOptions,
     Assignment,
+    Enrolment,
     Experiment,
     ExperimentFields,
     ExperimentStatus,
     ExperimentUnit,
-    UnitProjects,
     Variant,
 )
 from maestro_grpc.prediction.store.experiments import ExperimentStore
@@ -52,22 +54,22 @@ def choose_variant(salt: str, unit_id: str, variants: Sequence[Variant]) -> str:
 
 async def analyse(
     experiment: Experiment,
-    units: Sequence[UnitProjects],
+    enrolment: Enrolment,
     outcomes: Outcomes,
     options: AnalysisOptions,
     end: datetime,
 ) -> analysing.Analysis:
     """Every metric's comparisons, adjusted p-values and verdicts, and the sample-ratio check."""
     alpha = 1.0 - options.confidence_level
-    counts = {v.name: 0 for v in experiment.variants}
-    for u in units:
-        if u.variant in counts:
-            counts[u.variant] += 1
+    index = {v.name: i for i, v in enumerate(experiment.variants)}
+    unit_variant = np.array([index.get(v, -1) for v in enrolment.variants], dtype=np.int64)
+    counts = np.bincount(unit_variant[unit_variant >= 0], minlength=len(index))
     weights = [v.weight for v in experiment.variants]
-    ratio = stats.sample_ratio(list(counts.values()), weights, options.srm_min_units)
-    assigned = {u.unit_id: u.variant for u in units}
+    ratio = stats.sample_ratio([int(c) for c in counts], weights, options.srm_min_units)
     metrics = [
-        analysing.analyse_metric(experiment, spec, await outcomes.observed(spec), assigned, alpha)
+        analysing.analyse_metric(
+            experiment, spec, await outcomes.observed(spec), unit_variant, alpha
+        )
         for spec in experiment.metrics
     ]
     metrics = analysing.adjust_and_judge(metrics, alpha, options.adjustment, ratio)
@@ -174,6 +176,6 @@ class Experiments:
         end = options.end_time or self.clock()
         if experiment.end_time is not None:
             end = min(end, experiment.end_time)
-        units = await self.store.units(experiment_id, end)
-        outcomes = Outcomes(units, end, self.metrics, self.registry)
-        return await analyse(experiment, units, outcomes, options, end)
+        enrolment = await self.store.units(experiment_id, end)
+        outcomes = Outcomes(enrolment, end, self.metrics, self.registry)
+        return await analyse(experiment, enrolment, outcomes, options, end)

@@ -1,34 +1,36 @@
-"""Each unit's observations of a metric, read set-wise through the two read APIs.
+"""Each counted project's observation of a metric, read set-wise through the two read APIs.
 
 A metric costs one or two queries whatever the number of units (the
-metrics store aggregates every project's window in one statement); the
-success metrics cost one read of the projects' outlines per analysis.
-Each project is counted for one unit only (the store's links keep the
-first unit linked to it).
+metrics store totals every project's window in one statement and answers
+in columns); the success metrics cost one read of the projects' outlines
+per analysis. Each project counts for one unit only (the store's links
+keep the first unit linked to it).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from maestro_grpc.metrics.read import MetricsReader, UnitWindow, WindowTotals
-from maestro_grpc.prediction.domain.analysis import Observation
+import numpy as np
+import numpy.typing as npt
+
+from maestro_grpc.metrics.read import MetricsReader, Windows, WindowTotals
+from maestro_grpc.prediction.domain.analysis import Observed
 from maestro_grpc.prediction.model import (
     SUCCESS,
     Aggregation,
+    Enrolment,
     MetricKind,
     MetricSpec,
-    UnitProjects,
 )
 from maestro_grpc.registry.read import ProjectOutline, RegistryReader
 
-Observed = dict[str, list[Observation]]
-_NONE = WindowTotals()
+Floats = npt.NDArray[np.float64]
 
 
-def _value(t: WindowTotals, aggregation: Aggregation, pre: bool) -> float:
+def values(t: WindowTotals, aggregation: Aggregation, pre: bool) -> Floats:
+    """Each window's value by the aggregation (0 for a window without points)."""
     count, total, last = (
         (t.pre_count, t.pre_total, t.pre_last) if pre else (t.count, t.total, t.last)
     )
@@ -37,89 +39,77 @@ def _value(t: WindowTotals, aggregation: Aggregation, pre: bool) -> float:
     if aggregation is Aggregation.LAST:
         return last
     if aggregation is Aggregation.COUNT:
-        return float(count)
-    return total / count if count else 0.0
+        return count.astype(np.float64)
+    return np.divide(total, count, out=np.zeros(len(total)), where=count > 0)
 
 
-def observation(
-    spec: MetricSpec, num: WindowTotals | None, den: WindowTotals | None
-) -> Observation | None:
-    """A project's observation from its totals (None: no value for this metric)."""
+def observed(
+    spec: MetricSpec, units: npt.NDArray[np.int64], num: WindowTotals, den: WindowTotals | None
+) -> Observed:
+    """The projects' observations (see MetricKind for who has a value)."""
     agg = spec.aggregation
+    value, pre = values(num, agg, False), values(num, agg, True)
+    denominator = np.ones(len(value))
     if spec.kind is MetricKind.RATIO:
-        if num is None and den is None:
-            return None
-        return Observation(_value(num or _NONE, agg, False), _value(den or _NONE, agg, False))
-    if spec.kind is MetricKind.MEAN and (num is None or num.count == 0):
-        return None
-    got = num or _NONE
-    value, pre = _value(got, agg, False), _value(got, agg, True)
+        assert den is not None
+        keep = (num.count > 0) | (den.count > 0)
+        denominator = values(den, agg, False)
+    elif spec.kind is MetricKind.MEAN:
+        keep = num.count > 0
+    else:
+        keep = np.ones(len(value), dtype=bool)
     if spec.kind is MetricKind.PROPORTION:
-        value, pre = float(value > 0), float(pre > 0)
-    return Observation(value, pre=pre)
+        value, pre = (value > 0).astype(np.float64), (pre > 0).astype(np.float64)
+    return Observed(units[keep], value[keep], denominator[keep], pre[keep])
 
 
 class Outcomes:
-    """One analysis' reads: the windows of every unit's projects, success read once."""
+    """One analysis' reads: the windows of every counted project, success read once."""
 
     def __init__(
-        self,
-        units: Sequence[UnitProjects],
-        end: datetime,
-        metrics: MetricsReader,
-        registry: RegistryReader,
+        self, enrolment: Enrolment, end: datetime, metrics: MetricsReader, registry: RegistryReader
     ) -> None:
-        self.units = units
+        self.enrolment = enrolment
         self.end = end
         self.metrics = metrics
         self.registry = registry
+        self.units = np.asarray(enrolment.project_units, dtype=np.int64)
         self._outlines: dict[uuid.UUID, ProjectOutline] | None = None
 
     async def observed(self, spec: MetricSpec) -> Observed:
         if spec.is_success:
             return await self._success(spec)
-        days = spec.pre_period_days
-        windows = [
-            UnitWindow(
-                project_id=p,
-                start=u.assign_time,
-                end=self.end,
-                pre_start=u.assign_time - timedelta(days=days) if days > 0 else None,
-            )
-            for u in self.units
-            for p in u.project_ids
-        ]
+        e = self.enrolment
+        windows = Windows(
+            project_ids=e.project_ids,
+            starts=[e.assign_times[u] for u in e.project_units],
+            end=self.end,
+            pre_days=spec.pre_period_days,
+        )
         last = spec.aggregation is Aggregation.LAST
         num = await self.metrics.window_totals(spec.name, windows, with_last=last)
-        den: dict[uuid.UUID, WindowTotals] = {}
+        den = None
         if spec.kind is MetricKind.RATIO:
             den = await self.metrics.window_totals(spec.denominator, windows, with_last=last)
-        out: Observed = {}
-        for u in self.units:
-            for p in u.project_ids:
-                found = observation(spec, num.get(p), den.get(p))
-                if found is not None:
-                    out.setdefault(u.unit_id, []).append(found)
-        return out
+        return observed(spec, self.units, num, den)
 
     async def _success(self, spec: MetricSpec) -> Observed:
-        """The recorded outcome of each unit's projects, as recorded before the end."""
+        """The recorded outcome of each counted project, as recorded before the end."""
+        ids = self.enrolment.project_ids
         if self._outlines is None:
-            ids = {p for u in self.units for p in u.project_ids}
-            self._outlines = {p.id: p for p in await self.registry.projects(ids)} if ids else {}
-        out: Observed = {}
-        for u in self.units:
-            for p in u.project_ids:
-                found = self._outlines.get(p)
-                if found is None or found.success_record_time is None:
-                    continue
-                if found.success_record_time >= self.end:
-                    continue
-                if spec.name == SUCCESS:
-                    value = 1.0 if found.succeeded else 0.0
-                elif found.score is not None:
-                    value = float(found.score)
-                else:
-                    continue
-                out.setdefault(u.unit_id, []).append(Observation(value))
-        return out
+            found = await self.registry.projects(set(ids)) if ids else []
+            self._outlines = {p.id: p for p in found}
+        got = [self._outcome(spec, self._outlines.get(p)) for p in ids]
+        keep = np.array([v is not None for v in got], dtype=bool)
+        value = np.array([v or 0.0 for v in got], dtype=np.float64)
+        ones = np.ones(int(keep.sum()))
+        return Observed(self.units[keep], value[keep], ones, np.zeros(len(ones)))
+
+    def _outcome(self, spec: MetricSpec, found: ProjectOutline | None) -> float | None:
+        if found is None or found.success_record_time is None:
+            return None
+        if found.success_record_time >= self.end:
+            return None
+        if spec.name == SUCCESS:
+            return 1.0 if found.succeeded else 0.0
+        return None if found.score is None else float(found.score)

@@ -22,7 +22,6 @@ from scipy import stats as sps  # type: ignore[import-untyped]
 from maestro_grpc.prediction.model import SampleRatio
 
 SRM_ALPHA = 0.001
-DEFAULT_TUNING = 5000.0
 POWER_TARGET = 0.8
 
 
