@@ -200,9 +200,10 @@ class PredictionServiceServicer:
     def AssignVariant(self, request, context):
         """Assigns a unit (project or team) to a variant: deterministic (see
         Assignment) and sticky (the first assignment is stored and returned
-        ever after). A PROJECT unit must be an existing project's UUID. Before
-        the experiment's start and after its stop: FAILED_PRECONDITION (reason
-        EXPERIMENT_NOT_RUNNING).
+        ever after). A PROJECT unit must be an existing project's UUID. A new
+        unit before the experiment's start or after its stop is
+        FAILED_PRECONDITION (reason EXPERIMENT_NOT_RUNNING); a unit assigned
+        while it ran keeps getting its assignment (no new project links).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

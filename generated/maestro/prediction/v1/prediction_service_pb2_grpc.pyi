@@ -70,9 +70,10 @@ class PredictionServiceStub:
     AssignVariant: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.AssignVariantRequest, _prediction_service_pb2.AssignVariantResponse]
     """Assigns a unit (project or team) to a variant: deterministic (see
     Assignment) and sticky (the first assignment is stored and returned
-    ever after). A PROJECT unit must be an existing project's UUID. Before
-    the experiment's start and after its stop: FAILED_PRECONDITION (reason
-    EXPERIMENT_NOT_RUNNING).
+    ever after). A PROJECT unit must be an existing project's UUID. A new
+    unit before the experiment's start or after its stop is
+    FAILED_PRECONDITION (reason EXPERIMENT_NOT_RUNNING); a unit assigned
+    while it ran keeps getting its assignment (no new project links).
     """
     AnalyzeExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.AnalyzeExperimentRequest, _prediction_service_pb2.AnalyzeExperimentResponse]
     """Analyses every metric of the experiment, each treatment against the
@@ -205,9 +206,10 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _abc.Awaitable[_prediction_service_pb2.AssignVariantResponse]:
         """Assigns a unit (project or team) to a variant: deterministic (see
         Assignment) and sticky (the first assignment is stored and returned
-        ever after). A PROJECT unit must be an existing project's UUID. Before
-        the experiment's start and after its stop: FAILED_PRECONDITION (reason
-        EXPERIMENT_NOT_RUNNING).
+        ever after). A PROJECT unit must be an existing project's UUID. A new
+        unit before the experiment's start or after its stop is
+        FAILED_PRECONDITION (reason EXPERIMENT_NOT_RUNNING); a unit assigned
+        while it ran keeps getting its assignment (no new project links).
         """
 
     @_abc_1.abstractmethod
