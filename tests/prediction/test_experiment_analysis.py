@@ -599,3 +599,24 @@ async def test_sequential_experiments_report_confidence_sequences(
     assert s.estimate == pytest.approx(a.estimate)
     assert s.ci_high - s.ci_low > a.ci_high - a.ci_low
     assert s.p_value >= a.p_value
+
+
+async def test_outcomes_read_any_number_of_projects_in_one_query(
+    registry: RegistryStub, server: RunningServer
+) -> None:
+    # A bound IN list stops at 32,767 parameters on PostgreSQL; uuid_in takes one.
+    from maestro_grpc.registry.read import RegistryReader
+
+    project_id = await create_project(registry, "recorded")
+    await registry.UpdateProjectSuccess(
+        rs.UpdateProjectSuccessRequest(
+            project_id=project_id, success=pp.ProjectSuccess(succeeded=True, score=0.7)
+        )
+    )
+    ids = [uuid.uuid4() for _ in range(40_000)] + [uuid.UUID(project_id)]
+    with counting(server) as seen:
+        found = await RegistryReader(server.ctx.db).outcomes(ids)
+    assert len(seen) == 1
+    assert list(found) == [uuid.UUID(project_id)]
+    assert found[uuid.UUID(project_id)].succeeded
+    assert found[uuid.UUID(project_id)].score == pytest.approx(0.7)

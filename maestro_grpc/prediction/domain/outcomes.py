@@ -2,7 +2,7 @@
 
 A metric costs one or two queries whatever the number of units (the
 metrics store totals every project's window in one statement and answers
-in columns); the success metrics cost one read of the projects' outlines
+in columns); the success metrics cost one read of the projects' outcomes
 per analysis. Each project counts for one unit only (the store's links
 keep the first unit linked to it).
 """
@@ -24,7 +24,7 @@ from maestro_grpc.prediction.model import (
     MetricKind,
     MetricSpec,
 )
-from maestro_grpc.registry.read import ProjectOutline, RegistryReader
+from maestro_grpc.registry.read import ProjectOutcome, RegistryReader
 
 Floats = npt.NDArray[np.float64]
 
@@ -74,7 +74,7 @@ class Outcomes:
         self.metrics = metrics
         self.registry = registry
         self.units = np.asarray(enrolment.project_units, dtype=np.int64)
-        self._outlines: dict[uuid.UUID, ProjectOutline] | None = None
+        self._outcomes: dict[uuid.UUID, ProjectOutcome] | None = None
 
     async def observed(self, spec: MetricSpec) -> Observed:
         if spec.is_success:
@@ -96,19 +96,16 @@ class Outcomes:
     async def _success(self, spec: MetricSpec) -> Observed:
         """The recorded outcome of each counted project, as recorded before the end."""
         ids = self.enrolment.project_ids
-        if self._outlines is None:
-            found = await self.registry.projects(set(ids)) if ids else []
-            self._outlines = {p.id: p for p in found}
-        got = [self._outcome(spec, self._outlines.get(p)) for p in ids]
+        if self._outcomes is None:
+            self._outcomes = await self.registry.outcomes(ids)
+        got = [self._outcome(spec, self._outcomes.get(p)) for p in ids]
         keep = np.array([v is not None for v in got], dtype=bool)
         value = np.array([v or 0.0 for v in got], dtype=np.float64)
         ones = np.ones(int(keep.sum()))
         return Observed(self.units[keep], value[keep], ones, np.zeros(len(ones)))
 
-    def _outcome(self, spec: MetricSpec, found: ProjectOutline | None) -> float | None:
-        if found is None or found.success_record_time is None:
-            return None
-        if found.success_record_time >= self.end:
+    def _outcome(self, spec: MetricSpec, found: ProjectOutcome | None) -> float | None:
+        if found is None or found.record_time >= self.end:
             return None
         if spec.name == SUCCESS:
             return 1.0 if found.succeeded else 0.0
