@@ -86,7 +86,7 @@ async def analyse(
 
 
 class Experiments:
-    """CreateExperiment, GetExperiment, AssignVariant and AnalyzeExperiment, without gRPC."""
+    """Create, Get, List, Stop, AssignVariant and AnalyzeExperiment, without gRPC."""
 
     def __init__(
         self,
