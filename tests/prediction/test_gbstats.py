@@ -103,6 +103,20 @@ def test_published_sequential_cases() -> None:
     assert round(props.p_value, 5) == 0.0
 
 
+def test_published_sequential_cuped_case() -> None:
+    control = Paired(Moments(3000, 1396.87, 52377.9767), Moments(3000, 16.87, 527.9767), 1)
+    treatment = Paired(Moments(*B), Moments(3461, 22.7, 1348.29), 1)
+    done = stats.cuped(control, treatment)
+    rel = ours(done.control, done.treatment, relative=True, tuning=5000)
+    assert (round(rel.estimate, 5), round(rel.ci_low, 5), round(rel.ci_high, 5)) == (
+        0.50338,
+        -0.50969,
+        1.51646,
+    )
+    assert round(rel.stderr, 5) == 0.33341
+    assert rel.p_value == 1
+
+
 def test_published_bayesian_cases() -> None:
     a, b = prop_arm(100, 49), prop_arm(100, 51)
     rel = ours(a, b, relative=True)
