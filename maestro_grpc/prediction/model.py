@@ -289,6 +289,8 @@ class MetricSpec:
     lower_is_better: bool = False
     pre_period_days: int = 0
     minimum_effect: float = 0.0
+    prior_mean: float = 0.0
+    prior_stddev: float = 0.0  # 0: a flat prior
 
     @property
     def is_success(self) -> bool:
@@ -304,6 +306,8 @@ class MetricSpec:
             "lower_is_better": self.lower_is_better,
             "pre_period_days": self.pre_period_days,
             "minimum_effect": self.minimum_effect,
+            "prior_mean": self.prior_mean,
+            "prior_stddev": self.prior_stddev,
         }
 
     @classmethod
@@ -317,6 +321,8 @@ class MetricSpec:
             lower_is_better=bool(d.get("lower_is_better", False)),
             pre_period_days=int(d.get("pre_period_days", 0)),
             minimum_effect=float(d.get("minimum_effect", 0.0)),
+            prior_mean=float(d.get("prior_mean", 0.0)),
+            prior_stddev=float(d.get("prior_stddev", 0.0)),
         )
 
 

@@ -14,6 +14,11 @@ from typing import Any
 
 import grpc
 import pytest
+from gbstats.bayesian.tests import (  # type: ignore
+    EffectBayesianABTest,
+    EffectBayesianConfig,
+    GaussianPrior,
+)
 from gbstats.frequentist.tests import FrequentistConfig, TwoSidedTTest  # type: ignore
 from gbstats.models.statistics import (  # type: ignore
     ProportionStatistic,
@@ -179,7 +184,11 @@ async def test_success_is_a_proportion_test_as_in_gbstats(
 async def test_relative_effects_have_an_interval_and_p_value(
     prediction: PredictionStub, registry: RegistryStub, metrics: MetricsStub
 ) -> None:
-    created = await create(prediction, "relative")
+    prior = ep.ExperimentMetric(
+        name="m", role=ep.METRIC_ROLE_PRIMARY, prior_mean=0.1, prior_stddev=0.3
+    )
+    created = await create(prediction, "relative", metrics=[prior])
+    assert created.metrics[0].prior_stddev == pytest.approx(0.3)
     got = await enrol(prediction, registry, created.id, {"control": 6, "treatment": 5}, "rel")
     control, treatment = [3.0, 4.0, 5.0, 4.5, 3.5, 4.0], [5.0, 6.0, 4.5, 6.5, 5.5]
     end = await give(metrics, got["control"] + got["treatment"], control + treatment)
@@ -187,7 +196,14 @@ async def test_relative_effects_have_an_interval_and_p_value(
     agree(c.relative, gb_test(gb_means(control), gb_means(treatment), "relative"))
     agree(c.absolute, gb_test(gb_means(control), gb_means(treatment), "absolute"))
     assert c.relative.ci_low < c.relative.estimate < c.relative.ci_high
-    assert 0 < c.bayesian.chance_to_beat_control <= 1
+    bayesian = EffectBayesianABTest(
+        gb_means(control),
+        gb_means(treatment),
+        EffectBayesianConfig(prior_effect=GaussianPrior(0.1, 0.09, True)),
+    ).compute_result()
+    assert c.bayesian.chance_to_beat_control == pytest.approx(bayesian.chance_to_win, abs=TOL)
+    assert c.bayesian.expected_loss == pytest.approx(bayesian.risk[1], abs=TOL)
+    assert c.bayesian.control_expected_loss == pytest.approx(bayesian.risk[0], abs=TOL)
 
 
 async def test_a_project_shared_by_two_teams_counts_once_and_teams_are_clusters(
@@ -409,7 +425,7 @@ async def test_list_experiments_pages_newest_first_and_filters_by_status(
 async def test_metric_definitions_are_validated_field_by_field(prediction: PredictionStub) -> None:
     bad = [
         ep.ExperimentMetric(name="a", role=ep.METRIC_ROLE_SECONDARY),
-        ep.ExperimentMetric(name="b", kind=ep.METRIC_KIND_RATIO),
+        ep.ExperimentMetric(name="b", kind=ep.METRIC_KIND_RATIO, prior_mean=1),
         ep.ExperimentMetric(name="success", aggregation=ep.METRIC_AGGREGATION_SUM),
         ep.ExperimentMetric(name="a", pre_period_days=400, kind=7),  # type: ignore[arg-type]
         ep.ExperimentMetric(name="Bad Name", minimum_effect=-1, denominator="x"),
@@ -434,6 +450,7 @@ async def test_metric_definitions_are_validated_field_by_field(prediction: Predi
     for field in (
         "experiment.metrics",  # no PRIMARY
         "experiment.metrics[1].denominator",
+        "experiment.metrics[1].prior_mean",
         "experiment.metrics[2].aggregation",
         "experiment.metrics[3].name",
         "experiment.metrics[3].kind",

@@ -8,7 +8,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from gbstats.bayesian.tests import EffectBayesianABTest, EffectBayesianConfig  # type: ignore
+from gbstats.bayesian.tests import (  # type: ignore
+    EffectBayesianABTest,
+    EffectBayesianConfig,
+    GaussianPrior,
+)
 from gbstats.frequentist.tests import (  # type: ignore
     FrequentistConfig,
     SequentialConfig,
@@ -277,6 +281,46 @@ def test_bayesian_with_a_proper_prior_blends_by_precision() -> None:
     )
     assert post.mean == pytest.approx(0.05)
     assert post.stddev == pytest.approx(math.sqrt(0.005))
+
+
+def test_published_informative_prior_case() -> None:
+    rel = ours(mean_arm(10, 100, 1002.25), mean_arm(10, 105, 1111.5), relative=True)
+    post = bayes.posterior(
+        rel.estimate,
+        rel.stderr**2,
+        alpha=0.05,
+        lower_is_better=False,
+        prior=bayes.Prior(0.1, 0.1),
+    )
+    assert round(post.mean, 5) == 0.05063
+    assert (round(post.ci_low, 5), round(post.ci_high, 5)) == (-0.01893, 0.12019)
+    assert round(post.stddev, 5) == 0.03549
+    assert round(post.chance_to_beat_control, 5) == 0.92315
+    assert (round(post.control_loss, 5), round(post.expected_loss, 5)) == (0.05186, 0.00123)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_informative_priors_agree(seed: int) -> None:
+    rng = np.random.default_rng(600 + seed)
+    a = sample(rng, int(rng.integers(5, 300)), 10, 3)
+    b = sample(rng, int(rng.integers(5, 300)), 10 + rng.normal(0, 0.5), 3)
+    mean, variance = float(rng.normal(0, 0.05)), float(rng.random() * 0.01 + 1e-4)
+    effect = ours(mean_arm(*moments(a)), mean_arm(*moments(b)), relative=True)
+    post = bayes.posterior(
+        effect.estimate,
+        effect.stderr**2,
+        alpha=0.05,
+        lower_is_better=False,
+        prior=bayes.Prior(mean, variance),
+    )
+    config = EffectBayesianConfig(prior_effect=GaussianPrior(mean, variance, True))
+    result = EffectBayesianABTest(
+        SampleMeanStatistic(*moments(a)), SampleMeanStatistic(*moments(b)), config
+    ).compute_result()
+    assert post.mean == pytest.approx(result.expected, abs=TOL, rel=TOL)
+    assert post.chance_to_beat_control == pytest.approx(result.chance_to_win, abs=TOL)
+    assert post.control_loss == pytest.approx(result.risk[0], abs=TOL)
+    assert post.expected_loss == pytest.approx(result.risk[1], abs=TOL)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -218,11 +218,15 @@ def compare_arms(
         note = "the control's mean is 0: no relative effect"
     else:
         relative = stats.compare(control, treatment, relative=True, alpha=alpha, tuning=tuning)
+        prior = None
+        if spec.prior_stddev > 0:
+            prior = bayes.Prior(spec.prior_mean, spec.prior_stddev**2)
         posterior = bayes.posterior(
             relative.estimate,
             stats.difference_variance(control, treatment, relative=True),
             alpha=alpha,
             lower_is_better=spec.lower_is_better,
+            prior=prior,
         )
     return MetricComparison(
         treatment_name,

@@ -190,6 +190,10 @@ def _metric(v: Violations, m: ep.ExperimentMetric, at: str, unit: ExperimentUnit
             "CUPED is for MEAN, COUNT and PROPORTION metrics of PROJECT experiments",
         )
     effect = checks.number(v, m.minimum_effect, f"{at}.minimum_effect", low=0, high=100)
+    prior_mean = checks.number(v, m.prior_mean, f"{at}.prior_mean", low=-100, high=100)
+    prior_sd = checks.number(v, m.prior_stddev, f"{at}.prior_stddev", low=0, high=100)
+    if prior_mean and not prior_sd:
+        v.add(f"{at}.prior_mean", "needs prior_stddev (a flat prior has no mean)")
     return MetricSpec(
         name=name,
         role=role,
@@ -199,6 +203,8 @@ def _metric(v: Violations, m: ep.ExperimentMetric, at: str, unit: ExperimentUnit
         lower_is_better=m.direction == ep.METRIC_DIRECTION_LOWER_IS_BETTER,
         pre_period_days=days,
         minimum_effect=effect,
+        prior_mean=prior_mean,
+        prior_stddev=prior_sd,
     )
 
 

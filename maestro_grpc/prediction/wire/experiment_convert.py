@@ -87,6 +87,8 @@ def metric(spec: MetricSpec) -> ep.ExperimentMetric:
         else ep.METRIC_DIRECTION_HIGHER_IS_BETTER,
         pre_period_days=spec.pre_period_days,
         minimum_effect=spec.minimum_effect,
+        prior_mean=spec.prior_mean,
+        prior_stddev=spec.prior_stddev,
     )
 
 

@@ -145,7 +145,7 @@ class Experiment(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., unit: _Optional[_Union[ExperimentUnit, str]] = ..., variants: _Optional[_Iterable[_Union[Variant, _Mapping]]] = ..., outcome_metric: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., salt: _Optional[str] = ..., status: _Optional[_Union[ExperimentStatus, str]] = ..., hypothesis: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metrics: _Optional[_Iterable[_Union[ExperimentMetric, _Mapping]]] = ..., sequential_testing: _Optional[bool] = ..., sequential_tuning_parameter: _Optional[float] = ...) -> None: ...
 
 class ExperimentMetric(_message.Message):
-    __slots__ = ("name", "role", "kind", "aggregation", "denominator", "direction", "pre_period_days", "minimum_effect")
+    __slots__ = ("name", "role", "kind", "aggregation", "denominator", "direction", "pre_period_days", "minimum_effect", "prior_mean", "prior_stddev")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -154,6 +154,8 @@ class ExperimentMetric(_message.Message):
     DIRECTION_FIELD_NUMBER: _ClassVar[int]
     PRE_PERIOD_DAYS_FIELD_NUMBER: _ClassVar[int]
     MINIMUM_EFFECT_FIELD_NUMBER: _ClassVar[int]
+    PRIOR_MEAN_FIELD_NUMBER: _ClassVar[int]
+    PRIOR_STDDEV_FIELD_NUMBER: _ClassVar[int]
     name: str
     role: MetricRole
     kind: MetricKind
@@ -162,7 +164,9 @@ class ExperimentMetric(_message.Message):
     direction: MetricDirection
     pre_period_days: int
     minimum_effect: float
-    def __init__(self, name: _Optional[str] = ..., role: _Optional[_Union[MetricRole, str]] = ..., kind: _Optional[_Union[MetricKind, str]] = ..., aggregation: _Optional[_Union[MetricAggregation, str]] = ..., denominator: _Optional[str] = ..., direction: _Optional[_Union[MetricDirection, str]] = ..., pre_period_days: _Optional[int] = ..., minimum_effect: _Optional[float] = ...) -> None: ...
+    prior_mean: float
+    prior_stddev: float
+    def __init__(self, name: _Optional[str] = ..., role: _Optional[_Union[MetricRole, str]] = ..., kind: _Optional[_Union[MetricKind, str]] = ..., aggregation: _Optional[_Union[MetricAggregation, str]] = ..., denominator: _Optional[str] = ..., direction: _Optional[_Union[MetricDirection, str]] = ..., pre_period_days: _Optional[int] = ..., minimum_effect: _Optional[float] = ..., prior_mean: _Optional[float] = ..., prior_stddev: _Optional[float] = ...) -> None: ...
 
 class Assignment(_message.Message):
     __slots__ = ("experiment_id", "unit_id", "variant", "assign_time", "project_id")
