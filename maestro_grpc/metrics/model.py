@@ -362,26 +362,6 @@ class RollupRow:
 
 
 @dataclass(frozen=True)
-class SeriesPoint:
-    """One value of GetMetricSeries: a point, or a bucket of points (time in microseconds)."""
-
-    time_us: int
-    value: float
-    min: float
-    max: float
-    count: int
-
-
-@dataclass(frozen=True)
-class Series:
-    """GetMetricSeries' answer: the values, and the bucket width (0 when not bucketed)."""
-
-    points: list[SeriesPoint]
-    width_us: int
-    total: int
-
-
-@dataclass(frozen=True)
 class SummaryQuery:
     """What GetMetricSummary asks for, validated: which names, which window, grouped how."""
 
@@ -473,3 +453,44 @@ class EventTimes:
     status: str
     time: datetime
     end_time: datetime | None
+
+
+# ---- windowed totals, for other contexts (experiments) --------------------------------------
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Per-project windows as columns: [starts[i], end) for project_ids[i].
+
+    With pre_days > 0 each also has a pre-period [starts[i] - pre_days, starts[i]).
+    """
+
+    project_ids: list[uuid.UUID]
+    starts: list[datetime]
+    end: datetime
+    pre_days: int = 0
+
+    def __len__(self) -> int:
+        return len(self.project_ids)
+
+
+@dataclass(frozen=True)
+class WindowTotals:
+    """Each window's points of one metric name, aligned with the windows: numpy columns.
+
+    A window without points has zeros; `count` tells them apart.
+    """
+
+    count: npt.NDArray[np.int64]
+    total: npt.NDArray[np.float64]
+    last: npt.NDArray[np.float64]
+    pre_count: npt.NDArray[np.int64]
+    pre_total: npt.NDArray[np.float64]
+    pre_last: npt.NDArray[np.float64]
+
+    @classmethod
+    def empty(cls, size: int) -> WindowTotals:
+        """Zeros, each column its own array (filled in place by the store)."""
+        counts = [np.zeros(size, dtype=np.int64) for _ in range(2)]
+        sums = [np.zeros(size, dtype=np.float64) for _ in range(4)]
+        return cls(counts[0], sums[0], sums[1], counts[1], sums[2], sums[3])

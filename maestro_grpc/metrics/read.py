@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from maestro_grpc.metrics.model import EventRecord
+from maestro_grpc.metrics.model import EventRecord, Windows, WindowTotals
 from maestro_grpc.metrics.store.read import MetricsReadStore
 from maestro_grpc.store.db import Database
 
-__all__ = ["EventRecord", "MetricsReader"]
+__all__ = ["EventRecord", "MetricsReader", "WindowTotals", "Windows"]
 
 
 class MetricsReader:
@@ -37,3 +37,13 @@ class MetricsReader:
     ) -> list[EventRecord]:
         """The project's process events with start <= time < end (their main time), by time."""
         return await self._store.process_events(project_id, start, end)
+
+    async def window_totals(
+        self, name: str, windows: Windows, *, with_last: bool = False
+    ) -> WindowTotals:
+        """Each window's points named `name`, and its pre-period's, totalled in the store.
+
+        At most two queries whatever the number of windows (the latest values
+        are the second, when `with_last`); columns aligned with the windows.
+        """
+        return await self._store.window_totals(name, windows, with_last)

@@ -229,11 +229,108 @@ class Recommendation:
 
 SUCCESS = "success"
 SUCCESS_SCORE = "success_score"
+DEFAULT_TUNING = 5000.0
 
 
 class ExperimentUnit(enum.Enum):
     PROJECT = "project"
     TEAM = "team"
+
+
+class ExperimentStatus(enum.Enum):
+    DRAFT = "draft"
+    RUNNING = "running"
+    STOPPED = "stopped"
+
+
+class MetricRole(enum.Enum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    GUARDRAIL = "guardrail"
+
+
+class MetricKind(enum.Enum):
+    MEAN = "mean"
+    PROPORTION = "proportion"
+    RATIO = "ratio"
+    COUNT = "count"
+
+
+class Aggregation(enum.Enum):
+    MEAN = "mean"
+    SUM = "sum"
+    LAST = "last"
+    COUNT = "count"
+
+
+class Verdict(enum.Enum):
+    NOT_ENOUGH_DATA = "not_enough_data"
+    NO_DETECTABLE_EFFECT = "no_detectable_effect"
+    BETTER = "better"
+    WORSE = "worse"
+    GUARDRAIL_BREACHED = "guardrail_breached"
+
+
+class Adjustment(enum.Enum):
+    NONE = "none"
+    HOLM = "holm"
+    BENJAMINI_HOCHBERG = "benjamini_hochberg"
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One metric of an experiment, its defaults filled in (see ExperimentMetric)."""
+
+    name: str
+    role: MetricRole = MetricRole.PRIMARY
+    kind: MetricKind = MetricKind.MEAN
+    aggregation: Aggregation = Aggregation.MEAN
+    denominator: str = ""
+    lower_is_better: bool = False
+    pre_period_days: int = 0
+    minimum_effect: float = 0.0
+    prior_mean: float = 0.0
+    prior_stddev: float = 0.0  # 0: a flat prior
+
+    @property
+    def is_success(self) -> bool:
+        return self.name in {SUCCESS, SUCCESS_SCORE}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "role": self.role.value,
+            "kind": self.kind.value,
+            "aggregation": self.aggregation.value,
+            "denominator": self.denominator,
+            "lower_is_better": self.lower_is_better,
+            "pre_period_days": self.pre_period_days,
+            "minimum_effect": self.minimum_effect,
+            "prior_mean": self.prior_mean,
+            "prior_stddev": self.prior_stddev,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MetricSpec:
+        return cls(
+            name=d["name"],
+            role=MetricRole(d["role"]),
+            kind=MetricKind(d["kind"]),
+            aggregation=Aggregation(d["aggregation"]),
+            denominator=d.get("denominator", ""),
+            lower_is_better=bool(d.get("lower_is_better", False)),
+            pre_period_days=int(d.get("pre_period_days", 0)),
+            minimum_effect=float(d.get("minimum_effect", 0.0)),
+            prior_mean=float(d.get("prior_mean", 0.0)),
+            prior_stddev=float(d.get("prior_stddev", 0.0)),
+        )
+
+
+def outcome_spec(outcome_metric: str) -> MetricSpec:
+    """The primary metric an experiment with only an outcome_metric has."""
+    if outcome_metric == SUCCESS:
+        return MetricSpec(SUCCESS, kind=MetricKind.PROPORTION)
+    return MetricSpec(outcome_metric)
 
 
 @dataclass(frozen=True)
@@ -248,8 +345,13 @@ class ExperimentFields:
     description: str
     unit: ExperimentUnit
     variants: tuple[Variant, ...]
-    outcome_metric: str
+    metrics: tuple[MetricSpec, ...]
     salt: str = ""
+    hypothesis: str = ""
+    start_time: datetime | None = None  # None: the create time
+    end_time: datetime | None = None
+    sequential: bool = False
+    tuning: float = DEFAULT_TUNING
 
 
 @dataclass(frozen=True)
@@ -259,9 +361,25 @@ class Experiment:
     description: str
     unit: ExperimentUnit
     variants: tuple[Variant, ...]
-    outcome_metric: str
+    metrics: tuple[MetricSpec, ...]
     salt: str
     create_time: datetime
+    start_time: datetime
+    end_time: datetime | None = None
+    hypothesis: str = ""
+    sequential: bool = False
+    tuning: float = DEFAULT_TUNING
+
+    @property
+    def outcome_metric(self) -> str:
+        return self.metrics[0].name
+
+    def status(self, now: datetime) -> ExperimentStatus:
+        if self.end_time is not None and self.end_time <= now:
+            return ExperimentStatus.STOPPED
+        if now < self.start_time:
+            return ExperimentStatus.DRAFT
+        return ExperimentStatus.RUNNING
 
 
 @dataclass(frozen=True)
@@ -274,28 +392,18 @@ class Assignment:
 
 
 @dataclass(frozen=True)
-class Summary:
-    n: int
-    mean: float
-    stddev: float  # sample standard deviation (n - 1)
+class Enrolment:
+    """The units assigned before a time, as columns (by unit id), and the projects counted.
 
-    @property
-    def variance(self) -> float:
-        return self.stddev**2
+    Project j counts for unit project_units[j] (an index into unit_ids);
+    each project counts for one unit only.
+    """
 
-
-@dataclass(frozen=True)
-class Comparison:
-    difference: float
-    relative_difference: float
-    t_statistic: float
-    degrees_of_freedom: float
-    p_value: float
-    ci_low: float
-    ci_high: float
-    effect_size: float
-    significant: bool
-    valid: bool
+    unit_ids: list[str]
+    variants: list[str]
+    assign_times: list[datetime]
+    project_ids: list[uuid.UUID]
+    project_units: list[int]
 
 
 @dataclass(frozen=True)
@@ -304,28 +412,13 @@ class SampleRatio:
     degrees_of_freedom: int
     p_value: float
     mismatch: bool
+    checked: bool = True
+    min_units: int = 0
 
 
 @dataclass(frozen=True)
-class VariantResult:
-    variant: str
-    units: int
-    summary: Summary
-    expected_share: float
-
-
-@dataclass(frozen=True)
-class VariantComparison:
-    variant: str
-    control: str
-    comparison: Comparison
-
-
-@dataclass(frozen=True)
-class Analysis:
-    experiment: Experiment
-    results: list[VariantResult]
-    comparisons: list[VariantComparison]
-    sample_ratio: SampleRatio
-    confidence_level: float
-    end_time: datetime
+class AnalysisOptions:
+    confidence_level: float = 0.95
+    end_time: datetime | None = None
+    adjustment: Adjustment = Adjustment.NONE
+    srm_min_units: int = 100

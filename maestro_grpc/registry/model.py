@@ -431,6 +431,15 @@ class ProjectOutline:
 
 
 @dataclass(frozen=True)
+class ProjectOutcome:
+    """A project's recorded outcome, as other contexts read it (experiments)."""
+
+    succeeded: bool | None
+    score: float | None
+    record_time: datetime
+
+
+@dataclass(frozen=True)
 class ProjectUse:
     """One usage logged by a project, with the used artifact's origin project."""
 

@@ -15,6 +15,7 @@ from collections.abc import Collection, Sequence
 from maestro_grpc.registry.model import (
     ArtifactUse,
     CreatedArtifact,
+    ProjectOutcome,
     ProjectOutline,
     ProjectUse,
     TeamMember,
@@ -27,6 +28,7 @@ from maestro_grpc.store.db import Database
 __all__ = [
     "ArtifactUse",
     "CreatedArtifact",
+    "ProjectOutcome",
     "ProjectOutline",
     "ProjectUse",
     "RegistryReader",
@@ -64,6 +66,16 @@ class RegistryReader:
     async def projects(self, ids: Collection[uuid.UUID] | None = None) -> list[ProjectOutline]:
         """Projects (all, or those of `ids` that exist), ordered by id."""
         return await self._store.outlines(ids)
+
+    async def outcomes(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ProjectOutcome]:
+        """The recorded outcomes of those of `ids` that have one, in one query."""
+        if not ids:
+            return {}
+        found = await self._store.outcomes(ids)
+        return {
+            pid: ProjectOutcome(succeeded, score, recorded)
+            for pid, (succeeded, score, recorded) in found.items()
+        }
 
     async def team_members(
         self, project_ids: Collection[uuid.UUID]

@@ -6,7 +6,10 @@ which check they return the same rows for the same data.
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -27,7 +30,7 @@ from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
-from sqlalchemy.types import Text
+from sqlalchemy.types import Text, Uuid
 
 
 def insert(conn: AsyncConnection | str, table: Table) -> PgInsert | SqliteInsert:
@@ -136,3 +139,18 @@ def labels_match(
             extracted = func.json_extract(col, path)
             conditions.append(extracted == value if value else extracted.is_not(None))
     return and_(*conditions)
+
+
+def uuid_in(
+    column: ColumnElement[Any], ids: Sequence[uuid.UUID], dialect: str
+) -> ColumnElement[bool]:
+    """`column IN ids` with one parameter however many ids there are.
+
+    `= ANY(uuid[])` on PostgreSQL (a bound IN list is capped at 32,767
+    parameters), the hex ids of a JSON array under json_each on SQLite.
+    """
+    if dialect == "postgresql":
+        return column == func.any(bindparam(None, list(ids), type_=ARRAY(Uuid())))
+    each = func.json_each(bindparam(None, json.dumps([i.hex for i in ids]), type_=Text()))
+    values = each.table_valued("value")
+    return column.in_(select(values.c.value))

@@ -170,6 +170,8 @@ _BY_SERVICE: dict[str, dict[str, Rule]] = {
         "RecommendTeam": on_project(A.READ),
         "CreateExperiment": organisation(A.WRITE),
         "GetExperiment": plain(A.READ),
+        "ListExperiments": plain(A.READ),
+        "StopExperiment": organisation(A.WRITE),
         "AssignVariant": Rule(A.WRITE, _assign),
         "AnalyzeExperiment": plain(A.READ, "aggregates over every unit"),
     },

@@ -16,14 +16,13 @@ from maestro_grpc.clock import Clock, to_micros, utcnow
 from maestro_grpc.errors import InvalidArgument, NotFound
 from maestro_grpc.metrics.domain import dora as dora_math
 from maestro_grpc.metrics.domain import fourkeys
-from maestro_grpc.metrics.domain.series import series
+from maestro_grpc.metrics.domain.series import Series, series
 from maestro_grpc.metrics.domain.summary import Summary, summaries
 from maestro_grpc.metrics.domain.velocity import MAX_BUCKETS, Velocity, bucket_starts, velocity
 from maestro_grpc.metrics.model import (
     EventTimes,
     NameInfo,
     RepositoryHead,
-    Series,
     SummaryQuery,
     TypeInfo,
 )

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
-from maestro_grpc.metrics.model import Series, SeriesPoint
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    """One value of GetMetricSeries: a point, or a bucket of points (time in microseconds)."""
+
+    time_us: int
+    value: float
+    min: float
+    max: float
+    count: int
+
+
+@dataclass(frozen=True)
+class Series:
+    """GetMetricSeries' answer: the values, and the bucket width (0 when not bucketed)."""
+
+    points: list[SeriesPoint]
+    width_us: int
+    total: int
 
 
 def series(

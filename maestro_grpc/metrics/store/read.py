@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from maestro_grpc.metrics.model import EventRecord
+from maestro_grpc.metrics.model import EventRecord, Windows, WindowTotals
+from maestro_grpc.metrics.store import windows as windowed
 from maestro_grpc.metrics.store.tables import metric_points as points_table
 from maestro_grpc.metrics.store.tables import metric_series
 from maestro_grpc.metrics.store.tables import process_events as events_table
@@ -48,3 +49,10 @@ class MetricsReadStore:
         async with self.db.read() as conn:
             rows = await conn.execute(query)
             return [EventRecord(type=r.type, time=r.time, payload=dict(r.payload)) for r in rows]
+
+    async def window_totals(self, name: str, windows: Windows, with_last: bool) -> WindowTotals:
+        """Two queries at most, whatever the number of windows (`windows.py`)."""
+        if not len(windows):
+            return WindowTotals.empty(0)
+        async with self.db.read() as conn:
+            return await windowed.totals(conn, name, windows, with_last)

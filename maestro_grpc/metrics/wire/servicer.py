@@ -16,10 +16,11 @@ from maestro_grpc.metrics.domain.dora import Band, DoraResult
 from maestro_grpc.metrics.domain.feed import Watches
 from maestro_grpc.metrics.domain.ingest import Ingestor
 from maestro_grpc.metrics.domain.queries import Queries
+from maestro_grpc.metrics.domain.series import Series
 from maestro_grpc.metrics.domain.streams import ByteBudget, acquire_or_exhausted
 from maestro_grpc.metrics.domain.summary import Summary
 from maestro_grpc.metrics.domain.velocity import Velocity
-from maestro_grpc.metrics.model import EventType, NameInfo, Series, SummaryQuery, TypeInfo
+from maestro_grpc.metrics.model import EventType, NameInfo, SummaryQuery, TypeInfo
 from maestro_grpc.metrics.wire import validation as check
 from maestro_grpc.metrics.wire.convert import BatchDecoder
 from maestro_grpc.metrics.wire.eventconv import EVENT_TYPE_PROTO, PROTO_EVENT_TYPE

@@ -13,25 +13,27 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
+import numpy as np
+
 from maestro_grpc.clock import Clock, utcnow
-from maestro_grpc.errors import InvalidArgument, NotFound
+from maestro_grpc.errors import FailedPrecondition, InvalidArgument, NotFound
 from maestro_grpc.metrics.read import MetricsReader
+from maestro_grpc.paging import Cursor, Page
+from maestro_grpc.prediction.domain import analysis as analysing
 from maestro_grpc.prediction.domain import stats
+from maestro_grpc.prediction.domain.outcomes import Outcomes
 from maestro_grpc.prediction.model import (
-    SUCCESS,
-    SUCCESS_SCORE,
-    Analysis,
+    AnalysisOptions,
     Assignment,
+    Enrolment,
     Experiment,
     ExperimentFields,
+    ExperimentStatus,
     ExperimentUnit,
     Variant,
-    VariantComparison,
-    VariantResult,
 )
 from maestro_grpc.prediction.store.experiments import ExperimentStore
 from maestro_grpc.registry.read import RegistryReader
@@ -50,46 +52,41 @@ def choose_variant(salt: str, unit_id: str, variants: Sequence[Variant]) -> str:
     return variants[-1].name
 
 
-def analysis(
+async def analyse(
     experiment: Experiment,
-    assigned: Sequence[Assignment],
-    values: Mapping[str, float],
-    confidence_level: float,
+    enrolment: Enrolment,
+    outcomes: Outcomes,
+    options: AnalysisOptions,
     end: datetime,
-) -> Analysis:
-    """Each variant's outcomes against the control's, and the sample-ratio check."""
-    counts: dict[str, int] = defaultdict(int)
-    outcomes: dict[str, list[float]] = defaultdict(list)
-    for a in assigned:
-        counts[a.variant] += 1
-        value = values.get(a.unit_id)
-        if value is not None:
-            outcomes[a.variant].append(value)
-    total_weight = math.fsum(v.weight for v in experiment.variants)
-    results = [
-        VariantResult(
-            variant=v.name,
-            units=counts[v.name],
-            summary=stats.summarize(outcomes[v.name]),
-            expected_share=v.weight / total_weight,
+) -> analysing.Analysis:
+    """Every metric's comparisons, adjusted p-values and verdicts, and the sample-ratio check."""
+    alpha = 1.0 - options.confidence_level
+    index = {v.name: i for i, v in enumerate(experiment.variants)}
+    unit_variant = np.array([index.get(v, -1) for v in enrolment.variants], dtype=np.int64)
+    counts = np.bincount(unit_variant[unit_variant >= 0], minlength=len(index))
+    weights = [v.weight for v in experiment.variants]
+    ratio = stats.sample_ratio([int(c) for c in counts], weights, options.srm_min_units)
+    metrics = [
+        analysing.analyse_metric(
+            experiment, spec, await outcomes.observed(spec), unit_variant, alpha
         )
-        for v in experiment.variants
+        for spec in experiment.metrics
     ]
-    control = results[0]
-    comparisons = [
-        VariantComparison(
-            variant=r.variant,
-            control=control.variant,
-            comparison=stats.welch(r.summary, control.summary, confidence_level),
-        )
-        for r in results[1:]
-    ]
-    ratio = stats.sample_ratio([r.units for r in results], [v.weight for v in experiment.variants])
-    return Analysis(experiment, results, comparisons, ratio, confidence_level, end)
+    metrics = analysing.adjust_and_judge(metrics, alpha, options.adjustment, ratio)
+    total = math.fsum(weights)
+    return analysing.Analysis(
+        experiment=experiment,
+        metrics=metrics,
+        sample_ratio=ratio,
+        confidence_level=options.confidence_level,
+        end_time=end,
+        adjustment=options.adjustment,
+        expected_shares=[w / total for w in weights],
+    )
 
 
 class Experiments:
-    """CreateExperiment, GetExperiment, AssignVariant and AnalyzeExperiment, without gRPC."""
+    """Create, Get, List, Stop, AssignVariant and AnalyzeExperiment, without gRPC."""
 
     def __init__(
         self,
@@ -115,10 +112,34 @@ class Experiments:
             raise NotFound(f"experiment {experiment_id} not found", reason="EXPERIMENT_NOT_FOUND")
         return found
 
+    async def list(
+        self, page_size: int, after: Cursor | None, status: ExperimentStatus | None
+    ) -> Page[Experiment]:
+        return await self.store.page(page_size, after, status, self.clock())
+
+    async def stop(self, experiment_id: uuid.UUID) -> Experiment:
+        """End a running experiment now (a stopped one stays as it is)."""
+        now = self.clock()
+        experiment = await self.get(experiment_id)
+        status = experiment.status(now)
+        if status is ExperimentStatus.DRAFT:
+            raise FailedPrecondition(
+                f"experiment {experiment_id} has not started (it starts at "
+                f"{experiment.start_time.isoformat()})",
+                reason="EXPERIMENT_NOT_STARTED",
+            )
+        if status is ExperimentStatus.RUNNING:
+            await self.store.stop(experiment_id, now)
+        return await self.get(experiment_id)
+
     async def assign(
         self, experiment_id: uuid.UUID, unit_id: str, project_id: uuid.UUID | None
     ) -> Assignment:
-        """The unit's variant: the stored one, else chosen now and stored."""
+        """The unit's variant: the stored one, else chosen now and stored.
+
+        A TEAM unit's project is linked to it on any call while running.
+        """
+        now = self.clock()
         experiment = await self.get(experiment_id)
         if experiment.unit is ExperimentUnit.PROJECT:
             # The unit is the project: its id, in one spelling.
@@ -129,54 +150,32 @@ class Experiments:
                     "unit_id", "must be a project UUID in a PROJECT experiment"
                 ) from None
             unit_id = str(project_id)
+        running = experiment.status(now) is ExperimentStatus.RUNNING
         existing = await self.store.assignment(experiment_id, unit_id)
-        if existing is not None:
+        if existing is not None and (not running or project_id in (None, existing.project_id)):
             return existing
+        if not running:
+            raise FailedPrecondition(
+                f"experiment {experiment_id} is {experiment.status(now).value}: "
+                "it assigns units only while running",
+                reason="EXPERIMENT_NOT_RUNNING",
+            )
         if project_id is not None and not await self.registry.project_exists(project_id):
             raise NotFound(f"project {project_id} not found", reason="PROJECT_NOT_FOUND")
+        if existing is not None:
+            assert project_id is not None
+            await self.store.link(experiment_id, unit_id, project_id, now)
+            return existing
         variant = choose_variant(experiment.salt, unit_id, experiment.variants)
-        return await self.store.assign(experiment_id, unit_id, variant, project_id, self.clock())
+        return await self.store.assign(experiment_id, unit_id, variant, project_id, now)
 
     async def analyze(
-        self, experiment_id: uuid.UUID, confidence_level: float, end_time: datetime | None
-    ) -> Analysis:
-        end = end_time or self.clock()
+        self, experiment_id: uuid.UUID, options: AnalysisOptions
+    ) -> analysing.Analysis:
         experiment = await self.get(experiment_id)
-        assigned = await self.store.assignments(experiment_id, end)
-        values = await self._outcomes(experiment.outcome_metric, assigned, end)
-        return analysis(experiment, assigned, values, confidence_level, end)
-
-    async def _outcomes(
-        self, metric: str, assigned: Sequence[Assignment], end: datetime
-    ) -> dict[str, float]:
-        """unit id -> its outcome value (units without one are absent)."""
-        with_project = [a for a in assigned if a.project_id is not None]
-        if metric in {SUCCESS, SUCCESS_SCORE}:
-            return await self._success(metric, with_project, end)
-        out: dict[str, float] = {}
-        for a in with_project:
-            assert a.project_id is not None
-            points = await self.metrics.metric_points(a.project_id, a.assign_time, end)
-            values = [value for name, _, value in points if name == metric]
-            if values:
-                out[a.unit_id] = math.fsum(values) / len(values)
-        return out
-
-    async def _success(
-        self, metric: str, assigned: Sequence[Assignment], end: datetime
-    ) -> dict[str, float]:
-        """The outcome of each unit's project, as recorded before `end`."""
-        ids = {a.project_id for a in assigned if a.project_id}
-        recorded = {p.id: p for p in await self.registry.projects(ids)}
-        out: dict[str, float] = {}
-        for a in assigned:
-            found = recorded.get(a.project_id) if a.project_id else None
-            if found is None or found.success_record_time is None:
-                continue
-            if found.success_record_time >= end:
-                continue
-            if metric == SUCCESS:
-                out[a.unit_id] = 1.0 if found.succeeded else 0.0
-            elif found.score is not None:
-                out[a.unit_id] = float(found.score)
-        return out
+        end = options.end_time or self.clock()
+        if experiment.end_time is not None:
+            end = min(end, experiment.end_time)
+        enrolment = await self.store.units(experiment_id, end)
+        outcomes = Outcomes(enrolment, end, self.metrics, self.registry)
+        return await analyse(experiment, enrolment, outcomes, options, end)

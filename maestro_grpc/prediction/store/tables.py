@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    false,
 )
 
 from maestro_grpc.store.schema import metadata
@@ -79,6 +80,17 @@ experiments = Table(
     Column("outcome_metric", String(200), nullable=False),
     Column("salt", String(100), nullable=False),
     Column("create_time", UTCDateTime(), nullable=False),
+    # Issue #12: the hypothesis, the window, the metrics and sequential testing.
+    Column("hypothesis", Text(), nullable=False, server_default=""),
+    # [MetricSpec.as_dict()], the primary first; [] for experiments made
+    # before them (outcome_metric is then the primary metric).
+    Column("metrics", JSONDocument, nullable=False, server_default="[]"),
+    # NULL for experiments made before: their create_time.
+    Column("start_time", UTCDateTime()),
+    Column("end_time", UTCDateTime()),
+    Column("sequential", Boolean(), nullable=False, server_default=false()),
+    Column("tuning", Float(), nullable=False, server_default="5000"),
+    Index("ix_experiments_create_time_id", "create_time", "id"),
 )
 
 # The first (and so every) assignment of a unit: the variant is computed by
@@ -100,4 +112,22 @@ experiment_assignments = Table(
     Column("project_id", Uuid()),
     Column("assign_time", UTCDateTime(), nullable=False),
     Index("ix_experiment_assignments_experiment_id_variant", "experiment_id", "variant"),
+)
+
+# The projects counted for each unit: a project counts once per experiment,
+# for the first unit linked to it (the primary key keeps the first). PROJECT
+# units are linked to themselves; TEAM units to each project AssignVariant
+# named with them.
+experiment_unit_projects = Table(
+    "experiment_unit_projects",
+    metadata,
+    Column(
+        "experiment_id",
+        Uuid(),
+        ForeignKey("experiments.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("project_id", Uuid(), primary_key=True),
+    Column("unit_id", String(200), nullable=False),
+    Column("link_time", UTCDateTime(), nullable=False),
 )

@@ -6,15 +6,10 @@ import math
 import uuid
 from typing import Any
 
-from maestro.prediction.v1 import experiment_pb2 as ep
 from maestro.prediction.v1 import meta_model_pb2 as mp
 from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.registry.v1 import project_pb2
 from maestro_grpc.prediction.model import (
-    Analysis,
-    Assignment,
-    Experiment,
-    ExperimentUnit,
     MetaModelRecord,
     ModelKind,
     PredictionRecord,
@@ -26,10 +21,6 @@ from maestro_grpc.wire.protoconv import set_timestamp
 KIND = {
     ModelKind.LOGISTIC_REGRESSION: mp.MODEL_KIND_LOGISTIC_REGRESSION,
     ModelKind.GRADIENT_BOOSTING: mp.MODEL_KIND_GRADIENT_BOOSTING,
-}
-UNIT = {
-    ExperimentUnit.PROJECT: ep.EXPERIMENT_UNIT_PROJECT,
-    ExperimentUnit.TEAM: ep.EXPERIMENT_UNIT_TEAM,
 }
 
 
@@ -133,72 +124,3 @@ def proposal(item: Proposal, project_id: uuid.UUID) -> pb.TeamProposal:
         reasons=item.reasons,
         extrapolation=item.extrapolation,
     )
-
-
-def experiment(item: Experiment) -> ep.Experiment:
-    out = ep.Experiment(
-        id=str(item.id),
-        name=item.name,
-        description=item.description,
-        unit=UNIT[item.unit],
-        variants=[ep.Variant(name=v.name, weight=v.weight) for v in item.variants],
-        outcome_metric=item.outcome_metric,
-        salt=item.salt,
-    )
-    set_timestamp(out.create_time, item.create_time)
-    return out
-
-
-def assignment(item: Assignment) -> ep.Assignment:
-    out = ep.Assignment(
-        experiment_id=str(item.experiment_id),
-        unit_id=item.unit_id,
-        variant=item.variant,
-        project_id=str(item.project_id) if item.project_id else "",
-    )
-    set_timestamp(out.assign_time, item.assign_time)
-    return out
-
-
-def analysis(item: Analysis) -> ep.ExperimentAnalysis:
-    out = ep.ExperimentAnalysis(
-        experiment_id=str(item.experiment.id),
-        outcome_metric=item.experiment.outcome_metric,
-        results=[
-            ep.VariantResult(
-                variant=r.variant,
-                units=r.units,
-                units_with_outcome=r.summary.n,
-                mean=r.summary.mean,
-                stddev=r.summary.stddev,
-                expected_share=r.expected_share,
-            )
-            for r in item.results
-        ],
-        comparisons=[
-            ep.VariantComparison(
-                variant=c.variant,
-                control=c.control,
-                difference=c.comparison.difference,
-                relative_difference=c.comparison.relative_difference,
-                ci_low=c.comparison.ci_low,
-                ci_high=c.comparison.ci_high,
-                p_value=c.comparison.p_value,
-                effect_size=c.comparison.effect_size,
-                significant=c.comparison.significant,
-                t_statistic=c.comparison.t_statistic,
-                degrees_of_freedom=c.comparison.degrees_of_freedom,
-                valid=c.comparison.valid,
-            )
-            for c in item.comparisons
-        ],
-        sample_ratio=ep.SampleRatioCheck(
-            chi_square=item.sample_ratio.chi_square,
-            p_value=item.sample_ratio.p_value,
-            mismatch=item.sample_ratio.mismatch,
-            degrees_of_freedom=item.sample_ratio.degrees_of_freedom,
-        ),
-        confidence_level=item.confidence_level,
-    )
-    set_timestamp(out.end_time, item.end_time)
-    return out

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from maestro.prediction.v1 import experiment_pb2 as ep
 from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.prediction.v1 import prediction_service_pb2_grpc
 from maestro_grpc.errors import Violations
 from maestro_grpc.paging import IdKind, KeyKind
 from maestro_grpc.prediction.domain.experiments import Experiments
 from maestro_grpc.prediction.domain.predictor import Predictor
-from maestro_grpc.prediction.wire import convert, progress
+from maestro_grpc.prediction.model import Experiment
+from maestro_grpc.prediction.wire import convert, experiment_checks, experiment_convert, progress
 from maestro_grpc.prediction.wire import validation as check
 from maestro_grpc.wire import checks
 from maestro_grpc.wire import pagetoken as pagination
@@ -113,20 +115,41 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         self, request: pb.CreateExperimentRequest, context: Context
     ) -> pb.CreateExperimentResponse:
         v = Violations()
-        fields = check.experiment_fields(v, request)
+        fields = experiment_checks.experiment_fields(v, request)
         checks.request_id(v, request.request_id)
         v.raise_if_any()
         created = await self.experiments.create(
             fields, request_id=request.request_id, fingerprint=request_fingerprint(request)
         )
-        return pb.CreateExperimentResponse(experiment=convert.experiment(created))
+        return pb.CreateExperimentResponse(experiment=self._experiment(created))
 
     async def GetExperiment(
         self, request: pb.GetExperimentRequest, context: Context
     ) -> pb.GetExperimentResponse:
         experiment_id = require_uuid(request.experiment_id, "experiment_id")
         found = await self.experiments.get(experiment_id)
-        return pb.GetExperimentResponse(experiment=convert.experiment(found))
+        return pb.GetExperimentResponse(experiment=self._experiment(found))
+
+    async def ListExperiments(
+        self, request: pb.ListExperimentsRequest, context: Context
+    ) -> pb.ListExperimentsResponse:
+        v = Violations()
+        status = experiment_checks.status_filter(v, request.status)
+        v.raise_if_any()
+        size = pagination.page_size(request.page_size)
+        after = self.pages.decode("ListExperiments", request, request.page_token, key=KeyKind.TIME)
+        page = await self.experiments.list(size, after, status)
+        return pb.ListExperimentsResponse(
+            experiments=[self._experiment(e) for e in page.items],
+            next_page_token=self.pages.encode("ListExperiments", request, page.next_cursor),
+        )
+
+    async def StopExperiment(
+        self, request: pb.StopExperimentRequest, context: Context
+    ) -> pb.StopExperimentResponse:
+        experiment_id = require_uuid(request.experiment_id, "experiment_id")
+        stopped = await self.experiments.stop(experiment_id)
+        return pb.StopExperimentResponse(experiment=self._experiment(stopped))
 
     async def AssignVariant(
         self, request: pb.AssignVariantRequest, context: Context
@@ -137,15 +160,18 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         project_id = optional_uuid_field(v, request.project_id, "project_id")
         v.raise_if_any()
         assignment = await self.experiments.assign(experiment_id, unit_id, project_id)
-        return pb.AssignVariantResponse(assignment=convert.assignment(assignment))
+        return pb.AssignVariantResponse(assignment=experiment_convert.assignment(assignment))
 
     async def AnalyzeExperiment(
         self, request: pb.AnalyzeExperimentRequest, context: Context
     ) -> pb.AnalyzeExperimentResponse:
         v = Violations()
         experiment_id = uuid_field(v, request.experiment_id, "experiment_id")
-        level = check.confidence_level(v, request.confidence_level)
         end_time = v.take(lambda: opt_time(request, "end_time", "end_time"), None)
+        options = experiment_checks.analysis_options(v, request, end_time)
         v.raise_if_any()
-        analysis = await self.experiments.analyze(experiment_id, level, end_time)
-        return pb.AnalyzeExperimentResponse(analysis=convert.analysis(analysis))
+        analysis = await self.experiments.analyze(experiment_id, options)
+        return pb.AnalyzeExperimentResponse(analysis=experiment_convert.analysis(analysis))
+
+    def _experiment(self, item: Experiment) -> ep.Experiment:
+        return experiment_convert.experiment(item, self.experiments.clock())

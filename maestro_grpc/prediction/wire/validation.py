@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 
-from maestro.prediction.v1 import experiment_pb2 as ep
 from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.registry.v1 import project_pb2
 from maestro_grpc.errors import Violations
 from maestro_grpc.prediction.model import (
     DEFAULT_OBSERVATION_DAYS,
     MAX_OBSERVATION_DAYS,
-    SUCCESS,
-    SUCCESS_SCORE,
     Candidate,
-    ExperimentFields,
-    ExperimentUnit,
     Limits,
     TrainingOptions,
-    Variant,
 )
 from maestro_grpc.wire import checks
 
-VARIANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-METRIC_NAME = re.compile(r"^[a-z0-9_.:-]{1,200}$")
 MAX_CANDIDATES = 200
 MAX_TEAM = 50
 MAX_RESULTS = 10
@@ -132,70 +123,3 @@ def limits(v: Violations, request: pb.RecommendTeamRequest) -> Limits:
     if not math.isfinite(budget) or budget < 0:
         v.add("limits.max_total_allocation", "must be a finite number, at least 0 (0: none)")
     return Limits(min_size=min_size, max_size=max_size, max_total_allocation=budget or None)
-
-
-# ---- experiments --------------------------------------------------------------------------
-
-
-def experiment_fields(v: Violations, request: pb.CreateExperimentRequest) -> ExperimentFields:
-    if not request.HasField("experiment"):
-        v.add("experiment", "is required")
-    e = request.experiment
-    return ExperimentFields(
-        name=checks.text(v, e.name, "experiment.name", max_len=200, required=True),
-        description=checks.text(v, e.description, "experiment.description", max_len=10_000),
-        unit=_unit(v, e.unit),
-        variants=_variants(v, e.variants),
-        outcome_metric=_outcome_metric(v, e.outcome_metric),
-        salt=checks.text(v, e.salt, "experiment.salt", max_len=100),
-    )
-
-
-def _unit(v: Violations, value: int) -> ExperimentUnit:
-    if value == ep.EXPERIMENT_UNIT_TEAM:
-        return ExperimentUnit.TEAM
-    if value not in (ep.EXPERIMENT_UNIT_UNSPECIFIED, ep.EXPERIMENT_UNIT_PROJECT):
-        v.add("experiment.unit", f"{value} is not a known value")
-    return ExperimentUnit.PROJECT
-
-
-def _variants(v: Violations, items: Sequence[ep.Variant]) -> tuple[Variant, ...]:
-    """2 to 10 variants with distinct names and positive weights, the control first."""
-    if not 2 <= len(items) <= 10:
-        v.add("experiment.variants", "must hold 2 to 10 variants (the first is the control)")
-    out: list[Variant] = []
-    names: set[str] = set()
-    for i, variant in enumerate(items):
-        at = f"experiment.variants[{i}]"
-        if not VARIANT_NAME.match(variant.name):
-            v.add(
-                f"{at}.name",
-                "must be 1-63 characters of [a-z0-9_-], starting with a letter or digit",
-            )
-        elif variant.name in names:
-            v.add(f"{at}.name", f"{variant.name!r} is used twice")
-        names.add(variant.name)
-        if not math.isfinite(variant.weight) or variant.weight <= 0:
-            v.add(f"{at}.weight", "must be a positive finite number")
-        out.append(Variant(variant.name, variant.weight))
-    return tuple(out)
-
-
-def _outcome_metric(v: Violations, value: str) -> str:
-    metric = value.strip()
-    if not metric:
-        v.add(
-            "experiment.outcome_metric",
-            f'is required: "{SUCCESS}", "{SUCCESS_SCORE}" or a metric name',
-        )
-    elif not METRIC_NAME.match(metric):
-        v.add("experiment.outcome_metric", "must be 1-200 characters of [a-z0-9_.:-]")
-    return metric
-
-
-def confidence_level(v: Violations, value: float) -> float:
-    """The analysis' confidence level, 0 meaning 0.95."""
-    level = value or 0.95
-    if not math.isfinite(level) or not 0.5 <= level <= 0.999:
-        v.add("confidence_level", "must be between 0.5 and 0.999 (0 for 0.95)")
-    return level

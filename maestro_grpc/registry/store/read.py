@@ -20,6 +20,7 @@ from maestro_grpc.registry.model import (
 from maestro_grpc.registry.store.rows import member_from_row
 from maestro_grpc.registry.store.tables import artifact_usages, artifacts, projects, team_members
 from maestro_grpc.store.db import Database
+from maestro_grpc.store.dialect import uuid_in
 
 # Ids per IN (...) list: well under both stores' bind-parameter limits.
 CHUNK = 500
@@ -209,3 +210,16 @@ class RegistryReadStore:
                 )
                 out.extend(CreatedArtifact(row.origin_project_id, row.create_time) for row in rows)
         return out
+
+    async def outcomes(
+        self, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[bool | None, float | None, Any]]:
+        """Recorded outcomes by project: one query, however many ids."""
+        c = projects.c
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                select(c.id, c.success_succeeded, c.success_score, c.success_record_time).where(
+                    c.success_record_time.is_not(None), uuid_in(c.id, ids, conn.dialect.name)
+                )
+            )
+            return {r[0]: (r[1], r[2], r[3]) for r in rows}

@@ -201,14 +201,48 @@ class AssignVariantResponse(_message.Message):
     def __init__(self, assignment: _Optional[_Union[_experiment_pb2.Assignment, _Mapping]] = ...) -> None: ...
 
 class AnalyzeExperimentRequest(_message.Message):
-    __slots__ = ("experiment_id", "confidence_level", "end_time")
+    __slots__ = ("experiment_id", "confidence_level", "end_time", "p_value_adjustment", "srm_min_units")
     EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
     CONFIDENCE_LEVEL_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
+    P_VALUE_ADJUSTMENT_FIELD_NUMBER: _ClassVar[int]
+    SRM_MIN_UNITS_FIELD_NUMBER: _ClassVar[int]
     experiment_id: str
     confidence_level: float
     end_time: _timestamp_pb2.Timestamp
-    def __init__(self, experiment_id: _Optional[str] = ..., confidence_level: _Optional[float] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    p_value_adjustment: _experiment_pb2.PValueAdjustment
+    srm_min_units: int
+    def __init__(self, experiment_id: _Optional[str] = ..., confidence_level: _Optional[float] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., p_value_adjustment: _Optional[_Union[_experiment_pb2.PValueAdjustment, str]] = ..., srm_min_units: _Optional[int] = ...) -> None: ...
+
+class ListExperimentsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "status")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    status: _experiment_pb2.ExperimentStatus
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., status: _Optional[_Union[_experiment_pb2.ExperimentStatus, str]] = ...) -> None: ...
+
+class ListExperimentsResponse(_message.Message):
+    __slots__ = ("experiments", "next_page_token")
+    EXPERIMENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    experiments: _containers.RepeatedCompositeFieldContainer[_experiment_pb2.Experiment]
+    next_page_token: str
+    def __init__(self, experiments: _Optional[_Iterable[_Union[_experiment_pb2.Experiment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class StopExperimentRequest(_message.Message):
+    __slots__ = ("experiment_id",)
+    EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    experiment_id: str
+    def __init__(self, experiment_id: _Optional[str] = ...) -> None: ...
+
+class StopExperimentResponse(_message.Message):
+    __slots__ = ("experiment",)
+    EXPERIMENT_FIELD_NUMBER: _ClassVar[int]
+    experiment: _experiment_pb2.Experiment
+    def __init__(self, experiment: _Optional[_Union[_experiment_pb2.Experiment, _Mapping]] = ...) -> None: ...
 
 class AnalyzeExperimentResponse(_message.Message):
     __slots__ = ("analysis",)

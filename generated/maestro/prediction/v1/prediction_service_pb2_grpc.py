@@ -76,6 +76,16 @@ class PredictionServiceStub:
                 request_serializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.GetExperimentRequest.SerializeToString,
                 response_deserializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.GetExperimentResponse.FromString,
                 _registered_method=True)
+        self.ListExperiments = channel.unary_unary(
+                '/maestro.prediction.v1.PredictionService/ListExperiments',
+                request_serializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.ListExperimentsRequest.SerializeToString,
+                response_deserializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.ListExperimentsResponse.FromString,
+                _registered_method=True)
+        self.StopExperiment = channel.unary_unary(
+                '/maestro.prediction.v1.PredictionService/StopExperiment',
+                request_serializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.StopExperimentRequest.SerializeToString,
+                response_deserializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.StopExperimentResponse.FromString,
+                _registered_method=True)
         self.AssignVariant = channel.unary_unary(
                 '/maestro.prediction.v1.PredictionService/AssignVariant',
                 request_serializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.AssignVariantRequest.SerializeToString,
@@ -171,19 +181,41 @@ class PredictionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListExperiments(self, request, context):
+        """Lists experiments, newest first (keyset pages).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StopExperiment(self, request, context):
+        """Stops a running experiment: its end_time becomes now, assignments are
+        refused from then on and analyses end there. Stopping a stopped
+        experiment returns it unchanged; a DRAFT one is FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AssignVariant(self, request, context):
         """Assigns a unit (project or team) to a variant: deterministic (see
         Assignment) and sticky (the first assignment is stored and returned
-        ever after). A PROJECT unit must be an existing project's UUID.
+        ever after). A PROJECT unit must be an existing project's UUID. A new
+        unit before the experiment's start or after its stop is
+        FAILED_PRECONDITION (reason EXPERIMENT_NOT_RUNNING); a unit assigned
+        while it ran keeps getting its assignment (no new project links).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def AnalyzeExperiment(self, request, context):
-        """Compares each variant with the control on the experiment's outcome
-        (Welch's t-test, confidence interval, Cohen's d) and checks the
-        assignment counts against the weights (sample-ratio mismatch).
+        """Analyses every metric of the experiment, each treatment against the
+        control (absolute and relative effects with intervals and p-values,
+        proportion tests, ratios, CUPED, sequential, Bayesian, power, adjusted
+        p-values, a verdict), and checks the assignment counts against the
+        weights (sample-ratio mismatch). Outcomes are aggregated in the store,
+        a constant number of queries per metric whatever the number of units.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -231,6 +263,16 @@ def add_PredictionServiceServicer_to_server(servicer, server):
                     servicer.GetExperiment,
                     request_deserializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.GetExperimentRequest.FromString,
                     response_serializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.GetExperimentResponse.SerializeToString,
+            ),
+            'ListExperiments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListExperiments,
+                    request_deserializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.ListExperimentsRequest.FromString,
+                    response_serializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.ListExperimentsResponse.SerializeToString,
+            ),
+            'StopExperiment': grpc.unary_unary_rpc_method_handler(
+                    servicer.StopExperiment,
+                    request_deserializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.StopExperimentRequest.FromString,
+                    response_serializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.StopExperimentResponse.SerializeToString,
             ),
             'AssignVariant': grpc.unary_unary_rpc_method_handler(
                     servicer.AssignVariant,
@@ -461,6 +503,60 @@ class PredictionService:
             '/maestro.prediction.v1.PredictionService/GetExperiment',
             maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.GetExperimentRequest.SerializeToString,
             maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.GetExperimentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListExperiments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maestro.prediction.v1.PredictionService/ListExperiments',
+            maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.ListExperimentsRequest.SerializeToString,
+            maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.ListExperimentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StopExperiment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maestro.prediction.v1.PredictionService/StopExperiment',
+            maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.StopExperimentRequest.SerializeToString,
+            maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.StopExperimentResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -60,15 +60,28 @@ class PredictionServiceStub:
     """Creates an experiment on a process change."""
     GetExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.GetExperimentRequest, _prediction_service_pb2.GetExperimentResponse]
     """Returns an experiment."""
+    ListExperiments: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.ListExperimentsRequest, _prediction_service_pb2.ListExperimentsResponse]
+    """Lists experiments, newest first (keyset pages)."""
+    StopExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.StopExperimentRequest, _prediction_service_pb2.StopExperimentResponse]
+    """Stops a running experiment: its end_time becomes now, assignments are
+    refused from then on and analyses end there. Stopping a stopped
+    experiment returns it unchanged; a DRAFT one is FAILED_PRECONDITION.
+    """
     AssignVariant: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.AssignVariantRequest, _prediction_service_pb2.AssignVariantResponse]
     """Assigns a unit (project or team) to a variant: deterministic (see
     Assignment) and sticky (the first assignment is stored and returned
-    ever after). A PROJECT unit must be an existing project's UUID.
+    ever after). A PROJECT unit must be an existing project's UUID. A new
+    unit before the experiment's start or after its stop is
+    FAILED_PRECONDITION (reason EXPERIMENT_NOT_RUNNING); a unit assigned
+    while it ran keeps getting its assignment (no new project links).
     """
     AnalyzeExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.AnalyzeExperimentRequest, _prediction_service_pb2.AnalyzeExperimentResponse]
-    """Compares each variant with the control on the experiment's outcome
-    (Welch's t-test, confidence interval, Cohen's d) and checks the
-    assignment counts against the weights (sample-ratio mismatch).
+    """Analyses every metric of the experiment, each treatment against the
+    control (absolute and relative effects with intervals and p-values,
+    proportion tests, ratios, CUPED, sequential, Bayesian, power, adjusted
+    p-values, a verdict), and checks the assignment counts against the
+    weights (sample-ratio mismatch). Outcomes are aggregated in the store,
+    a constant number of queries per metric whatever the number of units.
     """
 
 class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -167,6 +180,25 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns an experiment."""
 
     @_abc_1.abstractmethod
+    def ListExperiments(
+        self,
+        request: _prediction_service_pb2.ListExperimentsRequest,
+        context: _aio.ServicerContext[_prediction_service_pb2.ListExperimentsRequest, _abc.Awaitable[_prediction_service_pb2.ListExperimentsResponse]],
+    ) -> _abc.Awaitable[_prediction_service_pb2.ListExperimentsResponse]:
+        """Lists experiments, newest first (keyset pages)."""
+
+    @_abc_1.abstractmethod
+    def StopExperiment(
+        self,
+        request: _prediction_service_pb2.StopExperimentRequest,
+        context: _aio.ServicerContext[_prediction_service_pb2.StopExperimentRequest, _abc.Awaitable[_prediction_service_pb2.StopExperimentResponse]],
+    ) -> _abc.Awaitable[_prediction_service_pb2.StopExperimentResponse]:
+        """Stops a running experiment: its end_time becomes now, assignments are
+        refused from then on and analyses end there. Stopping a stopped
+        experiment returns it unchanged; a DRAFT one is FAILED_PRECONDITION.
+        """
+
+    @_abc_1.abstractmethod
     def AssignVariant(
         self,
         request: _prediction_service_pb2.AssignVariantRequest,
@@ -174,7 +206,10 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _abc.Awaitable[_prediction_service_pb2.AssignVariantResponse]:
         """Assigns a unit (project or team) to a variant: deterministic (see
         Assignment) and sticky (the first assignment is stored and returned
-        ever after). A PROJECT unit must be an existing project's UUID.
+        ever after). A PROJECT unit must be an existing project's UUID. A new
+        unit before the experiment's start or after its stop is
+        FAILED_PRECONDITION (reason EXPERIMENT_NOT_RUNNING); a unit assigned
+        while it ran keeps getting its assignment (no new project links).
         """
 
     @_abc_1.abstractmethod
@@ -183,9 +218,12 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _prediction_service_pb2.AnalyzeExperimentRequest,
         context: _aio.ServicerContext[_prediction_service_pb2.AnalyzeExperimentRequest, _abc.Awaitable[_prediction_service_pb2.AnalyzeExperimentResponse]],
     ) -> _abc.Awaitable[_prediction_service_pb2.AnalyzeExperimentResponse]:
-        """Compares each variant with the control on the experiment's outcome
-        (Welch's t-test, confidence interval, Cohen's d) and checks the
-        assignment counts against the weights (sample-ratio mismatch).
+        """Analyses every metric of the experiment, each treatment against the
+        control (absolute and relative effects with intervals and p-values,
+        proportion tests, ratios, CUPED, sequential, Bayesian, power, adjusted
+        p-values, a verdict), and checks the assignment counts against the
+        weights (sample-ratio mismatch). Outcomes are aggregated in the store,
+        a constant number of queries per metric whatever the number of units.
         """
 
 def add_PredictionServiceServicer_to_server(servicer: PredictionServiceServicer, server: _aio.Server) -> None: ...
