@@ -19,7 +19,16 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from maestro_grpc.web import artifact, library, live, models, projects, signin, staffing
+from maestro_grpc.web import (
+    artifact,
+    experiments,
+    library,
+    live,
+    models,
+    projects,
+    signin,
+    staffing,
+)
 from maestro_grpc.web.client import Backend
 from maestro_grpc.web.security import SecurityHeaders
 from maestro_grpc.web.settings import WebSettings
@@ -53,6 +62,8 @@ def build_app(settings: WebSettings, backend: Backend) -> Starlette:
         Route("/projects/{project_id}/live", live.feed),
         Route("/projects/{project_id}/team", staffing.page),
         Route("/projects/{project_id}/predict", projects.predict, methods=["POST"]),
+        Route("/experiments", experiments.list_page),
+        Route("/experiments/{experiment_id}", experiments.page),
         Route("/models", models.list_page),
         Route("/models/{version}", models.page),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
