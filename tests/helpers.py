@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import socket
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
@@ -147,3 +148,10 @@ def wait_until_serving(
             return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
         eventually_sync(serving, f"the server at {address} is SERVING", within=within, every=0.1)
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on (for a process a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

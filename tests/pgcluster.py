@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.conftest import skip_or_fail
+from tests.helpers import free_port
 
 
 def _bin(name: str) -> str | None:
@@ -26,12 +26,6 @@ def _bin(name: str) -> str | None:
         return found
     candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
     return str(candidates[-1]) if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Cluster:
@@ -92,7 +86,7 @@ def private_cluster() -> Iterator[Cluster]:
         skip_or_fail("no PostgreSQL binaries (initdb, pg_ctl) to start a private server")
     root = Path(tempfile.mkdtemp(prefix="maestro-pg-"))
     root.chmod(0o755)
-    cluster = Cluster(root, _free_port())
+    cluster = Cluster(root, free_port())
     try:
         cluster.init()
         cluster.start()

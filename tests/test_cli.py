@@ -6,7 +6,6 @@ import argparse
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,15 +17,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from maestro_grpc.cli import build_parser
 from maestro_grpc.store.migrate import head_revision
-from tests.helpers import wait_until_serving
+from tests.helpers import free_port, wait_until_serving
 
 MAESTRO = [sys.executable, "-m", "maestro_grpc"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def run(

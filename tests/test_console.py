@@ -21,8 +21,7 @@ from maestro.registry.v1 import artifact_pb2 as ap
 from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro.registry.v1 import registry_service_pb2_grpc as rsg
 from maestro_grpc.server import RunningServer
-from tests.agent.live import free_port
-from tests.helpers import ts
+from tests.helpers import free_port, ts
 
 
 async def maestro(server: RunningServer | str, *args: str) -> tuple[int, str, str]:

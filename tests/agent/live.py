@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -18,16 +17,9 @@ from sqlalchemy import func, select
 from maestro.registry.v1 import project_pb2, registry_service_pb2, registry_service_pb2_grpc
 from maestro_grpc.metrics.store.tables import metric_producers, process_events
 from maestro_grpc.store.db import Database
-from tests.helpers import wait_until_serving
+from tests.helpers import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class LiveServer:

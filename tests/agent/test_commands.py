@@ -18,9 +18,9 @@ from tests.agent.live import (
     agent,
     event_counts,
     event_payloads,
-    free_port,
     point_counts,
 )
+from tests.helpers import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "agent-test-token-0123456789"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -26,19 +25,13 @@ from maestro_grpc.config import Settings
 from maestro_grpc.server import RunningServer, start_server
 from tests.conftest import skip_or_fail
 from tests.content.support import MovableClock
-from tests.helpers import eventually_sync
+from tests.helpers import eventually_sync, free_port
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _answers(url: str) -> bool:
@@ -60,7 +53,7 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if found is None:
             skip_or_fail("moto_server is not installed (moto[server])")
         binary = Path(str(found))
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("moto") / "moto.log"
     with log.open("wb") as out:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -27,7 +26,7 @@ from maestro_grpc.registry.domain.indexer import JOB_KEYS
 from maestro_grpc.registry.store.tables import content_blobs
 from maestro_grpc.store.db import Database
 from maestro_grpc.worker_cli import _run_indexer
-from tests.helpers import eventually_sync
+from tests.helpers import eventually_sync, free_port
 
 
 async def test_content_blobs_matches_its_migration(store_url: str) -> None:
@@ -134,15 +133,9 @@ def test_worker_indexer_once(settings: Settings, capsys: pytest.CaptureFixture[s
     assert "ran 0 job(s): -" in capsys.readouterr().out
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize("blob_kind", ["file"])
 def test_worker_indexer_serves_metrics_and_stops_on_sigterm(settings: Settings) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "MAESTRO_DATABASE_URL": settings.database_url,

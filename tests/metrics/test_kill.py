@@ -22,19 +22,13 @@ from maestro_grpc.clock import utcnow
 from maestro_grpc.config import Settings
 from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.store.db import Database
-from tests.helpers import eventually_sync
+from tests.helpers import eventually_sync, free_port
 from tests.metrics.conftest import make_project
 from tests.metrics.helpers import BASE_US, columns, next_message, read_to_end, stream
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCHES = 60
 POINTS = 200
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def serve(

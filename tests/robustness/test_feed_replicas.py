@@ -26,9 +26,10 @@ from maestro.metrics.v1 import metrics_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.faults import EXIT_AT_FEED_PUBLISH, EXIT_STATUS
 from tests.conftest import _truncate_pg, server_settings
+from tests.helpers import free_port
 from tests.metrics.conftest import make_project
 from tests.metrics.helpers import next_message, read_to_end, stream
-from tests.metrics.test_kill import free_port, serve
+from tests.metrics.test_kill import serve
 from tests.robustness.redis_process import RedisProcess, private_redis
 from tests.robustness.test_bus_faults import POINTS, block, collect, stored_values, values_of
 

@@ -25,11 +25,10 @@ from maestro.metrics.v1 import metrics_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.config import Settings
 from maestro_grpc.server import start_server
-from tests.helpers import expect_error, wait_until_serving
+from tests.helpers import expect_error, free_port, wait_until_serving
 from tests.metrics.conftest import make_project
 from tests.metrics.helpers import EOF, next_message, stream
 from tests.metrics.test_stream import batch_message, open_message
-from tests.test_cli import free_port
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

@@ -26,8 +26,9 @@ import grpc
 import pytest
 
 from maestro.registry.v1 import registry_service_pb2_grpc
-from tests.agent.live import ROOT, LiveServer, free_port
+from tests.agent.live import ROOT, LiveServer
 from tests.conftest import skip_or_fail
+from tests.helpers import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page

@@ -18,8 +18,9 @@ import trustme
 from maestro_grpc.server import RunningServer, start_server
 from maestro_grpc.web.runner import start_web
 from maestro_grpc.web.settings import WebConfigError, WebSettings
-from tests.agent.live import ROOT, free_port
+from tests.agent.live import ROOT
 from tests.conftest import server_settings, with_settings
+from tests.helpers import free_port
 from tests.web.conftest import Maestro
 from tests.web.http import request
 
