@@ -36,6 +36,7 @@ COPY README.md ./
 COPY generated ./generated
 COPY workers ./workers
 COPY maestro_grpc ./maestro_grpc
+COPY clients/python/maestro_client ./clients/python/maestro_client
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable \
  && /app/.venv/bin/maestro --help >/dev/null

@@ -13,7 +13,11 @@ RUN := $(UV) run --frozen --no-sync
 
 export UV_PYTHON_DOWNLOADS ?= never
 
-.PHONY: run test env generate check-generated lint lint-proto breaking bench clean help
+# The maestro-client wheel (clients/python), with the stubs of generated/.
+client: env
+	$(UV) build --wheel --out-dir dist clients/python
+
+.PHONY: run test env client generate check-generated lint lint-proto breaking bench clean help
 
 help:
 	@echo "make run | test | generate | lint | bench | clean"

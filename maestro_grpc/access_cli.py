@@ -25,8 +25,7 @@ import grpc.aio
 
 from maestro.access.v1 import access_service_pb2 as pb
 from maestro.access.v1 import access_service_pb2_grpc
-from maestro_grpc.agent.settings import AgentConfigError, AgentSettings
-from maestro_grpc.agent.wire import call_metadata, open_channel
+from maestro_client import ClientSettings, ConfigError, open_channel, token_metadata
 from maestro_grpc.config import Settings
 
 ROLES = {
@@ -96,21 +95,24 @@ def add_commands(commands: Any) -> None:
     audit.set_defaults(handler=_audit)
 
 
-def _client_settings() -> AgentSettings:
-    return AgentSettings.from_env()
+def _client_settings() -> ClientSettings:
+    return ClientSettings.from_env()
 
 
 def _run(work: Any) -> int:
     try:
         settings = _client_settings()
-    except AgentConfigError as error:
+    except ConfigError as error:
         print(f"maestro: {error}", file=sys.stderr)
         return 2
 
     async def call() -> int:
-        async with open_channel(settings) as channel:
+        # The token goes as call metadata (each command passes it on), so the
+        # channel attaches none of its own; no retries: token writes carry no
+        # request_id.
+        async with open_channel(settings, attach_token=False) as channel:
             stub = access_service_pb2_grpc.AccessServiceStub(channel)
-            result: int = await work(stub, call_metadata(settings))
+            result: int = await work(stub, token_metadata(settings.token))
             return result
 
     try:

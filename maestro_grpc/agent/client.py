@@ -42,6 +42,7 @@ import grpc
 import grpc.aio
 
 from maestro.metrics.v1 import metrics_service_pb2
+from maestro_client import backoff_delay
 from maestro_grpc.agent.settings import AgentSettings
 from maestro_grpc.agent.spool import Record, Spool
 from maestro_grpc.agent.wire import (
@@ -194,8 +195,9 @@ class Streamer:
                     return self._finish()
                 self.report.reconnects += 1
                 if delay is None:
-                    cap = min(self._backoff_max, self._backoff_initial * (2**attempt))
-                    delay = cap / 2 + self._rng() * cap / 2
+                    delay = backoff_delay(
+                        attempt, self._backoff_initial, self._backoff_max, 2.0, self._rng
+                    )
                     attempt += 1
                 remaining = self._remaining()
                 if remaining <= 0 or (delay > remaining and self.spool.pending()):

@@ -27,20 +27,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from maestro_client import ClientSettings, ConfigError
+
 PRODUCER_ID = re.compile(r"^[A-Za-z0-9._:/@-]{1,200}$")
 
 
 class AgentConfigError(ValueError):
     """A setting or option the agent cannot run with."""
-
-
-def _bool(raw: str, name: str) -> bool:
-    value = raw.strip().lower()
-    if value in {"", "0", "false", "no", "off"}:
-        return False
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    raise AgentConfigError(f"{name}={raw!r} is not a boolean (use 1/0, true/false)")
 
 
 def default_state_dir(env: Mapping[str, str]) -> Path:
@@ -88,16 +81,17 @@ class AgentSettings:
             raise AgentConfigError(
                 f"MAESTRO_AGENT_BATCH_ROWS={raw_rows!r} is not an integer"
             ) from None
-        ca = env.get("MAESTRO_CA_FILE", "").strip()
-        cert = env.get("MAESTRO_TLS_CERT_FILE", "").strip()
-        key = env.get("MAESTRO_TLS_KEY_FILE", "").strip()
+        try:
+            connection = ClientSettings.from_env(env)
+        except ConfigError as error:
+            raise AgentConfigError(str(error)) from None
         return cls(
-            address=env.get("MAESTRO_ADDRESS", "").strip() or "localhost:50051",
-            token=env.get("MAESTRO_TOKEN", "").strip(),
-            tls=_bool(env.get("MAESTRO_TLS", ""), "MAESTRO_TLS") or bool(ca or cert),
-            ca_file=Path(ca) if ca else None,
-            cert_file=Path(cert) if cert else None,
-            key_file=Path(key) if key else None,
+            address=connection.address,
+            token=connection.token,
+            tls=connection.tls,
+            ca_file=connection.ca_file,
+            cert_file=connection.cert_file,
+            key_file=connection.key_file,
             state_dir=default_state_dir(env),
             producer_id=env.get("MAESTRO_AGENT_PRODUCER_ID", "").strip(),
             deadline_seconds=deadline,
@@ -124,17 +118,22 @@ class AgentSettings:
             raise AgentConfigError(
                 f"producer id {self.producer_id!r} must be 1-200 characters of [A-Za-z0-9._:/@-]"
             )
-        if self.ca_file is not None and not self.ca_file.is_file():
-            raise AgentConfigError(f"CA file {self.ca_file} does not exist")
-        if (self.cert_file is None) != (self.key_file is None):
-            raise AgentConfigError(
-                "set both MAESTRO_TLS_CERT_FILE and MAESTRO_TLS_KEY_FILE (a client "
-                "certificate and its key), or neither"
-            )
-        for path in (self.cert_file, self.key_file):
-            if path is not None and not path.is_file():
-                raise AgentConfigError(f"{path} does not exist")
+        try:
+            self.connection().checked()
+        except ConfigError as error:
+            raise AgentConfigError(str(error)) from None
         return self
+
+    def connection(self) -> ClientSettings:
+        """How to reach the server, as the client package takes it."""
+        return ClientSettings(
+            address=self.address,
+            token=self.token,
+            tls=self.tls,
+            ca_file=self.ca_file,
+            cert_file=self.cert_file,
+            key_file=self.key_file,
+        )
 
 
 def load_producer_id(state_dir: Path, explicit: str = "") -> str:

@@ -1,4 +1,5 @@
-"""The agent's side of the wire: its channel, StreamMetrics framing, error details.
+"""The agent's side of the wire: its channel (the client package's), StreamMetrics
+framing, error details.
 
 Spooled batches are sent as the bytes they were spooled as:
 `encode_batch_request` frames them as a StreamMetricsRequest without parsing
@@ -15,6 +16,8 @@ import grpc.aio
 from google.rpc import error_details_pb2, status_pb2
 
 from maestro.metrics.v1 import metric_pb2
+from maestro_client import channel as client_channel
+from maestro_client import retry_delay
 from maestro_grpc import tracing
 from maestro_grpc.agent.settings import AgentSettings
 
@@ -47,53 +50,26 @@ def passthrough(message: bytes) -> bytes:
     return message
 
 
-def _credentials(settings: AgentSettings) -> grpc.ChannelCredentials:
-    roots = settings.ca_file.read_bytes() if settings.ca_file else None
-    # A client certificate, for a server that requires one (mutual TLS).
-    key = settings.key_file.read_bytes() if settings.key_file else None
-    chain = settings.cert_file.read_bytes() if settings.cert_file else None
-    return grpc.ssl_channel_credentials(
-        root_certificates=roots, private_key=key, certificate_chain=chain
-    )
-
-
 def open_sync_channel(settings: AgentSettings) -> grpc.Channel:
     """A blocking channel, for the unary look-ups a collector makes from its thread."""
-    if settings.tls:
-        return grpc.secure_channel(settings.address, _credentials(settings))
-    return grpc.insecure_channel(settings.address)
+    return client_channel.open_sync_channel(settings.connection(), attach_token=False)
 
 
 def open_channel(settings: AgentSettings) -> grpc.aio.Channel:
-    options = [
-        ("grpc.keepalive_time_ms", 30_000),
-        ("grpc.keepalive_timeout_ms", 10_000),
-        ("grpc.max_receive_message_length", 32 * 1024 * 1024),
-        ("grpc.max_send_message_length", 32 * 1024 * 1024),
-        # Reconnect promptly after a server restart; our own backoff paces us.
-        ("grpc.initial_reconnect_backoff_ms", 200),
-        ("grpc.max_reconnect_backoff_ms", 5_000),
-    ]
-    if settings.tls:
-        return grpc.aio.secure_channel(
-            settings.address,
-            _credentials(settings),
-            options=options,
-            interceptors=tracing.client_interceptors(),
-        )
-    return grpc.aio.insecure_channel(
-        settings.address, options=options, interceptors=tracing.client_interceptors()
+    """The stream's channel: the client package's (TLS, reconnect options), with
+    traces; the agent's own backoff paces its streams, so no retry policy."""
+    return client_channel.open_channel(
+        settings.connection(), attach_token=False, interceptors=tracing.client_interceptors()
     )
 
 
 def call_metadata(settings: AgentSettings) -> list[tuple[str, str]]:
-    return [("authorization", f"Bearer {settings.token}")] if settings.token else []
+    return client_channel.token_metadata(settings.token)
 
 
 def status_details(error: grpc.aio.AioRpcError) -> tuple[dict[str, str], float | None]:
     """(ErrorInfo metadata, RetryInfo delay in seconds) of an error, where present."""
     metadata: dict[str, str] = {}
-    delay: float | None = None
     trailing: Any = error.trailing_metadata() or ()
     for key, value in trailing:
         if key != "grpc-status-details-bin" or not isinstance(value, bytes):
@@ -105,11 +81,7 @@ def status_details(error: grpc.aio.AioRpcError) -> tuple[dict[str, str], float |
                 detail.Unpack(info)
                 metadata.update(info.metadata)
                 metadata.setdefault("reason", info.reason)
-            elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
-                retry = error_details_pb2.RetryInfo()
-                detail.Unpack(retry)
-                delay = retry.retry_delay.ToTimedelta().total_seconds()
-    return metadata, delay
+    return metadata, retry_delay(error)
 
 
 _ROW_INDEX = re.compile(r"^(points|events|columns)\[(\d+)\]")

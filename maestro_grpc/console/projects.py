@@ -73,14 +73,13 @@ def _list(args: argparse.Namespace, _settings: object) -> int:
         request = pb.ListProjectsRequest(
             statuses=[STATUSES[s] for s in args.status], labels=label_options(args.label)
         )
-        found: list[project_pb2.Project] = []
-        while len(found) < args.limit:
-            request.page_size = min(1000, args.limit - len(found))
-            page = await stubs.registry.ListProjects(request, **stubs.kw)
-            found.extend(page.projects)
-            if not page.next_page_token:
-                break
-            request.page_token = page.next_page_token
+        request.page_size = min(1000, args.limit)
+        found: list[project_pb2.Project] = [
+            project
+            async for project in stubs.client.pages(
+                stubs.registry.ListProjects, request, "projects", limit=args.limit, **stubs.kw
+            )
+        ]
         if args.json:
             print_json({"projects": [as_dict(p) for p in found]})
             return

@@ -24,11 +24,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from rich.console import Console
 from rich.table import Table
 
-from maestro.metrics.v1 import metrics_service_pb2_grpc
-from maestro.prediction.v1 import prediction_service_pb2_grpc
-from maestro.registry.v1 import registry_service_pb2_grpc
-from maestro_grpc.agent.settings import AgentConfigError, AgentSettings
-from maestro_grpc.agent.wire import call_metadata, open_channel
+from maestro_client import ClientSettings, ConfigError, MaestroClient, RetryPolicy
 
 EXIT_CODES = """\
 exit codes: 0 done; 1 the server refused the request (not found, invalid, not
@@ -43,17 +39,21 @@ class UsageError(ValueError):
     """An option that cannot be used: exit code 2, nothing sent."""
 
 
-class Stubs:
-    """The public services, on one channel, with the caller's token on every call."""
+# Reads (and writes carrying a request_id) are retried on UNAVAILABLE a few
+# times, backing off, before the command exits 3.
+RETRY = RetryPolicy(max_attempts=4, initial_backoff=0.2, max_backoff=2.0)
 
-    def __init__(self, channel: grpc.aio.Channel, settings: AgentSettings) -> None:
-        self.registry = registry_service_pb2_grpc.RegistryServiceStub(channel)
-        self.metrics = metrics_service_pb2_grpc.MetricsServiceStub(channel)
-        self.prediction = prediction_service_pb2_grpc.PredictionServiceStub(channel)
-        self.kw: dict[str, Any] = {
-            "metadata": call_metadata(settings),
-            "timeout": TIMEOUT_SECONDS,
-        }
+
+class Stubs:
+    """The public services, on the client package's channel: the caller's token on
+    every call, retries of what is safe to repeat, the page iterator."""
+
+    def __init__(self, client: MaestroClient) -> None:
+        self.client = client
+        self.registry = client.registry
+        self.metrics = client.metrics
+        self.prediction = client.prediction
+        self.kw: dict[str, Any] = {"timeout": TIMEOUT_SECONDS}
 
 
 Work = Callable[[Stubs], Awaitable[None]]
@@ -62,14 +62,14 @@ Work = Callable[[Stubs], Awaitable[None]]
 def run(work: Work) -> int:
     """Run one command's calls against the server; its exit code."""
     try:
-        settings = AgentSettings.from_env()
-    except AgentConfigError as error:
+        settings = ClientSettings.from_env()
+    except ConfigError as error:
         print(f"maestro: {error}", file=sys.stderr)
         return 2
 
     async def call() -> None:
-        async with open_channel(settings) as channel:
-            await work(Stubs(channel, settings))
+        async with MaestroClient(settings, retry=RETRY, timeout=TIMEOUT_SECONDS) as client:
+            await work(Stubs(client))
 
     try:
         asyncio.run(call())
