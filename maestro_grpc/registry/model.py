@@ -10,8 +10,8 @@ from __future__ import annotations
 import enum
 import math
 import uuid
-from collections.abc import AsyncGenerator, Iterable
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -150,6 +150,7 @@ class ArtifactUsage:
     outcome: UsageOutcome
     use_time: datetime
     create_time: datetime
+    impact: UsageImpact | None = None
 
 
 # ---- what callers give -------------------------------------------------------
@@ -397,18 +398,46 @@ def project_factor(succeeded: bool | None, score: float | None) -> float:
     return 1.5 if succeeded else 0.5
 
 
+@dataclass(frozen=True)
+class UsageImpact:
+    """One usage's part in its artifact's score: the factors, the term, the points."""
+
+    outcome_weight: float
+    project_factor: float
+    decay: float
+    contribution: float
+    points: float = 0.0
+
+
+def usage_term(usage: UsageSignal, now: datetime, half_life_days: float) -> UsageImpact:
+    """A usage's term of the sum: weight x project factor x age decay (no points yet)."""
+    age_days = max((now - usage.use_time).total_seconds(), 0.0) / 86_400
+    weight = OUTCOME_WEIGHT[usage.outcome]
+    factor = project_factor(usage.project_succeeded, usage.project_score)
+    decay = 0.5 ** (age_days / half_life_days)
+    return UsageImpact(weight, factor, decay, weight * factor * decay)
+
+
+def squash(total: float) -> float:
+    return 100.0 * (1.0 - math.exp(-max(total, 0.0) / SQUASH_SCALE))
+
+
 def impact_score(usages: Iterable[UsageSignal], now: datetime, half_life_days: float) -> float:
     """Sum each usage's weight x project factor x age decay, squashed to 0..100."""
-    total = 0.0
-    for usage in usages:
-        age_days = max((now - usage.use_time).total_seconds(), 0.0) / 86_400
-        decay = 0.5 ** (age_days / half_life_days)
-        total += (
-            OUTCOME_WEIGHT[usage.outcome]
-            * project_factor(usage.project_succeeded, usage.project_score)
-            * decay
-        )
-    return 100.0 * (1.0 - math.exp(-max(total, 0.0) / SQUASH_SCALE))
+    return squash(sum(usage_term(u, now, half_life_days).contribution for u in usages))
+
+
+def usage_impacts(
+    usages: Sequence[UsageSignal], now: datetime, half_life_days: float
+) -> list[UsageImpact]:
+    """Each usage's term and points (score x term / sum: they add up to the score;
+    none when the sum is not positive, the score 0), in order."""
+    terms = [usage_term(u, now, half_life_days) for u in usages]
+    total = sum(t.contribution for t in terms)
+    score = squash(total)
+    if total <= 0:
+        return terms
+    return [replace(t, points=score * t.contribution / total) for t in terms]
 
 
 # ---- what other contexts read (registry/read.py) -------------------------------------------

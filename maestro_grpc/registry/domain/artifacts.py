@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,8 +18,10 @@ from maestro_grpc.registry.model import (
     ArtifactQuery,
     ArtifactUsage,
     UsageFields,
+    UsageImpact,
     UsageSignal,
     impact_score,
+    usage_impacts,
 )
 from maestro_grpc.registry.store.artifacts import ArtifactStore
 from maestro_grpc.registry.store.search import SearchStore
@@ -106,11 +109,22 @@ class ArtifactLibrary:
         after: Cursor | None,
         within: frozenset[uuid.UUID] | None = None,
     ) -> Page[ArtifactUsage]:
-        """A page of usages; `within`: only these projects' (a caller limited to some)."""
-        return await self.usages.list(
+        """A page of usages, each with its part in its artifact's impact score as of
+        now; `within`: only these projects' (a caller limited to some)."""
+        page = await self.usages.list(
             artifact_id=artifact_id,
             project_id=project_id,
             page_size=page_size,
             after=after,
             within=within,
         )
+        return replace(page, items=await self._with_impacts(page.items))
+
+    async def _with_impacts(self, usages: Sequence[ArtifactUsage]) -> list[ArtifactUsage]:
+        now = self.clock()
+        by_artifact = await self.usages.signals(sorted({u.artifact_id for u in usages}, key=str))
+        impacts: dict[uuid.UUID, UsageImpact] = {}
+        for signals in by_artifact.values():
+            found = usage_impacts([s for _, s in signals], now, self.half_life_days)
+            impacts.update(zip((usage_id for usage_id, _ in signals), found, strict=True))
+        return [replace(u, impact=impacts.get(u.id)) for u in usages]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc import audit
@@ -28,18 +29,21 @@ from maestro_grpc.store.keyset import Keyset
 # How the domain scores an artifact's usages (the impact score with its clock and half-life).
 Scorer = Callable[[Sequence[UsageSignal]], float]
 
+# Every usage of some artifacts, by artifact: each usage's id and what the score needs of it.
+UsageSignals = dict[uuid.UUID, list[tuple[uuid.UUID, UsageSignal]]]
+
 # ListArtifactUsages pages by use time, latest first.
 BY_USE = Keyset(
     key=artifact_usages.c.use_time, id=artifact_usages.c.id, key_kind=KeyKind.TIME, descending=True
 )
 
 
-async def rescore(
-    conn: AsyncConnection, artifact_id: uuid.UUID, score: Scorer
-) -> tuple[int, float]:
-    """Recount an artifact's usages and store `score` of them, in `conn`'s transaction."""
-    rows = await conn.execute(
+def _signals(artifact_ids: Sequence[uuid.UUID]) -> Select[Any]:
+    """What the score needs of every usage of these artifacts, with the usage's ids."""
+    return (
         select(
+            artifact_usages.c.id,
+            artifact_usages.c.artifact_id,
             artifact_usages.c.outcome,
             artifact_usages.c.use_time,
             projects.c.success_succeeded,
@@ -47,17 +51,24 @@ async def rescore(
             projects.c.success_record_time,
         )
         .join(projects, projects.c.id == artifact_usages.c.project_id)
-        .where(artifact_usages.c.artifact_id == artifact_id)
+        .where(artifact_usages.c.artifact_id.in_(sorted(artifact_ids, key=str)))
     )
-    signals = [
-        UsageSignal(
-            outcome=UsageOutcome(r.outcome),
-            use_time=r.use_time,
-            project_succeeded=r.success_succeeded if r.success_record_time else None,
-            project_score=r.success_score if r.success_record_time else None,
-        )
-        for r in rows
-    ]
+
+
+def _signal(r: Row[Any]) -> UsageSignal:
+    return UsageSignal(
+        outcome=UsageOutcome(r.outcome),
+        use_time=r.use_time,
+        project_succeeded=r.success_succeeded if r.success_record_time else None,
+        project_score=r.success_score if r.success_record_time else None,
+    )
+
+
+async def rescore(
+    conn: AsyncConnection, artifact_id: uuid.UUID, score: Scorer
+) -> tuple[int, float]:
+    """Recount an artifact's usages and store `score` of them, in `conn`'s transaction."""
+    signals = [_signal(r) for r in await conn.execute(_signals([artifact_id]))]
     impact = score(signals)
     await conn.execute(
         update(artifacts)
@@ -154,3 +165,14 @@ class UsageStore:
             rows, page_size, key_of=lambda r: r.use_time, id_of=lambda r: r.id
         )
         return Page(items=[usage_from_row(r) for r in page], next_cursor=next_cursor)
+
+    async def signals(self, artifact_ids: Sequence[uuid.UUID]) -> UsageSignals:
+        """Every usage of these artifacts (its id and what the score needs of it), by
+        artifact: all of them, whoever may see which, since the score sums them all."""
+        found: dict[uuid.UUID, list[tuple[uuid.UUID, UsageSignal]]] = {a: [] for a in artifact_ids}
+        if not artifact_ids:
+            return found
+        async with self.db.read() as conn:
+            for r in await conn.execute(_signals(artifact_ids)):
+                found[r.artifact_id].append((r.id, _signal(r)))
+        return found

@@ -143,6 +143,16 @@ def usage_to_proto(u: ArtifactUsage) -> artifact_pb2.ArtifactUsage:
     )
     set_timestamp(msg.use_time, u.use_time)
     set_timestamp(msg.create_time, u.create_time)
+    if u.impact is not None:
+        msg.impact.CopyFrom(
+            artifact_pb2.UsageImpact(
+                outcome_weight=u.impact.outcome_weight,
+                project_factor=u.impact.project_factor,
+                decay=u.impact.decay,
+                contribution=u.impact.contribution,
+                points=u.impact.points,
+            )
+        )
     return msg
 
 

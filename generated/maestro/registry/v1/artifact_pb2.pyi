@@ -97,7 +97,7 @@ class Artifact(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., type: _Optional[_Union[ArtifactType, str]] = ..., description: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., origin_project_id: _Optional[str] = ..., creator: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., content_sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ..., storage_uri: _Optional[str] = ..., usage_count: _Optional[int] = ..., impact_score: _Optional[float] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ArtifactUsage(_message.Message):
-    __slots__ = ("id", "artifact_id", "project_id", "user", "purpose", "outcome", "use_time", "create_time")
+    __slots__ = ("id", "artifact_id", "project_id", "user", "purpose", "outcome", "use_time", "create_time", "impact")
     ID_FIELD_NUMBER: _ClassVar[int]
     ARTIFACT_ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -106,6 +106,7 @@ class ArtifactUsage(_message.Message):
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     USE_TIME_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    IMPACT_FIELD_NUMBER: _ClassVar[int]
     id: str
     artifact_id: str
     project_id: str
@@ -114,7 +115,22 @@ class ArtifactUsage(_message.Message):
     outcome: UsageOutcome
     use_time: _timestamp_pb2.Timestamp
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., artifact_id: _Optional[str] = ..., project_id: _Optional[str] = ..., user: _Optional[str] = ..., purpose: _Optional[str] = ..., outcome: _Optional[_Union[UsageOutcome, str]] = ..., use_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    impact: UsageImpact
+    def __init__(self, id: _Optional[str] = ..., artifact_id: _Optional[str] = ..., project_id: _Optional[str] = ..., user: _Optional[str] = ..., purpose: _Optional[str] = ..., outcome: _Optional[_Union[UsageOutcome, str]] = ..., use_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., impact: _Optional[_Union[UsageImpact, _Mapping]] = ...) -> None: ...
+
+class UsageImpact(_message.Message):
+    __slots__ = ("outcome_weight", "project_factor", "decay", "contribution", "points")
+    OUTCOME_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FACTOR_FIELD_NUMBER: _ClassVar[int]
+    DECAY_FIELD_NUMBER: _ClassVar[int]
+    CONTRIBUTION_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    outcome_weight: float
+    project_factor: float
+    decay: float
+    contribution: float
+    points: float
+    def __init__(self, outcome_weight: _Optional[float] = ..., project_factor: _Optional[float] = ..., decay: _Optional[float] = ..., contribution: _Optional[float] = ..., points: _Optional[float] = ...) -> None: ...
 
 class RecommendationReason(_message.Message):
     __slots__ = ("kind", "detail", "weight")
