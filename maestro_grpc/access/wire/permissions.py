@@ -173,6 +173,7 @@ _BY_SERVICE: dict[str, dict[str, Rule]] = {
         "ListExperiments": plain(A.READ),
         "StopExperiment": organisation(A.WRITE),
         "AssignVariant": Rule(A.WRITE, _assign),
+        "ListAssignments": plain(A.READ, "lists only units of the caller's projects"),
         "AnalyzeExperiment": plain(A.READ, "aggregates over every unit"),
     },
     _ACCESS: {

@@ -117,6 +117,30 @@ class Experiments:
     ) -> Page[Experiment]:
         return await self.store.page(page_size, after, status, self.clock())
 
+    async def assignments(
+        self,
+        experiment_id: uuid.UUID,
+        *,
+        variant: str,
+        page_size: int,
+        after: Cursor | None,
+        within: frozenset[uuid.UUID] | None = None,
+    ) -> Page[Assignment]:
+        """A page of the experiment's units by unit id, of one variant or all;
+        `within`: only units of these projects (a caller limited to some)."""
+        experiment = await self.get(experiment_id)
+        if variant and variant not in {v.name for v in experiment.variants}:
+            raise InvalidArgument.for_field(
+                "variant", f"experiment {experiment_id} has no variant {variant!r}"
+            )
+        return await self.store.assignments(
+            experiment_id,
+            variant=variant or None,
+            page_size=page_size,
+            after=after,
+            within=within,
+        )
+
     async def stop(self, experiment_id: uuid.UUID) -> Experiment:
         """End a running experiment now (a stopped one stays as it is)."""
         now = self.clock()

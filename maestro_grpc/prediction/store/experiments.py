@@ -38,6 +38,13 @@ SCOPE = "CreateExperiment"
 _NEWEST_FIRST = Keyset(
     key=experiments.c.create_time, id=experiments.c.id, key_kind=KeyKind.TIME, descending=True
 )
+# ListAssignments pages by unit id (unique within the experiment; the
+# experiment id only fills the cursor's id).
+_BY_UNIT = Keyset(
+    key=experiment_assignments.c.unit_id,
+    id=experiment_assignments.c.experiment_id,
+    key_kind=KeyKind.TEXT,
+)
 links = experiment_unit_projects
 
 
@@ -184,6 +191,39 @@ class ExperimentStore:
             rows = list(await conn.execute(query))
         items, cursor = _NEWEST_FIRST.page(rows, page_size, lambda r: r.create_time, lambda r: r.id)
         return Page(items=[_experiment(r) for r in items], next_cursor=cursor)
+
+    async def assignments(
+        self,
+        experiment_id: uuid.UUID,
+        *,
+        variant: str | None,
+        page_size: int,
+        after: Cursor | None,
+        within: frozenset[uuid.UUID] | None,
+    ) -> Page[Assignment]:
+        """A page of the experiment's assignments by unit id, with how many match."""
+        a = experiment_assignments
+        conditions: list[ColumnElement[bool]] = [a.c.experiment_id == experiment_id]
+        if variant is not None:
+            conditions.append(a.c.variant == variant)
+        if within is not None:
+            conditions.append(a.c.project_id.in_(sorted(within, key=str)))
+        query = select(a).where(*conditions)
+        beyond = _BY_UNIT.after(after)
+        if beyond is not None:
+            query = query.where(beyond)
+        query = query.order_by(*_BY_UNIT.order_by()).limit(page_size + 1)
+        async with self.db.read() as conn:
+            rows = list(await conn.execute(query))
+            total = (
+                await conn.execute(select(func.count()).select_from(a).where(*conditions))
+            ).scalar_one()
+        items, cursor = _BY_UNIT.page(
+            rows, page_size, lambda r: r.unit_id, lambda r: r.experiment_id
+        )
+        return Page(
+            items=[_assignment(r) for r in items], next_cursor=cursor, total_size=int(total)
+        )
 
     async def stop(self, experiment_id: uuid.UUID, now: datetime) -> None:
         """End the experiment now, unless it already ended."""

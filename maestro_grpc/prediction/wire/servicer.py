@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from maestro.prediction.v1 import experiment_pb2 as ep
 from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.prediction.v1 import prediction_service_pb2_grpc
+from maestro_grpc.access import caller
 from maestro_grpc.errors import Violations
 from maestro_grpc.paging import IdKind, KeyKind
 from maestro_grpc.prediction.domain.experiments import Experiments
@@ -161,6 +162,28 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         v.raise_if_any()
         assignment = await self.experiments.assign(experiment_id, unit_id, project_id)
         return pb.AssignVariantResponse(assignment=experiment_convert.assignment(assignment))
+
+    async def ListAssignments(
+        self, request: pb.ListAssignmentsRequest, context: Context
+    ) -> pb.ListAssignmentsResponse:
+        v = Violations()
+        experiment_id = uuid_field(v, request.experiment_id, "experiment_id")
+        variant = checks.text(v, request.variant, "variant", max_len=63)
+        v.raise_if_any()
+        size = pagination.page_size(request.page_size)
+        after = self.pages.decode("ListAssignments", request, request.page_token, key=KeyKind.TEXT)
+        page = await self.experiments.assignments(
+            experiment_id,
+            variant=variant,
+            page_size=size,
+            after=after,
+            within=caller.visible_projects(),
+        )
+        return pb.ListAssignmentsResponse(
+            assignments=[experiment_convert.assignment(a) for a in page.items],
+            next_page_token=self.pages.encode("ListAssignments", request, page.next_cursor),
+            total_size=page.total_size or 0,
+        )
 
     async def AnalyzeExperiment(
         self, request: pb.AnalyzeExperimentRequest, context: Context

@@ -200,6 +200,28 @@ class AssignVariantResponse(_message.Message):
     assignment: _experiment_pb2.Assignment
     def __init__(self, assignment: _Optional[_Union[_experiment_pb2.Assignment, _Mapping]] = ...) -> None: ...
 
+class ListAssignmentsRequest(_message.Message):
+    __slots__ = ("experiment_id", "variant", "page_size", "page_token")
+    EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    VARIANT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    experiment_id: str
+    variant: str
+    page_size: int
+    page_token: str
+    def __init__(self, experiment_id: _Optional[str] = ..., variant: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListAssignmentsResponse(_message.Message):
+    __slots__ = ("assignments", "next_page_token", "total_size")
+    ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    assignments: _containers.RepeatedCompositeFieldContainer[_experiment_pb2.Assignment]
+    next_page_token: str
+    total_size: int
+    def __init__(self, assignments: _Optional[_Iterable[_Union[_experiment_pb2.Assignment, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
+
 class AnalyzeExperimentRequest(_message.Message):
     __slots__ = ("experiment_id", "confidence_level", "end_time", "p_value_adjustment", "srm_min_units")
     EXPERIMENT_ID_FIELD_NUMBER: _ClassVar[int]

@@ -91,6 +91,11 @@ class PredictionServiceStub:
                 request_serializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.AssignVariantRequest.SerializeToString,
                 response_deserializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.AssignVariantResponse.FromString,
                 _registered_method=True)
+        self.ListAssignments = channel.unary_unary(
+                '/maestro.prediction.v1.PredictionService/ListAssignments',
+                request_serializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.ListAssignmentsRequest.SerializeToString,
+                response_deserializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.ListAssignmentsResponse.FromString,
+                _registered_method=True)
         self.AnalyzeExperiment = channel.unary_unary(
                 '/maestro.prediction.v1.PredictionService/AnalyzeExperiment',
                 request_serializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.AnalyzeExperimentRequest.SerializeToString,
@@ -209,6 +214,17 @@ class PredictionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAssignments(self, request, context):
+        """Lists an experiment's assigned units with their variants, by unit id
+        (keyset pages: a unit assigned meanwhile shows up in its place, and no
+        page shifts). A caller limited to some projects sees only the units
+        whose project (Assignment.project_id) is one of them; a TEAM unit with
+        no project then shows to unscoped callers only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AnalyzeExperiment(self, request, context):
         """Analyses every metric of the experiment, each treatment against the
         control (absolute and relative effects with intervals and p-values,
@@ -278,6 +294,11 @@ def add_PredictionServiceServicer_to_server(servicer, server):
                     servicer.AssignVariant,
                     request_deserializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.AssignVariantRequest.FromString,
                     response_serializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.AssignVariantResponse.SerializeToString,
+            ),
+            'ListAssignments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAssignments,
+                    request_deserializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.ListAssignmentsRequest.FromString,
+                    response_serializer=maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.ListAssignmentsResponse.SerializeToString,
             ),
             'AnalyzeExperiment': grpc.unary_unary_rpc_method_handler(
                     servicer.AnalyzeExperiment,
@@ -584,6 +605,33 @@ class PredictionService:
             '/maestro.prediction.v1.PredictionService/AssignVariant',
             maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.AssignVariantRequest.SerializeToString,
             maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.AssignVariantResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAssignments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maestro.prediction.v1.PredictionService/ListAssignments',
+            maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.ListAssignmentsRequest.SerializeToString,
+            maestro_dot_prediction_dot_v1_dot_prediction__service__pb2.ListAssignmentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

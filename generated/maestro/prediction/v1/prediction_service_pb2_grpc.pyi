@@ -75,6 +75,13 @@ class PredictionServiceStub:
     FAILED_PRECONDITION (reason EXPERIMENT_NOT_RUNNING); a unit assigned
     while it ran keeps getting its assignment (no new project links).
     """
+    ListAssignments: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.ListAssignmentsRequest, _prediction_service_pb2.ListAssignmentsResponse]
+    """Lists an experiment's assigned units with their variants, by unit id
+    (keyset pages: a unit assigned meanwhile shows up in its place, and no
+    page shifts). A caller limited to some projects sees only the units
+    whose project (Assignment.project_id) is one of them; a TEAM unit with
+    no project then shows to unscoped callers only.
+    """
     AnalyzeExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.AnalyzeExperimentRequest, _prediction_service_pb2.AnalyzeExperimentResponse]
     """Analyses every metric of the experiment, each treatment against the
     control (absolute and relative effects with intervals and p-values,
@@ -210,6 +217,19 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
         unit before the experiment's start or after its stop is
         FAILED_PRECONDITION (reason EXPERIMENT_NOT_RUNNING); a unit assigned
         while it ran keeps getting its assignment (no new project links).
+        """
+
+    @_abc_1.abstractmethod
+    def ListAssignments(
+        self,
+        request: _prediction_service_pb2.ListAssignmentsRequest,
+        context: _aio.ServicerContext[_prediction_service_pb2.ListAssignmentsRequest, _abc.Awaitable[_prediction_service_pb2.ListAssignmentsResponse]],
+    ) -> _abc.Awaitable[_prediction_service_pb2.ListAssignmentsResponse]:
+        """Lists an experiment's assigned units with their variants, by unit id
+        (keyset pages: a unit assigned meanwhile shows up in its place, and no
+        page shifts). A caller limited to some projects sees only the units
+        whose project (Assignment.project_id) is one of them; a TEAM unit with
+        no project then shows to unscoped callers only.
         """
 
     @_abc_1.abstractmethod
