@@ -28,6 +28,7 @@ USAGES_SHOWN = 50
 VERSIONS_SHOWN = 50
 PROJECTS_OFFERED = 200
 RECOMMENDATIONS = 5
+MOVERS_SHOWN = 5
 REASON = {
     artifact_pb2.RECOMMENDATION_REASON_KIND_USED_BY_SIMILAR_PROJECTS: "used by similar projects",
     artifact_pb2.RECOMMENDATION_REASON_KIND_MATCHING_TAGS: "matching tags",
@@ -94,6 +95,7 @@ async def page(request: Request) -> Response:
         "usages": usage_list,
         "usages_more": bool(usages and usages.next_page_token),
         "outcomes": Counter(outcome(u.outcome) for u in usage_list),
+        "movers": movers(usage_list),
         "metadata": json.dumps(
             json_format.MessageToDict(artifact.metadata), indent=2, sort_keys=True
         )
@@ -110,6 +112,14 @@ async def page(request: Request) -> Response:
         "reason_label": lambda kind: REASON.get(kind, "other"),
     }
     return render(request, "artifact.html", context)
+
+
+def movers(usages: list[artifact_pb2.ArtifactUsage]) -> list[artifact_pb2.ArtifactUsage]:
+    """The usages that moved the score most, either way (ListArtifactUsages' impact)."""
+    scored = [u for u in usages if u.HasField("impact")]
+    return sorted(scored, key=lambda u: -abs(u.impact.points or u.impact.contribution))[
+        :MOVERS_SHOWN
+    ]
 
 
 async def download(request: Request) -> Response:

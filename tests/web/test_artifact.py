@@ -111,3 +111,45 @@ def test_an_unknown_artifact_is_a_readable_not_found(page: Page, maestro: Maestr
     assert answer is not None
     assert answer.status == 404
     check_page(page, f"not-found-{maestro.store}")
+
+
+def test_the_impact_score_says_what_moved_it(page: Page, maestro: Maestro) -> None:
+    w = seed.word()
+    won = seed.project(maestro, f"won-{w}")
+    open_ = seed.project(maestro, f"open-{w}")
+    maestro.registry.UpdateProjectSuccess(
+        rs.UpdateProjectSuccessRequest(
+            project_id=won.id, success=pp.ProjectSuccess(succeeded=True, score=1.0)
+        ),
+        metadata=maestro.auth,
+    )
+    scored = seed.artifact(maestro, f"{w}-scored")
+    seed.use(maestro, scored.id, open_.id, ap.USAGE_OUTCOME_HARMFUL, purpose="broke it")
+    seed.use(maestro, scored.id, won.id, ap.USAGE_OUTCOME_HELPFUL, purpose="shipped it")
+    parts = {
+        u.purpose: u.impact
+        for u in maestro.registry.ListArtifactUsages(
+            rs.ListArtifactUsagesRequest(artifact_id=scored.id), metadata=maestro.auth
+        ).artifact_usages
+    }
+
+    sign_in(page, maestro, f"/artifacts/{scored.id}")
+    movers = page.get_by_role("list", name="What moved it")
+    # The helpful use by the project that succeeded (1.0 x 1.5) moved it most,
+    # up; the harmful one took points away.
+    expect(movers.locator("li")).to_have_count(2)
+    first, second = movers.locator("li").first, movers.locator("li").nth(1)
+    expect(first).to_contain_text(
+        f"{parts['shipped it'].points:+.1f} added by a helpful use by won-{w}"
+    )
+    expect(first).to_contain_text("project 1.50")
+    expect(second).to_contain_text(
+        f"{parts['broke it'].points:+.1f} taken away by a harmful use by open-{w}"
+    )
+    assert parts["broke it"].points < 0
+    # The points add up to the score shown.
+    shown = float(page.locator("#impact-score").inner_text())
+    assert abs(sum(p.points for p in parts.values()) - shown) < 0.1
+    history = page.locator("table").nth(1)
+    expect(history.locator("tbody tr").first).to_contain_text(f"{parts['shipped it'].points:+.1f}")
+    check_page(page, f"artifact-impact-{maestro.store}")
