@@ -3,20 +3,25 @@ check and effects with their intervals drawn."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from maestro.prediction.v1 import experiment_pb2 as ep
 from maestro.prediction.v1 import prediction_service_pb2 as ppb
+from maestro.registry.v1 import registry_service_pb2 as rpb
 from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, metadata
 from maestro_grpc.web.format import enum_label
 from maestro_grpc.web.security import session_token
 from maestro_grpc.web.views import backend, not_found_page, render
 
 PAGE_SIZE = 50
+UNITS_SHOWN = 50
+PROJECTS_NAMED = 200
 STATUSES = {
     name.removeprefix("EXPERIMENT_STATUS_").lower(): name
     for name, value in ep.ExperimentStatus.items()
@@ -96,12 +101,38 @@ async def page(request: Request) -> Response:
             ppb.GetExperimentRequest(experiment_id=experiment_id), **kw
         )
     ).experiment
-    analysis = (
-        await b.prediction.AnalyzeExperiment(
+    variant = request.query_params.get("variant", "")
+    if variant not in {v.name for v in experiment.variants}:
+        variant = ""
+    analysed, units, projects = await asyncio.gather(
+        b.prediction.AnalyzeExperiment(
             ppb.AnalyzeExperimentRequest(experiment_id=experiment_id), **kw
-        )
-    ).analysis
+        ),
+        b.prediction.ListAssignments(
+            ppb.ListAssignmentsRequest(
+                experiment_id=experiment_id,
+                variant=variant,
+                page_size=UNITS_SHOWN,
+                page_token=request.query_params.get("units", ""),
+            ),
+            **kw,
+        ),
+        b.registry.ListProjects(rpb.ListProjectsRequest(page_size=PROJECTS_NAMED), **kw),
+    )
+    analysis = analysed.analysis
+    query = {"variant": variant} if variant else {}
     context = {
+        "units": list(units.assignments),
+        "by_project": experiment.unit != ep.EXPERIMENT_UNIT_TEAM,
+        "units_total": units.total_size,
+        "units_variant": variant,
+        "units_first": f"/experiments/{experiment_id}?{urlencode(query)}#units-heading",
+        "units_paged": bool(request.query_params.get("units")),
+        "units_next": f"/experiments/{experiment_id}?"
+        f"{urlencode({**query, 'units': units.next_page_token})}#units-heading"
+        if units.next_page_token
+        else "",
+        "project_names": {p.id: p.name for p in projects.projects},
         "experiment": experiment,
         "analysis": analysis,
         "outcome_rows": intervals(list(analysis.comparisons), relative=False),

@@ -84,3 +84,53 @@ def test_an_experiment_its_assignments_and_effects(page: Page, maestro: Maestro)
     expect(outcome.locator("svg.intervals line.ci")).to_have_count(1)
     expect(outcome.locator("tbody").last).to_contain_text("two")
     check_page(page, f"experiment-{maestro.store}")
+
+
+def test_an_experiments_assigned_units_page_by_page(page: Page, maestro: Maestro) -> None:
+    w = seed.word()
+    prediction = pbg.PredictionServiceStub(maestro._channel)  # type: ignore[arg-type]
+    made = prediction.CreateExperiment(
+        pb.CreateExperimentRequest(
+            experiment=ep.Experiment(
+                name=f"pairing-{w}",
+                variants=[ep.Variant(name="solo", weight=1), ep.Variant(name="pairs", weight=1)],
+                outcome_metric="success",
+            )
+        ),
+        metadata=maestro.auth,
+    ).experiment  # type: ignore[attr-defined]
+    names: dict[str, str] = {}
+    variants: dict[str, str] = {}
+    for n in range(52):
+        project = seed.project(maestro, f"team-{w}-{n:02d}")
+        names[project.id] = project.name
+        variants[project.id] = prediction.AssignVariant(
+            pb.AssignVariantRequest(experiment_id=made.id, unit_id=project.id),
+            metadata=maestro.auth,
+        ).assignment.variant  # type: ignore[attr-defined]
+    by_id = sorted(names)
+
+    sign_in(page, maestro, f"/experiments/{made.id}")
+    units = page.locator("section", has=page.get_by_role("heading", name="Assigned units"))
+    expect(units.locator("#units-count")).to_have_text("52 units, by unit id.")
+    rows = units.locator("tbody tr")
+    expect(rows).to_have_count(50)
+    expect(rows.first).to_contain_text(names[by_id[0]])
+    expect(rows.first).to_contain_text(variants[by_id[0]])
+    check_page(page, f"experiment-units-{maestro.store}")
+
+    units.get_by_role("link", name="Next units").click()
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text(names[by_id[50]])
+    expect(rows.last).to_contain_text(names[by_id[51]])
+    expect(units.get_by_role("link", name="Next units")).to_have_count(0)
+
+    # One variant's units, then one of them is a link to its project.
+    page.get_by_label("Units of variant").select_option("pairs")
+    units.get_by_role("button", name="Show").click()
+    pairs = sorted(u for u, v in variants.items() if v == "pairs")
+    expect(units.locator("#units-count")).to_have_text(f"{len(pairs)} units in pairs, by unit id.")
+    expect(rows).to_have_count(min(50, len(pairs)))
+    expect(rows.first).to_contain_text(names[pairs[0]])
+    rows.first.get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(names[pairs[0]])
