@@ -34,6 +34,7 @@ import pytest
 import yaml
 
 from maestro_grpc.config import ConfigError, Settings
+from maestro_grpc.web.settings import WebSettings
 from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +46,7 @@ COMPOSE_SCHEMA = Path(__file__).with_name("compose-spec.json")
 # the newest whose schemas kubernetes-validate ships.
 K8S_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
 GRPC_PORT = 50051
+WEB_PORT = 8080
 REAL_TOKEN = "ops=" + "x" * 32
 
 
@@ -61,8 +63,11 @@ def _string_constants(path: Path) -> set[str]:
 
 
 def known_maestro_variables() -> set[str]:
-    """Every MAESTRO_* name the server, the agent or the workers look up."""
+    """Every MAESTRO_* name the server, the web UI, the agent (its connection
+    settings are the client package's) or the workers look up."""
     sources = [ROOT / "maestro_grpc" / "config.py", ROOT / "maestro_grpc" / "agent" / "settings.py"]
+    sources += [ROOT / "maestro_grpc" / "web" / "settings.py"]
+    sources += [ROOT / "clients" / "python" / "maestro_client" / "settings.py"]
     sources += sorted((ROOT / "workers").rglob("*.py"))
     names: set[str] = set()
     for path in sources:
@@ -396,8 +401,14 @@ def test_server_probes_are_grpc_health_checks_on_the_grpc_port(
 
     service = _one(rendered, "Service", "maestro-server")
     assert service["spec"]["type"] == "ClusterIP"
-    (port,) = service["spec"]["ports"]
-    assert (port["port"], port["targetPort"]) == (GRPC_PORT, "grpc")
+    grpc_port, web_port = service["spec"]["ports"]
+    assert (grpc_port["port"], grpc_port["targetPort"]) == (GRPC_PORT, "grpc")
+    # The web UI, which every server pod serves on the port MAESTRO_WEB_PORT says.
+    assert (web_port["name"], web_port["port"], web_port["targetPort"]) == ("web", WEB_PORT, "web")
+    assert ports["web"] == WEB_PORT
+    assert config["MAESTRO_WEB_PORT"] == str(WEB_PORT)
+    headless = _one(rendered, "Service", "maestro-server-headless")
+    assert [p["name"] for p in headless["spec"]["ports"]] == ["grpc"]
     selector = service["spec"]["selector"]
     labels = server["spec"]["template"]["metadata"]["labels"]
     assert selector.items() <= labels.items()
@@ -499,6 +510,10 @@ def test_server_listens_beyond_loopback_only_with_tokens(
     assert settings.s3_bucket
     assert settings.mlflow_tracking_uri
     assert settings.metrics_host == "0.0.0.0"
+    # The web UI listens beyond loopback too, on the Service's port; the
+    # server starts it only with the tokens above (the same rule).
+    web = WebSettings.from_env(pod_env)
+    assert (web.host, web.port) == ("0.0.0.0", WEB_PORT)
 
     # The example's placeholders cannot be used: the server refuses to start on them.
     local.write_text((PRODUCTION / "secrets" / "auth-tokens.example").read_text())
@@ -696,10 +711,12 @@ def test_network_policies_admit_only_what_each_pod_serves(rendered: list[dict[st
         assert _admitted(policies, "metrics") == [monitoring], name
         if name == "maestro-server":
             assert _admitted(policies, "grpc") == [[]], "gRPC is open to any client"
-            assert ports == {"grpc", "metrics"}
+            assert _admitted(policies, "web") == [[]], "the web UI is open to any browser"
+            assert ports == {"grpc", "metrics", "web"}
         else:
             assert ports == {"metrics"}
             assert _admitted(policies, "grpc") == [], name
+            assert _admitted(policies, "web") == [], name
     # The dev stores answer Maestro's pods (and their own init Jobs) only.
     for workload in _workloads(rendered):
         labels = workload["spec"]["template"]["metadata"]["labels"]
@@ -889,7 +906,10 @@ def test_compose_server_settings_are_secure_and_complete(compose: dict[str, Any]
     services = compose["services"]
     for url in (settings.store_url, settings.redis_url, settings.s3_endpoint_url):
         assert urlsplit(url).hostname in services, url
-    assert server["ports"] == [f"{GRPC_PORT}:{GRPC_PORT}"]
+    assert server["ports"] == [f"{GRPC_PORT}:{GRPC_PORT}", f"{WEB_PORT}:{WEB_PORT}"]
+    web = WebSettings.from_env(env)
+    assert (web.host, web.port) == ("0.0.0.0", WEB_PORT)
+    assert "localhost:8080/healthz" in "\n".join(server["healthcheck"]["test"])
     # Everything else is published on loopback only, if at all.
     for name, service in services.items():
         if name != "server":
