@@ -22,7 +22,7 @@ from maestro.access.v1 import access_service_pb2_grpc
 from maestro.metrics.v1 import metrics_service_pb2_grpc
 from maestro.prediction.v1 import prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2_grpc
-from maestro_client._bases import AsyncStreamUnary, AsyncUnaryUnary
+from maestro_client._bases import AsyncUnaryUnary
 from maestro_client.channel import open_channel
 from maestro_client.pages import pages
 from maestro_client.retry import AsyncRetryInterceptor, RetryPolicy
@@ -31,8 +31,9 @@ from maestro_client.settings import ClientSettings
 DEFAULT_TIMEOUT_SECONDS = 60.0
 
 
-class _Timeouts(AsyncUnaryUnary, AsyncStreamUnary):
-    """A default deadline for unary calls that set none (streams may run long)."""
+class _Timeouts(AsyncUnaryUnary):
+    """A default deadline for unary calls that set none (streams, uploads among
+    them, may run long: they keep the caller's own deadline, or none)."""
 
     def __init__(self, seconds: float) -> None:
         self._seconds = seconds
@@ -42,9 +43,6 @@ class _Timeouts(AsyncUnaryUnary, AsyncStreamUnary):
 
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         return await continuation(self._details(details), request)
-
-    async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
-        return await continuation(self._details(details), requests)
 
 
 class MaestroClient:
