@@ -14,6 +14,7 @@ import grpc
 import pytest
 
 from maestro.access.v1 import access_service_pb2 as access_pb
+from maestro.registry.v1 import artifact_pb2 as ap
 from maestro.registry.v1 import project_pb2
 from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro.registry.v1 import registry_service_pb2_grpc as rsg
@@ -24,6 +25,7 @@ from maestro_client import (
     RetryPolicy,
     backoff_delay,
     open_sync_channel,
+    responses,
     sync_pages,
 )
 from maestro_grpc.config import Settings
@@ -227,3 +229,44 @@ def test_settings_from_the_environment(tmp_path: Path) -> None:
     ]:
         with pytest.raises(ConfigError, match=message):
             ClientSettings.from_env(env)
+
+
+async def test_search_pages_and_whole_responses(server: RunningServer) -> None:
+    word = "w" + uuid.uuid4().hex[:8]
+    async with MaestroClient(ClientSettings(address=f"127.0.0.1:{server.port}")) as maestro:
+        for i in range(3):
+            await maestro.registry.CreateArtifact(
+                rs.CreateArtifactRequest(
+                    artifact=ap.Artifact(
+                        name=f"{word}-{i}", version="1.0.0", type=ap.ARTIFACT_TYPE_MODEL
+                    )
+                )
+            )
+        request = rs.SearchArtifactsRequest(query=word, page_size=2)
+        found = [
+            a.name
+            async for a in maestro.pages(maestro.registry.SearchArtifacts, request, "artifacts")
+        ]
+        assert sorted(found) == [f"{word}-{i}" for i in range(3)]
+        pages = [p async for p in responses(maestro.registry.SearchArtifacts, request)]
+        assert [len(p.artifacts) for p in pages] == [2, 1]
+        assert {p.total_size for p in pages} == {3}
+
+
+async def test_the_timeout_bounds_every_attempt_together() -> None:
+    retries: list[float] = []
+    policy = RetryPolicy(
+        max_attempts=50,
+        initial_backoff=0.4,
+        max_backoff=0.4,
+        on_retry=lambda _m, _a, delay, _c: retries.append(delay),
+    )
+    nobody = ClientSettings(address=f"127.0.0.1:{free_port()}")
+    async with MaestroClient(nobody, retry=policy, timeout=1.0) as maestro:
+        with pytest.raises(grpc.aio.AioRpcError) as read:
+            await maestro.registry.ListProjects(rs.ListProjectsRequest())
+    assert read.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+    # Each wait is at least 0.2 s and no retry starts past the deadline: at
+    # most five fit in one second, far from the fifty allowed.
+    assert 1 <= len(retries) <= 5
+    assert sum(retries) < 1.0
