@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Collection, Sequence
 
 from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc.registry.model import (
     Artifact,
@@ -61,19 +62,43 @@ class RecommendStore:
             ):
                 if (profile := profiles.get(s.project_id)) is not None:
                     profile.skills.update(s.skills or ())
-            for u in await conn.execute(
+            await self._add_usages(conn, profiles)
+        return profiles
+
+    async def _add_usages(
+        self, conn: AsyncConnection, profiles: dict[uuid.UUID, PeerProfile]
+    ) -> None:
+        """Each profile's usages, grouped by (project, artifact, outcome) in SQL, and the
+        tags of what it used, each artifact's decoded once rather than once per usage."""
+        used = (
+            await conn.execute(
                 select(
                     artifact_usages.c.project_id,
                     artifact_usages.c.artifact_id,
                     artifact_usages.c.outcome,
-                    artifacts.c.tags,
-                ).join(artifacts, artifacts.c.id == artifact_usages.c.artifact_id)
+                    func.count(),
+                ).group_by(
+                    artifact_usages.c.project_id,
+                    artifact_usages.c.artifact_id,
+                    artifact_usages.c.outcome,
+                )
+            )
+        ).all()
+        ids = sorted({u.artifact_id for u in used}, key=str)
+        tags: dict[uuid.UUID, list[str]] = {}
+        if ids:
+            for a in await conn.execute(
+                select(artifacts.c.id, artifacts.c.tags).where(
+                    uuid_in(artifacts.c.id, ids, self.db.dialect)
+                )
             ):
-                if (profile := profiles.get(u.project_id)) is not None:
-                    profile.used.add(u.artifact_id)
-                    profile.tags.update(u.tags or ())
-                    profile.usages.append((u.artifact_id, UsageOutcome(u.outcome)))
-        return profiles
+                tags[a.id] = list(a.tags or ())
+        for u in used:
+            if (profile := profiles.get(u.project_id)) is not None and u.artifact_id in tags:
+                profile.used.add(u.artifact_id)
+                profile.tags.update(tags[u.artifact_id])
+                outcome = UsageOutcome(u.outcome)
+                profile.usages.extend([(u.artifact_id, outcome)] * int(u[3]))
 
     async def co_usage(
         self, project_id: uuid.UUID, own: Sequence[uuid.UUID]
