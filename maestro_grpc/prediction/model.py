@@ -209,20 +209,41 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Availability:
+    """A candidate whose availability the store's allocations reduced (or ruled out)."""
+
+    person_id: str
+    requested: float
+    allocated_elsewhere: float
+    available: float
+    excluded: bool
+    projects: list[str]
+
+
+@dataclass(frozen=True)
 class Proposal:
     members: list[Candidate]
     probability: float
     coverage: float
     score: float
     reasons: list[str]
-    extrapolation: bool
+    # Team features out of the training range (the open window is reported apart).
+    extrapolation_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def extrapolation(self) -> bool:
+        return bool(self.extrapolation_reasons)
 
 
 @dataclass(frozen=True)
 class Recommendation:
-    current: Proposal
+    current: Proposal | None  # None: the project has nobody on its team
     proposals: list[Proposal]
     model_version: int
+    by_model: bool = True
+    ranking_reason: str = ""
+    window_open: bool = False
+    availability: list[Availability] = field(default_factory=list)
 
 
 # ---- experiments ----------------------------------------------------------------------------

@@ -341,6 +341,19 @@ class Reason(enum.Enum):
     SIMILAR = "used_by_similar_projects"
     TAGS = "matching_tags"
     IMPACT = "high_impact"
+    CO_USED = "co_used"
+
+
+@dataclass(frozen=True)
+class UsageTally:
+    """How many projects used an artifact, and how many of them found it harmful."""
+
+    projects: int = 0
+    harmed: int = 0
+
+    @property
+    def harm_share(self) -> float:
+        return self.harmed / self.projects if self.projects else 0.0
 
 
 @dataclass

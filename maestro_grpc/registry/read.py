@@ -86,6 +86,11 @@ class RegistryReader:
             found[member.project_id].append(member)
         return found
 
+    async def current_memberships(self, exclude: uuid.UUID) -> list[tuple[TeamMember, str]]:
+        """Everyone's current memberships (no leave time, on a project neither completed nor
+        cancelled) but those of `exclude`, each with its project's name: who is busy where."""
+        return await self._store.current_memberships(exclude)
+
     async def uses_by(self, project_ids: Collection[uuid.UUID]) -> list[ProjectUse]:
         """The usages these projects logged, by project and time."""
         return await self._store.uses_by(project_ids)

@@ -228,10 +228,16 @@ async def test_recommend_team_through_the_server(
         seen.add(people)
         assert 2 <= len(proposal.members) <= 3
         assert sum(m.allocation for m in proposal.members) <= 2.0 + 1e-9
-        assert proposal.score == pytest.approx(
-            proposal.probability + 0.25 * proposal.skill_coverage
-        )
-        assert proposal.reasons[0].startswith("predicted probability of success")
+        if response.ranking == pb.TEAM_RANKING_PREDICTED_SUCCESS:
+            assert proposal.score == pytest.approx(
+                proposal.probability + 0.25 * proposal.skill_coverage
+            )
+            assert proposal.reasons[0].startswith("predicted probability of success")
+        else:
+            years = [m.years_experience for m in proposal.members]
+            experience = sum(min(y, 20.0) for y in years) / len(years) / 20.0
+            assert proposal.score == pytest.approx(proposal.skill_coverage + 0.25 * experience)
+            assert proposal.reasons[0] == response.ranking_reason
         assert all(m.project_id == project.project_id for m in proposal.members)
     scores = [p.score for p in response.proposals]
     assert scores == sorted(scores, reverse=True)
@@ -246,8 +252,8 @@ async def test_recommend_team_through_the_server(
         ).project.team
     }
     assert best.score >= current.score - 1e-9 or len(current.members) > 3
-    # The project's window is still open: the proposals say they extrapolate.
-    assert best.extrapolation
+    # The project's window is still open: said once, apart from the team's own features.
+    assert response.observation_window_open
 
     # Limits no team of the pool can meet.
     error = await expect_error(

@@ -504,8 +504,11 @@ async def test_recommend_artifacts(registry: rsg.RegistryServiceStub) -> None:
     assert "my-own" not in recommended
     assert recommended[0] == "bert-finetune"
     top = response.recommendations[0]
-    assert top.reasons[0].kind == ap.RECOMMENDATION_REASON_KIND_USED_BY_SIMILAR_PROJECTS
-    assert "old-nlp" in top.reasons[0].detail
+    # old-nlp used it together with the tokenizer this project uses.
+    kinds = {r.kind: r for r in top.reasons}
+    assert top.reasons[0].kind == ap.RECOMMENDATION_REASON_KIND_CO_USED
+    assert "tokenizer" in top.reasons[0].detail
+    assert "old-nlp" in kinds[ap.RECOMMENDATION_REASON_KIND_USED_BY_SIMILAR_PROJECTS].detail
     assert sum(r.weight for r in top.reasons) == pytest.approx(1.0)
     torch = next(r for r in response.recommendations if r.artifact.name == "torch-utils")
     assert torch.reasons[0].kind == ap.RECOMMENDATION_REASON_KIND_MATCHING_TAGS

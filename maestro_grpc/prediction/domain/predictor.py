@@ -12,12 +12,13 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import FailedPrecondition, NotFound, Unavailable
 from maestro_grpc.paging import Cursor, Page
-from maestro_grpc.prediction.domain import collect, staffing, teams
+from maestro_grpc.prediction.domain import availability, collect, skill, staffing, teams
 from maestro_grpc.prediction.domain.explain import LoadedModel
 from maestro_grpc.prediction.domain.features import compute
 from maestro_grpc.prediction.domain.observe import FeatureReader, load_projects
@@ -205,14 +206,19 @@ class Predictor:
     ) -> Recommendation:
         model = await self._model(version)
         project, window, features = await self._observe(project_id, model)
+        summary = await self.versions.store.summary(model.version)
+        judged = skill.judge(summary.details if summary is not None else {})
         team = await self.registry.team_members([project_id])
         current = staffing.current_team(team.get(project_id, []))
-        teams.check_limits([c.availability for c in candidates], limits)
-        return await asyncio.to_thread(
+        busy = await self.registry.current_memberships(exclude=project_id)
+        pool, changes = availability.cap(candidates, busy)
+        teams.check_limits([c.availability for c in pool], limits, left_out=len(changes))
+        found = await asyncio.to_thread(
             staffing.recommend,
-            staffing.Staffing(model, project, window, features),
-            list(candidates),
+            staffing.Staffing(model, project, window, features, judged),
+            pool,
             current,
             limits,
             max_results,
         )
+        return replace(found, availability=changes)

@@ -7,6 +7,10 @@ bonus for covering the project's required skills:
 
     score = P(success) + 0.25 * skill coverage
 
+or, when the model version has shown no skill (`by_model` false),
+
+    score = skill coverage + 0.25 * min(mean years of experience, 20) / 20
+
 The search starts from a greedy team (add the best member while it helps),
 from the cheapest team (so a feasible team is found whenever one exists)
 and from a few random feasible teams, and from each climbs: all neighbours
@@ -34,6 +38,8 @@ from maestro_grpc.prediction.domain.teamfeatures import (
 from maestro_grpc.prediction.model import Limits
 
 SKILL_WEIGHT = 0.25
+EXPERIENCE_WEIGHT = 0.25
+EXPERIENCE_CAP = 20.0
 RANDOM_STARTS = 4
 MAX_CLIMB_STEPS = 60
 IMPROVEMENT = 1e-9
@@ -55,9 +61,12 @@ class TeamScorer:
         model: LoadedModel,
         base_features: Mapping[str, float | None],
         pool: CandidatePool,
+        *,
+        by_model: bool = True,
     ) -> None:
         self.model = model
         self.pool = pool
+        self.by_model = by_model
         self.base_row = model.row(base_features)
         self.team_columns = [
             (model.index[name], name)
@@ -83,15 +92,21 @@ class TeamScorer:
     def score(self, membership: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.float64], ...]:
         probability = self.model.probabilities(self.rows(membership))
         coverage = skill_coverage(self.pool, membership)
-        return probability, coverage, probability + SKILL_WEIGHT * coverage
+        if self.by_model:
+            return probability, coverage, probability + SKILL_WEIGHT * coverage
+        m = membership.astype(np.float64)
+        size = np.maximum(m.sum(axis=1), 1.0)
+        experience = (m @ np.minimum(self.pool.years, EXPERIENCE_CAP)) / size / EXPERIENCE_CAP
+        return probability, coverage, coverage + EXPERIENCE_WEIGHT * experience
 
 
-def check_limits(allocations: Sequence[float], limits: Limits) -> None:
+def check_limits(allocations: Sequence[float], limits: Limits, left_out: int = 0) -> None:
     """FAILED_PRECONDITION when no team of the pool can meet the limits."""
     if limits.min_size > len(allocations):
+        busy = f" ({left_out} left out or reduced: allocated elsewhere)" if left_out else ""
         raise FailedPrecondition(
             f"limits.min_size is {limits.min_size} but the pool has only "
-            f"{len(allocations)} candidates",
+            f"{len(allocations)} available candidates{busy}",
             reason="NO_FEASIBLE_TEAM",
         )
     if limits.max_total_allocation is not None:

@@ -10,11 +10,13 @@ from maestro.prediction.v1 import meta_model_pb2 as mp
 from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.registry.v1 import project_pb2
 from maestro_grpc.prediction.model import (
+    Availability,
     MetaModelRecord,
     ModelKind,
     PredictionRecord,
     Proposal,
     RealisedScores,
+    Recommendation,
 )
 from maestro_grpc.wire.protoconv import set_timestamp
 
@@ -123,4 +125,32 @@ def proposal(item: Proposal, project_id: uuid.UUID) -> pb.TeamProposal:
         score=item.score,
         reasons=item.reasons,
         extrapolation=item.extrapolation,
+        extrapolation_reasons=item.extrapolation_reasons,
+    )
+
+
+def availability(item: Availability) -> pb.CandidateAvailability:
+    return pb.CandidateAvailability(
+        person_id=item.person_id,
+        requested=item.requested,
+        allocated_elsewhere=item.allocated_elsewhere,
+        available=item.available,
+        excluded=item.excluded,
+        projects=item.projects,
+    )
+
+
+def recommendation(found: Recommendation, project_id: uuid.UUID) -> pb.RecommendTeamResponse:
+    return pb.RecommendTeamResponse(
+        current_team=proposal(found.current, project_id) if found.current else None,
+        proposals=[proposal(p, project_id) for p in found.proposals],
+        model_version=found.model_version,
+        ranking=(
+            pb.TEAM_RANKING_PREDICTED_SUCCESS
+            if found.by_model
+            else pb.TEAM_RANKING_SKILL_COVERAGE_AND_EXPERIENCE
+        ),
+        ranking_reason=found.ranking_reason,
+        observation_window_open=found.window_open,
+        availability=[availability(a) for a in found.availability],
     )

@@ -104,11 +104,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         found = await self.predictor.recommend_team(
             project_id, candidates, limits, max_results, version
         )
-        return pb.RecommendTeamResponse(
-            current_team=convert.proposal(found.current, project_id),
-            proposals=[convert.proposal(p, project_id) for p in found.proposals],
-            model_version=found.model_version,
-        )
+        return convert.recommendation(found, project_id)
 
     # ---- experiments -----------------------------------------------------------------------
 

@@ -1,20 +1,34 @@
 """RecommendArtifacts: which artifacts a project should reuse, and why.
 
-Three signals, each 0..1, weighed into one score:
-- used by similar projects (0.5): projects whose keywords (labels, required
+Four signals, each 0..1, weighed into one score (`SIGNALS`, the weights sum to 1):
+- co-used (0.55): item-to-item co-usage. For each artifact the project uses,
+  the artifacts other projects used with it: together / (sqrt(users of
+  the project's artifact) x users of the other ^ 0.7), a cosine that
+  favours specific artifacts a little more (pairs counted by the database; harmful uses count on
+  neither side), summed over what the project uses; as a share of the
+  strongest candidate's;
+- used by similar projects (0.2): projects whose keywords (labels, required
   skills, team skills, tags of what they used) and used artifacts overlap
   this project's; each of their usages counts by similarity, outcome and the
-  user's success;
-- matching tags (0.3): the share of an artifact's tags among this project's
-  keywords;
-- high impact (0.2): the impact score / 100.
+  user's success; as a share of the strongest candidate's;
+- matching tags (0.2): the share of an artifact's tags among this
+  project's keywords;
+- high impact (0.05): the impact score / 100 (usage weighed by outcome,
+  success and age: the organisation-wide popularity of what helped).
+Then harm: the score is multiplied by (1 - h)^2, h the share of the
+projects using the artifact that logged a HARMFUL use, and an artifact that
+harmed at least half of its users (`MAX_HARM_SHARE`) is not recommended.
 Artifacts the project already used or produced are left out. The candidate
-set is bounded (similar projects' artifacts, tag matches, the most
-impactful), so the cost does not grow with the whole library.
+set is bounded (co-used artifacts, similar projects' artifacts, tag matches,
+the most impactful), so the cost does not grow with the whole library.
+
+A new signal (reviews, follows) is one more `Signal`: its evidence read in
+`_evidence`, its value and detail in `_parts`, its weight in `SIGNALS`.
 """
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -29,13 +43,24 @@ from maestro_grpc.registry.model import (
     Project,
     Reason,
     Recommendation,
+    UsageOutcome,
+    UsageTally,
     project_factor,
 )
 from maestro_grpc.registry.store.recommend import RecommendStore
 
-WEIGHT_SIMILAR = 0.5
-WEIGHT_TAGS = 0.3
-WEIGHT_IMPACT = 0.2
+# Each signal's weight in the score (they sum to 1); see the module's docstring.
+SIGNALS = {
+    Reason.CO_USED: 0.55,
+    Reason.SIMILAR: 0.2,
+    Reason.TAGS: 0.2,
+    Reason.IMPACT: 0.05,
+}
+MAX_HARM_SHARE = 0.5
+# Co-usage divides by sqrt(users of what the project uses) x (users of the other)^this:
+# 0.5 would be the cosine, 1 the lift; 0.7 did best on bench/recommend.py, which
+# also chose the weights above.
+CO_USERS_EXPONENT = 0.7
 MAX_SIMILAR_PROJECTS = 20
 MAX_PEER_PROJECTS = 5000
 MAX_CANDIDATES = 300
@@ -66,6 +91,29 @@ class _Peers:
     top: float = 0.0  # the highest score: each artifact's similarity signal is its share
 
 
+@dataclass
+class _CoUse:
+    """Item-to-item co-usage: each artifact's summed cosine with what the project uses."""
+
+    score: dict[uuid.UUID, float] = field(default_factory=lambda: defaultdict(float))
+    # The project's artifacts it was used with, strongest first (for the reason).
+    with_: dict[uuid.UUID, list[tuple[float, uuid.UUID]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    top: float = 0.0
+
+
+@dataclass
+class _Evidence:
+    """Everything the signals read, for one project."""
+
+    keywords: set[str]
+    peers: _Peers
+    co: _CoUse
+    tallies: dict[uuid.UUID, UsageTally]
+    names: dict[uuid.UUID, str]
+
+
 class Recommender:
     def __init__(self, store: RecommendStore, projects: ProjectRegistry) -> None:
         self.store = store
@@ -77,20 +125,54 @@ class Recommender:
         project = await self.projects.get_project(project_id)
         profiles = await self.store.profiles(MAX_PEER_PROJECTS)
         own = profiles.pop(project_id, PeerProfile())
-        own_keywords = _own_keywords(project, own)
-        peers = await self._similar(own, own_keywords, profiles)
+        evidence = await self._evidence(project, own, profiles)
         candidates = await self.store.candidates(
-            ids=set(peers.score), tagged=own_keywords, types=types, limit=MAX_CANDIDATES
+            ids=set(evidence.peers.score) | set(evidence.co.score),
+            tagged=evidence.keywords,
+            types=types,
+            limit=MAX_CANDIDATES,
         )
+        evidence.tallies = await self.store.tallies(list(candidates))
         results: list[Recommendation] = []
         for artifact in candidates.values():
             if artifact.id in own.used or artifact.origin_project_id == project_id:
                 continue
-            found = _recommendation(artifact, own_keywords, peers)
+            found = _recommendation(artifact, evidence)
             if found is not None:
                 results.append(found)
         results.sort(key=lambda r: (-r.score, str(r.artifact.id)))
         return results[:max_results]
+
+    async def _evidence(
+        self, project: Project, own: PeerProfile, profiles: dict[uuid.UUID, PeerProfile]
+    ) -> _Evidence:
+        own_keywords = _own_keywords(project, own)
+        peers = await self._similar(own, own_keywords, profiles)
+        helped = sorted(
+            {a for a, outcome in own.usages if outcome is not UsageOutcome.HARMFUL}, key=str
+        )
+        co = await self._co_used(project.id, helped)
+        names = await self.store.artifact_names(helped)
+        return _Evidence(own_keywords, peers, co, {}, names)
+
+    async def _co_used(self, project_id: uuid.UUID, own: list[uuid.UUID]) -> _CoUse:
+        """Cosine co-usage with the project's artifacts: together / sqrt(users x users)."""
+        pairs = await self.store.co_usage(project_id, own)
+        co = _CoUse()
+        if not pairs:
+            return co
+        tallies = await self.store.tallies(sorted({a for pair in pairs for a in pair}, key=str))
+        users = {a: max(t.projects - t.harmed, 1) for a, t in tallies.items()}
+        for (other, mine), together in pairs.items():
+            if other in own:
+                continue
+            cosine = together / (
+                math.sqrt(users.get(mine, 1)) * users.get(other, 1) ** CO_USERS_EXPONENT
+            )
+            co.score[other] += cosine
+            co.with_[other].append((cosine, mine))
+        co.top = max(co.score.values(), default=0.0)
+        return co
 
     async def _similar(
         self, own: PeerProfile, own_keywords: set[str], profiles: dict[uuid.UUID, PeerProfile]
@@ -129,34 +211,47 @@ def _own_keywords(project: Project, own: PeerProfile) -> set[str]:
     return keywords(project.labels, team_skills, own.tags) | project.required_skills
 
 
-def _recommendation(
-    artifact: Artifact, own_keywords: set[str], peers: _Peers
-) -> Recommendation | None:
-    """The artifact's score and its reasons, strongest first (None: nothing speaks for it)."""
-    s_sim = peers.score.get(artifact.id, 0.0) / peers.top if peers.top else 0.0
-    matching = sorted(set(artifact.tags) & own_keywords)
-    s_tags = len(matching) / len(artifact.tags) if artifact.tags else 0.0
-    s_impact = artifact.impact_score / 100.0
-    users = peers.users.get(artifact.id, set())
-    parts = [
+def _parts(artifact: Artifact, e: _Evidence) -> list[tuple[Reason, float, str]]:
+    """Each signal's value (0..1) for the artifact, and its detail."""
+    users = e.peers.users.get(artifact.id, set())
+    matching = sorted(set(artifact.tags) & e.keywords)
+    with_ = [
+        e.names.get(a, str(a))
+        for _, a in sorted(e.co.with_.get(artifact.id, []), key=lambda p: -p[0])
+    ]
+    return [
+        (
+            Reason.CO_USED,
+            e.co.score.get(artifact.id, 0.0) / e.co.top if e.co.top else 0.0,
+            "used together with {}".format(", ".join(with_[:5])),
+        ),
         (
             Reason.SIMILAR,
-            WEIGHT_SIMILAR * s_sim,
+            e.peers.score.get(artifact.id, 0.0) / e.peers.top if e.peers.top else 0.0,
             "used by {} similar project(s): {}".format(len(users), ", ".join(sorted(users)[:5])),
         ),
         (
             Reason.TAGS,
-            WEIGHT_TAGS * s_tags,
+            len(matching) / len(artifact.tags) if artifact.tags else 0.0,
             "tags matching the project: " + ", ".join(matching[:10]),
         ),
-        (Reason.IMPACT, WEIGHT_IMPACT * s_impact, f"impact score {artifact.impact_score:.1f}"),
+        (Reason.IMPACT, artifact.impact_score / 100.0, f"impact score {artifact.impact_score:.1f}"),
     ]
-    score = sum(p[1] for p in parts)
-    if score <= 0:
+
+
+def _recommendation(artifact: Artifact, e: _Evidence) -> Recommendation | None:
+    """The artifact's score and its reasons, strongest first (None: nothing speaks for it,
+    or it harmed too many of its users)."""
+    harm = e.tallies.get(artifact.id, UsageTally()).harm_share
+    if harm >= MAX_HARM_SHARE:
+        return None
+    parts = [(kind, SIGNALS[kind] * value, detail) for kind, value, detail in _parts(artifact, e)]
+    total = sum(p[1] for p in parts)
+    if total <= 0:
         return None
     reasons = [
-        (kind, detail, contribution / score)
+        (kind, detail, contribution / total)
         for kind, contribution, detail in sorted(parts, key=lambda p: -p[1])
         if contribution > 0
     ]
-    return Recommendation(artifact=artifact, score=score, reasons=reasons)
+    return Recommendation(artifact=artifact, score=total * (1.0 - harm) ** 2, reasons=reasons)

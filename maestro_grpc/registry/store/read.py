@@ -127,6 +127,22 @@ class RegistryReadStore:
                 out.extend(member_from_row(row) for row in rows)
         return out
 
+    async def current_memberships(self, exclude: uuid.UUID) -> list[tuple[TeamMember, str]]:
+        """Memberships with no leave time on projects neither completed nor cancelled (but
+        `exclude`), each with its project's name."""
+        query = (
+            select(team_members, projects.c.name.label("project_name"))
+            .join(projects, projects.c.id == team_members.c.project_id)
+            .where(
+                team_members.c.leave_time.is_(None),
+                projects.c.status.not_in(["completed", "cancelled"]),
+                team_members.c.project_id != exclude,
+            )
+            .order_by(team_members.c.project_id, team_members.c.id)
+        )
+        async with self.db.read() as conn:
+            return [(member_from_row(r), r.project_name) for r in await conn.execute(query)]
+
     async def uses_by(self, project_ids: Collection[uuid.UUID]) -> list[ProjectUse]:
         out: list[ProjectUse] = []
         async with self.db.read() as conn:

@@ -1,17 +1,29 @@
-"""The SQL behind RecommendArtifacts: peer projects' profiles, and the candidate artifacts."""
+"""The SQL behind RecommendArtifacts: peer projects' profiles, co-usage, usage tallies and the
+candidate artifacts. Co-usage and tallies are aggregated by the database (GROUP BY over the
+usages), so what crosses the wire is one row per artifact pair or artifact, never per usage."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from maestro_grpc.registry.model import Artifact, ArtifactType, PeerProfile, UsageOutcome
+from maestro_grpc.registry.model import (
+    Artifact,
+    ArtifactType,
+    PeerProfile,
+    UsageOutcome,
+    UsageTally,
+)
 from maestro_grpc.registry.store.rows import ARTIFACT_COLUMNS, artifact_from_row
 from maestro_grpc.registry.store.tables import artifact_usages, artifacts, projects, team_members
 from maestro_grpc.store.db import Database
-from maestro_grpc.store.dialect import tags_any
+from maestro_grpc.store.dialect import tags_any, uuid_in
+
+HARMFUL = UsageOutcome.HARMFUL.value
+MAX_PAIRS = 20_000
 
 
 class RecommendStore:
@@ -50,19 +62,101 @@ class RecommendStore:
             ):
                 if (profile := profiles.get(s.project_id)) is not None:
                     profile.skills.update(s.skills or ())
-            for u in await conn.execute(
+            await self._add_usages(conn, profiles)
+        return profiles
+
+    async def _add_usages(
+        self, conn: AsyncConnection, profiles: dict[uuid.UUID, PeerProfile]
+    ) -> None:
+        """Each profile's usages, grouped by (project, artifact, outcome) in SQL, and the
+        tags of what it used, each artifact's decoded once rather than once per usage."""
+        used = (
+            await conn.execute(
                 select(
                     artifact_usages.c.project_id,
                     artifact_usages.c.artifact_id,
                     artifact_usages.c.outcome,
-                    artifacts.c.tags,
-                ).join(artifacts, artifacts.c.id == artifact_usages.c.artifact_id)
+                    func.count(),
+                ).group_by(
+                    artifact_usages.c.project_id,
+                    artifact_usages.c.artifact_id,
+                    artifact_usages.c.outcome,
+                )
+            )
+        ).all()
+        ids = sorted({u.artifact_id for u in used}, key=str)
+        tags: dict[uuid.UUID, list[str]] = {}
+        if ids:
+            for a in await conn.execute(
+                select(artifacts.c.id, artifacts.c.tags).where(
+                    uuid_in(artifacts.c.id, ids, self.db.dialect)
+                )
             ):
-                if (profile := profiles.get(u.project_id)) is not None:
-                    profile.used.add(u.artifact_id)
-                    profile.tags.update(u.tags or ())
-                    profile.usages.append((u.artifact_id, UsageOutcome(u.outcome)))
-        return profiles
+                tags[a.id] = list(a.tags or ())
+        for u in used:
+            if (profile := profiles.get(u.project_id)) is not None and u.artifact_id in tags:
+                profile.used.add(u.artifact_id)
+                profile.tags.update(tags[u.artifact_id])
+                outcome = UsageOutcome(u.outcome)
+                profile.usages.extend([(u.artifact_id, outcome)] * int(u[3]))
+
+    async def co_usage(
+        self, project_id: uuid.UUID, own: Sequence[uuid.UUID]
+    ) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
+        """(other artifact, one of `own`) -> how many other projects used both, neither use
+        harmful: the pairs behind item-to-item co-usage, counted by the database."""
+        if not own:
+            return {}
+        a, b = artifact_usages.alias("a"), artifact_usages.alias("b")
+        together = func.count(distinct(a.c.project_id))
+        query = (
+            select(b.c.artifact_id.label("other"), a.c.artifact_id.label("mine"), together)
+            .select_from(
+                a.join(
+                    b, and_(b.c.project_id == a.c.project_id, b.c.artifact_id != a.c.artifact_id)
+                )
+            )
+            .where(
+                uuid_in(a.c.artifact_id, own, self.db.dialect),
+                a.c.project_id != project_id,
+                a.c.outcome != HARMFUL,
+                b.c.outcome != HARMFUL,
+            )
+            .group_by(b.c.artifact_id, a.c.artifact_id)
+            .order_by(together.desc(), b.c.artifact_id, a.c.artifact_id)
+            .limit(MAX_PAIRS)
+        )
+        async with self.db.read() as conn:
+            return {(r.other, r.mine): int(r[2]) for r in await conn.execute(query)}
+
+    async def tallies(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, UsageTally]:
+        """Per artifact of `ids`: how many projects used it, and how many of them found it
+        harmful (counted by the database)."""
+        if not ids:
+            return {}
+        u = artifact_usages.c
+        harmed = func.count(distinct(case((u.outcome == HARMFUL, u.project_id))))
+        query = (
+            select(u.artifact_id, func.count(distinct(u.project_id)), harmed)
+            .where(uuid_in(u.artifact_id, ids, self.db.dialect))
+            .group_by(u.artifact_id)
+        )
+        async with self.db.read() as conn:
+            return {
+                r[0]: UsageTally(projects=int(r[1]), harmed=int(r[2]))
+                for r in await conn.execute(query)
+            }
+
+    async def artifact_names(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        if not ids:
+            return {}
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                select(artifacts.c.id, artifacts.c.name).where(
+                    uuid_in(artifacts.c.id, ids, self.db.dialect)
+                )
+            )
+            return {r.id: r.name for r in rows}
 
     async def project_names(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
         if not ids:

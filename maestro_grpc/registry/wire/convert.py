@@ -51,6 +51,7 @@ _REASON_KIND = {
     Reason.SIMILAR: artifact_pb2.RECOMMENDATION_REASON_KIND_USED_BY_SIMILAR_PROJECTS,
     Reason.TAGS: artifact_pb2.RECOMMENDATION_REASON_KIND_MATCHING_TAGS,
     Reason.IMPACT: artifact_pb2.RECOMMENDATION_REASON_KIND_HIGH_IMPACT,
+    Reason.CO_USED: artifact_pb2.RECOMMENDATION_REASON_KIND_CO_USED,
 }
 
 # ---- domain -> proto -----------------------------------------------------------

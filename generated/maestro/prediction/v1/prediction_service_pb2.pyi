@@ -5,12 +5,22 @@ from maestro.prediction.v1 import experiment_pb2 as _experiment_pb2
 from maestro.prediction.v1 import meta_model_pb2 as _meta_model_pb2
 from maestro.registry.v1 import project_pb2 as _project_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class TeamRanking(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TEAM_RANKING_UNSPECIFIED: _ClassVar[TeamRanking]
+    TEAM_RANKING_PREDICTED_SUCCESS: _ClassVar[TeamRanking]
+    TEAM_RANKING_SKILL_COVERAGE_AND_EXPERIENCE: _ClassVar[TeamRanking]
+TEAM_RANKING_UNSPECIFIED: TeamRanking
+TEAM_RANKING_PREDICTED_SUCCESS: TeamRanking
+TEAM_RANKING_SKILL_COVERAGE_AND_EXPERIENCE: TeamRanking
 
 class TrainMetaModelRequest(_message.Message):
     __slots__ = ("observation_days", "cv_folds", "cv_repeats", "random_seed")
@@ -132,31 +142,57 @@ class RecommendTeamRequest(_message.Message):
     model_version: int
     def __init__(self, project_id: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., limits: _Optional[_Union[TeamLimits, _Mapping]] = ..., max_results: _Optional[int] = ..., model_version: _Optional[int] = ...) -> None: ...
 
+class CandidateAvailability(_message.Message):
+    __slots__ = ("person_id", "requested", "allocated_elsewhere", "available", "excluded", "projects")
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_FIELD_NUMBER: _ClassVar[int]
+    ALLOCATED_ELSEWHERE_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDED_FIELD_NUMBER: _ClassVar[int]
+    PROJECTS_FIELD_NUMBER: _ClassVar[int]
+    person_id: str
+    requested: float
+    allocated_elsewhere: float
+    available: float
+    excluded: bool
+    projects: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, person_id: _Optional[str] = ..., requested: _Optional[float] = ..., allocated_elsewhere: _Optional[float] = ..., available: _Optional[float] = ..., excluded: _Optional[bool] = ..., projects: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class TeamProposal(_message.Message):
-    __slots__ = ("members", "probability", "skill_coverage", "score", "reasons", "extrapolation")
+    __slots__ = ("members", "probability", "skill_coverage", "score", "reasons", "extrapolation", "extrapolation_reasons")
     MEMBERS_FIELD_NUMBER: _ClassVar[int]
     PROBABILITY_FIELD_NUMBER: _ClassVar[int]
     SKILL_COVERAGE_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     REASONS_FIELD_NUMBER: _ClassVar[int]
     EXTRAPOLATION_FIELD_NUMBER: _ClassVar[int]
+    EXTRAPOLATION_REASONS_FIELD_NUMBER: _ClassVar[int]
     members: _containers.RepeatedCompositeFieldContainer[_project_pb2.TeamMember]
     probability: float
     skill_coverage: float
     score: float
     reasons: _containers.RepeatedScalarFieldContainer[str]
     extrapolation: bool
-    def __init__(self, members: _Optional[_Iterable[_Union[_project_pb2.TeamMember, _Mapping]]] = ..., probability: _Optional[float] = ..., skill_coverage: _Optional[float] = ..., score: _Optional[float] = ..., reasons: _Optional[_Iterable[str]] = ..., extrapolation: _Optional[bool] = ...) -> None: ...
+    extrapolation_reasons: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, members: _Optional[_Iterable[_Union[_project_pb2.TeamMember, _Mapping]]] = ..., probability: _Optional[float] = ..., skill_coverage: _Optional[float] = ..., score: _Optional[float] = ..., reasons: _Optional[_Iterable[str]] = ..., extrapolation: _Optional[bool] = ..., extrapolation_reasons: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RecommendTeamResponse(_message.Message):
-    __slots__ = ("current_team", "proposals", "model_version")
+    __slots__ = ("current_team", "proposals", "model_version", "ranking", "ranking_reason", "observation_window_open", "availability")
     CURRENT_TEAM_FIELD_NUMBER: _ClassVar[int]
     PROPOSALS_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    RANKING_FIELD_NUMBER: _ClassVar[int]
+    RANKING_REASON_FIELD_NUMBER: _ClassVar[int]
+    OBSERVATION_WINDOW_OPEN_FIELD_NUMBER: _ClassVar[int]
+    AVAILABILITY_FIELD_NUMBER: _ClassVar[int]
     current_team: TeamProposal
     proposals: _containers.RepeatedCompositeFieldContainer[TeamProposal]
     model_version: int
-    def __init__(self, current_team: _Optional[_Union[TeamProposal, _Mapping]] = ..., proposals: _Optional[_Iterable[_Union[TeamProposal, _Mapping]]] = ..., model_version: _Optional[int] = ...) -> None: ...
+    ranking: TeamRanking
+    ranking_reason: str
+    observation_window_open: bool
+    availability: _containers.RepeatedCompositeFieldContainer[CandidateAvailability]
+    def __init__(self, current_team: _Optional[_Union[TeamProposal, _Mapping]] = ..., proposals: _Optional[_Iterable[_Union[TeamProposal, _Mapping]]] = ..., model_version: _Optional[int] = ..., ranking: _Optional[_Union[TeamRanking, str]] = ..., ranking_reason: _Optional[str] = ..., observation_window_open: _Optional[bool] = ..., availability: _Optional[_Iterable[_Union[CandidateAvailability, _Mapping]]] = ...) -> None: ...
 
 class CreateExperimentRequest(_message.Message):
     __slots__ = ("experiment", "request_id")

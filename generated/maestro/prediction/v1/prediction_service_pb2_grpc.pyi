@@ -55,6 +55,23 @@ class PredictionServiceStub:
     The project's other features (process, artifacts) stay as they are;
     the team features are those of the proposed team. Limits no team of
     the pool can meet are FAILED_PRECONDITION.
+
+    Availability: a candidate's figure is capped by what the store knows.
+    The same person's current allocations on other projects (memberships
+    with no leave time, on projects neither COMPLETED nor CANCELLED) are
+    summed, and the candidate may give at most 1 minus that; below 0.1 FTE
+    the candidate is left out of the search. The same person is found by
+    this rule: equal person_id (trimmed, case-insensitive) always matches;
+    otherwise, when at most one of the two person_ids is an e-mail address
+    (holds an "@"), equal display names (case-insensitive, spaces
+    collapsed) match; two different e-mail addresses never do. Every
+    capped or left-out candidate is listed in `availability`.
+
+    Skill: when the model version's cross-validated scores show no skill
+    (the ROC AUC interval does not clear 0.5, or the Brier score does not
+    beat the majority baseline's) the response says so in `ranking` and
+    `ranking_reason` and teams are ranked by skill coverage and experience
+    instead (see TeamRanking).
     """
     CreateExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.CreateExperimentRequest, _prediction_service_pb2.CreateExperimentResponse]
     """Creates an experiment on a process change."""
@@ -168,6 +185,23 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
         The project's other features (process, artifacts) stay as they are;
         the team features are those of the proposed team. Limits no team of
         the pool can meet are FAILED_PRECONDITION.
+
+        Availability: a candidate's figure is capped by what the store knows.
+        The same person's current allocations on other projects (memberships
+        with no leave time, on projects neither COMPLETED nor CANCELLED) are
+        summed, and the candidate may give at most 1 minus that; below 0.1 FTE
+        the candidate is left out of the search. The same person is found by
+        this rule: equal person_id (trimmed, case-insensitive) always matches;
+        otherwise, when at most one of the two person_ids is an e-mail address
+        (holds an "@"), equal display names (case-insensitive, spaces
+        collapsed) match; two different e-mail addresses never do. Every
+        capped or left-out candidate is listed in `availability`.
+
+        Skill: when the model version's cross-validated scores show no skill
+        (the ROC AUC interval does not clear 0.5, or the Brier score does not
+        beat the majority baseline's) the response says so in `ranking` and
+        `ranking_reason` and teams are ranked by skill coverage and experience
+        instead (see TeamRanking).
         """
 
     @_abc_1.abstractmethod

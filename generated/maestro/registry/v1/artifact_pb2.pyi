@@ -38,6 +38,7 @@ class RecommendationReasonKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper
     RECOMMENDATION_REASON_KIND_USED_BY_SIMILAR_PROJECTS: _ClassVar[RecommendationReasonKind]
     RECOMMENDATION_REASON_KIND_MATCHING_TAGS: _ClassVar[RecommendationReasonKind]
     RECOMMENDATION_REASON_KIND_HIGH_IMPACT: _ClassVar[RecommendationReasonKind]
+    RECOMMENDATION_REASON_KIND_CO_USED: _ClassVar[RecommendationReasonKind]
 ARTIFACT_TYPE_UNSPECIFIED: ArtifactType
 ARTIFACT_TYPE_MODEL: ArtifactType
 ARTIFACT_TYPE_DATASET: ArtifactType
@@ -57,6 +58,7 @@ RECOMMENDATION_REASON_KIND_UNSPECIFIED: RecommendationReasonKind
 RECOMMENDATION_REASON_KIND_USED_BY_SIMILAR_PROJECTS: RecommendationReasonKind
 RECOMMENDATION_REASON_KIND_MATCHING_TAGS: RecommendationReasonKind
 RECOMMENDATION_REASON_KIND_HIGH_IMPACT: RecommendationReasonKind
+RECOMMENDATION_REASON_KIND_CO_USED: RecommendationReasonKind
 
 class Artifact(_message.Message):
     __slots__ = ("id", "name", "version", "type", "description", "tags", "origin_project_id", "creator", "metadata", "content_sha256", "size_bytes", "storage_uri", "usage_count", "impact_score", "create_time", "update_time", "delete_time")
