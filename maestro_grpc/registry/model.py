@@ -1,17 +1,16 @@
-"""The registry's records: projects, teams, artifacts, usages, content, and the impact score.
+"""The registry's records: projects, teams, artifacts, usages and content.
 
 Plain dataclasses and enums that the wire, the domain and the store all
-speak, and the one pure formula they share (the impact score, documented on
-`maestro.registry.v1.Artifact`). Nothing here does I/O.
+speak. The impact score's formula is in `registry/impact.py`. Nothing here
+does I/O.
 """
 
 from __future__ import annotations
 
 import enum
-import math
 import uuid
-from collections.abc import AsyncGenerator, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -138,6 +137,17 @@ class Artifact:
     delete_time: datetime | None = None
     # The server stored this content (an upload linked it): downloads need it.
     content_stored: bool = False
+
+
+@dataclass(frozen=True)
+class UsageImpact:
+    """One usage's part in its artifact's score: the factors, the term, the points."""
+
+    outcome_weight: float
+    project_factor: float
+    decay: float
+    contribution: float
+    points: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -376,81 +386,6 @@ class PeerProfile:
     usages: list[tuple[uuid.UUID, UsageOutcome]] = field(default_factory=list)
     succeeded: bool | None = None
     score: float | None = None
-
-
-# ---- the impact score ------------------------------------------------------------------
-#
-# One formula, used by LogArtifactUsage, by the indexer and by Prediction's
-# features (through registry/read.py), so all of them always agree.
-
-OUTCOME_WEIGHT = {
-    UsageOutcome.HELPFUL: 1.0,
-    UsageOutcome.NEUTRAL: 0.25,
-    UsageOutcome.UNKNOWN: 0.1,
-    UsageOutcome.HARMFUL: -1.0,
-}
-SQUASH_SCALE = 5.0
-
-
-@dataclass(frozen=True)
-class UsageSignal:
-    """What the score needs of one usage: its outcome, time, and the using project's success."""
-
-    outcome: UsageOutcome
-    use_time: datetime
-    project_succeeded: bool | None = None
-    project_score: float | None = None
-
-
-def project_factor(succeeded: bool | None, score: float | None) -> float:
-    """How much a usage counts, by the success of the project that used the artifact."""
-    if score is not None:
-        return 0.5 + score
-    if succeeded is None:
-        return 1.0
-    return 1.5 if succeeded else 0.5
-
-
-@dataclass(frozen=True)
-class UsageImpact:
-    """One usage's part in its artifact's score: the factors, the term, the points."""
-
-    outcome_weight: float
-    project_factor: float
-    decay: float
-    contribution: float
-    points: float = 0.0
-
-
-def usage_term(usage: UsageSignal, now: datetime, half_life_days: float) -> UsageImpact:
-    """A usage's term of the sum: weight x project factor x age decay (no points yet)."""
-    age_days = max((now - usage.use_time).total_seconds(), 0.0) / 86_400
-    weight = OUTCOME_WEIGHT[usage.outcome]
-    factor = project_factor(usage.project_succeeded, usage.project_score)
-    decay = 0.5 ** (age_days / half_life_days)
-    return UsageImpact(weight, factor, decay, weight * factor * decay)
-
-
-def squash(total: float) -> float:
-    return 100.0 * (1.0 - math.exp(-max(total, 0.0) / SQUASH_SCALE))
-
-
-def impact_score(usages: Iterable[UsageSignal], now: datetime, half_life_days: float) -> float:
-    """Sum each usage's weight x project factor x age decay, squashed to 0..100."""
-    return squash(sum(usage_term(u, now, half_life_days).contribution for u in usages))
-
-
-def usage_impacts(
-    usages: Sequence[UsageSignal], now: datetime, half_life_days: float
-) -> list[UsageImpact]:
-    """Each usage's term and points (score x term / sum: they add up to the score;
-    none when the sum is not positive, the score 0), in order."""
-    terms = [usage_term(u, now, half_life_days) for u in usages]
-    total = sum(t.contribution for t in terms)
-    score = squash(total)
-    if total <= 0:
-        return terms
-    return [replace(t, points=score * t.contribution / total) for t in terms]
 
 
 # ---- what other contexts read (registry/read.py) -------------------------------------------

@@ -12,6 +12,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 
+from maestro_grpc.registry.impact import UsageSignal, impact_score
 from maestro_grpc.registry.model import (
     ArtifactUse,
     CreatedArtifact,
@@ -19,8 +20,6 @@ from maestro_grpc.registry.model import (
     ProjectOutline,
     ProjectUse,
     TeamMember,
-    UsageSignal,
-    impact_score,
 )
 from maestro_grpc.registry.store.read import RegistryReadStore
 from maestro_grpc.store.db import Database

@@ -21,7 +21,8 @@ from maestro_grpc.app import build_indexer
 from maestro_grpc.blobs import BlobStore, LocalBlobStore, S3BlobStore, blob_key
 from maestro_grpc.registry.domain import indexer as indexer_module
 from maestro_grpc.registry.domain.indexer import JOB_KEYS, QUEUE, Indexer
-from maestro_grpc.registry.model import UsageOutcome, UsageSignal, impact_score
+from maestro_grpc.registry.impact import UsageSignal, impact_score
+from maestro_grpc.registry.model import UsageOutcome
 from maestro_grpc.registry.store.tables import content_blobs
 from maestro_grpc.registry.wire.telemetry import IndexerMetrics
 from maestro_grpc.server import RunningServer

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maestro_grpc.registry.model import UsageOutcome, UsageSignal, impact_score, project_factor
+from maestro_grpc.registry.impact import UsageSignal, impact_score, project_factor
+from maestro_grpc.registry.model import UsageOutcome
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 

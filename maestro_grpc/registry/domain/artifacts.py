@@ -11,6 +11,7 @@ from typing import Any
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import InvalidArgument
 from maestro_grpc.paging import Cursor, Page
+from maestro_grpc.registry.impact import UsageSignal, impact_score, usage_impacts
 from maestro_grpc.registry.model import (
     Artifact,
     ArtifactFacets,
@@ -19,9 +20,6 @@ from maestro_grpc.registry.model import (
     ArtifactUsage,
     UsageFields,
     UsageImpact,
-    UsageSignal,
-    impact_score,
-    usage_impacts,
 )
 from maestro_grpc.registry.store.artifacts import ArtifactStore
 from maestro_grpc.registry.store.search import SearchStore

@@ -35,8 +35,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from maestro_grpc.registry.domain.projects import ProjectRegistry
+from maestro_grpc.registry.impact import OUTCOME_WEIGHT, project_factor
 from maestro_grpc.registry.model import (
-    OUTCOME_WEIGHT,
     Artifact,
     ArtifactType,
     PeerProfile,
@@ -45,7 +45,6 @@ from maestro_grpc.registry.model import (
     Recommendation,
     UsageOutcome,
     UsageTally,
-    project_factor,
 )
 from maestro_grpc.registry.store.recommend import RecommendStore
 

@@ -13,13 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from maestro_grpc import audit
 from maestro_grpc.errors import NotFound
 from maestro_grpc.paging import Cursor, KeyKind, Page
-from maestro_grpc.registry.model import (
-    Artifact,
-    ArtifactUsage,
-    UsageFields,
-    UsageOutcome,
-    UsageSignal,
-)
+from maestro_grpc.registry.impact import UsageSignal
+from maestro_grpc.registry.model import Artifact, ArtifactUsage, UsageFields, UsageOutcome
 from maestro_grpc.registry.store.rows import require_artifact, require_project, usage_from_row
 from maestro_grpc.registry.store.tables import artifact_usages, artifacts, projects
 from maestro_grpc.store.db import Database
