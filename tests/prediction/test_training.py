@@ -18,7 +18,13 @@ from maestro_grpc.prediction.domain.trainset import (
     check_counts,
     check_trainable,
 )
-from maestro_grpc.prediction.model import FeatureRange, ModelKind, TrainingOutcome
+from maestro_grpc.prediction.model import (
+    FeatureRange,
+    LeftOutReason,
+    ModelKind,
+    TrainingOutcome,
+    TrainingSetReport,
+)
 
 
 def matrix(n: int = 240, seed: int = 0, xor: bool = False) -> TrainingSet:
@@ -51,8 +57,20 @@ def xor() -> TrainingOutcome:
 
 
 def test_refuses_too_few_projects_or_one_outcome() -> None:
-    with pytest.raises(TrainingError, match=r"found 10 \(5 succeeded, 5 failed\), and 3 more"):
-        check_counts(10, 5, folds=5, left_out=3)
+    counted = TrainingSetReport(
+        considered=14,
+        used=10,
+        left_out={
+            LeftOutReason.NO_OUTCOME: ["n"],
+            LeftOutReason.ENDED_BEFORE_WINDOW_CLOSED: ["a", "b", "c"],
+        },
+    )
+    with pytest.raises(
+        TrainingError,
+        match=r"found 10 \(5 succeeded, 5 failed\), and 3 more projects with an outcome were "
+        r"left out \(ended_before_window_closed: 3\); 1 considered projects have no outcome",
+    ):
+        check_counts(10, 5, folds=5, report=counted)
     with pytest.raises(TrainingError, match=r"found 40 \(40 succeeded, 0 failed\)"):
         check_counts(40, 40, folds=5)
     with pytest.raises(TrainingError, match="at least 8 of each outcome"):
@@ -73,7 +91,14 @@ def test_train_keeps_the_better_learner_and_reports_scores(
     assert linear.cv_scores.roc_auc > 0.75
     assert linear.cv_scores.brier < linear.cv_scores.baseline_brier
     assert (linear.cv_scores.folds, linear.cv_scores.repeats) == (4, 1)
-    assert {k for k, _ in linear.candidates} == set(ModelKind)
+    assert {c.kind for c in linear.candidates} == set(ModelKind)
+    # No slope feature here: the levels-only candidate would be the same model.
+    assert [c.name for c in linear.candidates] == ["logistic_regression", "gradient_boosting"]
+    assert sum(c.times_selected for c in linear.candidates) == 4
+    assert linear.validation is not None
+    assert not linear.validation.no_skill
+    assert linear.validation.verdict.startswith("Skill: ")
+    assert 0.5 < linear.validation.roc_auc_low < linear.cv_scores.roc_auc
     names = [f.name for f in linear.features]
     assert names == ["a", "b", "noise"]  # constant and never-seen features are dropped
     b = next(f for f in linear.features if f.name == "b")
@@ -104,7 +129,8 @@ def test_progress_is_reported_in_order() -> None:
     stages = [s for s, _ in seen]
     assert stages[0] == "cross_validation"
     assert stages[-1] == "fitting"
-    assert stages.count("cross_validation") == 1 + 3 * 2 * 2
+    # The start, each outer fold of each repeat, the time-ordered hold-out.
+    assert stages.count("cross_validation") == 1 + 3 * 2 + 1
     fractions = [f for _, f in seen]
     assert fractions == sorted(fractions)
 
