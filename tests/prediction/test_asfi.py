@@ -81,6 +81,9 @@ async def test_asfi_through_the_rpcs_meets_the_bar(
         f"curve {[round(p.roc_auc, 3) for p in check.learning_curve]}"
     )
     assert check.roc_auc_low > 0.7
+    # Issue #19's target, at this seed and these folds: 0.8208. The margin is thin
+    # (seed 1 gives 0.81): a change that loses it should be looked at, not waved through.
+    assert scores.roc_auc >= 0.82
     assert scores.roc_auc > check.baseline_lr.roc_auc
     assert (check.temporal.train_count, check.temporal.test_count) == (156, 52)
     assert check.temporal.roc_auc > 0.75
