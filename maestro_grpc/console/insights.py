@@ -79,6 +79,7 @@ def _predict(args: argparse.Namespace, _settings: object) -> int:
                 ("chance of success", f"{p.probability:.0%}"),
                 ("model version", p.model_version),
                 ("extrapolation", "; ".join(p.extrapolation_reasons) if p.extrapolation else "no"),
+                *(("warning", w) for w in p.warnings),
             ],
         )
         top = sorted(p.contributions, key=lambda c: -abs(c.contribution))[:CONTRIBUTIONS]

@@ -6,6 +6,8 @@ and the options of a training. Dataclasses and enums only: nothing here
 imports numpy, scikit-learn, SQLAlchemy or protobuf.
 """
 
+# long module: the one vocabulary the context's three layers speak; the training's scores
+# and accounting (issue #19) belong beside the versions they describe.
 from __future__ import annotations
 
 import enum
@@ -31,11 +33,58 @@ class ModelKind(enum.Enum):
 
 
 @dataclass(frozen=True)
+class TrainingSelector:
+    """Which projects a training considers: every condition given must hold."""
+
+    labels: tuple[tuple[str, str], ...] = ()
+    project_ids: tuple[uuid.UUID, ...] = ()
+    started_after: datetime | None = None
+    started_before: datetime | None = None
+
+
+class LeftOutReason(enum.Enum):
+    """Why a considered project was not trained on (in the wire enum's order)."""
+
+    NO_OUTCOME = "no_outcome"
+    STILL_ACTIVE = "still_active"
+    WINDOW_OPEN = "window_open"
+    ENDED_BEFORE_WINDOW_CLOSED = "ended_before_window_closed"
+
+
+@dataclass
+class TrainingSetReport:
+    """The projects considered, used, and left out by reason (ids in name order)."""
+
+    considered: int = 0
+    used: int = 0
+    left_out: dict[LeftOutReason, list[str]] = field(default_factory=dict)
+
+    @property
+    def left_out_count(self) -> int:
+        return sum(len(ids) for ids in self.left_out.values())
+
+    def count(self, reason: LeftOutReason) -> int:
+        return len(self.left_out.get(reason, []))
+
+    def as_dict(self, max_ids: int = 100) -> dict[str, Any]:
+        return {
+            "considered": self.considered,
+            "used": self.used,
+            "left_out": {
+                r.value: {"count": len(ids), "project_ids": ids[:max_ids]}
+                for r, ids in self.left_out.items()
+            },
+        }
+
+
+@dataclass(frozen=True)
 class TrainingOptions:
     observation_days: int
     folds: int
     repeats: int
     seed: int
+    selector: TrainingSelector = TrainingSelector()
+    serve_without_skill: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +115,82 @@ class Scores:
 
 
 @dataclass
+class CandidateResult:
+    """One candidate of a training: its own outer-fold scores and how often inner CV chose it."""
+
+    name: str
+    kind: ModelKind
+    scores: Scores
+    inner_roc_auc: float
+    times_selected: int
+    feature_count: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind.value,
+            "cv_scores": self.scores.as_dict(),
+            "inner_roc_auc": self.inner_roc_auc,
+            "times_selected": self.times_selected,
+            "feature_count": self.feature_count,
+        }
+
+
+@dataclass
+class TemporalScores:
+    """Trained on the projects that started before a cut, scored on those after it."""
+
+    roc_auc: float
+    brier: float
+    baseline_brier: float
+    train_count: int
+    test_count: int
+    cut_time: float  # seconds since the epoch: the first held-out project's start
+    candidate: str
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class CurvePoint:
+    """The kept candidate fitted on a fraction of each outer training fold."""
+
+    fraction: float
+    training_projects: float
+    roc_auc: float
+    brier: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Validation:
+    """What the honest scores add: an interval, time order, a learning curve, a verdict."""
+
+    roc_auc_low: float
+    roc_auc_high: float
+    baseline_lr: Scores
+    temporal: TemporalScores | None
+    learning_curve: list[CurvePoint]
+    no_skill: bool
+    verdict: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "roc_auc_low": self.roc_auc_low,
+            "roc_auc_high": self.roc_auc_high,
+            "baseline_lr": self.baseline_lr.as_dict(),
+            "temporal": None if self.temporal is None else self.temporal.as_dict(),
+            "learning_curve": [p.as_dict() for p in self.learning_curve],
+            "no_skill": self.no_skill,
+            "verdict": self.verdict,
+        }
+
+
+@dataclass
 class FeatureStats:
     name: str
     importance: float
@@ -87,10 +212,13 @@ class TrainingOutcome:
     model_bytes: bytes
     features: list[FeatureStats]
     cv_scores: Scores
-    candidates: list[tuple[ModelKind, Scores]]
+    candidates: list[CandidateResult]
     training_set_size: int
     positive_count: int
     observation_days: int
+    input_names: list[str] = field(default_factory=list)
+    candidate: str = ""
+    validation: Validation | None = None
     mlflow_run_id: str = ""
     mlflow_model_uri: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -116,10 +244,20 @@ class MetaModelRecord:
     mlflow_model_uri: str
     create_time: datetime
     realised: RealisedScores = field(default_factory=RealisedScores)
+    serves_by_default: bool = True
 
     @property
     def features(self) -> list[dict[str, Any]]:
         return list(self.details["features"])
+
+    @property
+    def no_skill(self) -> bool:
+        """The version has no skill (see `domain/validate.py`); False for older versions."""
+        return bool((self.details.get("validation") or {}).get("no_skill", False))
+
+    @property
+    def verdict(self) -> str:
+        return str((self.details.get("validation") or {}).get("verdict", ""))
 
 
 @dataclass(frozen=True)
@@ -140,6 +278,8 @@ class StoredModel:
     input_names: list[str]
     ranges: list[FeatureRange]
     model_bytes: bytes
+    no_skill: bool = False
+    verdict: str = ""
 
 
 # ---- predictions ---------------------------------------------------------------------------
@@ -172,6 +312,8 @@ class PredictionRecord:
     extrapolation_reasons: list[str]
     observation_end_time: datetime
     create_time: datetime
+    no_skill: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def extrapolation(self) -> bool:

@@ -59,7 +59,7 @@ async def test_versions_are_numbered_without_gaps_under_concurrency(
     with pytest.raises(FailedPrecondition):
         await store.resolve(0)
     assert await store.resolve(3) == 3
-    records = await asyncio.gather(*(store.add(outcome, ["a", "b"], NOW) for _ in range(4)))
+    records = await asyncio.gather(*(store.add(outcome, NOW) for _ in range(4)))
     assert sorted(r.version for r in records) == [1, 2, 3, 4]
     page = await store.page(page_size=3, after=None)
     assert [m.version for m in page.items] == [4, 3, 2]
@@ -73,7 +73,7 @@ async def test_loaded_versions_are_cached_and_shared(
     store: V.ModelVersions, outcome: TrainingOutcome
 ) -> None:
     for _ in range(6):
-        await store.add(outcome, ["a", "b"], NOW)
+        await store.add(outcome, NOW)
     first, same = await asyncio.gather(store.load(1), store.load(1))
     assert first is same
     assert await store.load(1) is first
@@ -88,7 +88,7 @@ async def test_loaded_versions_are_cached_and_shared(
 async def test_an_unreadable_model_is_data_loss(
     store: V.ModelVersions, outcome: TrainingOutcome, db: Database
 ) -> None:
-    await store.add(outcome, ["a", "b"], NOW)
+    await store.add(outcome, NOW)
     async with db.write() as conn:
         await conn.execute(update(meta_models).values(model=b"not a model"))
     with pytest.raises(DataLoss, match="cannot be loaded"):

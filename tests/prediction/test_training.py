@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 import skops.io as sio  # type: ignore[import-untyped]
 
+from maestro_grpc.prediction.domain import nested as N
 from maestro_grpc.prediction.domain import training as T
 from maestro_grpc.prediction.domain.estimator import UntrustedModel, deserialize, inner_pipeline
 from maestro_grpc.prediction.domain.explain import LoadedModel
+from maestro_grpc.prediction.domain.nested import specs_for
 from maestro_grpc.prediction.domain.trainset import (
     TrainingError,
     TrainingJob,
@@ -18,7 +20,15 @@ from maestro_grpc.prediction.domain.trainset import (
     check_counts,
     check_trainable,
 )
-from maestro_grpc.prediction.model import FeatureRange, ModelKind, TrainingOutcome
+from maestro_grpc.prediction.domain.validate import temporal, verdict
+from maestro_grpc.prediction.model import (
+    FeatureRange,
+    LeftOutReason,
+    ModelKind,
+    Scores,
+    TrainingOutcome,
+    TrainingSetReport,
+)
 
 
 def matrix(n: int = 240, seed: int = 0, xor: bool = False) -> TrainingSet:
@@ -51,8 +61,20 @@ def xor() -> TrainingOutcome:
 
 
 def test_refuses_too_few_projects_or_one_outcome() -> None:
-    with pytest.raises(TrainingError, match=r"found 10 \(5 succeeded, 5 failed\), and 3 more"):
-        check_counts(10, 5, folds=5, left_out=3)
+    counted = TrainingSetReport(
+        considered=14,
+        used=10,
+        left_out={
+            LeftOutReason.NO_OUTCOME: ["n"],
+            LeftOutReason.ENDED_BEFORE_WINDOW_CLOSED: ["a", "b", "c"],
+        },
+    )
+    with pytest.raises(
+        TrainingError,
+        match=r"found 10 \(5 succeeded, 5 failed\), and 3 more projects with an outcome were "
+        r"left out \(ended_before_window_closed: 3\); 1 considered projects have no outcome",
+    ):
+        check_counts(10, 5, folds=5, report=counted)
     with pytest.raises(TrainingError, match=r"found 40 \(40 succeeded, 0 failed\)"):
         check_counts(40, 40, folds=5)
     with pytest.raises(TrainingError, match="at least 8 of each outcome"):
@@ -73,7 +95,14 @@ def test_train_keeps_the_better_learner_and_reports_scores(
     assert linear.cv_scores.roc_auc > 0.75
     assert linear.cv_scores.brier < linear.cv_scores.baseline_brier
     assert (linear.cv_scores.folds, linear.cv_scores.repeats) == (4, 1)
-    assert {k for k, _ in linear.candidates} == set(ModelKind)
+    assert {c.kind for c in linear.candidates} == set(ModelKind)
+    # No slope feature here: the levels-only candidate would be the same model.
+    assert [c.name for c in linear.candidates] == ["logistic_regression", "gradient_boosting"]
+    assert sum(c.times_selected for c in linear.candidates) == 4
+    assert linear.validation is not None
+    assert not linear.validation.no_skill
+    assert linear.validation.verdict.startswith("Skill: ")
+    assert 0.5 < linear.validation.roc_auc_low < linear.cv_scores.roc_auc
     names = [f.name for f in linear.features]
     assert names == ["a", "b", "noise"]  # constant and never-seen features are dropped
     b = next(f for f in linear.features if f.name == "b")
@@ -104,7 +133,8 @@ def test_progress_is_reported_in_order() -> None:
     stages = [s for s, _ in seen]
     assert stages[0] == "cross_validation"
     assert stages[-1] == "fitting"
-    assert stages.count("cross_validation") == 1 + 3 * 2 * 2
+    # The start, each outer fold of each repeat, the time-ordered hold-out.
+    assert stages.count("cross_validation") == 1 + 3 * 2 + 1
     fractions = [f for _, f in seen]
     assert fractions == sorted(fractions)
 
@@ -171,3 +201,54 @@ def test_extrapolation_reasons(linear: TrainingOutcome) -> None:
     assert not any(r.startswith("b ") for r in far.extrapolation_reasons)
     never_missing = model.explain({"b": 0.0, "noise": 0.0}, window_complete=True)
     assert never_missing.extrapolation_reasons == ["a is missing; no training project lacked it"]
+
+
+# ---- issue #19: the honest scores' pieces, table-driven -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("auc", "low", "brier", "baseline", "no_skill", "says"),
+    [
+        (0.80, 0.70, 0.15, 0.20, False, "Skill: outer-fold ROC AUC 0.800"),
+        (0.55, 0.45, 0.15, 0.20, True, "does not clear 0.5"),
+        (0.80, 0.70, 0.21, 0.20, True, "does not beat the baseline's 0.2000"),
+        (0.50, 0.40, 0.25, 0.20, True, "does not clear 0.5; and its Brier score 0.2500"),
+    ],
+)
+def test_the_verdict(
+    auc: float, low: float, brier: float, baseline: float, no_skill: bool, says: str
+) -> None:
+    scores = Scores(auc, 0.05, brier, 0.7, 0.6, baseline, 5, 1)
+    found, words = verdict(scores, low, 0.9)
+    assert found is no_skill
+    assert says in words
+
+
+def test_auc_interval_and_time_order_on_small_or_one_sided_data() -> None:
+    y = np.array([1, 1, 1, 0, 0, 0])
+    assert N.auc(y, np.array([0.9, 0.8, 0.7, 0.3, 0.2, 0.1])) == 1.0
+    assert N.auc(y, np.array([0.5] * 6)) == 0.5  # ties count half
+    assert math.isnan(N.auc(np.ones(4, dtype=np.int64), np.arange(4.0)))
+    assert all(math.isnan(v) for v in N.interval(np.ones(5, dtype=np.int64), np.arange(5.0), 0))
+    ts = matrix(n=40)
+    specs = N.specs_for(ts.feature_names)
+    # No start times: no time-ordered hold-out.
+    assert temporal(ts.x, ts.y, ts.feature_names, [], specs, 0) is None
+    # Too few of an outcome before the cut: said, not scored.
+    y_early = np.array([1] * 30 + [0] * 10, dtype=np.int64)
+    found = temporal(ts.x, y_early, ts.feature_names, [float(i) for i in range(40)], specs, 0)
+    assert found is not None
+    assert math.isnan(found.roc_auc)
+    assert found.note.startswith("too few projects of each outcome")
+    assert (found.train_count, found.test_count, found.cut_time) == (30, 10, 30.0)
+
+
+def test_the_levels_candidate_is_offered_only_when_it_differs() -> None:
+    assert [s.name for s in specs_for(["a", "b"])] == ["logistic_regression", "gradient_boosting"]
+    assert [s.name for s in specs_for(["m.mean", "m.slope"])] == [
+        "logistic_regression",
+        "logistic_regression_levels",
+        "gradient_boosting",
+    ]
+    # Only slopes: leaving them out would leave nothing.
+    assert len(specs_for(["m.slope"])) == 2

@@ -56,7 +56,10 @@ def maestro(
         assert seeded.returncode == 0, seeded.stderr
         prediction = pbg.PredictionServiceStub(running._channel)  # type: ignore[arg-type]
         stream = prediction.TrainMetaModel(
-            pb.TrainMetaModelRequest(cv_folds=3, cv_repeats=1, random_seed=1),
+            # 40 demo projects are too few for a model with skill: served on request.
+            pb.TrainMetaModelRequest(
+                cv_folds=3, cv_repeats=1, random_seed=1, serve_without_skill=True
+            ),
             metadata=running.auth,
             timeout=300,
         )

@@ -49,6 +49,11 @@ class UntrustedModel(Exception):
 
 def candidate(kind: ModelKind, seed: int) -> CalibratedClassifierCV:
     """The full estimator of one kind, unfitted."""
+    return CalibratedClassifierCV(pipeline(kind, seed), method="sigmoid", cv=3, ensemble=False)
+
+
+def pipeline(kind: ModelKind, seed: int) -> Pipeline:
+    """The learner of one kind with its preparation, uncalibrated (what inner folds rank)."""
     steps: list[tuple[str, Any]] = [
         ("impute", SimpleImputer(strategy="median", add_indicator=True)),
         ("constant", VarianceThreshold(0.0)),
@@ -74,8 +79,7 @@ def candidate(kind: ModelKind, seed: int) -> CalibratedClassifierCV:
             min_samples_leaf=5,
             random_state=seed % (2**32),
         )
-    pipeline = Pipeline([*steps, ("model", model)])
-    return CalibratedClassifierCV(pipeline, method="sigmoid", cv=3, ensemble=False)
+    return Pipeline([*steps, ("model", model)])
 
 
 def inner_pipeline(estimator: CalibratedClassifierCV) -> Pipeline:

@@ -48,8 +48,14 @@ class LoadedModel:
         input_names: Sequence[str],
         ranges: Sequence[FeatureRange],
         model_bytes: bytes,
+        *,
+        no_skill: bool = False,
+        verdict: str = "",
     ) -> None:
         self.version = version
+        # A version without skill (see `validate.py`): its predictions carry the verdict.
+        self.no_skill = no_skill
+        self.verdict = verdict
         self.kind = kind
         self.observation_days = observation_days
         self.input_names = list(input_names)
@@ -97,6 +103,8 @@ class LoadedModel:
             stored.input_names,
             stored.ranges,
             stored.model_bytes,
+            no_skill=stored.no_skill,
+            verdict=stored.verdict,
         )
 
     # ---- rows ------------------------------------------------------------------------

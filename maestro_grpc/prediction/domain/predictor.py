@@ -42,6 +42,7 @@ from maestro_grpc.prediction.model import (
     Report,
     TrackingTarget,
     TrainingOptions,
+    TrainingSetReport,
 )
 from maestro_grpc.prediction.store.predictions import PredictionStore
 
@@ -84,8 +85,8 @@ class Predictor:
 
     async def training_set(
         self, options: TrainingOptions, report: Report
-    ) -> tuple[TrainingSet, int]:
-        """The eligible projects' features and outcomes, and how many were left out."""
+    ) -> tuple[TrainingSet, TrainingSetReport]:
+        """The eligible projects' features and outcomes, and which were considered and left out."""
         return await collect.training_set(self.reader, options, self.clock(), report)
 
     async def train(self, options: TrainingOptions, report: Report) -> MetaModelRecord:
@@ -111,9 +112,9 @@ class Predictor:
             self.observer.ended(outcome, time.monotonic() - started, record)
 
     async def _train(self, options: TrainingOptions, report: Report) -> MetaModelRecord:
-        ts, left_out = await self.training_set(options, report)
+        ts, counted = await self.training_set(options, report)
         try:
-            check_trainable(ts, options.folds, left_out)
+            check_trainable(ts, options.folds, counted)
         except TrainingError as error:
             raise FailedPrecondition(str(error), reason="NOT_TRAINABLE") from None
         job = TrainingJob(
@@ -134,7 +135,9 @@ class Predictor:
                 str(error), reason="TRACKING_UNAVAILABLE", retry_delay_seconds=30.0
             ) from None
         report("storing", 0.96, "storing the new version")
-        record = await self.versions.add(outcome, ts.feature_names, self.clock())
+        record = await self.versions.add(
+            outcome, self.clock(), counted, options.serve_without_skill
+        )
         if self.tracking is not None and record.mlflow_run_id:
             try:
                 await self.runner.call(
@@ -142,6 +145,8 @@ class Predictor:
                 )
             except Exception:  # pragma: no cover - a tag is a convenience, not the record
                 log.warning("could not tag MLflow run %s", record.mlflow_run_id, exc_info=True)
+        # Loaded before the call reports done: the first prediction finds it in memory.
+        await self.versions.load(record.version)
         report("done", 1.0, f"version {record.version}")
         return record
 
@@ -183,6 +188,8 @@ class Predictor:
             extrapolation_reasons=explanation.extrapolation_reasons,
             observation_end_time=window.observed_end,
             create_time=self.clock(),
+            no_skill=model.no_skill,
+            warnings=[model.verdict] if model.no_skill else [],
         )
         await self.predictions.insert(record)
         return record

@@ -11,6 +11,7 @@ is turned off here unless MLFLOW_DISABLE_TELEMETRY is set explicitly.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,7 @@ def _params(job: TrainingJob, outcome: TrainingOutcome) -> dict[str, Any]:
     ts = job.training_set
     return {
         "kind": outcome.kind.value,
+        "candidate": outcome.candidate,
         "observation_days": ts.observation_days,
         "cv_folds": job.folds,
         "cv_repeats": job.repeats,
@@ -81,14 +83,23 @@ def _params(job: TrainingJob, outcome: TrainingOutcome) -> dict[str, Any]:
 def _metrics(outcome: TrainingOutcome) -> dict[str, float]:
     """Every candidate's scores under its kind, and the kept one's plainly."""
     metrics: dict[str, float] = {}
-    for kind, scores in outcome.candidates:
-        for name, value in scores.as_dict().items():
+    for candidate in outcome.candidates:
+        for name, value in candidate.scores.as_dict().items():
             if name not in {"folds", "repeats"}:
-                metrics[f"{kind.value}.cv_{name}"] = float(value)
+                metrics[f"{candidate.name}.cv_{name}"] = float(value)
     for name, value in outcome.cv_scores.as_dict().items():
         if name not in {"folds", "repeats"}:
             metrics[f"cv_{name}"] = float(value)
-    return metrics
+    validation = outcome.validation
+    if validation is not None:
+        metrics["cv_roc_auc_low"] = validation.roc_auc_low
+        metrics["cv_roc_auc_high"] = validation.roc_auc_high
+        metrics["baseline_lr_roc_auc"] = validation.baseline_lr.roc_auc
+        metrics["no_skill"] = float(validation.no_skill)
+        if validation.temporal is not None:
+            metrics["temporal_roc_auc"] = validation.temporal.roc_auc
+    # MLflow refuses NaN in some stores: a score that does not exist is not logged.
+    return {k: v for k, v in metrics.items() if math.isfinite(v)}
 
 
 def log_training(
@@ -111,7 +122,7 @@ def log_training(
         mlflow.log_dict(
             {
                 # The model's input columns, in order (NaN where a value is missing).
-                "input_names": list(job.training_set.feature_names),
+                "input_names": list(outcome.input_names),
                 "features": [f.as_dict() for f in outcome.features],
             },
             "features.json",

@@ -1,12 +1,13 @@
 """Fitting and validating the meta-model: plain scikit-learn on a feature matrix.
 
 Runs in a worker process (see `runner.py`), so everything here is
-synchronous, picklable and free of the store. Two candidates
-(`estimator.py`) are scored by repeated stratified k-fold cross-validation
-over projects (one row per project); the one with the higher mean ROC AUC
-is kept (the logistic regression on a tie), fitted with its calibration on
-every project, serialised and, when a tracking store is given, logged to
-MLflow (`tracking.py`).
+synchronous, picklable and free of the store. The candidates (`nested.py`)
+are chosen by inner cross-validation; the whole procedure is scored by
+nested cross-validation over projects (one row per project), beside a
+time-ordered hold-out, a learning curve and the no-skill verdict
+(`validate.py`). The candidate inner cross-validation prefers on every
+project is fitted with its calibration, serialised and, when a tracking
+store is given, logged to MLflow (`tracking.py`).
 """
 
 from __future__ import annotations
@@ -16,85 +17,25 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.base import clone  # type: ignore[import-untyped]
 from sklearn.calibration import CalibratedClassifierCV  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
-from sklearn.metrics import accuracy_score, brier_score_loss, roc_auc_score  # type: ignore[import-untyped]
-from sklearn.model_selection import RepeatedStratifiedKFold  # type: ignore[import-untyped]
 
-from maestro_grpc.prediction.domain.estimator import (
-    base_feature,
-    candidate,
-    inner_pipeline,
-    serialize,
-)
+from maestro_grpc.prediction.domain.estimator import base_feature, inner_pipeline, serialize
+from maestro_grpc.prediction.domain.nested import fit, interval, nested_cv, select, specs_for
 from maestro_grpc.prediction.domain.tracking import log_training
 from maestro_grpc.prediction.domain.trainset import (
     TrackingFailed,
     TrainingJob,
-    TrainingSet,
     check_trainable,
 )
-from maestro_grpc.prediction.model import FeatureStats, ModelKind, Report, Scores, TrainingOutcome
-
-
-def cross_validate(
-    ts: TrainingSet,
-    kinds: Sequence[ModelKind],
-    folds: int,
-    repeats: int,
-    seed: int,
-    progress: Report,
-    span: tuple[float, float] = (0.0, 1.0),
-) -> dict[ModelKind, Scores]:
-    """Repeated stratified k-fold scores of each kind, on the same splits."""
-    splitter = RepeatedStratifiedKFold(
-        n_splits=folds, n_repeats=repeats, random_state=seed % (2**32)
-    )
-    splits = list(splitter.split(ts.x, ts.y))
-    per_kind: dict[ModelKind, list[tuple[float, float, float, float, float]]] = {
-        k: [] for k in kinds
-    }
-    total = len(splits) * len(kinds)
-    done = 0
-    for number, (train, test) in enumerate(splits, start=1):
-        y_train, y_test = ts.y[train], ts.y[test]
-        rate = float(y_train.mean())
-        majority = 1 if rate >= 0.5 else 0
-        baseline_accuracy = float(np.mean(y_test == majority))
-        baseline_brier = float(np.mean((rate - y_test) ** 2))
-        for kind in kinds:
-            fitted = clone(candidate(kind, seed)).fit(ts.x[train], y_train)
-            p = fitted.predict_proba(ts.x[test])[:, 1]
-            per_kind[kind].append(
-                (
-                    float(roc_auc_score(y_test, p)),
-                    float(brier_score_loss(y_test, p)),
-                    float(accuracy_score(y_test, p >= 0.5)),
-                    baseline_accuracy,
-                    baseline_brier,
-                )
-            )
-            done += 1
-            progress(
-                "cross_validation",
-                span[0] + (span[1] - span[0]) * done / total,
-                f"fold {number}/{len(splits)} ({kind.value})",
-            )
-    out: dict[ModelKind, Scores] = {}
-    for kind, rows in per_kind.items():
-        a = np.array(rows)
-        out[kind] = Scores(
-            roc_auc=float(a[:, 0].mean()),
-            roc_auc_std=float(a[:, 0].std()),
-            brier=float(a[:, 1].mean()),
-            accuracy=float(a[:, 2].mean()),
-            baseline_accuracy=float(a[:, 3].mean()),
-            baseline_brier=float(a[:, 4].mean()),
-            folds=folds,
-            repeats=repeats,
-        )
-    return out
+from maestro_grpc.prediction.domain.validate import learning_curve, temporal, verdict
+from maestro_grpc.prediction.model import (
+    CandidateResult,
+    FeatureStats,
+    Report,
+    TrainingOutcome,
+    Validation,
+)
 
 
 def feature_stats(
@@ -142,25 +83,56 @@ def train(job: TrainingJob, progress: Report) -> TrainingOutcome:
         return _train(job, progress)
 
 
+# long: the training's steps in the order they run, each one call
 def _train(job: TrainingJob, progress: Report) -> TrainingOutcome:
     ts = job.training_set
     check_trainable(ts, job.folds)
-    kinds = [ModelKind.LOGISTIC_REGRESSION, ModelKind.GRADIENT_BOOSTING]
-    progress("cross_validation", 0.25, f"{len(ts.y)} projects, {len(ts.feature_names)} features")
-    scores = cross_validate(ts, kinds, job.folds, job.repeats, job.seed, progress, (0.25, 0.85))
-    best = max(kinds, key=lambda k: (scores[k].roc_auc, k is ModelKind.LOGISTIC_REGRESSION))
-    progress("fitting", 0.86, f"{best.value} with its calibration on {len(ts.y)} projects")
-    estimator = candidate(best, job.seed).fit(ts.x, ts.y)
-    features = feature_stats(estimator, ts.feature_names, ts.x)
+    names, x, y = ts.feature_names, ts.x, ts.y
+    specs = specs_for(names)
+    progress("cross_validation", 0.25, f"{len(y)} projects, {len(names)} features")
+    found = nested_cv(job, specs, progress, (0.25, 0.75))
+    progress("cross_validation", 0.78, "time-ordered hold-out")
+    later = temporal(x, y, names, ts.start_times, specs, job.seed)
+    progress("fitting", 0.8, f"choosing among {len(specs)} candidates on all {len(y)} projects")
+    best, _ = select(x, y, names, specs, job.seed)
+    progress("fitting", 0.82, "learning curve")
+    curve = learning_curve(x, y, names, best, found, job.seed)
+    low, high = interval(y, found.oof, job.seed)
+    no_skill, words = verdict(found.procedure, low, high)
+    progress("fitting", 0.86, f"{best.name} with its calibration on {len(y)} projects")
+    estimator = fit(best, x, y, names, job.seed)
+    kept = best.columns(names) or list(range(len(names)))
+    inputs = [names[j] for j in kept]
     outcome = TrainingOutcome(
-        kind=best,
+        kind=best.kind,
         model_bytes=serialize(estimator),
-        features=features,
-        cv_scores=scores[best],
-        candidates=[(k, scores[k]) for k in kinds],
-        training_set_size=len(ts.y),
+        features=feature_stats(estimator, inputs, x[:, kept]),
+        cv_scores=found.procedure,
+        candidates=[
+            CandidateResult(
+                name=spec.name,
+                kind=spec.kind,
+                scores=found.candidates[spec.name],
+                inner_roc_auc=found.inner[spec.name],
+                times_selected=found.selected[spec.name],
+                feature_count=len(spec.columns(names) or names),
+            )
+            for spec in specs
+        ],
+        training_set_size=len(y),
         positive_count=ts.positives,
         observation_days=ts.observation_days,
+        input_names=inputs,
+        candidate=best.name,
+        validation=Validation(
+            roc_auc_low=low,
+            roc_auc_high=high,
+            baseline_lr=found.baseline,
+            temporal=later,
+            learning_curve=curve,
+            no_skill=no_skill,
+            verdict=words,
+        ),
     )
     if job.tracking is not None:
         progress("storing", 0.92, "logging the run to MLflow")

@@ -6,12 +6,12 @@ numpy only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
-from maestro_grpc.prediction.model import TrackingTarget
+from maestro_grpc.prediction.model import LeftOutReason, TrackingTarget, TrainingSetReport
 
 MIN_PROJECTS = 20
 MIN_PER_CLASS = 6
@@ -34,6 +34,8 @@ class TrainingSet:
     y: npt.NDArray[np.int64]
     project_ids: list[str]
     observation_days: int
+    # Each project's start, seconds since the epoch (the time-ordered hold-out).
+    start_times: list[float] = field(default_factory=list)
 
     @property
     def positives(self) -> int:
@@ -54,7 +56,25 @@ class TrainingJob:
     tracking: TrackingTarget | None = None
 
 
-def check_counts(n: int, positives: int, folds: int, left_out: int = 0) -> None:
+def _left_out(report: TrainingSetReport | None) -> str:
+    if report is None:
+        return ""
+    with_outcome = [
+        (r, len(ids)) for r, ids in report.left_out.items() if r is not LeftOutReason.NO_OUTCOME
+    ]
+    total = sum(n for _, n in with_outcome)
+    text = f", and {total} more projects with an outcome were left out"
+    if with_outcome:
+        text += " (" + ", ".join(f"{r.value}: {n}" for r, n in with_outcome) + ")"
+    without = report.count(LeftOutReason.NO_OUTCOME)
+    if without:
+        text += f"; {without} considered projects have no outcome"
+    return text
+
+
+def check_counts(
+    n: int, positives: int, folds: int, report: TrainingSetReport | None = None
+) -> None:
     """Refuse too few projects, or too few of either outcome, to cross-validate."""
     need_class = max(MIN_PER_CLASS, folds)
     negatives = n - positives
@@ -62,15 +82,13 @@ def check_counts(n: int, positives: int, folds: int, left_out: int = 0) -> None:
         raise TrainingError(
             f"training needs at least {MIN_PROJECTS} eligible projects with at least "
             f"{need_class} of each outcome (cv_folds={folds}); found {n} "
-            f"({positives} succeeded, {negatives} failed), and {left_out} more "
-            "finished projects were left out because they ended before their "
-            "observation window closed"
+            f"({positives} succeeded, {negatives} failed){_left_out(report)}"
         )
 
 
-def check_trainable(ts: TrainingSet, folds: int, left_out: int = 0) -> None:
+def check_trainable(ts: TrainingSet, folds: int, report: TrainingSetReport | None = None) -> None:
     """Refuse data too small, too one-sided or too uniform to train on."""
-    check_counts(len(ts.y), ts.positives, folds, left_out)
+    check_counts(len(ts.y), ts.positives, folds, report)
     present = ~np.isnan(ts.x)
     for j in range(ts.x.shape[1]):
         column = ts.x[present[:, j], j]

@@ -24,7 +24,12 @@ from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
 from maestro_grpc.errors import DataLoss, FailedPrecondition, NotFound
 from maestro_grpc.paging import Cursor, Page
 from maestro_grpc.prediction.domain.explain import LoadedModel
-from maestro_grpc.prediction.model import MetaModelRecord, RealisedScores, TrainingOutcome
+from maestro_grpc.prediction.model import (
+    MetaModelRecord,
+    RealisedScores,
+    TrainingOutcome,
+    TrainingSetReport,
+)
 from maestro_grpc.prediction.store.metamodels import MetaModelStore
 from maestro_grpc.prediction.store.predictions import PredictionStore
 from maestro_grpc.registry.read import RegistryReader
@@ -57,19 +62,39 @@ class ModelVersions:
     # ---- summaries -------------------------------------------------------------------
 
     async def add(
-        self, outcome: TrainingOutcome, input_names: list[str], now: datetime
+        self,
+        outcome: TrainingOutcome,
+        now: datetime,
+        report: TrainingSetReport | None = None,
+        serve_without_skill: bool = False,
     ) -> MetaModelRecord:
-        """Store a trained model as the next version."""
-        return await self.store.insert(outcome, input_names, now)
+        """Store a trained model as the next version (serving by default unless it lacks skill)."""
+        no_skill = outcome.validation is not None and outcome.validation.no_skill
+        return await self.store.insert(
+            outcome,
+            outcome.input_names,
+            now,
+            report=report,
+            serves_by_default=serve_without_skill or not no_skill,
+        )
 
     async def resolve(self, version: int) -> int:
-        """The version asked for (0: the latest); FAILED_PRECONDITION when there is none."""
+        """The version asked for (0: the newest serving by default); FAILED_PRECONDITION
+        when there is none."""
         if version != 0:
             return version
+        serving = await self.store.latest_version(serving=True)
+        if serving is not None:
+            return serving
         latest = await self.store.latest_version()
         if latest is None:
             raise _no_model()
-        return latest
+        raise FailedPrecondition(
+            f"no meta-model version serves by default: the newest, {latest}, has no skill "
+            "(see its verdict in GetMetaModel); ask for it by model_version to use it anyway, "
+            "or train on more or other projects",
+            reason="NO_SKILLED_MODEL",
+        )
 
     async def get(self, version: int) -> MetaModelRecord:
         """A version's summary (0: the latest), with its realised scores."""

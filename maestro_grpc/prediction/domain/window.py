@@ -74,6 +74,7 @@ class ProjectRecord:
     succeeded: bool | None
     success_record_time: datetime | None
     required_skills: frozenset[str]
+    labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def finished_time(self) -> datetime | None:
@@ -110,4 +111,5 @@ def project_record(project: ProjectOutline) -> ProjectRecord:
         succeeded=project.succeeded,
         success_record_time=project.success_record_time,
         required_skills=required_skills(project.labels),
+        labels=tuple(sorted((str(k), str(v)) for k, v in (project.labels or {}).items())),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from maestro_grpc.prediction.model import (
     ModelKind,
     StoredModel,
     TrainingOutcome,
+    TrainingSetReport,
 )
 from maestro_grpc.prediction.store.tables import meta_models
 from maestro_grpc.store.db import Database
@@ -45,20 +47,37 @@ def _record(row: Any) -> MetaModelRecord:
         mlflow_run_id=row.mlflow_run_id,
         mlflow_model_uri=row.mlflow_model_uri,
         create_time=row.create_time,
+        serves_by_default=bool(row.serves_by_default),
     )
 
 
-def _details(outcome: TrainingOutcome, input_names: list[str]) -> dict[str, Any]:
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities (a score that does not exist) as null: JSONB refuses them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _details(
+    outcome: TrainingOutcome, input_names: list[str], report: TrainingSetReport | None
+) -> dict[str, Any]:
     """What GetMetaModel shows beside the estimator, and what prediction needs of it."""
-    return {
-        "input_names": input_names,
-        "features": [f.as_dict() for f in outcome.features],
-        "cv_scores": outcome.cv_scores.as_dict(),
-        "candidates": [
-            {"kind": kind.value, "cv_scores": scores.as_dict()}
-            for kind, scores in outcome.candidates
-        ],
-    }
+    details: dict[str, Any] = _json_safe(
+        {
+            "input_names": input_names,
+            "features": [f.as_dict() for f in outcome.features],
+            "cv_scores": outcome.cv_scores.as_dict(),
+            "candidates": [c.as_dict() for c in outcome.candidates],
+            "candidate": outcome.candidate,
+            "validation": None if outcome.validation is None else outcome.validation.as_dict(),
+            "training_set": None if report is None else report.as_dict(),
+        }
+    )
+    return details
 
 
 class MetaModelStore:
@@ -68,10 +87,16 @@ class MetaModelStore:
         self.db = db
 
     async def insert(
-        self, outcome: TrainingOutcome, input_names: list[str], now: datetime
+        self,
+        outcome: TrainingOutcome,
+        input_names: list[str],
+        now: datetime,
+        *,
+        report: TrainingSetReport | None = None,
+        serves_by_default: bool = True,
     ) -> MetaModelRecord:
         """Store a trained model as the next version (retried if another replica took it)."""
-        details = _details(outcome, input_names)
+        details = _details(outcome, input_names, report)
         for _ in range(NUMBERING_ATTEMPTS):
             try:
                 async with self.db.write() as conn:
@@ -92,6 +117,7 @@ class MetaModelStore:
                             mlflow_run_id=outcome.mlflow_run_id,
                             mlflow_model_uri=outcome.mlflow_model_uri,
                             create_time=now,
+                            serves_by_default=serves_by_default,
                         )
                     )
                     row = (
@@ -107,9 +133,13 @@ class MetaModelStore:
             reason="VERSION_CONFLICT",
         )
 
-    async def latest_version(self) -> int | None:
+    async def latest_version(self, serving: bool = False) -> int | None:
+        """The newest version (`serving`: the newest that serves by default)."""
+        query = select(func.max(meta_models.c.version))
+        if serving:
+            query = query.where(meta_models.c.serves_by_default.is_(True))
         async with self.db.read() as conn:
-            value = (await conn.execute(select(func.max(meta_models.c.version)))).scalar_one()
+            value = (await conn.execute(query)).scalar_one()
         return None if value is None else int(value)
 
     async def summary(self, version: int | None) -> MetaModelRecord | None:
@@ -170,4 +200,6 @@ def _stored(row: Any) -> StoredModel:
             for f in row.details["features"]
         ],
         model_bytes=bytes(row.model),
+        no_skill=bool((row.details.get("validation") or {}).get("no_skill", False)),
+        verdict=str((row.details.get("validation") or {}).get("verdict", "")),
     )

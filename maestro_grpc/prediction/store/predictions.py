@@ -44,6 +44,8 @@ def _prediction(row: Any) -> PredictionRecord:
         extrapolation_reasons=list(row.extrapolation_reasons),
         observation_end_time=row.observation_end_time,
         create_time=row.create_time,
+        no_skill=bool(row.no_skill),
+        warnings=list(row.warnings or []),
     )
 
 
@@ -74,6 +76,8 @@ class PredictionStore:
             "extrapolation_reasons": record.extrapolation_reasons,
             "observation_end_time": record.observation_end_time,
             "create_time": record.create_time,
+            "no_skill": record.no_skill,
+            "warnings": record.warnings,
         }
         try:
             async with self.db.write() as conn:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     false,
+    true,
 )
 
 from maestro_grpc.store.schema import metadata
@@ -40,6 +41,9 @@ meta_models = Table(
     Column("mlflow_run_id", String(100), nullable=False, server_default=""),
     Column("mlflow_model_uri", String(300), nullable=False, server_default=""),
     Column("create_time", UTCDateTime(), nullable=False),
+    # False for a version without skill (issue #19) unless it was asked to
+    # serve anyway: "the latest" is the newest version where this is true.
+    Column("serves_by_default", Boolean(), nullable=False, server_default=true()),
 )
 
 # Every PredictSuccess answer, so that predictions can later be compared with
@@ -63,6 +67,9 @@ predictions = Table(
     Column("extrapolation_reasons", JSONDocument, nullable=False),
     Column("observation_end_time", UTCDateTime(), nullable=False),
     Column("create_time", UTCDateTime(), nullable=False),
+    # Made by a version without skill, and the warnings shown with it.
+    Column("no_skill", Boolean(), nullable=False, server_default=false()),
+    Column("warnings", JSONDocument, nullable=False, server_default="[]"),
     Index("ix_predictions_project_id_create_time_id", "project_id", "create_time", "id"),
     Index("ix_predictions_model_version_project_id", "model_version", "project_id"),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Sequence
 
 from maestro.prediction.v1 import prediction_service_pb2 as pb
@@ -14,12 +15,16 @@ from maestro_grpc.prediction.model import (
     Candidate,
     Limits,
     TrainingOptions,
+    TrainingSelector,
 )
 from maestro_grpc.wire import checks
+from maestro_grpc.wire.protoconv import opt_time, uuid_field
 
 MAX_CANDIDATES = 200
 MAX_TEAM = 50
 MAX_RESULTS = 10
+MAX_SELECTOR_LABELS = 20
+MAX_SELECTOR_IDS = 10_000
 # Stands in for limits that are missing (never used: the request is refused).
 NO_LIMITS = Limits(min_size=1, max_size=1, max_total_allocation=None)
 
@@ -40,6 +45,37 @@ def version(v: Violations, value: int, field: str) -> int:
     return value
 
 
+def selector(v: Violations, request: pb.TrainMetaModelRequest) -> TrainingSelector:
+    """TrainMetaModel's training-set selector; unset: every project."""
+    if not request.HasField("training_set"):
+        return TrainingSelector()
+    given = request.training_set
+    labels: list[tuple[str, str]] = []
+    if checks.bounded(v, given.labels, "training_set.labels", MAX_SELECTOR_LABELS):
+        for key, value in sorted(given.labels.items()):
+            at = f"training_set.labels[{key[:63]!r}]"
+            if not 1 <= len(key) <= 63 or checks.has_nul(key):
+                v.add(at, "key must be 1-63 characters, without NUL")
+            elif len(value) > 256 or checks.has_nul(value):
+                v.add(at, "value must be at most 256 characters, without NUL")
+            else:
+                labels.append((key, value))
+    ids: list[uuid.UUID] = []
+    if checks.bounded(v, given.project_ids, "training_set.project_ids", MAX_SELECTOR_IDS):
+        for i, raw in enumerate(given.project_ids):
+            ids.append(uuid_field(v, raw, f"training_set.project_ids[{i}]"))
+    after = v.take(lambda: opt_time(given, "started_after", "training_set.started_after"), None)
+    before = v.take(lambda: opt_time(given, "started_before", "training_set.started_before"), None)
+    if after is not None and before is not None and before <= after:
+        v.add("training_set.started_before", "must be after training_set.started_after")
+    return TrainingSelector(
+        labels=tuple(labels),
+        project_ids=tuple(dict.fromkeys(ids)),
+        started_after=after,
+        started_before=before,
+    )
+
+
 def training_options(v: Violations, request: pb.TrainMetaModelRequest) -> TrainingOptions:
     return TrainingOptions(
         observation_days=int_in(
@@ -53,6 +89,8 @@ def training_options(v: Violations, request: pb.TrainMetaModelRequest) -> Traini
         folds=int_in(v, request.cv_folds, "cv_folds", 5, 2, 20),
         repeats=int_in(v, request.cv_repeats, "cv_repeats", 5, 1, 50),
         seed=request.random_seed,
+        selector=selector(v, request),
+        serve_without_skill=request.serve_without_skill,
     )
 
 

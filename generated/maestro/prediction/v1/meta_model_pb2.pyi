@@ -15,9 +15,22 @@ class ModelKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MODEL_KIND_UNSPECIFIED: _ClassVar[ModelKind]
     MODEL_KIND_LOGISTIC_REGRESSION: _ClassVar[ModelKind]
     MODEL_KIND_GRADIENT_BOOSTING: _ClassVar[ModelKind]
+
+class LeftOutReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LEFT_OUT_REASON_UNSPECIFIED: _ClassVar[LeftOutReason]
+    LEFT_OUT_REASON_NO_OUTCOME: _ClassVar[LeftOutReason]
+    LEFT_OUT_REASON_STILL_ACTIVE: _ClassVar[LeftOutReason]
+    LEFT_OUT_REASON_WINDOW_OPEN: _ClassVar[LeftOutReason]
+    LEFT_OUT_REASON_ENDED_BEFORE_WINDOW_CLOSED: _ClassVar[LeftOutReason]
 MODEL_KIND_UNSPECIFIED: ModelKind
 MODEL_KIND_LOGISTIC_REGRESSION: ModelKind
 MODEL_KIND_GRADIENT_BOOSTING: ModelKind
+LEFT_OUT_REASON_UNSPECIFIED: LeftOutReason
+LEFT_OUT_REASON_NO_OUTCOME: LeftOutReason
+LEFT_OUT_REASON_STILL_ACTIVE: LeftOutReason
+LEFT_OUT_REASON_WINDOW_OPEN: LeftOutReason
+LEFT_OUT_REASON_ENDED_BEFORE_WINDOW_CLOSED: LeftOutReason
 
 class CvScores(_message.Message):
     __slots__ = ("roc_auc", "roc_auc_std", "brier", "accuracy", "baseline_accuracy", "baseline_brier", "folds", "repeats")
@@ -70,15 +83,91 @@ class FeatureInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., importance: _Optional[float] = ..., training_mean: _Optional[float] = ..., training_min: _Optional[float] = ..., training_max: _Optional[float] = ..., missing_fraction: _Optional[float] = ..., imputed_value: _Optional[float] = ...) -> None: ...
 
 class CandidateScores(_message.Message):
-    __slots__ = ("kind", "cv_scores")
+    __slots__ = ("kind", "cv_scores", "name", "inner_roc_auc", "times_selected", "feature_count")
     KIND_FIELD_NUMBER: _ClassVar[int]
     CV_SCORES_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    INNER_ROC_AUC_FIELD_NUMBER: _ClassVar[int]
+    TIMES_SELECTED_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_COUNT_FIELD_NUMBER: _ClassVar[int]
     kind: ModelKind
     cv_scores: CvScores
-    def __init__(self, kind: _Optional[_Union[ModelKind, str]] = ..., cv_scores: _Optional[_Union[CvScores, _Mapping]] = ...) -> None: ...
+    name: str
+    inner_roc_auc: float
+    times_selected: int
+    feature_count: int
+    def __init__(self, kind: _Optional[_Union[ModelKind, str]] = ..., cv_scores: _Optional[_Union[CvScores, _Mapping]] = ..., name: _Optional[str] = ..., inner_roc_auc: _Optional[float] = ..., times_selected: _Optional[int] = ..., feature_count: _Optional[int] = ...) -> None: ...
+
+class TemporalValidation(_message.Message):
+    __slots__ = ("roc_auc", "brier", "baseline_brier", "train_count", "test_count", "cut_time", "candidate", "note")
+    ROC_AUC_FIELD_NUMBER: _ClassVar[int]
+    BRIER_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_BRIER_FIELD_NUMBER: _ClassVar[int]
+    TRAIN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TEST_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CUT_TIME_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    roc_auc: float
+    brier: float
+    baseline_brier: float
+    train_count: int
+    test_count: int
+    cut_time: _timestamp_pb2.Timestamp
+    candidate: str
+    note: str
+    def __init__(self, roc_auc: _Optional[float] = ..., brier: _Optional[float] = ..., baseline_brier: _Optional[float] = ..., train_count: _Optional[int] = ..., test_count: _Optional[int] = ..., cut_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., candidate: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class LearningCurvePoint(_message.Message):
+    __slots__ = ("fraction", "training_projects", "roc_auc", "brier")
+    FRACTION_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_PROJECTS_FIELD_NUMBER: _ClassVar[int]
+    ROC_AUC_FIELD_NUMBER: _ClassVar[int]
+    BRIER_FIELD_NUMBER: _ClassVar[int]
+    fraction: float
+    training_projects: float
+    roc_auc: float
+    brier: float
+    def __init__(self, fraction: _Optional[float] = ..., training_projects: _Optional[float] = ..., roc_auc: _Optional[float] = ..., brier: _Optional[float] = ...) -> None: ...
+
+class Validation(_message.Message):
+    __slots__ = ("roc_auc_low", "roc_auc_high", "baseline_lr", "temporal", "learning_curve")
+    ROC_AUC_LOW_FIELD_NUMBER: _ClassVar[int]
+    ROC_AUC_HIGH_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_LR_FIELD_NUMBER: _ClassVar[int]
+    TEMPORAL_FIELD_NUMBER: _ClassVar[int]
+    LEARNING_CURVE_FIELD_NUMBER: _ClassVar[int]
+    roc_auc_low: float
+    roc_auc_high: float
+    baseline_lr: CvScores
+    temporal: TemporalValidation
+    learning_curve: _containers.RepeatedCompositeFieldContainer[LearningCurvePoint]
+    def __init__(self, roc_auc_low: _Optional[float] = ..., roc_auc_high: _Optional[float] = ..., baseline_lr: _Optional[_Union[CvScores, _Mapping]] = ..., temporal: _Optional[_Union[TemporalValidation, _Mapping]] = ..., learning_curve: _Optional[_Iterable[_Union[LearningCurvePoint, _Mapping]]] = ...) -> None: ...
+
+class LeftOut(_message.Message):
+    __slots__ = ("reason", "count", "project_ids")
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_IDS_FIELD_NUMBER: _ClassVar[int]
+    reason: LeftOutReason
+    count: int
+    project_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, reason: _Optional[_Union[LeftOutReason, str]] = ..., count: _Optional[int] = ..., project_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class TrainingSetReport(_message.Message):
+    __slots__ = ("considered", "used", "left_out", "left_out_by_reason")
+    CONSIDERED_FIELD_NUMBER: _ClassVar[int]
+    USED_FIELD_NUMBER: _ClassVar[int]
+    LEFT_OUT_FIELD_NUMBER: _ClassVar[int]
+    LEFT_OUT_BY_REASON_FIELD_NUMBER: _ClassVar[int]
+    considered: int
+    used: int
+    left_out: int
+    left_out_by_reason: _containers.RepeatedCompositeFieldContainer[LeftOut]
+    def __init__(self, considered: _Optional[int] = ..., used: _Optional[int] = ..., left_out: _Optional[int] = ..., left_out_by_reason: _Optional[_Iterable[_Union[LeftOut, _Mapping]]] = ...) -> None: ...
 
 class MetaModel(_message.Message):
-    __slots__ = ("version", "kind", "features", "cv_scores", "candidates", "training_set_size", "positive_count", "observation_days", "realised_scores", "mlflow_run_id", "mlflow_model_uri", "create_time")
+    __slots__ = ("version", "kind", "features", "cv_scores", "candidates", "training_set_size", "positive_count", "observation_days", "realised_scores", "mlflow_run_id", "mlflow_model_uri", "create_time", "candidate", "validation", "no_skill", "verdict", "training_set", "serves_by_default")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     FEATURES_FIELD_NUMBER: _ClassVar[int]
@@ -91,6 +180,12 @@ class MetaModel(_message.Message):
     MLFLOW_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     MLFLOW_MODEL_URI_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATE_FIELD_NUMBER: _ClassVar[int]
+    VALIDATION_FIELD_NUMBER: _ClassVar[int]
+    NO_SKILL_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_SET_FIELD_NUMBER: _ClassVar[int]
+    SERVES_BY_DEFAULT_FIELD_NUMBER: _ClassVar[int]
     version: int
     kind: ModelKind
     features: _containers.RepeatedCompositeFieldContainer[FeatureInfo]
@@ -103,7 +198,13 @@ class MetaModel(_message.Message):
     mlflow_run_id: str
     mlflow_model_uri: str
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, version: _Optional[int] = ..., kind: _Optional[_Union[ModelKind, str]] = ..., features: _Optional[_Iterable[_Union[FeatureInfo, _Mapping]]] = ..., cv_scores: _Optional[_Union[CvScores, _Mapping]] = ..., candidates: _Optional[_Iterable[_Union[CandidateScores, _Mapping]]] = ..., training_set_size: _Optional[int] = ..., positive_count: _Optional[int] = ..., observation_days: _Optional[int] = ..., realised_scores: _Optional[_Union[RealisedScores, _Mapping]] = ..., mlflow_run_id: _Optional[str] = ..., mlflow_model_uri: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    candidate: str
+    validation: Validation
+    no_skill: bool
+    verdict: str
+    training_set: TrainingSetReport
+    serves_by_default: bool
+    def __init__(self, version: _Optional[int] = ..., kind: _Optional[_Union[ModelKind, str]] = ..., features: _Optional[_Iterable[_Union[FeatureInfo, _Mapping]]] = ..., cv_scores: _Optional[_Union[CvScores, _Mapping]] = ..., candidates: _Optional[_Iterable[_Union[CandidateScores, _Mapping]]] = ..., training_set_size: _Optional[int] = ..., positive_count: _Optional[int] = ..., observation_days: _Optional[int] = ..., realised_scores: _Optional[_Union[RealisedScores, _Mapping]] = ..., mlflow_run_id: _Optional[str] = ..., mlflow_model_uri: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., candidate: _Optional[str] = ..., validation: _Optional[_Union[Validation, _Mapping]] = ..., no_skill: _Optional[bool] = ..., verdict: _Optional[str] = ..., training_set: _Optional[_Union[TrainingSetReport, _Mapping]] = ..., serves_by_default: _Optional[bool] = ...) -> None: ...
 
 class TrainingProgress(_message.Message):
     __slots__ = ("stage", "fraction", "message")
@@ -128,7 +229,7 @@ class FeatureContribution(_message.Message):
     def __init__(self, feature: _Optional[str] = ..., value: _Optional[float] = ..., missing: _Optional[bool] = ..., contribution: _Optional[float] = ...) -> None: ...
 
 class Prediction(_message.Message):
-    __slots__ = ("id", "project_id", "model_version", "probability", "base_log_odds", "contributions", "extrapolation", "extrapolation_reasons", "observation_end_time", "create_time")
+    __slots__ = ("id", "project_id", "model_version", "probability", "base_log_odds", "contributions", "extrapolation", "extrapolation_reasons", "observation_end_time", "create_time", "no_skill", "warnings")
     ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -139,6 +240,8 @@ class Prediction(_message.Message):
     EXTRAPOLATION_REASONS_FIELD_NUMBER: _ClassVar[int]
     OBSERVATION_END_TIME_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    NO_SKILL_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
     id: str
     project_id: str
     model_version: int
@@ -149,4 +252,6 @@ class Prediction(_message.Message):
     extrapolation_reasons: _containers.RepeatedScalarFieldContainer[str]
     observation_end_time: _timestamp_pb2.Timestamp
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., project_id: _Optional[str] = ..., model_version: _Optional[int] = ..., probability: _Optional[float] = ..., base_log_odds: _Optional[float] = ..., contributions: _Optional[_Iterable[_Union[FeatureContribution, _Mapping]]] = ..., extrapolation: _Optional[bool] = ..., extrapolation_reasons: _Optional[_Iterable[str]] = ..., observation_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    no_skill: bool
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., project_id: _Optional[str] = ..., model_version: _Optional[int] = ..., probability: _Optional[float] = ..., base_log_odds: _Optional[float] = ..., contributions: _Optional[_Iterable[_Union[FeatureContribution, _Mapping]]] = ..., extrapolation: _Optional[bool] = ..., extrapolation_reasons: _Optional[_Iterable[str]] = ..., observation_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., no_skill: _Optional[bool] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -23,16 +23,39 @@ TEAM_RANKING_PREDICTED_SUCCESS: TeamRanking
 TEAM_RANKING_SKILL_COVERAGE_AND_EXPERIENCE: TeamRanking
 
 class TrainMetaModelRequest(_message.Message):
-    __slots__ = ("observation_days", "cv_folds", "cv_repeats", "random_seed")
+    __slots__ = ("observation_days", "cv_folds", "cv_repeats", "random_seed", "training_set", "serve_without_skill")
     OBSERVATION_DAYS_FIELD_NUMBER: _ClassVar[int]
     CV_FOLDS_FIELD_NUMBER: _ClassVar[int]
     CV_REPEATS_FIELD_NUMBER: _ClassVar[int]
     RANDOM_SEED_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_SET_FIELD_NUMBER: _ClassVar[int]
+    SERVE_WITHOUT_SKILL_FIELD_NUMBER: _ClassVar[int]
     observation_days: int
     cv_folds: int
     cv_repeats: int
     random_seed: int
-    def __init__(self, observation_days: _Optional[int] = ..., cv_folds: _Optional[int] = ..., cv_repeats: _Optional[int] = ..., random_seed: _Optional[int] = ...) -> None: ...
+    training_set: TrainingSetSelector
+    serve_without_skill: bool
+    def __init__(self, observation_days: _Optional[int] = ..., cv_folds: _Optional[int] = ..., cv_repeats: _Optional[int] = ..., random_seed: _Optional[int] = ..., training_set: _Optional[_Union[TrainingSetSelector, _Mapping]] = ..., serve_without_skill: _Optional[bool] = ...) -> None: ...
+
+class TrainingSetSelector(_message.Message):
+    __slots__ = ("labels", "project_ids", "started_after", "started_before")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_IDS_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    STARTED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    labels: _containers.ScalarMap[str, str]
+    project_ids: _containers.RepeatedScalarFieldContainer[str]
+    started_after: _timestamp_pb2.Timestamp
+    started_before: _timestamp_pb2.Timestamp
+    def __init__(self, labels: _Optional[_Mapping[str, str]] = ..., project_ids: _Optional[_Iterable[str]] = ..., started_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TrainMetaModelResponse(_message.Message):
     __slots__ = ("progress", "model")

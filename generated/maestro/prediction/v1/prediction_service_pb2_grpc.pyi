@@ -19,14 +19,19 @@ class PredictionServiceStub:
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     TrainMetaModel: _aio.UnaryStreamMultiCallable[_prediction_service_pb2.TrainMetaModelRequest, _prediction_service_pb2.TrainMetaModelResponse]
-    """Trains a new meta-model version from every finished project (COMPLETED
-    or CANCELLED) with a recorded outcome whose observation window closed
-    before it ended. Features are measured over the window only. A logistic
-    regression and a gradient-boosting model are scored by repeated
-    stratified cross-validation, the one with the higher ROC AUC is kept,
-    calibrated, fitted on all projects, stored as the next version and
-    logged to MLflow (params, scores, the model, a registered model
-    version). Streams progress; the last message holds the model. Fewer
+    """Trains a new meta-model version from the finished projects (COMPLETED
+    or CANCELLED) the selector matches, with a recorded outcome, whose
+    observation window closed before they ended; every other matched
+    project is counted with its reason (MetaModel.training_set). Features
+    are measured over the window only. The candidates (CandidateScores) are
+    chosen by inner cross-validation, and the whole procedure is scored by
+    nested repeated stratified cross-validation (MetaModel.cv_scores),
+    beside a time-ordered hold-out, a learning curve and a plain baseline
+    (MetaModel.validation). The candidate the inner cross-validation
+    prefers on all projects is calibrated, fitted on all of them, stored as
+    the next version and logged to MLflow (params, scores, the model, a
+    registered model version). A version without skill is stored with its
+    verdict and does not serve by default (MetaModel.no_skill). Streams progress; the last message holds the model. Fewer
     than 20 eligible projects, or fewer than cv_folds (at least 6) of either
     outcome, is FAILED_PRECONDITION with the counts in the message; so is a
     set of projects where no feature varies. Cancelling the call abandons
@@ -119,14 +124,19 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _prediction_service_pb2.TrainMetaModelRequest,
         context: _aio.ServicerContext[_prediction_service_pb2.TrainMetaModelRequest, _abc.AsyncIterator[_prediction_service_pb2.TrainMetaModelResponse]],
     ) -> _abc.AsyncIterator[_prediction_service_pb2.TrainMetaModelResponse]:
-        """Trains a new meta-model version from every finished project (COMPLETED
-        or CANCELLED) with a recorded outcome whose observation window closed
-        before it ended. Features are measured over the window only. A logistic
-        regression and a gradient-boosting model are scored by repeated
-        stratified cross-validation, the one with the higher ROC AUC is kept,
-        calibrated, fitted on all projects, stored as the next version and
-        logged to MLflow (params, scores, the model, a registered model
-        version). Streams progress; the last message holds the model. Fewer
+        """Trains a new meta-model version from the finished projects (COMPLETED
+        or CANCELLED) the selector matches, with a recorded outcome, whose
+        observation window closed before they ended; every other matched
+        project is counted with its reason (MetaModel.training_set). Features
+        are measured over the window only. The candidates (CandidateScores) are
+        chosen by inner cross-validation, and the whole procedure is scored by
+        nested repeated stratified cross-validation (MetaModel.cv_scores),
+        beside a time-ordered hold-out, a learning curve and a plain baseline
+        (MetaModel.validation). The candidate the inner cross-validation
+        prefers on all projects is calibrated, fitted on all of them, stored as
+        the next version and logged to MLflow (params, scores, the model, a
+        registered model version). A version without skill is stored with its
+        verdict and does not serve by default (MetaModel.no_skill). Streams progress; the last message holds the model. Fewer
         than 20 eligible projects, or fewer than cv_folds (at least 6) of either
         outcome, is FAILED_PRECONDITION with the counts in the message; so is a
         set of projects where no feature varies. Cancelling the call abandons

@@ -1,0 +1,226 @@
+"""Prediction you can rely on (issue #19), through the real server on both stores.
+
+An organisation whose outcomes are coin flips: the training says it has no
+skill (in words and in a field), the version is stored but does not serve
+by default, and every prediction from it carries the warning. The same
+organisation shows the training-set selector and its accounting: every
+project considered is used or left out with its reason, an outcome on an
+ACTIVE project included.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import numpy as np
+import pytest
+from google.protobuf import field_mask_pb2
+
+from maestro.prediction.v1 import meta_model_pb2 as mp
+from maestro.prediction.v1 import prediction_service_pb2 as pb
+from maestro.registry.v1 import project_pb2 as pp
+from maestro.registry.v1 import registry_service_pb2 as rs
+from maestro_grpc.config import Settings
+from tests.conftest import with_settings
+from tests.helpers import error_info, expect_error, ts, violations
+from tests.prediction.conftest import (
+    MetricsStub,
+    PredictionStub,
+    RegistryStub,
+    create_project,
+    record_points,
+)
+from tests.prediction.test_meta_model import close, train
+
+pytestmark = pytest.mark.slow
+
+NOW = datetime.now(UTC)
+START = NOW - timedelta(days=900)
+TEAMS = ("north", "south")
+
+
+@pytest.fixture
+def settings(settings: Settings, shared_mlflow: str) -> Settings:
+    """The server's settings, with the MLflow store shared by the session."""
+    return with_settings(settings, mlflow_tracking_uri=shared_mlflow)
+
+
+async def coin_flip_organisation(registry: RegistryStub, metrics: MetricsStub) -> dict[str, str]:
+    """40 finished projects with noise for metrics and outcomes drawn independently of them,
+    plus the projects training must leave out, one per reason. Name -> id."""
+    rng = np.random.default_rng(1234)
+    ids: dict[str, str] = {}
+    outcomes = rng.permutation([True] * 20 + [False] * 20)
+    for i, succeeded in enumerate(outcomes):
+        start = START + timedelta(days=10 * i)
+        name = f"flip-{i:02d}"
+        ids[name] = await create_project(registry, name, start, labels={"team": TEAMS[i % 2]})
+        points = [
+            (metric, start + timedelta(days=7 * week), float(rng.normal()))
+            for metric in ("noise.a", "noise.b")
+            for week in range(30)
+        ]
+        await record_points(metrics, ids[name], points)
+        await close(registry, ids[name], bool(succeeded), end=start + timedelta(days=300))
+    # Left out, one reason each.
+    ids["running"] = await create_project(registry, "running", START)
+    ids["active-with-outcome"] = await create_project(
+        registry, "active-with-outcome", START, status=pp.PROJECT_STATUS_ACTIVE
+    )
+    await registry.UpdateProjectSuccess(
+        rs.UpdateProjectSuccessRequest(
+            project_id=ids["active-with-outcome"], success=pp.ProjectSuccess(succeeded=True)
+        )
+    )
+    ids["young"] = await create_project(registry, "young", NOW - timedelta(days=30))
+    await close(registry, ids["young"], True, end=NOW - timedelta(days=1))
+    ids["short"] = await create_project(registry, "short", START)
+    await close(registry, ids["short"], False, end=START + timedelta(days=20))
+    return ids
+
+
+def left_out(model: mp.MetaModel) -> dict[str, list[str]]:
+    return {
+        mp.LeftOutReason.Name(e.reason): list(e.project_ids)
+        for e in model.training_set.left_out_by_reason
+    }
+
+
+# long: one organisation's story, from the no-skill verdict to serving it on request
+async def test_no_skill_is_said_stored_not_served_and_warned(
+    prediction: PredictionStub, registry: RegistryStub, metrics: MetricsStub
+) -> None:
+    ids = await coin_flip_organisation(registry, metrics)
+    model, _ = await train(prediction, cv_folds=5, cv_repeats=1, random_seed=3)
+
+    # Every project considered is used or left out, with its reason.
+    assert model.training_set.considered == 44
+    assert model.training_set.used == model.training_set_size == 40
+    assert model.training_set.left_out == 4
+    assert left_out(model) == {
+        "LEFT_OUT_REASON_NO_OUTCOME": [ids["running"]],
+        "LEFT_OUT_REASON_STILL_ACTIVE": [ids["active-with-outcome"]],
+        "LEFT_OUT_REASON_WINDOW_OPEN": [ids["young"]],
+        "LEFT_OUT_REASON_ENDED_BEFORE_WINDOW_CLOSED": [ids["short"]],
+    }
+
+    # No skill: said in a field and in words; stored, but not serving by default.
+    assert model.no_skill
+    assert not model.serves_by_default
+    assert model.verdict.startswith("No skill: ")
+    low, high = model.validation.roc_auc_low, model.validation.roc_auc_high
+    assert low <= 0.5 or model.cv_scores.brier >= model.cv_scores.baseline_brier
+    assert low <= model.cv_scores.roc_auc <= high
+    assert [p.fraction for p in model.validation.learning_curve][-1] == 1.0
+    assert model.validation.temporal.train_count == 30
+    assert model.validation.temporal.test_count == 10
+    got = (await prediction.GetMetaModel(pb.GetMetaModelRequest(version=1))).model
+    assert got == model
+
+    # "The latest" skips it: PredictSuccess and RecommendTeam refuse, and say why.
+    flip = ids["flip-00"]
+    error = await expect_error(
+        prediction.PredictSuccess(pb.PredictSuccessRequest(project_id=flip)),
+        grpc.StatusCode.FAILED_PRECONDITION,
+    )
+    assert error_info(error).reason == "NO_SKILLED_MODEL"
+    assert "version serves by default: the newest, 1, has no skill" in (error.details() or "")
+
+    # Asked for by number, it answers, and the answer carries the warning, also when listed.
+    asked = (
+        await prediction.PredictSuccess(pb.PredictSuccessRequest(project_id=flip, model_version=1))
+    ).prediction
+    assert asked.no_skill
+    assert list(asked.warnings) == [model.verdict]
+    listed = await prediction.ListPredictions(pb.ListPredictionsRequest(project_id=flip))
+    assert list(listed.predictions) == [asked]
+
+    # Asked to serve it anyway: version 0 is then this one, still with the warning.
+    served, _ = await train(prediction, random_seed=3, serve_without_skill=True)
+    assert served.no_skill
+    assert served.serves_by_default
+    latest = (await prediction.PredictSuccess(pb.PredictSuccessRequest(project_id=flip))).prediction
+    assert latest.model_version == served.version == 2
+    assert latest.no_skill
+    assert latest.warnings == [served.verdict]
+
+
+async def test_the_training_set_is_chosen_and_accounted_for(
+    prediction: PredictionStub, registry: RegistryStub, metrics: MetricsStub
+) -> None:
+    ids = await coin_flip_organisation(registry, metrics)
+    north = [ids[f"flip-{i:02d}"] for i in range(0, 40, 2)]
+    south = [ids[f"flip-{i:02d}"] for i in range(1, 40, 2)]
+
+    # By label: only the north team's 20 projects are considered.
+    selector = pb.TrainingSetSelector(labels={"team": "north"})
+    model, _ = await train(prediction, training_set=selector, random_seed=1)
+    assert (model.training_set.considered, model.training_set.used) == (20, 20)
+    assert model.training_set.left_out == 0
+
+    # By project ids, and by start: the same accounting.
+    chosen = [*south, ids["running"], ids["short"]]
+    selector = pb.TrainingSetSelector(project_ids=chosen)
+    model, _ = await train(prediction, training_set=selector, random_seed=1)
+    assert (model.training_set.considered, model.training_set.used) == (22, 20)
+    assert left_out(model) == {
+        "LEFT_OUT_REASON_NO_OUTCOME": [ids["running"]],
+        "LEFT_OUT_REASON_ENDED_BEFORE_WINDOW_CLOSED": [ids["short"]],
+    }
+    before = pb.TrainingSetSelector()
+    before.started_after.CopyFrom(ts(START + timedelta(days=1)))
+    before.started_before.CopyFrom(ts(START + timedelta(days=10 * 30)))
+    model, _ = await train(prediction, training_set=before, random_seed=1)
+    # flip-01 .. flip-29 started in that span.
+    assert (model.training_set.considered, model.training_set.used) == (29, 29)
+
+    # Too few left after the selection: refused, with the counts and the reasons.
+    selector = pb.TrainingSetSelector(project_ids=[*north[:10], ids["active-with-outcome"]])
+    error = await expect_error(
+        train(prediction, training_set=selector), grpc.StatusCode.FAILED_PRECONDITION
+    )
+    assert error_info(error).reason == "NOT_ENOUGH_PROJECTS"
+    assert "found 10" in (error.details() or "")
+    assert "1 more projects with an outcome were left out (still_active: 1)" in (
+        error.details() or ""
+    )
+
+    # Bad selectors: every field named, nothing trained.
+    bad = pb.TrainingSetSelector(project_ids=["nope"], labels={"": "x"})
+    bad.started_after.CopyFrom(ts(NOW))
+    bad.started_before.CopyFrom(ts(NOW - timedelta(days=1)))
+    error = await expect_error(
+        train(prediction, training_set=bad), grpc.StatusCode.INVALID_ARGUMENT
+    )
+    assert {
+        "training_set.project_ids[0]",
+        "training_set.labels['']",
+        "training_set.started_before",
+    } <= set(violations(error))
+    missing = str(uuid.uuid4())
+    error = await expect_error(
+        train(prediction, training_set=pb.TrainingSetSelector(project_ids=[missing])),
+        grpc.StatusCode.NOT_FOUND,
+    )
+    assert missing in (error.details() or "")
+    versions = await prediction.ListMetaModels(pb.ListMetaModelsRequest())
+    assert [m.version for m in versions.models] == [3, 2, 1]
+
+
+async def test_an_outcome_on_an_active_project_counts_once_it_is_finished(
+    prediction: PredictionStub, registry: RegistryStub, metrics: MetricsStub
+) -> None:
+    ids = await coin_flip_organisation(registry, metrics)
+    pid = ids["active-with-outcome"]
+    await registry.UpdateProject(
+        rs.UpdateProjectRequest(
+            project=pp.Project(id=pid, status=pp.PROJECT_STATUS_COMPLETED),
+            update_mask=field_mask_pb2.FieldMask(paths=["status"]),
+        )
+    )
+    model, _ = await train(prediction, random_seed=3)
+    # Its outcome became known when it was recorded, long after its window closed.
+    assert model.training_set.used == 41
+    assert "LEFT_OUT_REASON_STILL_ACTIVE" not in left_out(model)
