@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shlex
 import subprocess
 import sys
@@ -170,9 +171,11 @@ def agent_rate(
     # For profiling: MAESTRO_BENCH_AGENT_WRAP="py-spy record -f raw -o agent.txt --"
     command[:0] = shlex.split(os.environ.get("MAESTRO_BENCH_AGENT_WRAP", ""))
     with open(lines, "rb") as stdin:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(command, stdin=stdin, capture_output=True, env=env, cwd=ROOT)
         elapsed = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(
             f"maestro agent stream exited {done.returncode}: {done.stderr.decode()[-2000:]}"
@@ -181,6 +184,7 @@ def agent_rate(
     summary = json.loads(out[-1])
     if summary["acked"] != n:
         raise SystemExit(f"the agent acked {summary['acked']} points of {n}")
+    summary["cpu_seconds"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return n / elapsed, summary
 
 
@@ -222,6 +226,13 @@ def main() -> None:
             f"stored once each: {stored:,}",
             flush=True,
         )
+        cpu = float(summary["cpu_seconds"])  # type: ignore[arg-type]
+        print(
+            f"the agent's own CPU: {cpu:.2f} s, {cpu / n * 1e6:.2f} us per point "
+            f"(a core of its own would allow {n / cpu:,.0f} points/s; "
+            f"the machine's load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
+            flush=True,
+        )
         print(
             json.dumps(
                 {
@@ -232,6 +243,7 @@ def main() -> None:
                     "points": n,
                     "stored": stored,
                     "duplicates": summary["duplicates"],
+                    "agent_cpu_us_per_point": round(cpu / n * 1e6, 2),
                 }
             )
         )

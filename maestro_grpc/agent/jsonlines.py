@@ -32,7 +32,6 @@ summary.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -40,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from google.protobuf import json_format, timestamp_pb2
 
 from maestro.metrics.v1 import metric_pb2, process_event_pb2
@@ -181,7 +181,7 @@ def _parse(
     if not text or text[:1] in ("#", b"#"):
         return None
     try:
-        obj = json.loads(text)
+        obj = orjson.loads(text)
     except ValueError as error:
         raise LineError(f"not JSON: {error}") from None
     if not isinstance(obj, dict):
