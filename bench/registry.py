@@ -11,11 +11,16 @@ in a subprocess, and measures:
   grpc.aio echo server in another subprocess, driven by the same client;
 - the same GetProject on a second replica of the same store that requires a
   token (a static one), with the token: what authentication, authorisation
-  and the audit scope cost, alternated twice with the first replica.
+  and the audit scope cost, alternated with the first replica;
+- on that replica, with the token (every interceptor on), GetProject and
+  GetArtifact (an artifact with three tags) each beside the echo server in
+  the same rounds, and each one's p50/p99 latency with 32 calls in flight.
 
 Targets: search p95 <= 10 ms and <= 2x raw SQL; GetProject >= 50% of the
 echo server's rate (issue #2); a token costs GetProject at most 5% of its
-rate (issue #11). The last line is one JSON object.
+rate (issue #11); GetProject and GetArtifact with a token each >= 0.8 of the
+echo server's rate (issue #15). MAESTRO_ARTIFACT_CACHE_SIZE=0 in the
+environment measures GetArtifact uncached. The last line is one JSON object.
 
     .venv/bin/python bench/registry.py [--artifacts 100000] [--seconds 5]
 """
@@ -261,11 +266,29 @@ async def get_project_rate(address: str, project_id: str, seconds: float, token:
         return await rate(lambda: stub.GetProject(request, metadata=metadata), seconds, 32)
 
 
+async def timed_calls(
+    call: Callable[[], Awaitable[object]], seconds: float, concurrency: int = 32
+) -> tuple[float, list[float]]:
+    """Calls per second of `call()` with `concurrency` in flight, and each call's seconds."""
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        while (began := time.perf_counter()) < stop:
+            await call()
+            latencies.append(time.perf_counter() - began)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return len(latencies) / (time.perf_counter() - started), latencies
+
+
 async def measure_get_project(
     address: str, authed_address: str, echo_address: str, seconds: float
 ) -> dict[str, float]:
     """GetProject's rate without tokens and, on a replica that requires one, with a token;
-    alternated ROUNDS times so that both see the same machine; and a bare echo server's."""
+    GetArtifact's with a token; a bare echo server's; alternated ROUNDS times so that
+    all see the same machine, each compared with the echo of its own round."""
     async with grpc.aio.insecure_channel(address) as channel:
         stub = rsg.RegistryServiceStub(channel)
         project = (
@@ -282,31 +305,82 @@ async def measure_get_project(
                     ),
                 )
             )
+        artifact = (
+            await stub.CreateArtifact(
+                rs.CreateArtifactRequest(
+                    artifact=ap.Artifact(
+                        name=f"bench-get-{uuid.uuid4().hex[:6]}",
+                        version="1",
+                        type=ap.ARTIFACT_TYPE_MODEL,
+                        description="a model the benchmark reads",
+                        tags=["tag001", "tag002", "tag003"],
+                        origin_project_id=project.id,
+                    )
+                )
+            )
+        ).artifact
     request = rs.GetProjectRequest(project_id=project.id)
+    token = (("authorization", f"Bearer {BENCH_TOKEN}"),)
     plain: list[float] = []
     authed: list[float] = []
-    for _ in range(ROUNDS):
-        plain.append(await get_project_rate(address, project.id, seconds / ROUNDS))
-        authed.append(
-            await get_project_rate(authed_address, project.id, seconds / ROUNDS, BENCH_TOKEN)
-        )
-    # Short rounds, alternated, compared pairwise: what the machine does
-    # meanwhile moves both replicas alike.
-    get_rate = statistics.median(plain)
-    authed_rate = get_rate * statistics.median(a / p for a, p in zip(authed, plain, strict=True))
-    async with grpc.aio.insecure_channel(echo_address) as channel:
-        echo = channel.unary_unary(
+    echo_rates: list[float] = []
+    artifact_ratios: list[float] = []
+    project_ratios: list[float] = []
+    lat: dict[str, list[float]] = {"echo": [], "get_project": [], "get_artifact": []}
+    async with (
+        grpc.aio.insecure_channel(echo_address) as echo_channel,
+        grpc.aio.insecure_channel(authed_address) as authed_channel,
+    ):
+        echo = echo_channel.unary_unary(
             "/bench.Echo/Echo",
             request_serializer=rs.GetProjectRequest.SerializeToString,
             response_deserializer=rs.GetProjectRequest.FromString,
         )
-        await rate(lambda: echo(request), 1.0, 32)
-        echo_rate = await rate(lambda: echo(request), seconds, 32)
-    return {
+        authed_stub = rsg.RegistryServiceStub(authed_channel)
+        get_artifact = rs.GetArtifactRequest(artifact_id=artifact.id)
+
+        def echo_call() -> Awaitable[object]:
+            return echo(request)
+
+        def artifact_call() -> Awaitable[object]:
+            return authed_stub.GetArtifact(get_artifact, metadata=token)
+
+        def project_call() -> Awaitable[object]:
+            return authed_stub.GetProject(request, metadata=token)
+
+        for warm in (echo_call, artifact_call, project_call):
+            await timed_calls(warm, 0.3)
+        share = seconds / ROUNDS
+        for _ in range(ROUNDS):
+            plain.append(await get_project_rate(address, project.id, share))
+            authed.append(await get_project_rate(authed_address, project.id, share, BENCH_TOKEN))
+            echo_rate, echo_lat = await timed_calls(echo_call, share)
+            project_rate, project_lat = await timed_calls(project_call, share)
+            artifact_rate, artifact_lat = await timed_calls(artifact_call, share)
+            echo_rates.append(echo_rate)
+            project_ratios.append(project_rate / echo_rate)
+            artifact_ratios.append(artifact_rate / echo_rate)
+            lat["echo"] += echo_lat
+            lat["get_project"] += project_lat
+            lat["get_artifact"] += artifact_lat
+    # Short rounds, alternated, compared pairwise: what the machine does
+    # meanwhile moves all of them alike.
+    get_rate = statistics.median(plain)
+    authed_rate = get_rate * statistics.median(a / p for a, p in zip(authed, plain, strict=True))
+    echo_rate = statistics.median(echo_rates)
+    figures = {
         "get_project_per_s": get_rate,
         "get_project_authed_per_s": authed_rate,
         "echo_per_s": echo_rate,
+        "get_project_authed_vs_echo": statistics.median(project_ratios),
+        "get_artifact_authed_per_s": echo_rate * statistics.median(artifact_ratios),
+        "get_artifact_authed_vs_echo": statistics.median(artifact_ratios),
     }
+    for name, values in lat.items():
+        ms = [v * 1000 for v in values]
+        figures[f"{name}_p50_ms"] = pct(ms, 50)
+        figures[f"{name}_p99_ms"] = pct(ms, 99)
+    return figures
 
 
 async def echo_server(port: int) -> None:
@@ -429,6 +503,15 @@ async def main() -> None:
     print(
         f"GetProject with a token (checked, authorised, audited scope) "
         f"{f['get_project_authed_per_s']:.0f}/s: costs {auth_cost:.1%} of its rate (target <= 5%)"
+    )
+    print(
+        f"with a token, beside the echo of the same rounds (target >= 0.8 each): "
+        f"GetProject {f['get_project_authed_vs_echo']:.2f} x echo, "
+        f"GetArtifact {f['get_artifact_authed_per_s']:.0f}/s = "
+        f"{f['get_artifact_authed_vs_echo']:.2f} x echo; p50/p99 ms: echo "
+        f"{f['echo_p50_ms']:.2f}/{f['echo_p99_ms']:.2f}, GetProject "
+        f"{f['get_project_p50_ms']:.2f}/{f['get_project_p99_ms']:.2f}, GetArtifact "
+        f"{f['get_artifact_p50_ms']:.2f}/{f['get_artifact_p99_ms']:.2f} (32 in flight)"
     )
     figures["search_p95_vs_sql"] = search_ratio
     figures["get_project_vs_echo"] = get_ratio
