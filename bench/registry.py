@@ -51,15 +51,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import ADMIN_URL, free_port  # noqa: E402
 from maestro.registry.v1 import artifact_pb2 as ap  # noqa: E402
 from maestro.registry.v1 import project_pb2 as pp  # noqa: E402
 from maestro.registry.v1 import registry_service_pb2 as rs  # noqa: E402
 from maestro.registry.v1 import registry_service_pb2_grpc as rsg  # noqa: E402
 from maestro_grpc.registry.store.search import search_text  # noqa: E402
 
-ADMIN_URL = os.environ.get(
-    "MAESTRO_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 TYPES = [
     "model",
     "dataset",
@@ -81,12 +79,6 @@ VOCABULARY = [f"tag{i:03d}" for i in range(300)]
 ROUNDS = 10
 # The static token of the replica that requires one (a bench's own: never a real secret).
 BENCH_TOKEN = "bench-token-" + "0" * 32
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def zipf_tags(rng: np.random.Generator, n: int) -> list[list[str]]:
