@@ -56,7 +56,7 @@ from maestro.registry.v1 import artifact_pb2 as ap  # noqa: E402
 from maestro.registry.v1 import project_pb2 as pp  # noqa: E402
 from maestro.registry.v1 import registry_service_pb2 as rs  # noqa: E402
 from maestro.registry.v1 import registry_service_pb2_grpc as rsg  # noqa: E402
-from maestro_grpc.registry.store.search import search_text  # noqa: E402
+from maestro_grpc.registry.store.search import search_text, search_words  # noqa: E402
 
 TYPES = [
     "model",
@@ -89,8 +89,9 @@ def zipf_tags(rng: np.random.Generator, n: int) -> list[list[str]]:
     return [list(dict.fromkeys(rng.choice(VOCABULARY, size=c, p=weights))) for c in counts]
 
 
-async def load(url: str, n: int) -> None:
-    rng = np.random.default_rng(7)
+async def load(url: str, n: int, start: int = 0) -> None:
+    """COPY `n` artifacts (numbered from `start`) straight into the table."""
+    rng = np.random.default_rng(7 + start)
     tags = zipf_tags(rng, n)
     impact = rng.beta(2, 5, size=n) * 100
     usage = rng.poisson(3, size=n)
@@ -98,8 +99,8 @@ async def load(url: str, n: int) -> None:
     now = datetime.now(UTC)
     rows = []
     for i in range(n):
-        name, version = f"artifact-{i}", "1.0.0"
-        description = f"benchmark artifact number {i} of type {TYPES[types[i]]}"
+        name, version = f"artifact-{start + i}", "1.0.0"
+        description = f"benchmark artifact number {start + i} of type {TYPES[types[i]]}"
         rows.append(
             (
                 uuid.uuid4(),
@@ -154,31 +155,57 @@ async def load(url: str, n: int) -> None:
         await conn.close()
 
 
-def search_requests(rng: random.Random, k: int) -> list[rs.SearchArtifactsRequest]:
-    popular = VOCABULARY[:60]
-    return [
-        rs.SearchArtifactsRequest(
+# The searches measured, each beside its raw SQL: (name, request maker, SQL filter,
+# SQL parameters of a request). Every one ordered by impact, page 50, with its total.
+SearchKind = tuple[
+    str,
+    Callable[[random.Random], rs.SearchArtifactsRequest],
+    str,
+    Callable[[rs.SearchArtifactsRequest], tuple[object, ...]],
+]
+POPULAR = VOCABULARY[:60]
+SEARCH_KINDS: list[SearchKind] = [
+    (
+        "",  # type + tags any-of + min impact: the first query, its keys unprefixed
+        lambda rng: rs.SearchArtifactsRequest(
             types=[rng.choice(PROTO_TYPES)],
-            tags_any=rng.sample(popular, rng.choice([2, 3])),
+            tags_any=rng.sample(POPULAR, rng.choice([2, 3])),
             min_impact_score=rng.choice([10.0, 20.0, 30.0, 40.0]),
             page_size=50,
-        )
-        for _ in range(k)
-    ]
-
-
-SQL_PAGE = """
-SELECT id, name, version, type, description, tags, origin_project_id, creator, metadata,
+        ),
+        "type = ANY($1::text[]) AND tags && $2::text[] AND impact_score >= $3",
+        lambda r: ([TYPES[PROTO_TYPES.index(r.types[0])]], list(r.tags_any), r.min_impact_score),
+    ),
+    (
+        "tags_any_",
+        lambda rng: rs.SearchArtifactsRequest(
+            tags_any=rng.sample(POPULAR, rng.choice([2, 3])), page_size=50
+        ),
+        "tags && $1::text[]",
+        lambda r: (list(r.tags_any),),
+    ),
+    (
+        "tags_all_",
+        lambda rng: rs.SearchArtifactsRequest(tags_all=rng.sample(POPULAR[:20], 2), page_size=50),
+        "tags @> $1::text[]",
+        lambda r: (sorted(set(r.tags_all)),),
+    ),
+    (
+        "text_",
+        lambda rng: rs.SearchArtifactsRequest(
+            query=f"{rng.choice(POPULAR)} {rng.choice(TYPES).split('_')[0]}", page_size=50
+        ),
+        "search_vector @@ to_tsquery('simple', $1)",
+        lambda r: (" & ".join(f"{w}:*" for w in search_words(r.query)),),
+    ),
+]
+COLUMNS = """id, name, version, type, description, tags, origin_project_id, creator, metadata,
        content_sha256, size_bytes, storage_uri, usage_count, impact_score, create_time,
-       update_time, delete_time
-FROM artifacts
-WHERE delete_time IS NULL AND type = ANY($1::text[]) AND tags && $2::text[] AND impact_score >= $3
-ORDER BY impact_score DESC, id DESC LIMIT 51
-"""
-SQL_COUNT = """
-SELECT count(*) FROM artifacts
-WHERE delete_time IS NULL AND type = ANY($1::text[]) AND tags && $2::text[] AND impact_score >= $3
-"""
+       update_time, delete_time"""
+
+
+def search_requests(rng: random.Random, k: int) -> list[rs.SearchArtifactsRequest]:
+    return [SEARCH_KINDS[0][1](rng) for _ in range(k)]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -186,8 +213,13 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def measure_search(
-    address: str, url: str, requests: list[rs.SearchArtifactsRequest]
+    address: str,
+    url: str,
+    requests: list[rs.SearchArtifactsRequest],
+    kind: SearchKind = SEARCH_KINDS[0],
 ) -> dict[str, float]:
+    """p50/p95 of the requests over gRPC, then of the same page and count in raw SQL."""
+    prefix, _, where, params_of = kind
     grpc_ms: list[float] = []
     async with grpc.aio.insecure_channel(address) as channel:
         stub = rsg.RegistryServiceStub(channel)
@@ -200,12 +232,14 @@ async def measure_search(
     sql_ms: list[float] = []
     conn = await asyncpg.connect(url)
     try:
-        page = await conn.prepare(SQL_PAGE)
-        count = await conn.prepare(SQL_COUNT)
-        params = [
-            ([TYPES[PROTO_TYPES.index(r.types[0])]], list(r.tags_any), r.min_impact_score)
-            for r in requests
-        ]
+        page = await conn.prepare(
+            f"SELECT {COLUMNS} FROM artifacts WHERE delete_time IS NULL AND {where} "
+            "ORDER BY impact_score DESC, id DESC LIMIT 51"
+        )
+        count = await conn.prepare(
+            f"SELECT count(*) FROM artifacts WHERE delete_time IS NULL AND {where}"
+        )
+        params = [params_of(r) for r in requests]
         for p in params[:50]:
             await page.fetch(*p)
             await count.fetchval(*p)
@@ -217,11 +251,42 @@ async def measure_search(
     finally:
         await conn.close()
     return {
-        "search_p50_ms": pct(grpc_ms, 50),
-        "search_p95_ms": pct(grpc_ms, 95),
-        "sql_p50_ms": pct(sql_ms, 50),
-        "sql_p95_ms": pct(sql_ms, 95),
+        f"search_{prefix}p50_ms": pct(grpc_ms, 50),
+        f"search_{prefix}p95_ms": pct(grpc_ms, 95),
+        f"sql_{prefix}p50_ms": pct(sql_ms, 50),
+        f"sql_{prefix}p95_ms": pct(sql_ms, 95),
     }
+
+
+def size_suffix(n: int) -> str:
+    """`_1m`, `_100k`, `_10k`: how the JSON names a figure measured at n artifacts."""
+    if n % 1_000_000 == 0:
+        return f"_{n // 1_000_000}m"
+    return f"_{n // 1000}k" if n % 1000 == 0 else f"_{n}"
+
+
+async def measure_searches(
+    address: str, url: str, n: int, searches: int, first_size: bool
+) -> dict[str, float]:
+    """Every kind of search at the current size (n artifacts), printed as it goes; the
+    first kind at the first size also under its unsuffixed keys (as before)."""
+    out: dict[str, float] = {}
+    for kind in SEARCH_KINDS:
+        rng = random.Random(11)
+        requests = [kind[1](rng) for _ in range(searches)]
+        figures = await measure_search(address, url, requests, kind)
+        prefix = kind[0]
+        grpc95, sql95 = figures[f"search_{prefix}p95_ms"], figures[f"sql_{prefix}p95_ms"]
+        print(
+            f"{n:>9,} artifacts, SearchArtifacts {prefix.rstrip('_') or 'type+tags+impact'}: "
+            f"p95 {grpc95:.2f} ms (target <= 10), raw SQL p95 {sql95:.2f} ms, "
+            f"ratio {grpc95 / sql95:.2f} (target <= 1.5)",
+            flush=True,
+        )
+        if first_size and not prefix:
+            out |= figures
+        out |= {k + size_suffix(n): v for k, v in figures.items() if "p95" in k}
+    return out
 
 
 async def rate(call: Callable[[], Awaitable[object]], seconds: float, concurrency: int) -> float:
@@ -409,6 +474,11 @@ async def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--artifacts", type=int, default=100_000)
+    parser.add_argument(
+        "--sizes",
+        help="comma-separated artifact counts to grow through, measuring searches at each "
+        "(for example 10000,100000,1000000); default: --artifacts",
+    )
     parser.add_argument("--searches", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
@@ -431,13 +501,6 @@ async def main() -> None:
             check=True,
             capture_output=True,
         )
-        started = time.perf_counter()
-        await load(url, args.artifacts)
-        print(
-            f"loaded {args.artifacts} artifacts in {time.perf_counter() - started:.1f} s",
-            file=sys.stderr,
-        )
-
         port, authed_port, echo_port = free_port(), free_port(), free_port()
         for serving, tokens in ((port, ""), (authed_port, f"bench={BENCH_TOKEN}")):
             processes.append(
@@ -465,8 +528,22 @@ async def main() -> None:
         wait_port(authed_port)
         wait_port(echo_port)
 
-        requests = search_requests(random.Random(11), args.searches)
-        figures = await measure_search(f"127.0.0.1:{port}", url, requests)
+        sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else [args.artifacts]
+        figures: dict[str, float] = {}
+        loaded = 0
+        for n in sorted(sizes):
+            started = time.perf_counter()
+            # Straight into the table with COPY (not through CreateArtifact).
+            await load(url, n - loaded, start=loaded)
+            loaded = n
+            print(
+                f"loaded {n:,} artifacts (COPY) in {time.perf_counter() - started:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+            figures |= await measure_searches(
+                f"127.0.0.1:{port}", url, n, args.searches, first_size=not figures
+            )
         figures |= await measure_get_project(
             f"127.0.0.1:{port}", f"127.0.0.1:{authed_port}", f"127.0.0.1:{echo_port}", args.seconds
         )
