@@ -24,6 +24,10 @@ ignored):
      "deploy_time": "2025-01-31T12:00:00Z",
      "commit_shas": ["1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"]}}}
 
+Short-form points are sent as columns (no message per point), full-form
+points as messages: within one batch the two forms of one identity are not
+ordered against each other, so send one form per series.
+
 A line that does not parse is reported (line number and reason) on stderr
 and skipped; the valid lines are still sent, and the command exits 1. What
 the server refuses (a NaN, an unknown project) comes back per row in the
