@@ -40,12 +40,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import ADMIN_URL  # noqa: E402
 from tests.agent.history import generate_history  # noqa: E402
 from tests.agent.live import LiveServer, event_counts  # noqa: E402
-
-ADMIN_URL = os.environ.get(
-    "MAESTRO_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 
 
 def _pg_database() -> tuple[str, str] | None:

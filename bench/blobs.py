@@ -32,7 +32,6 @@ import hashlib
 import io
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,6 +51,7 @@ import grpc.aio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import free_port  # noqa: E402
 from maestro.registry.v1 import artifact_pb2 as ap  # noqa: E402
 from maestro.registry.v1 import registry_service_pb2 as rs  # noqa: E402
 from maestro.registry.v1 import registry_service_pb2_grpc as rsg  # noqa: E402
@@ -63,12 +63,6 @@ AWS_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 BUCKET = "maestro-bench"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:

@@ -44,15 +44,13 @@ import grpc.aio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import ADMIN_URL, free_port  # noqa: E402
 from maestro.prediction.v1 import experiment_pb2 as ep  # noqa: E402
 from maestro.prediction.v1 import prediction_service_pb2 as pb  # noqa: E402
 from maestro.prediction.v1 import prediction_service_pb2_grpc as pg  # noqa: E402
 from maestro_grpc.prediction.domain.experiments import choose_variant  # noqa: E402
 from maestro_grpc.prediction.model import Variant  # noqa: E402
 
-ADMIN_URL = os.environ.get(
-    "MAESTRO_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 METRIC = "bench.lead_time"
 TARGET_MS = 1000.0
 TARGET_RATIO = 2.0
@@ -81,12 +79,6 @@ SELECT variant, count(post) AS n, sum(post) AS post, sum(post * post) AS post_sq
     sum(pre) AS pre, sum(pre * pre) AS pre_sq, sum(post * pre) AS products
 FROM per_unit WHERE post IS NOT NULL GROUP BY variant
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(port: int, timeout: float = 60) -> None:

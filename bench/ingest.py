@@ -40,13 +40,11 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import ADMIN_URL, free_port  # noqa: E402
 from maestro.metrics.v1 import metric_pb2 as mp  # noqa: E402
 from maestro.metrics.v1 import metrics_service_pb2 as ms  # noqa: E402
 from maestro.metrics.v1 import metrics_service_pb2_grpc as msg  # noqa: E402
 
-ADMIN_URL = os.environ.get(
-    "MAESTRO_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 NAMES = [f"bench.metric_{i}" for i in range(10)]
 START = datetime(2026, 1, 5, tzinfo=UTC)
 START_US = int(START.timestamp()) * 1_000_000
@@ -63,12 +61,6 @@ def postgres_cpu() -> float:
                 continue
             total += times.user + times.system
     return total
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def make_points(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

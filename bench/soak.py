@@ -46,6 +46,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import ADMIN_URL, free_port  # noqa: E402
 from maestro.metrics.v1 import metric_pb2 as mp  # noqa: E402
 from maestro.metrics.v1 import metrics_service_pb2 as ms  # noqa: E402
 from maestro.metrics.v1 import metrics_service_pb2_grpc as msg  # noqa: E402
@@ -54,19 +55,10 @@ from maestro.registry.v1 import project_pb2 as pp  # noqa: E402
 from maestro.registry.v1 import registry_service_pb2 as rs  # noqa: E402
 from maestro.registry.v1 import registry_service_pb2_grpc as rsg  # noqa: E402
 
-ADMIN_URL = os.environ.get(
-    "MAESTRO_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 POINTS_PER_BATCH = 50
 READERS = 8
 TAGS = [f"tag{i:02d}" for i in range(40)]
 START_US = int(datetime(2026, 6, 1, tzinfo=UTC).timestamp()) * 1_000_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_server(url: str, port: int) -> subprocess.Popen[bytes]:

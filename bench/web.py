@@ -40,10 +40,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from registry import ADMIN_URL, PROTO_TYPES, TYPES, VOCABULARY, free_port, load  # noqa: E402
-
+from bench.common import ADMIN_URL, free_port  # noqa: E402
+from bench.registry import PROTO_TYPES, TYPES, VOCABULARY, load  # noqa: E402
 from maestro.registry.v1 import registry_service_pb2 as rs  # noqa: E402
 from maestro.registry.v1 import registry_service_pb2_grpc as rsg  # noqa: E402
 

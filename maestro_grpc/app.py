@@ -57,6 +57,8 @@ if TYPE_CHECKING:
     from maestro_grpc.metrics.domain.ingest import Ingestor
     from maestro_grpc.metrics.domain.queries import Queries
     from maestro_grpc.registry.domain.indexer import Indexer
+    from maestro_grpc.registry.domain.project_cache import ProjectCache
+    from maestro_grpc.registry.model import Artifact
 
 
 @dataclass
@@ -287,6 +289,7 @@ def build_registry(ctx: AppContext) -> RegistryServicer:
         if ctx.prometheus is not None:
             ctx.prometheus.register(CacheCollector(cache))
         ctx.spawn(change_feed.ChangeListener(db.url, cache).run(), "project-change-feed")
+    artifact_cache = _artifact_cache(ctx)
     projects = ProjectRegistry(ProjectStore(db), TeamStore(db), clock=clock, cache=cache)
     library = ArtifactLibrary(
         ArtifactStore(db),
@@ -294,17 +297,41 @@ def build_registry(ctx: AppContext) -> RegistryServicer:
         UsageStore(db),
         half_life_days=ctx.settings.impact_half_life_days,
         clock=clock,
+        cache=artifact_cache,
     )
     rows = ContentBlobs(db)
     return RegistryServicer(
         projects,
         library,
         Recommender(RecommendStore(db), projects),
-        uploads=ContentUploads(rows, ctx.blobs, clock=clock),
+        uploads=ContentUploads(rows, ctx.blobs, clock=clock, cache=artifact_cache),
         downloads=ContentDownloads(rows, ctx.blobs, clock=clock),
         pages=ctx.required_pages(),
         answers_kept=cache.max_entries,
+        artifact_answers_kept=artifact_cache.max_entries,
     )
+
+
+def _artifact_cache(ctx: AppContext) -> ProjectCache[Artifact]:
+    """GetArtifact's cache, and on PostgreSQL the change feed that keeps it honest."""
+    from maestro_grpc.registry.domain.project_cache import ProjectCache
+    from maestro_grpc.registry.model import Artifact
+    from maestro_grpc.registry.store import change_feed
+    from maestro_grpc.registry.wire.telemetry import CacheCollector
+
+    available = change_feed.available(ctx.db)
+    cache = ProjectCache[Artifact](ctx.settings.artifact_cache_size if available else 0)
+    if cache.max_entries > 0:
+        if ctx.prometheus is not None:
+            ctx.prometheus.register(CacheCollector(cache, "artifact"))
+        listener = change_feed.ChangeListener(
+            ctx.db.url,
+            cache,
+            channel=change_feed.ARTIFACT_CHANNEL,
+            application_name=change_feed.ARTIFACT_APPLICATION_NAME,
+        )
+        ctx.spawn(listener.run(), "artifact-change-feed")
+    return cache
 
 
 def build_indexer(ctx: AppContext, owner: str) -> Indexer:

@@ -176,6 +176,8 @@ class Settings:
     # GetProject answers each replica keeps (PostgreSQL only; 0 turns the
     # cache off). See maestro_grpc/registry/project_cache.py.
     project_cache_size: int = 10_000
+    # GetArtifact's cache, by the same rules (0: off; off on SQLite).
+    artifact_cache_size: int = 10_000
     redis_url: str = ""
     s3_endpoint_url: str = ""
     s3_bucket: str = ""
@@ -264,6 +266,7 @@ class Settings:
             impact_half_life_days=_float(env, "MAESTRO_IMPACT_HALF_LIFE_DAYS", 180.0, 0.001),
             db_pool_size=_int(env, "MAESTRO_DB_POOL_SIZE", 10, 1),
             project_cache_size=_int(env, "MAESTRO_PROJECT_CACHE_SIZE", 10_000),
+            artifact_cache_size=_int(env, "MAESTRO_ARTIFACT_CACHE_SIZE", 10_000),
             redis_url=_text(env, "MAESTRO_REDIS_URL"),
             s3_endpoint_url=_text(env, "MAESTRO_S3_ENDPOINT_URL"),
             s3_bucket=_text(env, "MAESTRO_S3_BUCKET"),

@@ -24,6 +24,10 @@ ignored):
      "deploy_time": "2025-01-31T12:00:00Z",
      "commit_shas": ["1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"]}}}
 
+Short-form points are sent as columns (no message per point), full-form
+points as messages: within one batch the two forms of one identity are not
+ordered against each other, so send one form per series.
+
 A line that does not parse is reported (line number and reason) on stderr
 and skipped; the valid lines are still sent, and the command exits 1. What
 the server refuses (a NaN, an unknown project) comes back per row in the
@@ -32,14 +36,15 @@ summary.
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from google.protobuf import json_format
+import orjson
+from google.protobuf import json_format, timestamp_pb2
 
 from maestro.metrics.v1 import metric_pb2, process_event_pb2
 from maestro_grpc.agent.ci import CiError, parse_time, timestamp
@@ -74,9 +79,46 @@ class StreamInput:
         }
 
 
-def _short_point(obj: dict[str, Any], project_id: str, now: datetime) -> metric_pb2.MetricPoint:
-    unknown = set(obj) - {"name", "value", "time", "labels", "source", "project_id"}
-    if unknown:
+# A short-form point, ready for a columnar block:
+# (project_id, source, name, value, time in Unix microseconds, labels or None).
+ShortPoint = tuple[str, int, str, float, int, dict[str, str] | None]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+# Unix seconds of years 1 and 9999 (what a Timestamp can hold).
+_MIN_SECONDS, _MAX_SECONDS = -62_135_596_800, 253_402_300_799
+_SHORT_FIELDS = frozenset({"name", "value", "time", "labels", "source", "project_id"})
+
+
+def _micros(raw: object) -> int:
+    """A short form's `time` in Unix microseconds."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise LineError("'time' must be an RFC 3339 string or Unix seconds")
+    if not isinstance(raw, str):
+        if not math.isfinite(raw) or not _MIN_SECONDS <= raw <= _MAX_SECONDS:
+            raise LineError(f"'time' {raw!r} is out of range")
+        return round(raw * 1_000_000)
+    try:
+        if raw[4:5] == "-":  # RFC 3339, the common case, directly
+            try:
+                when = datetime.fromisoformat(raw)
+            except ValueError:
+                when = parse_time(raw, "'time'")
+        else:
+            when = parse_time(raw, "'time'")
+    except CiError as error:
+        raise LineError(str(error)) from None
+    except (OverflowError, OSError, ValueError):
+        raise LineError(f"'time' {raw!r} is out of range") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - _EPOCH) // _MICROSECOND
+
+
+def _short_fields(obj: dict[str, Any], project_id: str, now_us: int) -> ShortPoint:
+    """Checks a short-form point; its fields. The hot path of `agent stream`:
+    no message is built per point (the batch builder keeps columns)."""
+    if not _SHORT_FIELDS.issuperset(obj):
+        unknown = set(obj) - _SHORT_FIELDS
         raise LineError(f"unknown field(s) {', '.join(sorted(unknown))}")
     name = obj.get("name")
     if not isinstance(name, str) or not name:
@@ -84,47 +126,66 @@ def _short_point(obj: dict[str, Any], project_id: str, now: datetime) -> metric_
     value = obj.get("value")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise LineError("'value' must be a number")
-    if not math.isfinite(float(value)):
+    value = float(value)
+    if not math.isfinite(value):
         raise LineError("'value' must be finite")
-    when = now
     raw_time = obj.get("time")
-    if raw_time is not None:
-        if isinstance(raw_time, bool) or not isinstance(raw_time, str | int | float):
-            raise LineError("'time' must be an RFC 3339 string or Unix seconds")
-        try:
-            when = parse_time(str(raw_time), "'time'")
-        except CiError as error:
-            raise LineError(str(error)) from None
-    labels = obj.get("labels") or {}
-    if not isinstance(labels, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+    micros = now_us if raw_time is None else _micros(raw_time)
+    labels = obj.get("labels") or None
+    if labels is not None and (
+        not isinstance(labels, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items())
     ):
         raise LineError("'labels' must be an object of strings")
-    source_name = str(obj.get("source") or "AGENT").upper().removeprefix("METRIC_SOURCE_")
-    if source_name not in SOURCES:
-        raise LineError(f"'source' must be one of {', '.join(SOURCES)}")
+    source = obj.get("source")
+    if source is None:
+        code: int = metric_pb2.METRIC_SOURCE_AGENT
+    else:
+        source_name = str(source).upper().removeprefix("METRIC_SOURCE_")
+        if source_name not in SOURCES:
+            raise LineError(f"'source' must be one of {', '.join(SOURCES)}")
+        code = SOURCES[source_name]
     project = obj.get("project_id") or project_id
     if not isinstance(project, str) or not project:
         raise LineError("no project: give 'project_id' or --project")
+    return project, code, name, value, micros, labels
+
+
+def _short_point(obj: dict[str, Any], project_id: str, now: datetime) -> metric_pb2.MetricPoint:
+    project, source, name, value, micros, labels = _short_fields(
+        obj, project_id, (now - _EPOCH) // _MICROSECOND
+    )
+    seconds, rest = divmod(micros, 1_000_000)
     return metric_pb2.MetricPoint(
         project_id=project,
         name=name,
-        value=float(value),
-        time=timestamp(when),
-        labels=labels,
-        source=SOURCES[source_name],  # type: ignore[arg-type]
+        value=value,
+        time=timestamp_pb2.Timestamp(seconds=seconds, nanos=rest * 1000),
+        labels=labels or {},
+        source=source,  # type: ignore[arg-type]
     )
 
 
 def parse_line(
-    line: str, project_id: str, now: datetime
+    line: str | bytes, project_id: str, now: datetime
 ) -> metric_pb2.MetricPoint | process_event_pb2.ProcessEvent | None:
     """A line's point or event; None for a blank line or a comment."""
+    parsed = _parse(line, project_id, now)
+    if isinstance(parsed, tuple):
+        return _short_point(parsed[0], project_id, now)
+    return parsed
+
+
+def _parse(
+    line: str | bytes, project_id: str, now: datetime | None
+) -> tuple[dict[str, Any]] | metric_pb2.MetricPoint | process_event_pb2.ProcessEvent | None:
+    """A line's event or full-form point; a short-form point's object, in a 1-tuple,
+    still to check; None for a blank line or a comment."""
     text = line.strip()
-    if not text or text.startswith("#"):
+    if not text or text[:1] in ("#", b"#"):
         return None
     try:
-        obj = json.loads(text)
+        obj = orjson.loads(text)
     except ValueError as error:
         raise LineError(f"not JSON: {error}") from None
     if not isinstance(obj, dict):
@@ -133,8 +194,8 @@ def parse_line(
         if len(obj) != 1:
             raise LineError("'point' or 'event' must be the line's only field")
         kind, body = next(iter(obj.items()))
-        return _message(kind, body, project_id, now)
-    return _short_point(obj, project_id, now)
+        return _message(kind, body, project_id, now or datetime.now(UTC))
+    return (obj,)
 
 
 def _message(
@@ -164,30 +225,39 @@ def _message(
 
 
 def read_lines(
-    lines: Any,
+    lines: Iterable[str | bytes],
     project_id: str,
     *,
     emit_point: Callable[[metric_pb2.MetricPoint], None],
     emit_event: Callable[[process_event_pb2.ProcessEvent], None],
     on_invalid: Callable[[int, str], None],
-    after_line: Callable[[], None] | None = None,
+    emit_short: Callable[[ShortPoint], None] | None = None,
 ) -> StreamInput:
-    """Parse lines (any iterable of str) and emit what they hold."""
+    """Parse lines (any iterable of str or bytes) and emit what they hold.
+
+    With `emit_short`, short-form points are handed over as plain fields (the
+    batch builder keeps them as columns); without it, as MetricPoints.
+    """
     summary = StreamInput()
+    points = events = 0
+    number = 0
     for number, line in enumerate(lines, start=1):
-        summary.lines += 1
         try:
-            parsed = parse_line(line, project_id, datetime.now(UTC))
+            parsed = _parse(line, project_id, None)
+            if isinstance(parsed, tuple):
+                if emit_short is not None:
+                    emit_short(_short_fields(parsed[0], project_id, time.time_ns() // 1000))
+                else:
+                    emit_point(_short_point(parsed[0], project_id, datetime.now(UTC)))
+                points += 1
+            elif isinstance(parsed, metric_pb2.MetricPoint):
+                points += 1
+                emit_point(parsed)
+            elif parsed is not None:
+                events += 1
+                emit_event(parsed)
         except LineError as error:
             summary.invalid.append({"line": number, "error": str(error)})
             on_invalid(number, str(error))
-            continue
-        if isinstance(parsed, metric_pb2.MetricPoint):
-            summary.points += 1
-            emit_point(parsed)
-        elif parsed is not None:
-            summary.events += 1
-            emit_event(parsed)
-        if after_line is not None:
-            after_line()
+    summary.lines, summary.points, summary.events = number, points, events
     return summary

@@ -51,6 +51,8 @@ class Emitter:
         self._spool = spool
         self._on_spooled = on_spooled
         self._builder = BatchBuilder(self._sink, max_rows=max_rows)
+        # A point as plain fields (see BatchBuilder.add_short): the fast path.
+        self.short = self._builder.add_short
 
     def _sink(self, batches: list[metric_pb2.MetricBatch]) -> None:
         records = self._spool.append(batches)

@@ -85,6 +85,7 @@ def status_details(error: grpc.aio.AioRpcError) -> tuple[dict[str, str], float |
 
 
 _ROW_INDEX = re.compile(r"^(points|events|columns)\[(\d+)\]")
+_COLUMN_ROW = re.compile(r"^columns\[\d+\]\.(values|times_unix_micros|name_indexes|names)\[(\d+)\]")
 
 
 def describe_row(payload: bytes, field_path: str) -> str:
@@ -98,7 +99,7 @@ def describe_row(payload: bytes, field_path: str) -> str:
         if kind == "points":
             return f"point {batch.points[index].name}"
         if kind == "columns":
-            return f"columns of {batch.columns[index].project_id}"
+            return _describe_column_row(batch.columns[index], field_path)
         event = batch.events[index]
     except IndexError:
         return ""
@@ -111,3 +112,16 @@ def describe_row(payload: bytes, field_path: str) -> str:
                 shown = value[:12] if key == "sha" else value
                 return f"{which} {shown}"
     return which
+
+
+def _describe_column_row(block: metric_pb2.MetricColumns, field_path: str) -> str:
+    """ "point <name>" for a refused point (or name) of a columnar block."""
+    match = _COLUMN_ROW.match(field_path)
+    if match is None:
+        return f"columns of {block.project_id}"
+    which, index = match.group(1), int(match.group(2))
+    try:
+        name_index = index if which == "names" else block.name_indexes[index]
+        return f"point {block.names[name_index]}"
+    except IndexError:
+        return f"columns of {block.project_id}"

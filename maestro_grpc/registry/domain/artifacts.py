@@ -11,6 +11,7 @@ from typing import Any
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import InvalidArgument
 from maestro_grpc.paging import Cursor, Page
+from maestro_grpc.registry.domain.project_cache import ProjectCache
 from maestro_grpc.registry.impact import UsageSignal, impact_score, usage_impacts
 from maestro_grpc.registry.model import (
     Artifact,
@@ -49,7 +50,11 @@ class ArtifactLibrary:
         *,
         half_life_days: float,
         clock: Clock = utcnow,
+        cache: ProjectCache[Artifact] | None = None,
     ) -> None:
+        # GetArtifact's per-replica cache, by the project cache's rules
+        # (project_cache.py; the artifacts' own change feed, migration 0015).
+        self.cache: ProjectCache[Artifact] = cache if cache is not None else ProjectCache(0)
         self.artifacts = artifacts
         self._search = search
         self.usages = usages
@@ -64,14 +69,22 @@ class ArtifactLibrary:
         )
 
     async def get_artifact(self, artifact_id: uuid.UUID) -> Artifact:
-        return await self.artifacts.get(artifact_id)
+        """The artifact, from this replica's cache while that may answer (the same object
+        on every hit), else from the store."""
+        return await self.cache.get_or_load(artifact_id, self.artifacts.get)
 
     async def update_artifact(self, artifact_id: uuid.UUID, changes: dict[str, Any]) -> Artifact:
-        return await self.artifacts.update(artifact_id, changes, self.clock())
+        try:
+            return await self.artifacts.update(artifact_id, changes, self.clock())
+        finally:
+            self.cache.invalidate(artifact_id)
 
     async def delete_artifact(self, artifact_id: uuid.UUID) -> Artifact:
         """Soft-delete: gone from Get and Search, its usages kept, its name and version free."""
-        return await self.artifacts.delete(artifact_id, self.clock())
+        try:
+            return await self.artifacts.delete(artifact_id, self.clock())
+        finally:
+            self.cache.invalidate(artifact_id)
 
     async def search(
         self, query: ArtifactQuery, *, page_size: int, after: Cursor | None
@@ -89,14 +102,17 @@ class ArtifactLibrary:
         use_time = fields.use_time or now
         if use_time > now + MAX_CLOCK_SKEW:
             raise InvalidArgument.for_field("artifact_usage.use_time", "must not be in the future")
-        return await self.usages.log(
-            fields,
-            use_time=use_time,
-            now=now,
-            score=scorer(now, self.half_life_days),
-            request_id=request_id,
-            fingerprint=fingerprint,
-        )
+        try:
+            return await self.usages.log(
+                fields,
+                use_time=use_time,
+                now=now,
+                score=scorer(now, self.half_life_days),
+                request_id=request_id,
+                fingerprint=fingerprint,
+            )
+        finally:  # its usage count and impact score changed
+            self.cache.invalidate(fields.artifact_id)
 
     async def list_usages(
         self,

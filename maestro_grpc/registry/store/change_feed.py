@@ -27,6 +27,9 @@ log = logging.getLogger("maestro.registry.cache")
 CHANNEL = "maestro_project_changed"
 # How the feed's connection shows in pg_stat_activity.
 APPLICATION_NAME = "maestro-project-change-feed"
+# The artifacts' feed (migration 0015): the same rules, for GetArtifact's cache.
+ARTIFACT_CHANNEL = "maestro_artifact_changed"
+ARTIFACT_APPLICATION_NAME = "maestro-artifact-change-feed"
 
 
 def available(db: Database) -> bool:
@@ -66,8 +69,12 @@ class ChangeListener:
         *,
         max_backoff: float = 30.0,
         ping_interval: float = 15.0,
+        channel: str = CHANNEL,
+        application_name: str = APPLICATION_NAME,
     ) -> None:
         parsed = make_url(url)
+        self.channel = channel
+        self.application_name = application_name
         self.dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
         self.sink = sink
         self.max_backoff = max_backoff
@@ -86,12 +93,12 @@ class ChangeListener:
         while True:
             try:
                 await self._listen()
-                log.warning("project change feed lost; GetProject reads the store until it is back")
+                log.warning("%s lost; its cache reads the store until it is back", self.channel)
                 backoff = 0.5
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.warning("project change feed unavailable (%s); retrying", error)
+                log.warning("%s unavailable (%s); retrying", self.channel, error)
             await asyncio.sleep(backoff * (0.5 + random.random()))
             backoff = min(backoff * 2, self.max_backoff)
 
@@ -99,11 +106,11 @@ class ChangeListener:
         """LISTEN until the connection is lost; the sink is armed only meanwhile."""
         lost = asyncio.Event()
         conn = await asyncpg.connect(
-            self.dsn, timeout=5, server_settings={"application_name": APPLICATION_NAME}
+            self.dsn, timeout=5, server_settings={"application_name": self.application_name}
         )
         try:
             conn.add_termination_listener(lambda _conn: lost.set())
-            await conn.add_listener(CHANNEL, self._on_notify)
+            await conn.add_listener(self.channel, self._on_notify)
             self.sink.arm()
             # Notice a half-open connection too: ping now and then.
             while not lost.is_set():

@@ -9,9 +9,16 @@ from maestro_grpc.errors import FieldViolation, InvalidArgument, Violations
 from maestro_grpc.paging import KeyKind
 from maestro_grpc.registry.domain.artifacts import ArtifactLibrary
 from maestro_grpc.registry.domain.recommend import Recommender
-from maestro_grpc.registry.model import ArtifactOrder, ArtifactQuery, ArtifactType, UsageFields
+from maestro_grpc.registry.model import (
+    Artifact,
+    ArtifactOrder,
+    ArtifactQuery,
+    ArtifactType,
+    UsageFields,
+)
 from maestro_grpc.registry.wire import convert
 from maestro_grpc.registry.wire import validation as check
+from maestro_grpc.registry.wire.memo import AnswerMemo
 from maestro_grpc.registry.wire.updates import changes
 from maestro_grpc.wire import pagetoken
 from maestro_grpc.wire.context import Context
@@ -104,8 +111,14 @@ def usage_fields(request: pb.LogArtifactUsageRequest) -> UsageFields:
     return fields
 
 
+def _get_artifact_response(artifact: Artifact) -> pb.GetArtifactResponse:
+    return pb.GetArtifactResponse(artifact=convert.artifact_to_proto(artifact))
+
+
 class ArtifactHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
     library: ArtifactLibrary
+    # GetArtifact's responses, by the artifact record they were built from.
+    artifact_answers: AnswerMemo[Artifact, pb.GetArtifactResponse]
     recommender: Recommender
     pages: PageTokens
 
@@ -128,7 +141,7 @@ class ArtifactHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
     ) -> pb.GetArtifactResponse:
         artifact_id = require_uuid(request.artifact_id, "artifact_id")
         artifact = await self.library.get_artifact(artifact_id)
-        return pb.GetArtifactResponse(artifact=convert.artifact_to_proto(artifact))
+        return self.artifact_answers.answer(artifact_id, artifact, _get_artifact_response)
 
     async def UpdateArtifact(
         self, request: pb.UpdateArtifactRequest, context: Context

@@ -13,7 +13,7 @@ from maestro_grpc.registry.domain.content.downloads import ContentDownloads
 from maestro_grpc.registry.domain.content.uploads import ContentUploads
 from maestro_grpc.registry.domain.projects import ProjectRegistry
 from maestro_grpc.registry.domain.recommend import Recommender
-from maestro_grpc.registry.model import Project
+from maestro_grpc.registry.model import Artifact, Project
 from maestro_grpc.registry.wire.artifacts import ArtifactHandlers
 from maestro_grpc.registry.wire.content import ContentHandlers
 from maestro_grpc.registry.wire.memo import AnswerMemo
@@ -32,9 +32,10 @@ class RegistryServicer(ProjectHandlers, ArtifactHandlers, ContentHandlers):
         downloads: ContentDownloads,
         pages: PageTokens,
         answers_kept: int = 0,
+        artifact_answers_kept: int = 0,
     ) -> None:
-        """`answers_kept`: how many GetProject responses to keep for reuse (the size of the
-        domain's project cache; 0 where it is off)."""
+        """`answers_kept`, `artifact_answers_kept`: how many GetProject and GetArtifact
+        responses to keep for reuse (the sizes of the domain's caches; 0 where off)."""
         self.projects = projects
         self.library = library
         self.recommender = recommender
@@ -42,3 +43,4 @@ class RegistryServicer(ProjectHandlers, ArtifactHandlers, ContentHandlers):
         self.downloads = downloads
         self.pages = pages
         self.project_answers = AnswerMemo[Project, pb.GetProjectResponse](answers_kept)
+        self.artifact_answers = AnswerMemo[Artifact, pb.GetArtifactResponse](artifact_answers_kept)

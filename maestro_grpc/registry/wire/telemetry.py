@@ -21,24 +21,30 @@ from maestro_grpc.registry.model import GcReport, VerifyReport, VerifyStatus
 
 
 class CacheCollector(Collector):
-    """The cache's figures for Prometheus: hits, misses, entries, and whether it answers."""
+    """A cache's figures for Prometheus: hits, misses, entries, and whether it answers.
 
-    def __init__(self, cache: ProjectCache[Any]) -> None:
+    `kind` names them: `maestro_project_cache_*` (GetProject's), or
+    `maestro_artifact_cache_*` (GetArtifact's).
+    """
+
+    def __init__(self, cache: ProjectCache[Any], kind: str = "project") -> None:
         self.cache = cache
+        self.kind = kind
+        self.rpc = "Get" + kind.capitalize()
 
     def collect(self) -> Iterator[Metric]:
-        c = self.cache
+        c, kind, rpc = self.cache, self.kind, self.rpc
         yield CounterMetricFamily(
-            "maestro_project_cache_hits", "GetProject calls answered from memory.", value=c.hits
+            f"maestro_{kind}_cache_hits", f"{rpc} calls answered from memory.", value=c.hits
         )
         yield CounterMetricFamily(
-            "maestro_project_cache_misses", "GetProject calls that read the store.", value=c.misses
+            f"maestro_{kind}_cache_misses", f"{rpc} calls that read the store.", value=c.misses
         )
         yield GaugeMetricFamily(
-            "maestro_project_cache_entries", "Projects held in memory.", value=len(c)
+            f"maestro_{kind}_cache_entries", f"{kind.capitalize()}s held in memory.", value=len(c)
         )
         yield GaugeMetricFamily(
-            "maestro_project_cache_armed",
+            f"maestro_{kind}_cache_armed",
             "1 while the change feed is connected and the cache may answer.",
             value=1 if c.armed else 0,
         )

@@ -21,6 +21,7 @@ from maestro_grpc.registry.domain.content.rules import (
     takes,
     urls_unsupported,
 )
+from maestro_grpc.registry.domain.project_cache import ProjectCache
 from maestro_grpc.registry.model import Artifact, Finish, UploadResult, UploadSpec
 from maestro_grpc.registry.store.content_blobs import BlobRef, Claim, ContentBlobs, Outcome
 from maestro_grpc.registry.store.rows import artifact_not_found
@@ -34,13 +35,29 @@ DELETING_POLLS = 25
 class ContentUploads:
     """Uploads over a blob store and the store's `content_blobs` rows."""
 
-    def __init__(self, rows: ContentBlobs, blobs: BlobStore, *, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        rows: ContentBlobs,
+        blobs: BlobStore,
+        *,
+        clock: Clock = utcnow,
+        cache: ProjectCache[Artifact] | None = None,
+    ) -> None:
         self.rows = rows
         self.blobs = blobs
         self.clock = clock
+        # GetArtifact's cache: an upload drops its artifact's entry as it ends,
+        # so that the uploader reads the new content at once.
+        self.cache: ProjectCache[Artifact] = cache if cache is not None else ProjectCache(0)
 
     async def upload(self, spec: UploadSpec, parts: AsyncIterator[bytes | Finish]) -> UploadResult:
         """Store the streamed bytes as the artifact's content."""
+        try:
+            return await self._upload(spec, parts)
+        finally:
+            self.cache.invalidate(spec.artifact_id)
+
+    async def _upload(self, spec: UploadSpec, parts: AsyncIterator[bytes | Finish]) -> UploadResult:
         artifact = await self.rows.live_artifact(spec.artifact_id)
         if artifact is None:
             raise artifact_not_found(spec.artifact_id)

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures beside a limit measured in the same run."""
