@@ -211,7 +211,9 @@ class Predictor:
         max_results: int,
         version: int,
     ) -> Recommendation:
-        model = await self._model(version)
+        # A version without skill still ranks teams (by coverage and experience,
+        # saying so), so version 0 falls back to the newest one when none serves.
+        model = await self.versions.load(await self.versions.resolve(version, or_newest=True))
         project, window, features = await self._observe(project_id, model)
         summary = await self.versions.store.summary(model.version)
         judged = skill.judge(summary.details if summary is not None else {})

@@ -78,9 +78,10 @@ class ModelVersions:
             serves_by_default=serve_without_skill or not no_skill,
         )
 
-    async def resolve(self, version: int) -> int:
+    async def resolve(self, version: int, or_newest: bool = False) -> int:
         """The version asked for (0: the newest serving by default); FAILED_PRECONDITION
-        when there is none."""
+        when there is none, unless `or_newest` (RecommendTeam, which ranks by skill
+        coverage when the model has no skill) takes the newest version then."""
         if version != 0:
             return version
         serving = await self.store.latest_version(serving=True)
@@ -89,6 +90,8 @@ class ModelVersions:
         latest = await self.store.latest_version()
         if latest is None:
             raise _no_model()
+        if or_newest:
+            return latest
         raise FailedPrecondition(
             f"no meta-model version serves by default: the newest, {latest}, has no skill "
             "(see its verdict in GetMetaModel); ask for it by model_version to use it anyway, "

@@ -188,7 +188,9 @@ class PredictionServiceServicer:
         (the ROC AUC interval does not clear 0.5, or the Brier score does not
         beat the majority baseline's) the response says so in `ranking` and
         `ranking_reason` and teams are ranked by skill coverage and experience
-        instead (see TeamRanking).
+        instead (see TeamRanking). With model_version 0 it uses the newest
+        version serving by default, or, when none does (every version lacks
+        skill), the newest version, ranked that way.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -76,7 +76,9 @@ class PredictionServiceStub:
     (the ROC AUC interval does not clear 0.5, or the Brier score does not
     beat the majority baseline's) the response says so in `ranking` and
     `ranking_reason` and teams are ranked by skill coverage and experience
-    instead (see TeamRanking).
+    instead (see TeamRanking). With model_version 0 it uses the newest
+    version serving by default, or, when none does (every version lacks
+    skill), the newest version, ranked that way.
     """
     CreateExperiment: _aio.UnaryUnaryMultiCallable[_prediction_service_pb2.CreateExperimentRequest, _prediction_service_pb2.CreateExperimentResponse]
     """Creates an experiment on a process change."""
@@ -211,7 +213,9 @@ class PredictionServiceServicer(metaclass=_abc_1.ABCMeta):
         (the ROC AUC interval does not clear 0.5, or the Brier score does not
         beat the majority baseline's) the response says so in `ranking` and
         `ranking_reason` and teams are ranked by skill coverage and experience
-        instead (see TeamRanking).
+        instead (see TeamRanking). With model_version 0 it uses the newest
+        version serving by default, or, when none does (every version lacks
+        skill), the newest version, ranked that way.
         """
 
     @_abc_1.abstractmethod
