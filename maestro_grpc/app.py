@@ -38,6 +38,8 @@ from maestro_grpc.metrics.domain.rollup import RollupWorker
 from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.metrics.wire.servicer import MetricsServicer
 from maestro_grpc.metrics.wire.telemetry import IngestCollector, RollupCollector
+from maestro_grpc.people.read import PeopleReader
+from maestro_grpc.people.wire.servicer import PeopleServicer
 from maestro_grpc.prediction.wire.telemetry import TrainingMetrics
 from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.registry.wire.servicer import RegistryServicer
@@ -127,6 +129,7 @@ class App:
     registry: RegistryServicer
     metrics: MetricsServicer
     prediction: Any  # the lazy PredictionService servicer (see build_prediction)
+    people: PeopleServicer
 
 
 def build_context(
@@ -157,6 +160,7 @@ def build_app(ctx: AppContext, access: Access) -> App:
         registry=build_registry(ctx),
         metrics=build_metrics(ctx),
         prediction=build_prediction(ctx),
+        people=build_people(ctx),
     )
 
 
@@ -287,7 +291,13 @@ def build_registry(ctx: AppContext) -> RegistryServicer:
         if ctx.prometheus is not None:
             ctx.prometheus.register(CacheCollector(cache))
         ctx.spawn(change_feed.ChangeListener(db.url, cache).run(), "project-change-feed")
-    projects = ProjectRegistry(ProjectStore(db), TeamStore(db), clock=clock, cache=cache)
+    projects = ProjectRegistry(
+        ProjectStore(db),
+        TeamStore(db),
+        clock=clock,
+        cache=cache,
+        people=PeopleReader(db).resolve,
+    )
     library = ArtifactLibrary(
         ArtifactStore(db),
         SearchStore(db),
@@ -346,6 +356,19 @@ def build_indexer(ctx: AppContext, owner: str) -> Indexer:
         else IndexerMetrics(ctx.prometheus, interval_seconds=settings.indexer_interval_seconds),
         extra_jobs=extra,
     )
+
+
+# ---- people -------------------------------------------------------------------------------
+
+
+def build_people(ctx: AppContext) -> PeopleServicer:
+    """The directory: its store, its domain (reading teams through the registry's read
+    API) and PeopleService."""
+    from maestro_grpc.people.domain.directory import Directory
+    from maestro_grpc.people.store.people import PeopleStore
+
+    directory = Directory(PeopleStore(ctx.db), RegistryReader(ctx.db), clock=ctx.clock)
+    return PeopleServicer(directory, ctx.required_pages())
 
 
 # ---- metrics ------------------------------------------------------------------------------

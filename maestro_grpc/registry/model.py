@@ -5,12 +5,13 @@ speak, and the one pure formula they share (the impact score, documented on
 `maestro.registry.v1.Artifact`). Nothing here does I/O.
 """
 
+# long module: one vocabulary for the registry's three layers and its readers, kept together.
 from __future__ import annotations
 
 import enum
 import math
 import uuid
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -88,6 +89,8 @@ class TeamMember:
     allocation: float
     join_time: datetime
     leave_time: datetime | None
+    # The person of the directory this membership is (None: not linked).
+    directory_person_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,26 @@ class TeamMemberFields:
     allocation: float = 1.0
     join_time: datetime | None = None
     leave_time: datetime | None = None
+    # Set by the domain once `person_id` resolved to a person of the directory.
+    directory_person_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """What the registry needs of a person of the directory to link a membership."""
+
+    id: uuid.UUID
+    display_name: str
+    active: bool
+
+
+# The directory's answer to "who is this `person_id`?" (wired in app.py).
+PersonResolver = Callable[[str], Awaitable[PersonRef | None]]
+
+
+async def no_directory(person_id: str) -> PersonRef | None:
+    """The resolver of a registry built without a directory: nobody is linked."""
+    return None
 
 
 @dataclass
@@ -469,3 +492,44 @@ class CreatedArtifact:
 
     origin_project_id: uuid.UUID
     create_time: datetime
+
+
+# ---- what the people directory reads of the registry (people/domain) -----------------
+
+
+@dataclass(frozen=True)
+class PersonMembership:
+    """One membership of a person of the directory, with its project's name."""
+
+    member: TeamMember
+    project_name: str
+
+
+@dataclass(frozen=True)
+class MadeArtifact:
+    """A live artifact whose creator names a person."""
+
+    id: uuid.UUID
+    name: str
+    version: str
+    origin_project_id: uuid.UUID | None
+    create_time: datetime
+
+
+@dataclass(frozen=True)
+class PersonUse:
+    """A usage logged by a person (its `used_by` names them)."""
+
+    artifact_id: uuid.UUID
+    name: str
+    version: str
+    project_id: uuid.UUID
+    outcome: UsageOutcome
+
+
+@dataclass(frozen=True)
+class UnlinkedMember:
+    """A membership of no person of the directory, and why (empty: added unlinked)."""
+
+    member: TeamMember
+    reason: str

@@ -20,6 +20,7 @@ from typing import Any
 
 from maestro.access.v1 import access_service_pb2
 from maestro.metrics.v1 import metrics_service_pb2
+from maestro.people.v1 import people_service_pb2
 from maestro.prediction.v1 import prediction_service_pb2
 from maestro.registry.v1 import registry_service_pb2
 from maestro_grpc.access.domain.authorize import Need
@@ -124,6 +125,7 @@ _REGISTRY = _service(registry_service_pb2, "RegistryService")
 _METRICS = _service(metrics_service_pb2, "MetricsService")
 _PREDICTION = _service(prediction_service_pb2, "PredictionService")
 _ACCESS = _service(access_service_pb2, "AccessService")
+_PEOPLE = _service(people_service_pb2, "PeopleService")
 
 A = Action
 _BY_SERVICE: dict[str, dict[str, Rule]] = {
@@ -181,6 +183,15 @@ _BY_SERVICE: dict[str, dict[str, Rule]] = {
         "RevokeToken": plain(A.ADMIN),
         "WhoAmI": plain(A.SELF),
         "ListAuditEvents": plain(A.ADMIN),
+    },
+    _PEOPLE: {
+        # The directory belongs to the whole organisation.
+        "CreatePerson": organisation(A.WRITE),
+        "GetPerson": plain(A.READ),
+        "UpdatePerson": organisation(A.WRITE),
+        "SearchPeople": plain(A.READ),
+        "GetPersonProfile": plain(A.READ, "shows only the caller's projects"),
+        "ListUnlinkedTeamMembers": plain(A.ADMIN),
     },
     # Reflection tells any valid token what the services are.
     "grpc.reflection.v1alpha.ServerReflection": {"ServerReflectionInfo": plain(A.SELF)},

@@ -10,21 +10,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
 from maestro_grpc.clock import Clock, utcnow
-from maestro_grpc.errors import Aborted, FailedPrecondition, InvalidArgument
+from maestro_grpc.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
 from maestro_grpc.paging import Cursor, Page
 from maestro_grpc.registry.domain.project_cache import ProjectCache
 from maestro_grpc.registry.model import (
+    PersonResolver,
     Project,
     ProjectFields,
     ProjectStatus,
     Success,
     TeamMember,
     TeamMemberFields,
+    no_directory,
 )
 from maestro_grpc.registry.store.projects import ProjectStore
 from maestro_grpc.registry.store.teams import TeamStore
@@ -43,6 +45,14 @@ def _fields_of(project: Project) -> ProjectFields:
     )
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_leave(join: datetime, leave: datetime | None, field: str) -> None:
     if leave is not None and leave < join:
         raise InvalidArgument.for_field(field, "must not be before the join time")
@@ -58,10 +68,12 @@ class ProjectRegistry:
         *,
         clock: Clock = utcnow,
         cache: ProjectCache[Project] | None = None,
+        people: PersonResolver = no_directory,
     ) -> None:
         self.projects = projects
         self.teams = teams
         self.clock = clock
+        self.people = people
         self._cache: ProjectCache[Project] = cache if cache is not None else ProjectCache(0)
 
     # ---- projects --------------------------------------------------------
@@ -132,6 +144,7 @@ class ProjectRegistry:
         if fields.join_time is None:
             # Joining now: the wire checked a leave time only against a given join time.
             _check_leave(now, fields.leave_time, "team_member.leave_time")
+        fields = await self._linked(fields)
         with self._changing(project_id):
             return await self.teams.add(
                 project_id,
@@ -141,6 +154,27 @@ class ProjectRegistry:
                 request_id=request_id,
                 fingerprint=fingerprint,
             )
+
+    async def _linked(self, fields: TeamMemberFields) -> TeamMemberFields:
+        """`fields` with the directory's person its `person_id` names (id, e-mail or
+        handle), or as they are when it names none (a free-form id, as before the
+        directory). An id of no person is a mistake worth hearing about."""
+        person = await self.people(fields.person_id)
+        if person is None:
+            if _is_uuid(fields.person_id):
+                raise NotFound(
+                    f"no person {fields.person_id} in the directory", reason="PERSON_NOT_FOUND"
+                )
+            return fields
+        if not person.active:
+            raise FailedPrecondition(
+                f"person {person.id} is inactive and cannot join a team", reason="PERSON_INACTIVE"
+            )
+        return replace(
+            fields,
+            directory_person_id=person.id,
+            display_name=fields.display_name or person.display_name,
+        )
 
     async def update_team_member(self, member_id: uuid.UUID, changes: dict[str, Any]) -> TeamMember:
         with self._changing() as changed:

@@ -66,6 +66,7 @@ def team_member_to_proto(m: TeamMember) -> project_pb2.TeamMember:
         years_experience=m.years_experience,
         skills=m.skills,
         allocation=m.allocation,
+        directory_person_id=str(m.directory_person_id or ""),
     )
     set_timestamp(msg.join_time, m.join_time)
     set_timestamp(msg.leave_time, m.leave_time)

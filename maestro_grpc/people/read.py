@@ -1,0 +1,19 @@
+"""The directory's read API for other contexts: who a person reference names."""
+
+from __future__ import annotations
+
+from maestro_grpc.people.store.people import PeopleStore
+from maestro_grpc.registry.model import PersonRef
+from maestro_grpc.store.db import Database
+
+
+class PeopleReader:
+    def __init__(self, db: Database) -> None:
+        self._store = PeopleStore(db)
+
+    async def resolve(self, ref: str) -> PersonRef | None:
+        """The person `ref` is (their id, e-mail or handle, any case), or None."""
+        person = await self._store.find(ref)
+        if person is None:
+            return None
+        return PersonRef(person.id, person.display_name, person.active)
