@@ -180,7 +180,11 @@ async def build_access(ctx: AppContext) -> Access:
     ctx.settings = replace(ctx.settings, auth_tokens={})
     registry = RegistryReader(ctx.db)
     tokens = Tokens(
-        TokenStore(ctx.db), static, existing_projects=registry.existing_projects, clock=ctx.clock
+        TokenStore(ctx.db),
+        static,
+        existing_projects=registry.existing_projects,
+        person_exists=PeopleReader(ctx.db).exists,
+        clock=ctx.clock,
     )
     await tokens.refresh()
     audit_log = AuditLog(AuditStore(ctx.db), clock=ctx.clock)

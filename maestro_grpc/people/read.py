@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from maestro_grpc.people.store.people import PeopleStore
 from maestro_grpc.registry.model import PersonRef
 from maestro_grpc.store.db import Database
@@ -10,6 +12,9 @@ from maestro_grpc.store.db import Database
 class PeopleReader:
     def __init__(self, db: Database) -> None:
         self._store = PeopleStore(db)
+
+    async def exists(self, person_id: uuid.UUID) -> bool:
+        return await self._store.find(str(person_id)) is not None
 
     async def resolve(self, ref: str) -> PersonRef | None:
         """The person `ref` is (their id, e-mail or handle, any case), or None."""

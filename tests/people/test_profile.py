@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 import grpc
 
+from maestro.access.v1 import access_service_pb2 as ac
 from maestro.people.v1 import people_service_pb2 as ps
 from maestro.people.v1 import people_service_pb2_grpc as psg
 from maestro.registry.v1 import artifact_pb2 as ap
@@ -11,7 +14,7 @@ from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro.registry.v1 import registry_service_pb2_grpc as rsg
 from tests.access.conftest import Secured, bearer
-from tests.helpers import expect_error, ts
+from tests.helpers import error_info, expect_error, expect_invalid, ts
 from tests.people.test_directory import E, person, project
 
 
@@ -172,4 +175,37 @@ async def test_scoped_reader_sees_only_its_projects(secured: Secured) -> None:
             ps.ListUnlinkedTeamMembersRequest(), metadata=bearer(secret)
         ),
         grpc.StatusCode.PERMISSION_DENIED,
+    )
+
+
+async def test_a_token_may_name_its_person(secured: Secured) -> None:
+    admin = bearer(secured.admin)
+    people = psg.PeopleServiceStub(secured.channel)
+    ada = (
+        await people.CreatePerson(
+            ps.CreatePersonRequest(
+                person=ps.Person(display_name="Ada", email="ada@example.com", handle="ada")
+            ),
+            metadata=admin,
+        )
+    ).person
+    made = await secured.access.CreateToken(
+        ac.CreateTokenRequest(name="ada", role=ac.ROLE_READER, person_id=ada.id), metadata=admin
+    )
+    assert made.token.person_id == ada.id
+    me = await secured.access.WhoAmI(ac.WhoAmIRequest(), metadata=bearer(made.secret))
+    assert me.token.person_id == ada.id
+    error = await expect_error(
+        secured.access.CreateToken(
+            ac.CreateTokenRequest(name="x", role=ac.ROLE_READER, person_id=str(uuid.uuid4())),
+            metadata=admin,
+        ),
+        grpc.StatusCode.NOT_FOUND,
+    )
+    assert error_info(error).reason == "PERSON_NOT_FOUND"
+    await expect_invalid(
+        secured.access.CreateToken(
+            ac.CreateTokenRequest(name="x", role=ac.ROLE_READER, person_id="ada"), metadata=admin
+        ),
+        "person_id",
     )

@@ -94,6 +94,7 @@ def _create_tables() -> tuple[sa.Table, sa.Table, sa.Table]:
     )
     op.create_index("ix_person_skills_skill_level", "person_skills", ["skill", "level"])
     op.add_column("team_members", sa.Column("directory_person_id", sa.Uuid()))
+    op.add_column("access_tokens", sa.Column("person_id", sa.Uuid()))
     op.create_index("ix_team_members_directory_person_id", "team_members", ["directory_person_id"])
     where = sa.text("leave_time IS NULL AND directory_person_id IS NOT NULL")
     op.create_index(
@@ -229,5 +230,6 @@ def downgrade() -> None:
     op.drop_index("uq_team_members_current_directory_person", "team_members")
     op.drop_index("ix_team_members_directory_person_id", "team_members")
     op.execute("ALTER TABLE team_members DROP COLUMN directory_person_id")
+    op.execute("ALTER TABLE access_tokens DROP COLUMN person_id")
     op.drop_table("person_skills")
     op.drop_table("people")
