@@ -39,6 +39,7 @@ from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.metrics.wire.servicer import MetricsServicer
 from maestro_grpc.metrics.wire.telemetry import IngestCollector, RollupCollector
 from maestro_grpc.people.read import PeopleReader
+from maestro_grpc.people.wire.collaboration import CollaborationServicer
 from maestro_grpc.people.wire.servicer import PeopleServicer
 from maestro_grpc.prediction.wire.telemetry import TrainingMetrics
 from maestro_grpc.registry.read import RegistryReader
@@ -58,7 +59,9 @@ if TYPE_CHECKING:
     from maestro_grpc.metrics.domain.feed import Watches
     from maestro_grpc.metrics.domain.ingest import Ingestor
     from maestro_grpc.metrics.domain.queries import Queries
+    from maestro_grpc.people.domain.activity import Activity
     from maestro_grpc.registry.domain.indexer import Indexer
+    from maestro_grpc.registry.model import ChangeSink
 
 
 @dataclass
@@ -130,6 +133,7 @@ class App:
     metrics: MetricsServicer
     prediction: Any  # the lazy PredictionService servicer (see build_prediction)
     people: PeopleServicer
+    collaboration: CollaborationServicer
 
 
 def build_context(
@@ -154,13 +158,15 @@ def build_context(
 
 def build_app(ctx: AppContext, access: Access) -> App:
     """Every context's store, domain and servicer on `ctx` (starts their background work)."""
+    activity = build_activity(ctx)
     return App(
         ctx=ctx,
         access=access,
-        registry=build_registry(ctx),
+        registry=build_registry(ctx, activity.on_registry_change),
         metrics=build_metrics(ctx),
         prediction=build_prediction(ctx),
         people=build_people(ctx),
+        collaboration=build_collaboration(ctx, activity),
     )
 
 
@@ -267,7 +273,7 @@ def build_limits(ctx: AppContext) -> CallLimits:
 # ---- registry -----------------------------------------------------------------------------
 
 
-def build_registry(ctx: AppContext) -> RegistryServicer:
+def build_registry(ctx: AppContext, changes: ChangeSink | None = None) -> RegistryServicer:
     """The registry's stores, domain and servicer; on PostgreSQL the project cache and
     the change feed that keeps it honest."""
     from maestro_grpc.registry.domain.artifacts import ArtifactLibrary
@@ -301,6 +307,7 @@ def build_registry(ctx: AppContext) -> RegistryServicer:
         clock=clock,
         cache=cache,
         people=PeopleReader(db).resolve,
+        **({} if changes is None else {"changes": changes}),
     )
     library = ArtifactLibrary(
         ArtifactStore(db),
@@ -308,6 +315,7 @@ def build_registry(ctx: AppContext) -> RegistryServicer:
         UsageStore(db),
         half_life_days=ctx.settings.impact_half_life_days,
         clock=clock,
+        **({} if changes is None else {"changes": changes}),
     )
     rows = ContentBlobs(db)
     return RegistryServicer(
@@ -373,6 +381,37 @@ def build_people(ctx: AppContext) -> PeopleServicer:
 
     directory = Directory(PeopleStore(ctx.db), RegistryReader(ctx.db), clock=ctx.clock)
     return PeopleServicer(directory, ctx.required_pages())
+
+
+def build_activity(ctx: AppContext) -> Activity:
+    """The feed's domain: the registry tells it its changes, the discussion its events."""
+    from maestro_grpc.access import caller
+    from maestro_grpc.people.domain.activity import Activity
+    from maestro_grpc.people.store.activity import ActivityStore
+    from maestro_grpc.people.store.people import PeopleStore
+
+    return Activity(
+        ActivityStore(ctx.db),
+        PeopleStore(ctx.db),
+        RegistryReader(ctx.db),
+        actor=caller.person,
+        clock=ctx.clock,
+    )
+
+
+def build_collaboration(ctx: AppContext, activity: Activity) -> CollaborationServicer:
+    from maestro_grpc.people.domain.discussion import Discussion
+    from maestro_grpc.people.store.discussion import DiscussionStore
+    from maestro_grpc.people.store.people import PeopleStore
+
+    discussion = Discussion(
+        DiscussionStore(ctx.db),
+        PeopleStore(ctx.db),
+        RegistryReader(ctx.db),
+        activity,
+        clock=ctx.clock,
+    )
+    return CollaborationServicer(discussion, activity, ctx.required_pages())
 
 
 # ---- metrics ------------------------------------------------------------------------------

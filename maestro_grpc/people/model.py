@@ -116,3 +116,109 @@ class Unlinked:
     person_id: str
     display_name: str
     reason: str
+
+
+# ---- discussion, follows, the feed ---------------------------------------------------------
+
+
+class SubjectKind(enum.Enum):
+    PROJECT = "project"
+    ARTIFACT = "artifact"
+    PERSON = "person"
+    TAG = "tag"
+
+
+class CommentState(enum.Enum):
+    VISIBLE = "visible"
+    HIDDEN = "hidden"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class CommentEdit:
+    body: str
+    edit_time: datetime
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: uuid.UUID
+    subject_kind: SubjectKind
+    subject_id: uuid.UUID
+    project_id: uuid.UUID | None
+    parent_id: uuid.UUID | None
+    author_person_id: uuid.UUID
+    body: str
+    mentioned: tuple[uuid.UUID, ...]
+    state: CommentState
+    edits: tuple[CommentEdit, ...]
+    create_time: datetime
+    update_time: datetime
+
+
+@dataclass(frozen=True)
+class NewComment:
+    subject_kind: SubjectKind
+    subject_id: uuid.UUID
+    project_id: uuid.UUID | None
+    parent_id: uuid.UUID | None
+    author_person_id: uuid.UUID
+    body: str
+    mentioned: tuple[uuid.UUID, ...]
+
+
+@dataclass(frozen=True)
+class Review:
+    id: uuid.UUID
+    artifact_id: uuid.UUID
+    person_id: uuid.UUID
+    rating: int
+    text: str
+    create_time: datetime
+    update_time: datetime
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    average: float
+    count: int
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an event is about or a person follows: (kind, key)."""
+
+    kind: str  # project, artifact (by name), person, tag, inbox
+    key: str
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    kind: str
+    summary: str
+    targets: tuple[Target, ...]
+    project_id: uuid.UUID | None = None
+    artifact_id: uuid.UUID | None = None
+    comment_id: uuid.UUID | None = None
+    actor_person_id: uuid.UUID | None = None
+    dedupe_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    kind: str
+    summary: str
+    project_id: uuid.UUID | None
+    artifact_id: uuid.UUID | None
+    comment_id: uuid.UUID | None
+    actor_person_id: uuid.UUID | None
+    create_time: datetime
+    read: bool = False
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    events: list[Event]
+    next_before: int | None
+    unread: int

@@ -533,3 +533,23 @@ class UnlinkedMember:
 
     member: TeamMember
     reason: str
+
+
+# ---- changes others hear about (the activity feed, wired in app.py) ----------------------
+
+
+@dataclass(frozen=True)
+class RegistryChange:
+    """A committed registry write worth telling followers about."""
+
+    kind: str  # artifact_version, project_status, project_outcome, team_change, usage
+    project_id: uuid.UUID | None
+    summary: str
+    # What makes a repeat (a retried create) the same change; "" for none.
+    key: str = ""
+    artifact: Artifact | None = None
+    member: TeamMember | None = None
+
+
+# Told after each such write commits (app.py wires the people context's feed).
+ChangeSink = Callable[[RegistryChange], Awaitable[None]]

@@ -127,6 +127,10 @@ class RegistryReader:
         """Usages whose `used_by` is one of `names` (any case), by time."""
         return await self._people.used_by(names)
 
+    async def artifacts(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, MadeArtifact]:
+        """Live artifacts among `ids` (name, version, origin), by id."""
+        return await self._people.artifacts(ids)
+
     async def unlinked_members(self, page_size: int, after: Cursor | None) -> list[UnlinkedMember]:
         """Up to `page_size` + 1 memberships of no person, by id, after `after`."""
         return await self._people.unlinked(page_size, after)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -10,12 +11,13 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     Uuid,
     true,
 )
 
 from maestro_grpc.store.schema import metadata
-from maestro_grpc.store.types import UTCDateTime
+from maestro_grpc.store.types import JSONDocument, UTCDateTime
 
 # `email` and `handle` are stored lower-cased, so their unique indexes
 # compare them without case on both stores.
@@ -44,4 +46,119 @@ person_skills = Table(
     Column("level", Integer(), nullable=False),
     Column("position", Integer(), nullable=False, server_default="0"),
     Index("ix_person_skills_skill_level", "skill", "level"),
+)
+
+# ---- discussion -----------------------------------------------------------------------
+
+# A comment on a project or an artifact; `project_id` is the project that
+# decides who sees it (the project, or the artifact's origin; NULL: none).
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("subject_kind", String(20), nullable=False),
+    Column("subject_id", Uuid(), nullable=False),
+    Column("project_id", Uuid()),
+    Column("parent_id", Uuid(), ForeignKey("comments.id", ondelete="CASCADE")),
+    Column("author_person_id", Uuid(), ForeignKey("people.id"), nullable=False),
+    Column("body", Text(), nullable=False),
+    Column("mentioned", JSONDocument, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("create_time", UTCDateTime(), nullable=False),
+    Column("update_time", UTCDateTime(), nullable=False),
+    Index("ix_comments_subject_create_time_id", "subject_kind", "subject_id", "create_time", "id"),
+)
+
+# Earlier bodies of edited comments (the history kept).
+comment_edits = Table(
+    "comment_edits",
+    metadata,
+    Column("comment_id", Uuid(), ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
+    Column("edit_number", Integer(), primary_key=True, autoincrement=False),
+    Column("body", Text(), nullable=False),
+    Column("edit_time", UTCDateTime(), nullable=False),
+)
+
+# One review per person and artifact version.
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("artifact_id", Uuid(), nullable=False),
+    Column("person_id", Uuid(), ForeignKey("people.id"), nullable=False),
+    Column("rating", Integer(), nullable=False),
+    Column("text", Text(), nullable=False, server_default=""),
+    Column("create_time", UTCDateTime(), nullable=False),
+    Column("update_time", UTCDateTime(), nullable=False),
+    Index("uq_reviews_artifact_person", "artifact_id", "person_id", unique=True),
+    Index("ix_reviews_artifact_update_time_id", "artifact_id", "update_time", "id"),
+)
+
+# ---- follows and the feed ---------------------------------------------------------------
+
+# What a person follows: (kind, key) is a project's id, an artifact's name
+# (every version), a person's id or a tag.
+follows = Table(
+    "follows",
+    metadata,
+    Column("person_id", Uuid(), ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("create_time", UTCDateTime(), nullable=False),
+    # The last event when the follow began: a feed shows what came after.
+    Column("since_seq", BigInteger(), nullable=False, server_default="0"),
+    Index("ix_follows_kind_key", "kind", "key"),
+)
+
+# Every event, stored once. `seq` comes from activity_head, bumped in the
+# event's transaction: the row lock orders events by commit, so a watcher
+# reading "after seq" misses none.
+activity_events = Table(
+    "activity_events",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    ),
+    Column("kind", String(30), nullable=False),
+    Column("summary", Text(), nullable=False),
+    Column("project_id", Uuid()),
+    Column("artifact_id", Uuid()),
+    Column("comment_id", Uuid()),
+    Column("actor_person_id", Uuid()),
+    # What makes a repeat the same event (a retried create): recorded once.
+    Column("dedupe_key", String(200)),
+    Column("create_time", UTCDateTime(), nullable=False),
+    Index("uq_activity_events_dedupe_key", "dedupe_key", unique=True),
+)
+
+# What each event is about: the feed joins these with the reader's follows
+# ("inbox" targets a person directly: mentions, replies).
+activity_targets = Table(
+    "activity_targets",
+    metadata,
+    Column("kind", String(20), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column(
+        "event_seq",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("activity_events.seq", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Index("ix_activity_targets_event_seq", "event_seq"),
+)
+
+activity_head = Table(
+    "activity_head",
+    metadata,
+    Column("id", Integer(), primary_key=True),
+    Column("seq", BigInteger(), nullable=False),
+)
+
+# How far each person has read their feed.
+activity_reads = Table(
+    "activity_reads",
+    metadata,
+    Column("person_id", Uuid(), ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    Column("read_seq", BigInteger(), nullable=False),
 )

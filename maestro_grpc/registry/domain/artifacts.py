@@ -10,12 +10,15 @@ from typing import Any
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import InvalidArgument
 from maestro_grpc.paging import Cursor, Page
+from maestro_grpc.registry.domain.changes import announce, no_sink
 from maestro_grpc.registry.model import (
     Artifact,
     ArtifactFacets,
     ArtifactFields,
     ArtifactQuery,
     ArtifactUsage,
+    ChangeSink,
+    RegistryChange,
     UsageFields,
     UsageSignal,
     impact_score,
@@ -48,7 +51,9 @@ class ArtifactLibrary:
         *,
         half_life_days: float,
         clock: Clock = utcnow,
+        changes: ChangeSink = no_sink,
     ) -> None:
+        self.changes = changes
         self.artifacts = artifacts
         self._search = search
         self.usages = usages
@@ -58,9 +63,18 @@ class ArtifactLibrary:
     async def create_artifact(
         self, fields: ArtifactFields, *, request_id: str = "", fingerprint: str = ""
     ) -> Artifact:
-        return await self.artifacts.create(
+        artifact = await self.artifacts.create(
             fields, self.clock(), request_id=request_id, fingerprint=fingerprint
         )
+        change = RegistryChange(
+            "artifact_version",
+            artifact.origin_project_id,
+            f"{artifact.name} {artifact.version} was registered",
+            key=f"artifact:{artifact.id}",
+            artifact=artifact,
+        )
+        await announce(self.changes, change)
+        return artifact
 
     async def get_artifact(self, artifact_id: uuid.UUID) -> Artifact:
         return await self.artifacts.get(artifact_id)
@@ -88,7 +102,7 @@ class ArtifactLibrary:
         use_time = fields.use_time or now
         if use_time > now + MAX_CLOCK_SKEW:
             raise InvalidArgument.for_field("artifact_usage.use_time", "must not be in the future")
-        return await self.usages.log(
+        usage, artifact = await self.usages.log(
             fields,
             use_time=use_time,
             now=now,
@@ -96,6 +110,15 @@ class ArtifactLibrary:
             request_id=request_id,
             fingerprint=fingerprint,
         )
+        change = RegistryChange(
+            "usage",
+            usage.project_id,
+            f"{artifact.name} {artifact.version} was used ({usage.outcome.value})",
+            key=f"usage:{usage.id}",
+            artifact=artifact,
+        )
+        await announce(self.changes, change)
+        return usage, artifact
 
     async def list_usages(
         self,

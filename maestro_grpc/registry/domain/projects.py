@@ -17,12 +17,15 @@ from typing import Any
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
 from maestro_grpc.paging import Cursor, Page
+from maestro_grpc.registry.domain.changes import announce, no_sink
 from maestro_grpc.registry.domain.project_cache import ProjectCache
 from maestro_grpc.registry.model import (
+    ChangeSink,
     PersonResolver,
     Project,
     ProjectFields,
     ProjectStatus,
+    RegistryChange,
     Success,
     TeamMember,
     TeamMemberFields,
@@ -69,11 +72,13 @@ class ProjectRegistry:
         clock: Clock = utcnow,
         cache: ProjectCache[Project] | None = None,
         people: PersonResolver = no_directory,
+        changes: ChangeSink = no_sink,
     ) -> None:
         self.projects = projects
         self.teams = teams
         self.clock = clock
         self.people = people
+        self.changes = changes
         self._cache: ProjectCache[Project] = cache if cache is not None else ProjectCache(0)
 
     # ---- projects --------------------------------------------------------
@@ -124,11 +129,32 @@ class ProjectRegistry:
             return changes
 
         with self._changing(project_id):
-            return await self.projects.update(project_id, changes_for, self.clock())
+            project = await self.projects.update(project_id, changes_for, self.clock())
+        if "status" in changes:
+            status = project.status.value
+            await announce(
+                self.changes,
+                RegistryChange("project_status", project.id, f"{project.name} is now {status}"),
+            )
+        return project
 
     async def record_success(self, project_id: uuid.UUID, success: Success) -> Project:
         with self._changing(project_id):
-            return await self.projects.record_success(project_id, success, self.clock())
+            project = await self.projects.record_success(project_id, success, self.clock())
+        ended = "succeeded" if success.succeeded else "did not succeed"
+        await announce(
+            self.changes,
+            RegistryChange("project_outcome", project.id, f"{project.name} {ended}"),
+        )
+        return project
+
+    async def _team_changed(self, member: TeamMember, what: str) -> TeamMember:
+        name = member.display_name or member.person_id
+        await announce(
+            self.changes,
+            RegistryChange("team_change", member.project_id, f"{name} {what}", member=member),
+        )
+        return member
 
     # ---- team ------------------------------------------------------------
 
@@ -146,7 +172,7 @@ class ProjectRegistry:
             _check_leave(now, fields.leave_time, "team_member.leave_time")
         fields = await self._linked(fields)
         with self._changing(project_id):
-            return await self.teams.add(
+            member = await self.teams.add(
                 project_id,
                 fields,
                 join_time=fields.join_time or now,
@@ -154,6 +180,7 @@ class ProjectRegistry:
                 request_id=request_id,
                 fingerprint=fingerprint,
             )
+        return await self._team_changed(member, "joined the team")
 
     async def _linked(self, fields: TeamMemberFields) -> TeamMemberFields:
         """`fields` with the directory's person its `person_id` names (id, e-mail or
@@ -186,7 +213,8 @@ class ProjectRegistry:
                 _check_leave(join_time, leave_time, "team_member.leave_time")
                 return changes
 
-            return await self.teams.update(member_id, changes_for, self.clock())
+            member = await self.teams.update(member_id, changes_for, self.clock())
+        return await self._team_changed(member, "changed on the team")
 
     async def remove_team_member(
         self, member_id: uuid.UUID, leave_time: datetime | None
@@ -205,7 +233,8 @@ class ProjectRegistry:
                 _check_leave(current.join_time, leave, "leave_time")
                 return leave
 
-            return await self.teams.remove(member_id, leave_time_for, now)
+            member = await self.teams.remove(member_id, leave_time_for, now)
+        return await self._team_changed(member, "left the team")
 
     async def list_team_members(
         self,

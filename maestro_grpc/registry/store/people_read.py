@@ -113,6 +113,24 @@ class PeopleReadStore:
             for r in rows
         ]
 
+    async def artifacts(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, MadeArtifact]:
+        """Live artifacts among `ids`, by id."""
+        if not ids:
+            return {}
+        query = select(
+            artifacts.c.id,
+            artifacts.c.name,
+            artifacts.c.version,
+            artifacts.c.origin_project_id,
+            artifacts.c.create_time,
+        ).where(artifacts.c.id.in_(sorted(set(ids), key=str)), artifacts.c.delete_time.is_(None))
+        async with self.db.read() as conn:
+            rows = list(await conn.execute(query))
+        return {
+            r.id: MadeArtifact(r.id, r.name, r.version, r.origin_project_id, r.create_time)
+            for r in rows
+        }
+
     async def unlinked(self, page_size: int, after: Cursor | None) -> list[UnlinkedMember]:
         """Up to `page_size` + 1 memberships of no person, by id after `after`."""
         query = (

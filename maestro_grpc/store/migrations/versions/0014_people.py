@@ -25,6 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from maestro_grpc.store.types import TagList, UTCDateTime
 
@@ -34,6 +35,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 log = logging.getLogger("maestro.migrations")
+
+_JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -190,8 +193,96 @@ def _link(rows: list[Any], people: dict[str, dict[str, Any]]) -> tuple[dict[Any,
     return links, reasons
 
 
+def _create_collaboration_tables() -> None:
+    op.create_table(
+        "comments",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("subject_kind", sa.String(20), nullable=False),
+        sa.Column("subject_id", sa.Uuid(), nullable=False),
+        sa.Column("project_id", sa.Uuid()),
+        sa.Column("parent_id", sa.Uuid(), sa.ForeignKey("comments.id", ondelete="CASCADE")),
+        sa.Column("author_person_id", sa.Uuid(), sa.ForeignKey("people.id"), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("mentioned", _JSON, nullable=False),
+        sa.Column("state", sa.String(20), nullable=False),
+        sa.Column("create_time", UTCDateTime(), nullable=False),
+        sa.Column("update_time", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_comments_subject_create_time_id", "comments", ["subject_kind", "subject_id", "create_time", "id"])
+    op.create_table(
+        "comment_edits",
+        sa.Column("comment_id", sa.Uuid(), sa.ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("edit_number", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("edit_time", UTCDateTime(), nullable=False),
+    )
+    op.create_table(
+        "reviews",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("artifact_id", sa.Uuid(), nullable=False),
+        sa.Column("person_id", sa.Uuid(), sa.ForeignKey("people.id"), nullable=False),
+        sa.Column("rating", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False, server_default=""),
+        sa.Column("create_time", UTCDateTime(), nullable=False),
+        sa.Column("update_time", UTCDateTime(), nullable=False),
+    )
+    op.create_index("uq_reviews_artifact_person", "reviews", ["artifact_id", "person_id"], unique=True)
+    op.create_index("ix_reviews_artifact_update_time_id", "reviews", ["artifact_id", "update_time", "id"])
+    op.create_table(
+        "follows",
+        sa.Column("person_id", sa.Uuid(), sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("kind", sa.String(20), primary_key=True),
+        sa.Column("key", sa.String(200), primary_key=True),
+        sa.Column("create_time", UTCDateTime(), nullable=False),
+        sa.Column("since_seq", sa.BigInteger(), nullable=False, server_default="0"),
+    )
+    op.create_index("ix_follows_kind_key", "follows", ["kind", "key"])
+    op.create_table(
+        "activity_events",
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        sa.Column("kind", sa.String(30), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("project_id", sa.Uuid()),
+        sa.Column("artifact_id", sa.Uuid()),
+        sa.Column("comment_id", sa.Uuid()),
+        sa.Column("actor_person_id", sa.Uuid()),
+        sa.Column("dedupe_key", sa.String(200)),
+        sa.Column("create_time", UTCDateTime(), nullable=False),
+    )
+    op.create_index("uq_activity_events_dedupe_key", "activity_events", ["dedupe_key"], unique=True)
+    op.create_table(
+        "activity_targets",
+        sa.Column("kind", sa.String(20), primary_key=True),
+        sa.Column("key", sa.String(200), primary_key=True),
+        sa.Column(
+            "event_seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            sa.ForeignKey("activity_events.seq", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+    )
+    op.create_index("ix_activity_targets_event_seq", "activity_targets", ["event_seq"])
+    op.create_table(
+        "activity_head",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+    )
+    op.create_table(
+        "activity_reads",
+        sa.Column("person_id", sa.Uuid(), sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("read_seq", sa.BigInteger(), nullable=False),
+    )
+
+
 def upgrade() -> None:
     people_table, skills_table, report_table = _create_tables()
+    _create_collaboration_tables()
     bind = op.get_bind()
     rows = list(bind.execute(sa.select(_members).order_by(_members.c.join_time, _members.c.id)))
     now = datetime.now(UTC)
@@ -226,6 +317,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table in (
+        "activity_reads",
+        "activity_head",
+        "activity_targets",
+        "activity_events",
+        "follows",
+        "reviews",
+        "comment_edits",
+        "comments",
+    ):
+        op.drop_table(table)
     op.drop_table("team_member_link_report")
     op.drop_index("uq_team_members_current_directory_person", "team_members")
     op.drop_index("ix_team_members_directory_person_id", "team_members")
