@@ -401,8 +401,10 @@ def build_activity(ctx: AppContext) -> Activity:
 
 def build_collaboration(ctx: AppContext, activity: Activity) -> CollaborationServicer:
     from maestro_grpc.people.domain.discussion import Discussion
+    from maestro_grpc.people.domain.webhooks import Webhooks, httpx_post
     from maestro_grpc.people.store.discussion import DiscussionStore
     from maestro_grpc.people.store.people import PeopleStore
+    from maestro_grpc.people.store.webhooks import WebhookStore
 
     discussion = Discussion(
         DiscussionStore(ctx.db),
@@ -411,7 +413,17 @@ def build_collaboration(ctx: AppContext, activity: Activity) -> CollaborationSer
         activity,
         clock=ctx.clock,
     )
-    return CollaborationServicer(discussion, activity, ctx.required_pages())
+    post, close = httpx_post()
+    ctx.closers.append(close)
+    webhooks = Webhooks(
+        WebhookStore(ctx.db),
+        post,
+        retry=timedelta(seconds=ctx.settings.webhook_retry_seconds),
+        clock=ctx.clock,
+    )
+    activity.listeners.append(webhooks.wake)
+    ctx.spawn(webhooks.run(), "webhook-sender")
+    return CollaborationServicer(discussion, activity, webhooks, ctx.required_pages())
 
 
 # ---- metrics ------------------------------------------------------------------------------

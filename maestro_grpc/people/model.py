@@ -222,3 +222,74 @@ class FeedPage:
     events: list[Event]
     next_before: int | None
     unread: int
+
+
+# ---- webhooks -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookFields:
+    name: str
+    url: str
+    format: str  # json, slack
+    kinds: tuple[str, ...]  # empty: every kind
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class Webhook:
+    id: uuid.UUID
+    name: str
+    url: str
+    format: str
+    kinds: tuple[str, ...]
+    max_attempts: int
+    active: bool
+    create_time: datetime
+
+
+@dataclass(frozen=True)
+class Delivery:
+    webhook_id: uuid.UUID
+    event_seq: int
+    kind: str
+    state: str  # pending, delivered, dead
+    attempts: int
+    last_status_code: int
+    last_error: str
+    next_attempt_time: datetime
+    deliver_time: datetime | None
+
+    @property
+    def id(self) -> str:
+        return f"{self.webhook_id}:{self.event_seq}"
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    """A leased delivery with what sending it needs."""
+
+    webhook_id: uuid.UUID
+    url: str
+    format: str
+    secret: str
+    max_attempts: int
+    attempts: int
+    event: Event
+
+    @property
+    def id(self) -> str:
+        return f"{self.webhook_id}:{self.event.seq}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt went: a status (0: no answer) and an error for people."""
+
+    delivery: DueDelivery
+    status: int
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300

@@ -229,6 +229,10 @@ _BY_SERVICE: dict[str, dict[str, Rule]] = {
         "ListActivity": plain(A.READ, "the caller's feed, of its projects only"),
         "MarkActivityRead": plain(A.READ),
         "WatchActivity": plain(A.READ, "the caller's feed, of its projects only"),
+        "CreateWebhook": plain(A.ADMIN),
+        "ListWebhooks": plain(A.ADMIN),
+        "DeleteWebhook": plain(A.ADMIN),
+        "ListWebhookDeliveries": plain(A.ADMIN),
     },
     # Reflection tells any valid token what the services are.
     "grpc.reflection.v1alpha.ServerReflection": {"ServerReflectionInfo": plain(A.SELF)},

@@ -24,6 +24,7 @@ from maestro_grpc.people.store.tables import (
     activity_targets,
     follows,
 )
+from maestro_grpc.people.store.webhooks import enqueue_deliveries
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.dialect import insert
 
@@ -113,6 +114,7 @@ async def record_in(conn: AsyncConnection, events: Sequence[NewEvent], now: date
             await conn.execute(
                 T.insert(), [{"kind": k, "key": key, "event_seq": seq} for k, key in targets]
             )
+        await enqueue_deliveries(conn, seq, event.kind, now)
         seqs.append(seq)
     return seqs
 

@@ -162,3 +162,50 @@ activity_reads = Table(
     Column("person_id", Uuid(), ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
     Column("read_seq", BigInteger(), nullable=False),
 )
+
+# ---- webhooks -----------------------------------------------------------------------------
+
+# The signing secret is kept as given: the server must sign with it.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("url", Text(), nullable=False),
+    Column("format", String(10), nullable=False),
+    Column("all_kinds", Boolean(), nullable=False),
+    Column("max_attempts", Integer(), nullable=False),
+    Column("secret", String(100), nullable=False),
+    Column("active", Boolean(), nullable=False),
+    Column("create_time", UTCDateTime(), nullable=False),
+)
+
+webhook_kinds = Table(
+    "webhook_kinds",
+    metadata,
+    Column("webhook_id", Uuid(), ForeignKey("webhooks.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(30), primary_key=True),
+)
+
+# One row per event and webhook, made set-wise in the event's transaction.
+# A pending row's next_attempt_time doubles as its lease while a sender holds it.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("webhook_id", Uuid(), ForeignKey("webhooks.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "event_seq",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("activity_events.seq", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("kind", String(30), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("next_attempt_time", UTCDateTime(), nullable=False),
+    Column("last_status_code", Integer(), nullable=False),
+    Column("last_error", Text(), nullable=False),
+    Column("deliver_time", UTCDateTime()),
+    Index("ix_webhook_deliveries_state_next_attempt_time", "state", "next_attempt_time"),
+)

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from maestro.people.v1 import collaboration_service_pb2 as pb
-from maestro.people.v1 import collaboration_service_pb2_grpc
 from maestro_grpc.access import caller
 from maestro_grpc.access.model import Action
 from maestro_grpc.errors import InvalidArgument, Violations
 from maestro_grpc.paging import Cursor, IdKind, KeyKind
 from maestro_grpc.people.domain.activity import Activity, Reader
 from maestro_grpc.people.domain.discussion import Discussion
+from maestro_grpc.people.domain.webhooks import Webhooks
 from maestro_grpc.people.model import CommentState, SubjectKind
 from maestro_grpc.people.wire import collab_convert as convert
+from maestro_grpc.people.wire.webhooks import WebhookHandlers
 from maestro_grpc.wire import checks, pagetoken
 from maestro_grpc.wire.context import Context
 from maestro_grpc.wire.pagetoken import PageTokens
@@ -24,10 +25,13 @@ def _reader() -> Reader:
     return Reader(caller.person(), caller.visible_projects(), caller.may(Action.ADMIN))
 
 
-class CollaborationServicer(collaboration_service_pb2_grpc.CollaborationServiceServicer):
-    def __init__(self, discussion: Discussion, activity: Activity, pages: PageTokens) -> None:
+class CollaborationServicer(WebhookHandlers):
+    def __init__(
+        self, discussion: Discussion, activity: Activity, webhooks: Webhooks, pages: PageTokens
+    ) -> None:
         self.discussion = discussion
         self.activity = activity
+        self.webhooks = webhooks
         self.pages = pages
 
     async def CreateComment(

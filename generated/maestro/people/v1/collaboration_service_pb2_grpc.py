@@ -116,6 +116,26 @@ class CollaborationServiceStub:
                 request_serializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.WatchActivityRequest.SerializeToString,
                 response_deserializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.WatchActivityResponse.FromString,
                 _registered_method=True)
+        self.CreateWebhook = channel.unary_unary(
+                '/maestro.people.v1.CollaborationService/CreateWebhook',
+                request_serializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.CreateWebhookRequest.SerializeToString,
+                response_deserializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.CreateWebhookResponse.FromString,
+                _registered_method=True)
+        self.ListWebhooks = channel.unary_unary(
+                '/maestro.people.v1.CollaborationService/ListWebhooks',
+                request_serializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.ListWebhooksRequest.SerializeToString,
+                response_deserializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.ListWebhooksResponse.FromString,
+                _registered_method=True)
+        self.DeleteWebhook = channel.unary_unary(
+                '/maestro.people.v1.CollaborationService/DeleteWebhook',
+                request_serializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.DeleteWebhookRequest.SerializeToString,
+                response_deserializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.DeleteWebhookResponse.FromString,
+                _registered_method=True)
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/maestro.people.v1.CollaborationService/ListWebhookDeliveries',
+                request_serializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.ListWebhookDeliveriesResponse.FromString,
+                _registered_method=True)
 
 
 class CollaborationServiceServicer:
@@ -234,6 +254,42 @@ class CollaborationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateWebhook(self, request, context):
+        """Admin only: sends the chosen kinds of every event (organisation-wide) to
+        an HTTP endpoint. Each delivery is a POST signed with HMAC-SHA256 over
+        "<unix seconds>.<body>" with the webhook's secret, in the header
+        `X-Maestro-Signature: t=<unix seconds>,v1=<hex digest>` (as Stripe
+        does; a receiver recomputes it and refuses an old `t`), with
+        `X-Maestro-Event` (the kind) and `X-Maestro-Delivery` (an id stable
+        across retries). A 2xx answer delivers it; anything else (or no answer
+        in 10 s) is retried after 1 s, 2 s, 4 s ... (at most an hour) until
+        `max_attempts` failures, when it is dead-lettered (kept, state DEAD).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhooks(self, request, context):
+        """Admin only: the webhooks, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhook(self, request, context):
+        """Admin only: stops a webhook (its delivery log is kept).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookDeliveries(self, request, context):
+        """Admin only: a webhook's deliveries, newest event first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CollaborationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -301,6 +357,26 @@ def add_CollaborationServiceServicer_to_server(servicer, server):
                     servicer.WatchActivity,
                     request_deserializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.WatchActivityRequest.FromString,
                     response_serializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.WatchActivityResponse.SerializeToString,
+            ),
+            'CreateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWebhook,
+                    request_deserializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.CreateWebhookRequest.FromString,
+                    response_serializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.CreateWebhookResponse.SerializeToString,
+            ),
+            'ListWebhooks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhooks,
+                    request_deserializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.ListWebhooksRequest.FromString,
+                    response_serializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.ListWebhooksResponse.SerializeToString,
+            ),
+            'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhook,
+                    request_deserializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.DeleteWebhookRequest.FromString,
+                    response_serializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.DeleteWebhookResponse.SerializeToString,
+            ),
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.ListWebhookDeliveriesRequest.FromString,
+                    response_serializer=maestro_dot_people_dot_v1_dot_collaboration__service__pb2.ListWebhookDeliveriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -671,6 +747,114 @@ class CollaborationService:
             '/maestro.people.v1.CollaborationService/WatchActivity',
             maestro_dot_people_dot_v1_dot_collaboration__service__pb2.WatchActivityRequest.SerializeToString,
             maestro_dot_people_dot_v1_dot_collaboration__service__pb2.WatchActivityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maestro.people.v1.CollaborationService/CreateWebhook',
+            maestro_dot_people_dot_v1_dot_collaboration__service__pb2.CreateWebhookRequest.SerializeToString,
+            maestro_dot_people_dot_v1_dot_collaboration__service__pb2.CreateWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maestro.people.v1.CollaborationService/ListWebhooks',
+            maestro_dot_people_dot_v1_dot_collaboration__service__pb2.ListWebhooksRequest.SerializeToString,
+            maestro_dot_people_dot_v1_dot_collaboration__service__pb2.ListWebhooksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maestro.people.v1.CollaborationService/DeleteWebhook',
+            maestro_dot_people_dot_v1_dot_collaboration__service__pb2.DeleteWebhookRequest.SerializeToString,
+            maestro_dot_people_dot_v1_dot_collaboration__service__pb2.DeleteWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maestro.people.v1.CollaborationService/ListWebhookDeliveries',
+            maestro_dot_people_dot_v1_dot_collaboration__service__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+            maestro_dot_people_dot_v1_dot_collaboration__service__pb2.ListWebhookDeliveriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

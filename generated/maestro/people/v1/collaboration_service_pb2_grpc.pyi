@@ -69,6 +69,23 @@ class CollaborationServiceStub:
     """The caller's feed as it happens: every event after `after_sequence`
     (from the store), then each new one.
     """
+    CreateWebhook: _aio.UnaryUnaryMultiCallable[_collaboration_service_pb2.CreateWebhookRequest, _collaboration_service_pb2.CreateWebhookResponse]
+    """Admin only: sends the chosen kinds of every event (organisation-wide) to
+    an HTTP endpoint. Each delivery is a POST signed with HMAC-SHA256 over
+    "<unix seconds>.<body>" with the webhook's secret, in the header
+    `X-Maestro-Signature: t=<unix seconds>,v1=<hex digest>` (as Stripe
+    does; a receiver recomputes it and refuses an old `t`), with
+    `X-Maestro-Event` (the kind) and `X-Maestro-Delivery` (an id stable
+    across retries). A 2xx answer delivers it; anything else (or no answer
+    in 10 s) is retried after 1 s, 2 s, 4 s ... (at most an hour) until
+    `max_attempts` failures, when it is dead-lettered (kept, state DEAD).
+    """
+    ListWebhooks: _aio.UnaryUnaryMultiCallable[_collaboration_service_pb2.ListWebhooksRequest, _collaboration_service_pb2.ListWebhooksResponse]
+    """Admin only: the webhooks, oldest first."""
+    DeleteWebhook: _aio.UnaryUnaryMultiCallable[_collaboration_service_pb2.DeleteWebhookRequest, _collaboration_service_pb2.DeleteWebhookResponse]
+    """Admin only: stops a webhook (its delivery log is kept)."""
+    ListWebhookDeliveries: _aio.UnaryUnaryMultiCallable[_collaboration_service_pb2.ListWebhookDeliveriesRequest, _collaboration_service_pb2.ListWebhookDeliveriesResponse]
+    """Admin only: a webhook's deliveries, newest event first."""
 
 class CollaborationServiceServicer(metaclass=_abc_1.ABCMeta):
     """Discussion, reviews, follows and the activity feed.
@@ -203,5 +220,46 @@ class CollaborationServiceServicer(metaclass=_abc_1.ABCMeta):
         """The caller's feed as it happens: every event after `after_sequence`
         (from the store), then each new one.
         """
+
+    @_abc_1.abstractmethod
+    def CreateWebhook(
+        self,
+        request: _collaboration_service_pb2.CreateWebhookRequest,
+        context: _aio.ServicerContext[_collaboration_service_pb2.CreateWebhookRequest, _abc.Awaitable[_collaboration_service_pb2.CreateWebhookResponse]],
+    ) -> _abc.Awaitable[_collaboration_service_pb2.CreateWebhookResponse]:
+        """Admin only: sends the chosen kinds of every event (organisation-wide) to
+        an HTTP endpoint. Each delivery is a POST signed with HMAC-SHA256 over
+        "<unix seconds>.<body>" with the webhook's secret, in the header
+        `X-Maestro-Signature: t=<unix seconds>,v1=<hex digest>` (as Stripe
+        does; a receiver recomputes it and refuses an old `t`), with
+        `X-Maestro-Event` (the kind) and `X-Maestro-Delivery` (an id stable
+        across retries). A 2xx answer delivers it; anything else (or no answer
+        in 10 s) is retried after 1 s, 2 s, 4 s ... (at most an hour) until
+        `max_attempts` failures, when it is dead-lettered (kept, state DEAD).
+        """
+
+    @_abc_1.abstractmethod
+    def ListWebhooks(
+        self,
+        request: _collaboration_service_pb2.ListWebhooksRequest,
+        context: _aio.ServicerContext[_collaboration_service_pb2.ListWebhooksRequest, _abc.Awaitable[_collaboration_service_pb2.ListWebhooksResponse]],
+    ) -> _abc.Awaitable[_collaboration_service_pb2.ListWebhooksResponse]:
+        """Admin only: the webhooks, oldest first."""
+
+    @_abc_1.abstractmethod
+    def DeleteWebhook(
+        self,
+        request: _collaboration_service_pb2.DeleteWebhookRequest,
+        context: _aio.ServicerContext[_collaboration_service_pb2.DeleteWebhookRequest, _abc.Awaitable[_collaboration_service_pb2.DeleteWebhookResponse]],
+    ) -> _abc.Awaitable[_collaboration_service_pb2.DeleteWebhookResponse]:
+        """Admin only: stops a webhook (its delivery log is kept)."""
+
+    @_abc_1.abstractmethod
+    def ListWebhookDeliveries(
+        self,
+        request: _collaboration_service_pb2.ListWebhookDeliveriesRequest,
+        context: _aio.ServicerContext[_collaboration_service_pb2.ListWebhookDeliveriesRequest, _abc.Awaitable[_collaboration_service_pb2.ListWebhookDeliveriesResponse]],
+    ) -> _abc.Awaitable[_collaboration_service_pb2.ListWebhookDeliveriesResponse]:
+        """Admin only: a webhook's deliveries, newest event first."""
 
 def add_CollaborationServiceServicer_to_server(servicer: CollaborationServiceServicer, server: _aio.Server) -> None: ...

@@ -279,6 +279,57 @@ def _create_collaboration_tables() -> None:
         sa.Column("read_seq", sa.BigInteger(), nullable=False),
     )
 
+    op.create_table(
+        "webhooks",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("format", sa.String(10), nullable=False),
+        sa.Column("all_kinds", sa.Boolean(), nullable=False),
+        sa.Column("max_attempts", sa.Integer(), nullable=False),
+        sa.Column("secret", sa.String(100), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("create_time", UTCDateTime(), nullable=False),
+    )
+    op.create_table(
+        "webhook_kinds",
+        sa.Column(
+            "webhook_id",
+            sa.Uuid(),
+            sa.ForeignKey("webhooks.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("kind", sa.String(30), primary_key=True),
+    )
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column(
+            "webhook_id",
+            sa.Uuid(),
+            sa.ForeignKey("webhooks.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column(
+            "event_seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            sa.ForeignKey("activity_events.seq", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        sa.Column("kind", sa.String(30), nullable=False),
+        sa.Column("state", sa.String(10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_time", UTCDateTime(), nullable=False),
+        sa.Column("last_status_code", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("deliver_time", UTCDateTime()),
+    )
+    op.create_index(
+        "ix_webhook_deliveries_state_next_attempt_time",
+        "webhook_deliveries",
+        ["state", "next_attempt_time"],
+    )
+
 
 def upgrade() -> None:
     people_table, skills_table, report_table = _create_tables()
@@ -318,6 +369,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
+        "webhook_deliveries",
+        "webhook_kinds",
+        "webhooks",
         "activity_reads",
         "activity_head",
         "activity_targets",
