@@ -68,7 +68,7 @@ test: env lint check-generated
 
 # Each benchmark prints its figures beside a limit measured in the same run;
 # BENCH=ingest runs one of them.
-BENCHES := registry ingest blobs agent_git predict experiments soak web
+BENCHES := registry ingest blobs agent_git predict experiments soak web feed
 bench: env
 	@set -e; for b in $(or $(BENCH),$(BENCHES)); do \
 	  echo "== bench/$$b.py"; $(RUN) python bench/$$b.py; done

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, literal, or_, select, true, update
+from sqlalchemy import and_, bindparam, exists, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from maestro_grpc import audit
@@ -219,25 +219,43 @@ class WebhookStore:
 
     async def settle(self, outcomes: Sequence[Outcome], now: datetime, retry: timedelta) -> None:
         """Record each attempt: delivered, retried after `retry` * 2^(attempts-1) (at most an
-        hour), or dead after its webhook's max attempts."""
-        async with self.db.write() as conn:
-            for o in outcomes:
-                d = o.delivery
-                attempts = d.attempts + 1
-                values: dict[str, Any] = {
-                    "attempts": attempts,
-                    "last_status_code": o.status,
-                    "last_error": o.error[:500],
+        hour), or dead after its webhook's max attempts; one statement for all of them."""
+        rows: list[dict[str, Any]] = []
+        for o in outcomes:
+            d = o.delivery
+            attempts = d.attempts + 1
+            state, deliver_time, next_time = "pending", None, now
+            if o.ok:
+                state, deliver_time = "delivered", now
+            elif attempts >= d.max_attempts:
+                state = "dead"
+            else:
+                next_time = now + min(retry * 2 ** (attempts - 1), timedelta(hours=1))
+            rows.append(
+                {
+                    "w": d.webhook_id,
+                    "s": d.event.seq,
+                    "st": state,
+                    "n": attempts,
+                    "code": o.status,
+                    "error": o.error[:500],
+                    "deliver": deliver_time,
+                    "next": next_time,
                 }
-                if o.ok:
-                    values.update(state="delivered", deliver_time=now)
-                elif attempts >= d.max_attempts:
-                    values.update(state="dead")
-                else:
-                    wait = min(retry * 2 ** (attempts - 1), timedelta(hours=1))
-                    values.update(next_attempt_time=now + wait)
-                await conn.execute(
-                    update(D)
-                    .where(D.c.webhook_id == d.webhook_id, D.c.event_seq == d.event.seq)
-                    .values(**values)
-                )
+            )
+        if not rows:
+            return
+        statement = (
+            update(D)
+            .where(D.c.webhook_id == bindparam("w"), D.c.event_seq == bindparam("s"))
+            .values(
+                state=bindparam("st"),
+                attempts=bindparam("n"),
+                last_status_code=bindparam("code"),
+                last_error=bindparam("error"),
+                deliver_time=bindparam("deliver", type_=D.c.deliver_time.type),
+                next_attempt_time=bindparam("next", type_=D.c.next_attempt_time.type),
+            )
+        )
+        async with self.db.write() as conn:
+            await conn.execute(statement, rows)
