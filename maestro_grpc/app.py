@@ -315,6 +315,7 @@ def build_registry(ctx: AppContext, changes: ChangeSink | None = None) -> Regist
         UsageStore(db),
         half_life_days=ctx.settings.impact_half_life_days,
         clock=clock,
+        reviews=PeopleReader(db).review_summaries,
         **({} if changes is None else {"changes": changes}),
     )
     rows = ContentBlobs(db)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
+from maestro_grpc.people.store.discussion import DiscussionStore
 from maestro_grpc.people.store.people import PeopleStore
 from maestro_grpc.registry.model import PersonRef
 from maestro_grpc.store.db import Database
@@ -12,6 +14,13 @@ from maestro_grpc.store.db import Database
 class PeopleReader:
     def __init__(self, db: Database) -> None:
         self._store = PeopleStore(db)
+        self._discussion = DiscussionStore(db)
+
+    async def review_summaries(
+        self, artifact_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[float, int]]:
+        """Each reviewed artifact's (mean rating, count), in one query."""
+        return await self._discussion.summaries(artifact_ids)
 
     async def exists(self, person_id: uuid.UUID) -> bool:
         return await self._store.find(str(person_id)) is not None

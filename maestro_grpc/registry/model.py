@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import math
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -141,6 +141,9 @@ class Artifact:
     delete_time: datetime | None = None
     # The server stored this content (an upload linked it): downloads need it.
     content_stored: bool = False
+    # This version's reviews (from the people directory, filled on Get and Search).
+    review_average: float = 0.0
+    review_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -553,3 +556,11 @@ class RegistryChange:
 
 # Told after each such write commits (app.py wires the people context's feed).
 ChangeSink = Callable[[RegistryChange], Awaitable[None]]
+
+
+# Each artifact's (mean rating, review count), for those of the ids that have reviews.
+ReviewSummaries = Callable[[Sequence[uuid.UUID]], Awaitable[dict[uuid.UUID, tuple[float, int]]]]
+
+
+async def no_reviews(ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[float, int]]:
+    return {}

@@ -182,6 +182,17 @@ async def test_one_review_per_person_and_version(secured: Secured) -> None:
     assert listed.review_count == 2
     assert listed.average_rating == 4.5
     assert sorted(r.rating for r in listed.reviews) == [4, 5]
+    # Shown with the artifact, in Get and in search results.
+    got = await secured.registry.GetArtifact(
+        rs.GetArtifactRequest(artifact_id=model.id), metadata=ada.md
+    )
+    assert (got.artifact.review_average, got.artifact.review_count) == (4.5, 2)
+    found = await secured.registry.SearchArtifacts(
+        rs.SearchArtifactsRequest(query="churn"), metadata=ada.md
+    )
+    assert [(a.id, a.review_average, a.review_count) for a in found.artifacts] == [
+        (model.id, 4.5, 2)
+    ]
     await expect_invalid(
         api.ReviewArtifact(
             cs.ReviewArtifactRequest(review=cs.Review(artifact_id=model.id, rating=6)),

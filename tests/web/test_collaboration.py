@@ -79,6 +79,8 @@ def test_discussion_reviews_profile_and_a_live_feed(page: Page, maestro: Maestro
     expect(page.locator("#average-rating")).to_have_text("4.0")
     expect(page.locator("#review-count")).to_have_text("1")
     expect(page.locator(".review-body em")).to_have_text("baseline")
+    page.goto(f"/library?q=model-{w}")
+    expect(page.locator(".rating").first).to_have_text("rated 4.0 (1 review)")
 
     # The profile.
     page.goto(f"/people/{ada.id}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -248,3 +248,16 @@ class DiscussionStore:
             rows, page_size, key_of=lambda r: r.update_time, id_of=lambda r: r.id
         )
         return [_review(r) for r in page], cursor, ReviewSummary(float(average or 0.0), count)
+
+    async def summaries(
+        self, artifact_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[float, int]]:
+        if not artifact_ids:
+            return {}
+        query = (
+            select(reviews.c.artifact_id, func.avg(reviews.c.rating), func.count())
+            .where(reviews.c.artifact_id.in_(sorted(set(artifact_ids), key=str)))
+            .group_by(reviews.c.artifact_id)
+        )
+        async with self.db.read() as conn:
+            return {a: (float(avg), int(n)) for a, avg, n in await conn.execute(query)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,9 +20,11 @@ from maestro_grpc.registry.model import (
     ArtifactUsage,
     ChangeSink,
     RegistryChange,
+    ReviewSummaries,
     UsageFields,
     UsageSignal,
     impact_score,
+    no_reviews,
 )
 from maestro_grpc.registry.store.artifacts import ArtifactStore
 from maestro_grpc.registry.store.search import SearchStore
@@ -52,8 +55,10 @@ class ArtifactLibrary:
         half_life_days: float,
         clock: Clock = utcnow,
         changes: ChangeSink = no_sink,
+        reviews: ReviewSummaries = no_reviews,
     ) -> None:
         self.changes = changes
+        self.reviews = reviews
         self.artifacts = artifacts
         self._search = search
         self.usages = usages
@@ -76,8 +81,17 @@ class ArtifactLibrary:
         await announce(self.changes, change)
         return artifact
 
+    async def _reviewed(self, found: Sequence[Artifact]) -> list[Artifact]:
+        summaries = await self.reviews([a.id for a in found]) if found else {}
+        return [
+            replace(a, review_average=summaries[a.id][0], review_count=summaries[a.id][1])
+            if a.id in summaries
+            else a
+            for a in found
+        ]
+
     async def get_artifact(self, artifact_id: uuid.UUID) -> Artifact:
-        return await self.artifacts.get(artifact_id)
+        return (await self._reviewed([await self.artifacts.get(artifact_id)]))[0]
 
     async def update_artifact(self, artifact_id: uuid.UUID, changes: dict[str, Any]) -> Artifact:
         return await self.artifacts.update(artifact_id, changes, self.clock())
@@ -89,7 +103,8 @@ class ArtifactLibrary:
     async def search(
         self, query: ArtifactQuery, *, page_size: int, after: Cursor | None
     ) -> Page[Artifact]:
-        return await self._search.search(query, page_size=page_size, after=after)
+        page = await self._search.search(query, page_size=page_size, after=after)
+        return replace(page, items=await self._reviewed(page.items))
 
     async def facets(self, query: ArtifactQuery, *, max_tags: int) -> ArtifactFacets:
         return await self._search.facets(query, max_tags=max_tags)

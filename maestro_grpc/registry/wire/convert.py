@@ -124,6 +124,8 @@ def artifact_to_proto(a: Artifact) -> artifact_pb2.Artifact:
         storage_uri=a.storage_uri,
         usage_count=a.usage_count,
         impact_score=a.impact_score,
+        review_average=round(a.review_average, 4),
+        review_count=a.review_count,
     )
     if a.metadata:
         msg.metadata.update(a.metadata)
