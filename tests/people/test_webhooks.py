@@ -74,7 +74,13 @@ async def test_signed_json_and_slack_deliveries(secured: Secured) -> None:
         assert event["summary"] == "churn-model 1 was registered"
         assert event["project_id"] == churn
         assert slacky.json() == {"text": "[maestro] artifact_version: churn-model 1 was registered"}
-        logged = await deliveries(secured, plain.webhook.id)
+
+        # The sender records the answer after the receiver has it: wait for the log.
+        async def logged_delivered() -> list[cs.WebhookDelivery]:
+            found = await deliveries(secured, plain.webhook.id)
+            return found if found and found[0].state == cs.DELIVERY_STATE_DELIVERED else []
+
+        logged = await eventually(logged_delivered, "the log says delivered")
         assert [(d.state, d.attempts, d.last_status_code) for d in logged] == [
             (cs.DELIVERY_STATE_DELIVERED, 1, 200)
         ]
@@ -86,7 +92,7 @@ async def test_signed_json_and_slack_deliveries(secured: Secured) -> None:
 async def test_a_receiver_that_is_down_and_comes_back(secured: Secured) -> None:
     port = free_port()
     churn = await secured.project("churn")
-    made = await hook(secured, f"http://127.0.0.1:{port}/hook")
+    made = await hook(secured, f"http://127.0.0.1:{port}/hook", max_attempts=20)
     await new_version(secured, "1", churn)
 
     async def failed_twice() -> bool:
