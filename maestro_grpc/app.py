@@ -164,7 +164,7 @@ def build_app(ctx: AppContext, access: Access) -> App:
         access=access,
         registry=build_registry(ctx, activity.on_registry_change),
         metrics=build_metrics(ctx),
-        prediction=build_prediction(ctx),
+        prediction=build_prediction(ctx, activity.on_prediction_moved),
         people=build_people(ctx),
         collaboration=build_collaboration(ctx, activity),
     )
@@ -552,7 +552,7 @@ async def _inprocess_rollups(ctx: AppContext) -> None:
 # ---- prediction ---------------------------------------------------------------------------
 
 
-def build_prediction(ctx: AppContext) -> Any:
+def build_prediction(ctx: AppContext, moved: Any = None) -> Any:
     """The PredictionService servicer, built on its first call (scikit-learn is heavy)."""
     from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
     from maestro_grpc.wire.lazy import lazy_servicer
@@ -561,11 +561,11 @@ def build_prediction(ctx: AppContext) -> Any:
     return lazy_servicer(
         prediction_service_pb2_grpc.PredictionServiceServicer,
         prediction_service_pb2.DESCRIPTOR.services_by_name["PredictionService"],
-        lambda: build_prediction_servicer(ctx, observer),
+        lambda: build_prediction_servicer(ctx, observer, moved),
     )
 
 
-def build_prediction_servicer(ctx: AppContext, observer: Any = None) -> Any:
+def build_prediction_servicer(ctx: AppContext, observer: Any = None, moved: Any = None) -> Any:
     """The PredictionService's stores, domain and servicer (`observer`: of training runs)."""
     from maestro_grpc.prediction.domain.experiments import Experiments
     from maestro_grpc.prediction.domain.observe import FeatureReader
@@ -573,6 +573,7 @@ def build_prediction_servicer(ctx: AppContext, observer: Any = None) -> Any:
     from maestro_grpc.prediction.domain.runner import TrainingRunner
     from maestro_grpc.prediction.domain.tracking import tracking_target
     from maestro_grpc.prediction.domain.versions import ModelVersions
+    from maestro_grpc.prediction.model import MoveAlert
     from maestro_grpc.prediction.store.experiments import ExperimentStore
     from maestro_grpc.prediction.store.metamodels import MetaModelStore
     from maestro_grpc.prediction.store.predictions import PredictionStore
@@ -588,6 +589,7 @@ def build_prediction_servicer(ctx: AppContext, observer: Any = None) -> Any:
         tracking_target(ctx.settings),
         clock=ctx.clock,
         observer=observer,
+        moves=None if moved is None else MoveAlert(moved, ctx.settings.feed_prediction_move),
     )
     experiments = Experiments(
         ExperimentStore(ctx.db), registry=registry, metrics=metrics, clock=ctx.clock

@@ -113,6 +113,17 @@ class Activity:
             ]
         )
 
+    async def on_prediction_moved(self, project_id: uuid.UUID, before: float, now: float) -> None:
+        summary = f"predicted success moved from {before:.0%} to {now:.0%}"
+        event = NewEvent(
+            "prediction_moved",
+            summary,
+            (Target("project", str(project_id)),),
+            project_id=project_id,
+            actor_person_id=self.actor(),
+        )
+        await self.record([event])
+
     # ---- follows ------------------------------------------------------------------------
 
     async def target_of(self, reader: Reader, kind: SubjectKind, subject: str) -> Target:

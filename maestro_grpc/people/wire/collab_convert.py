@@ -35,6 +35,7 @@ ACTIVITY = {
     "mention": pb.ACTIVITY_KIND_MENTION,
     "usage": pb.ACTIVITY_KIND_USAGE,
     "review": pb.ACTIVITY_KIND_REVIEW,
+    "prediction_moved": pb.ACTIVITY_KIND_PREDICTION_MOVED,
 }
 
 

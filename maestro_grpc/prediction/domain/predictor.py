@@ -36,6 +36,7 @@ from maestro_grpc.prediction.model import (
     Candidate,
     Limits,
     MetaModelRecord,
+    MoveAlert,
     PredictionRecord,
     Recommendation,
     Report,
@@ -69,7 +70,9 @@ class Predictor:
         *,
         clock: Clock = utcnow,
         observer: TrainingObserver | None = None,
+        moves: MoveAlert | None = None,
     ) -> None:
+        self.moves = moves
         self.observer = observer
         self.versions = versions
         self.predictions = predictions
@@ -183,7 +186,15 @@ class Predictor:
             observation_end_time=window.observed_end,
             create_time=self.clock(),
         )
+        earlier = await self.predictions.page(project_id, 1, None)
         await self.predictions.insert(record)
+        if self.moves is not None and earlier.items:
+            before = earlier.items[0].probability
+            if abs(record.probability - before) >= self.moves.threshold:
+                try:
+                    await self.moves.sink(project_id, before, record.probability)
+                except Exception as error:  # the feed's trouble is not the prediction's
+                    log.warning("could not tell followers of a prediction: %s", error)
         return record
 
     async def list_predictions(
