@@ -1,13 +1,17 @@
-"""The directory's read API for other contexts: who a person reference names."""
+"""The directory's read API for other contexts: who a person reference names, who is
+available with which skills (RecommendTeam's candidates), and artifacts' reviews."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 
+from maestro_grpc.people.domain.directory import Directory
+from maestro_grpc.people.model import PeopleQuery, Person
 from maestro_grpc.people.store.discussion import DiscussionStore
 from maestro_grpc.people.store.people import PeopleStore
 from maestro_grpc.registry.model import PersonRef
+from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.store.db import Database
 
 
@@ -15,6 +19,13 @@ class PeopleReader:
     def __init__(self, db: Database) -> None:
         self._store = PeopleStore(db)
         self._discussion = DiscussionStore(db)
+        self._directory = Directory(self._store, RegistryReader(db))
+
+    async def available(self, query: PeopleQuery, limit: int = 1000) -> list[Person]:
+        """Up to `limit` people matching `query`, by handle, each with their availability
+        (1 minus their current allocations, from the teams): a team recommender's pool."""
+        page = await self._directory.search(query, limit, None)
+        return page.items
 
     async def review_summaries(
         self, artifact_ids: Sequence[uuid.UUID]

@@ -12,6 +12,10 @@ from maestro.people.v1 import people_service_pb2_grpc as psg
 from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro.registry.v1 import registry_service_pb2_grpc as rsg
+from maestro_grpc.config import Settings
+from maestro_grpc.people.model import PeopleQuery
+from maestro_grpc.people.read import PeopleReader
+from maestro_grpc.store.db import Database
 from tests.helpers import error_info, expect_error, expect_invalid
 
 B, MID, A, E = (
@@ -217,3 +221,21 @@ async def test_team_members_link_to_people(
     retail = await project(registry, "retail")
     error = await expect_error(join(registry, retail, ada.id), grpc.StatusCode.FAILED_PRECONDITION)
     assert error_info(error).reason == "PERSON_INACTIVE"
+
+
+async def test_the_read_api_gives_a_pool_with_availability(
+    people: psg.PeopleServiceStub, registry: rsg.RegistryServiceStub, settings: Settings
+) -> None:
+    ada = await person(people, "ada", pytorch=E)
+    await person(people, "bob", pytorch=B)
+    await join(registry, await project(registry, "churn"), ada.id, 0.75)
+    db = Database(settings.store_url)
+    try:
+        reader = PeopleReader(db)
+        pool = await reader.available(PeopleQuery(skills=("pytorch",)))
+        assert [(p.handle, p.availability) for p in pool] == [("ada", 0.25), ("bob", 1.0)]
+        free = await reader.available(PeopleQuery(skills=("pytorch",), min_availability=0.5))
+        assert [p.handle for p in free] == ["bob"]
+        assert (await reader.resolve("ADA@example.com")) is not None
+    finally:
+        await db.dispose()
