@@ -38,6 +38,9 @@ from maestro_grpc.metrics.domain.rollup import RollupWorker
 from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.metrics.wire.servicer import MetricsServicer
 from maestro_grpc.metrics.wire.telemetry import IngestCollector, RollupCollector
+from maestro_grpc.people.read import PeopleReader
+from maestro_grpc.people.wire.collaboration import CollaborationServicer
+from maestro_grpc.people.wire.servicer import PeopleServicer
 from maestro_grpc.prediction.wire.telemetry import TrainingMetrics
 from maestro_grpc.registry.read import RegistryReader
 from maestro_grpc.registry.wire.servicer import RegistryServicer
@@ -56,9 +59,10 @@ if TYPE_CHECKING:
     from maestro_grpc.metrics.domain.feed import Watches
     from maestro_grpc.metrics.domain.ingest import Ingestor
     from maestro_grpc.metrics.domain.queries import Queries
+    from maestro_grpc.people.domain.activity import Activity
     from maestro_grpc.registry.domain.indexer import Indexer
     from maestro_grpc.registry.domain.project_cache import ProjectCache
-    from maestro_grpc.registry.model import Artifact
+    from maestro_grpc.registry.model import Artifact, ChangeSink
 
 
 @dataclass
@@ -129,6 +133,8 @@ class App:
     registry: RegistryServicer
     metrics: MetricsServicer
     prediction: Any  # the lazy PredictionService servicer (see build_prediction)
+    people: PeopleServicer
+    collaboration: CollaborationServicer
 
 
 def build_context(
@@ -153,12 +159,15 @@ def build_context(
 
 def build_app(ctx: AppContext, access: Access) -> App:
     """Every context's store, domain and servicer on `ctx` (starts their background work)."""
+    activity = build_activity(ctx)
     return App(
         ctx=ctx,
         access=access,
-        registry=build_registry(ctx),
+        registry=build_registry(ctx, activity.on_registry_change),
         metrics=build_metrics(ctx),
-        prediction=build_prediction(ctx),
+        prediction=build_prediction(ctx, activity.on_prediction_moved),
+        people=build_people(ctx),
+        collaboration=build_collaboration(ctx, activity),
     )
 
 
@@ -178,7 +187,11 @@ async def build_access(ctx: AppContext) -> Access:
     ctx.settings = replace(ctx.settings, auth_tokens={})
     registry = RegistryReader(ctx.db)
     tokens = Tokens(
-        TokenStore(ctx.db), static, existing_projects=registry.existing_projects, clock=ctx.clock
+        TokenStore(ctx.db),
+        static,
+        existing_projects=registry.existing_projects,
+        person_exists=PeopleReader(ctx.db).exists,
+        clock=ctx.clock,
     )
     await tokens.refresh()
     audit_log = AuditLog(AuditStore(ctx.db), clock=ctx.clock)
@@ -261,7 +274,7 @@ def build_limits(ctx: AppContext) -> CallLimits:
 # ---- registry -----------------------------------------------------------------------------
 
 
-def build_registry(ctx: AppContext) -> RegistryServicer:
+def build_registry(ctx: AppContext, changes: ChangeSink | None = None) -> RegistryServicer:
     """The registry's stores, domain and servicer; on PostgreSQL the project cache and
     the change feed that keeps it honest."""
     from maestro_grpc.registry.domain.artifacts import ArtifactLibrary
@@ -290,7 +303,14 @@ def build_registry(ctx: AppContext) -> RegistryServicer:
             ctx.prometheus.register(CacheCollector(cache))
         ctx.spawn(change_feed.ChangeListener(db.url, cache).run(), "project-change-feed")
     artifact_cache = _artifact_cache(ctx)
-    projects = ProjectRegistry(ProjectStore(db), TeamStore(db), clock=clock, cache=cache)
+    projects = ProjectRegistry(
+        ProjectStore(db),
+        TeamStore(db),
+        clock=clock,
+        cache=cache,
+        people=PeopleReader(db).resolve,
+        **({} if changes is None else {"changes": changes}),
+    )
     library = ArtifactLibrary(
         ArtifactStore(db),
         SearchStore(db),
@@ -298,6 +318,8 @@ def build_registry(ctx: AppContext) -> RegistryServicer:
         half_life_days=ctx.settings.impact_half_life_days,
         clock=clock,
         cache=artifact_cache,
+        reviews=PeopleReader(db).review_summaries,
+        **({} if changes is None else {"changes": changes}),
     )
     rows = ContentBlobs(db)
     return RegistryServicer(
@@ -373,6 +395,62 @@ def build_indexer(ctx: AppContext, owner: str) -> Indexer:
         else IndexerMetrics(ctx.prometheus, interval_seconds=settings.indexer_interval_seconds),
         extra_jobs=extra,
     )
+
+
+# ---- people -------------------------------------------------------------------------------
+
+
+def build_people(ctx: AppContext) -> PeopleServicer:
+    """The directory: its store, its domain (reading teams through the registry's read
+    API) and PeopleService."""
+    from maestro_grpc.people.domain.directory import Directory
+    from maestro_grpc.people.store.people import PeopleStore
+
+    directory = Directory(PeopleStore(ctx.db), RegistryReader(ctx.db), clock=ctx.clock)
+    return PeopleServicer(directory, ctx.required_pages())
+
+
+def build_activity(ctx: AppContext) -> Activity:
+    """The feed's domain: the registry tells it its changes, the discussion its events."""
+    from maestro_grpc.access import caller
+    from maestro_grpc.people.domain.activity import Activity
+    from maestro_grpc.people.store.activity import ActivityStore
+    from maestro_grpc.people.store.people import PeopleStore
+
+    return Activity(
+        ActivityStore(ctx.db),
+        PeopleStore(ctx.db),
+        RegistryReader(ctx.db),
+        actor=caller.person,
+        clock=ctx.clock,
+    )
+
+
+def build_collaboration(ctx: AppContext, activity: Activity) -> CollaborationServicer:
+    from maestro_grpc.people.domain.discussion import Discussion
+    from maestro_grpc.people.domain.webhooks import Webhooks, httpx_post
+    from maestro_grpc.people.store.discussion import DiscussionStore
+    from maestro_grpc.people.store.people import PeopleStore
+    from maestro_grpc.people.store.webhooks import WebhookStore
+
+    discussion = Discussion(
+        DiscussionStore(ctx.db),
+        PeopleStore(ctx.db),
+        RegistryReader(ctx.db),
+        activity,
+        clock=ctx.clock,
+    )
+    post, close = httpx_post()
+    ctx.closers.append(close)
+    webhooks = Webhooks(
+        WebhookStore(ctx.db),
+        post,
+        retry=timedelta(seconds=ctx.settings.webhook_retry_seconds),
+        clock=ctx.clock,
+    )
+    activity.listeners.append(webhooks.wake)
+    ctx.spawn(webhooks.run(), "webhook-sender")
+    return CollaborationServicer(discussion, activity, webhooks, ctx.required_pages())
 
 
 # ---- metrics ------------------------------------------------------------------------------
@@ -500,7 +578,7 @@ async def _inprocess_rollups(ctx: AppContext) -> None:
 # ---- prediction ---------------------------------------------------------------------------
 
 
-def build_prediction(ctx: AppContext) -> Any:
+def build_prediction(ctx: AppContext, moved: Any = None) -> Any:
     """The PredictionService servicer, built on its first call (scikit-learn is heavy)."""
     from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
     from maestro_grpc.wire.lazy import lazy_servicer
@@ -509,11 +587,11 @@ def build_prediction(ctx: AppContext) -> Any:
     return lazy_servicer(
         prediction_service_pb2_grpc.PredictionServiceServicer,
         prediction_service_pb2.DESCRIPTOR.services_by_name["PredictionService"],
-        lambda: build_prediction_servicer(ctx, observer),
+        lambda: build_prediction_servicer(ctx, observer, moved),
     )
 
 
-def build_prediction_servicer(ctx: AppContext, observer: Any = None) -> Any:
+def build_prediction_servicer(ctx: AppContext, observer: Any = None, moved: Any = None) -> Any:
     """The PredictionService's stores, domain and servicer (`observer`: of training runs)."""
     from maestro_grpc.prediction.domain.experiments import Experiments
     from maestro_grpc.prediction.domain.observe import FeatureReader
@@ -521,6 +599,7 @@ def build_prediction_servicer(ctx: AppContext, observer: Any = None) -> Any:
     from maestro_grpc.prediction.domain.runner import TrainingRunner
     from maestro_grpc.prediction.domain.tracking import tracking_target
     from maestro_grpc.prediction.domain.versions import ModelVersions
+    from maestro_grpc.prediction.model import MoveAlert
     from maestro_grpc.prediction.store.experiments import ExperimentStore
     from maestro_grpc.prediction.store.metamodels import MetaModelStore
     from maestro_grpc.prediction.store.predictions import PredictionStore
@@ -536,6 +615,7 @@ def build_prediction_servicer(ctx: AppContext, observer: Any = None) -> Any:
         tracking_target(ctx.settings),
         clock=ctx.clock,
         observer=observer,
+        moves=None if moved is None else MoveAlert(moved, ctx.settings.feed_prediction_move),
     )
     experiments = Experiments(
         ExperimentStore(ctx.db), registry=registry, metrics=metrics, clock=ctx.clock

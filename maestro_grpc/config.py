@@ -172,6 +172,10 @@ class Settings:
     access_log: bool = True
     log_level: str = "INFO"
     impact_half_life_days: float = 180.0
+    # A failed webhook delivery waits this long, doubled after each failure (at most an hour).
+    webhook_retry_seconds: float = 1.0
+    # A prediction that moves at least this much (0..1) since the project's last is in the feed.
+    feed_prediction_move: float = 0.1
     db_pool_size: int = 10
     # GetProject answers each replica keeps (PostgreSQL only; 0 turns the
     # cache off). See maestro_grpc/registry/project_cache.py.
@@ -264,6 +268,8 @@ class Settings:
             access_log=_bool(env, "MAESTRO_ACCESS_LOG", True),
             log_level=_text(env, "MAESTRO_LOG_LEVEL", "INFO").upper(),
             impact_half_life_days=_float(env, "MAESTRO_IMPACT_HALF_LIFE_DAYS", 180.0, 0.001),
+            webhook_retry_seconds=_float(env, "MAESTRO_WEBHOOK_RETRY_SECONDS", 1.0, 0.01),
+            feed_prediction_move=_float(env, "MAESTRO_FEED_PREDICTION_MOVE", 0.1),
             db_pool_size=_int(env, "MAESTRO_DB_POOL_SIZE", 10, 1),
             project_cache_size=_int(env, "MAESTRO_PROJECT_CACHE_SIZE", 10_000),
             artifact_cache_size=_int(env, "MAESTRO_ARTIFACT_CACHE_SIZE", 10_000),

@@ -27,6 +27,12 @@ from prometheus_client import CollectorRegistry
 
 from maestro.access.v1 import access_service_pb2, access_service_pb2_grpc
 from maestro.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
+from maestro.people.v1 import (
+    collaboration_service_pb2,
+    collaboration_service_pb2_grpc,
+    people_service_pb2,
+    people_service_pb2_grpc,
+)
 from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
 from maestro_grpc import tracing
@@ -53,6 +59,8 @@ SERVICE_NAMES = (
     registry_service_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name,
     metrics_service_pb2.DESCRIPTOR.services_by_name["MetricsService"].full_name,
     prediction_service_pb2.DESCRIPTOR.services_by_name["PredictionService"].full_name,
+    people_service_pb2.DESCRIPTOR.services_by_name["PeopleService"].full_name,
+    collaboration_service_pb2.DESCRIPTOR.services_by_name["CollaborationService"].full_name,
 )
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
@@ -222,6 +230,10 @@ def _mount(server: grpc.aio.Server, app: App, health: StoreHealth) -> None:
     registry_service_pb2_grpc.add_RegistryServiceServicer_to_server(app.registry, server)
     metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(app.metrics, server)
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(app.prediction, server)
+    people_service_pb2_grpc.add_PeopleServiceServicer_to_server(app.people, server)
+    collaboration_service_pb2_grpc.add_CollaborationServiceServicer_to_server(
+        app.collaboration, server
+    )
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
     reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
         DocumentedReflectionServicer(

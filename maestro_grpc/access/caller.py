@@ -36,6 +36,11 @@ def acting_as(principal: Principal) -> Iterator[Principal]:
             _current.reset(token)
 
 
+def person() -> uuid.UUID | None:
+    """The person of the directory the caller's token belongs to (None: no person)."""
+    return _current.get().person_id
+
+
 def visible_projects() -> frozenset[uuid.UUID] | None:
     """The projects the caller may see; None: every project."""
     return _current.get().projects

@@ -62,6 +62,8 @@ class Token:
     expire_time: datetime | None = None
     revoke_time: datetime | None = None
     last_use_time: datetime | None = None
+    # The person of the directory it belongs to (None: no person).
+    person_id: uuid.UUID | None = None
 
     @property
     def static(self) -> bool:
@@ -98,6 +100,11 @@ class Principal:
         return f"token:{self.token.id}"
 
     @property
+    def person_id(self) -> uuid.UUID | None:
+        """The person of the directory calling (None: a service, or nobody named)."""
+        return self.token.person_id if self.token is not None else None
+
+    @property
     def projects(self) -> frozenset[uuid.UUID] | None:
         """The projects this caller may see; None: all of them."""
         return self.token.project_ids if self.token is not None else None
@@ -120,6 +127,7 @@ class TokenFields:
     role: Role
     project_ids: frozenset[uuid.UUID] | None
     expire_time: datetime | None
+    person_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -585,3 +585,15 @@ class AnalysisOptions:
     end_time: datetime | None = None
     adjustment: Adjustment = Adjustment.NONE
     srm_min_units: int = 100
+
+
+# Told when a project's prediction moved (project, previous, new probability); wired in app.py.
+MoveSink = Callable[[uuid.UUID, float, float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class MoveAlert:
+    """Whom to tell when a prediction moves at least `threshold` since the project's last."""
+
+    sink: MoveSink
+    threshold: float = 0.1

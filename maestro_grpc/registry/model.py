@@ -5,11 +5,12 @@ speak. The impact score's formula is in `registry/impact.py`. Nothing here
 does I/O.
 """
 
+# long module: one vocabulary for the registry's three layers and its readers, kept together.
 from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -87,6 +88,8 @@ class TeamMember:
     allocation: float
     join_time: datetime
     leave_time: datetime | None
+    # The person of the directory this membership is (None: not linked).
+    directory_person_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,9 @@ class Artifact:
     delete_time: datetime | None = None
     # The server stored this content (an upload linked it): downloads need it.
     content_stored: bool = False
+    # This version's reviews (from the people directory, filled on Get and Search).
+    review_average: float = 0.0
+    review_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -190,6 +196,26 @@ class TeamMemberFields:
     allocation: float = 1.0
     join_time: datetime | None = None
     leave_time: datetime | None = None
+    # Set by the domain once `person_id` resolved to a person of the directory.
+    directory_person_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """What the registry needs of a person of the directory to link a membership."""
+
+    id: uuid.UUID
+    display_name: str
+    active: bool
+
+
+# The directory's answer to "who is this `person_id`?" (wired in app.py).
+PersonResolver = Callable[[str], Awaitable[PersonRef | None]]
+
+
+async def no_directory(person_id: str) -> PersonRef | None:
+    """The resolver of a registry built without a directory: nobody is linked."""
+    return None
 
 
 @dataclass
@@ -386,63 +412,3 @@ class PeerProfile:
     usages: list[tuple[uuid.UUID, UsageOutcome]] = field(default_factory=list)
     succeeded: bool | None = None
     score: float | None = None
-
-
-# ---- what other contexts read (registry/read.py) -------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProjectOutline:
-    """A project's own fields without its team: what other contexts learn from."""
-
-    id: uuid.UUID
-    name: str
-    status: ProjectStatus
-    labels: dict[str, str]
-    start_time: datetime | None
-    create_time: datetime
-    end_time: datetime | None
-    succeeded: bool | None  # None until an outcome is recorded
-    score: float | None
-    success_record_time: datetime | None
-
-
-@dataclass(frozen=True)
-class ProjectOutcome:
-    """A project's recorded outcome, as other contexts read it (experiments)."""
-
-    succeeded: bool | None
-    score: float | None
-    record_time: datetime
-
-
-@dataclass(frozen=True)
-class ProjectUse:
-    """One usage logged by a project, with the used artifact's origin project."""
-
-    artifact_id: uuid.UUID
-    project_id: uuid.UUID
-    outcome: UsageOutcome
-    use_time: datetime
-    origin_project_id: uuid.UUID | None
-
-
-@dataclass(frozen=True)
-class ArtifactUse:
-    """One usage of an artifact, with the using project's recorded outcome (if any)."""
-
-    artifact_id: uuid.UUID
-    project_id: uuid.UUID
-    outcome: UsageOutcome
-    use_time: datetime
-    project_succeeded: bool | None
-    project_score: float | None
-    project_record_time: datetime | None
-
-
-@dataclass(frozen=True)
-class CreatedArtifact:
-    """An artifact a project made, and when."""
-
-    origin_project_id: uuid.UUID
-    create_time: datetime

@@ -12,26 +12,36 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 
+from maestro_grpc.paging import Cursor
 from maestro_grpc.registry.impact import UsageSignal, impact_score
-from maestro_grpc.registry.model import (
+from maestro_grpc.registry.model import TeamMember
+from maestro_grpc.registry.outward import (
     ArtifactUse,
     CreatedArtifact,
+    MadeArtifact,
+    PersonMembership,
+    PersonUse,
     ProjectOutcome,
     ProjectOutline,
     ProjectUse,
-    TeamMember,
+    UnlinkedMember,
 )
+from maestro_grpc.registry.store.people_read import PeopleReadStore
 from maestro_grpc.registry.store.read import RegistryReadStore
 from maestro_grpc.store.db import Database
 
 __all__ = [
     "ArtifactUse",
     "CreatedArtifact",
+    "MadeArtifact",
+    "PersonMembership",
+    "PersonUse",
     "ProjectOutcome",
     "ProjectOutline",
     "ProjectUse",
     "RegistryReader",
     "TeamMember",
+    "UnlinkedMember",
     "UsageSignal",
     "impact_score",
 ]
@@ -42,6 +52,7 @@ class RegistryReader:
 
     def __init__(self, db: Database) -> None:
         self._store = RegistryReadStore(db)
+        self._people = PeopleReadStore(db)
 
     async def existing_projects(self, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
         """Those of `ids` that are projects."""
@@ -101,3 +112,29 @@ class RegistryReader:
     async def created_by(self, project_ids: Sequence[uuid.UUID]) -> list[CreatedArtifact]:
         """The artifacts these projects made (deleted ones too)."""
         return await self._store.created_by(project_ids)
+
+    # ---- for the people directory ------------------------------------------------------
+
+    async def memberships_of(self, person_id: uuid.UUID) -> list[PersonMembership]:
+        """Every membership linked to this person (former ones too), by join time."""
+        return await self._people.memberships(person_id)
+
+    async def allocations(self, person_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, float]:
+        """Each person's sum of current allocations (absent: on no current team)."""
+        return await self._people.allocations(person_ids)
+
+    async def made_by(self, names: Collection[str]) -> list[MadeArtifact]:
+        """Live artifacts whose creator is one of `names` (any case), newest first."""
+        return await self._people.made_by(names)
+
+    async def used_by(self, names: Collection[str]) -> list[PersonUse]:
+        """Usages whose `used_by` is one of `names` (any case), by time."""
+        return await self._people.used_by(names)
+
+    async def artifacts(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, MadeArtifact]:
+        """Live artifacts among `ids` (name, version, origin), by id."""
+        return await self._people.artifacts(ids)
+
+    async def unlinked_members(self, page_size: int, after: Cursor | None) -> list[UnlinkedMember]:
+        """Up to `page_size` + 1 memberships of no person, by id, after `after`."""
+        return await self._people.unlinked(page_size, after)

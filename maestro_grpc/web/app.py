@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from maestro_grpc.web import (
     artifact,
+    collab,
     experiments,
     library,
     live,
@@ -66,6 +67,13 @@ def build_app(settings: WebSettings, backend: Backend) -> Starlette:
         Route("/experiments/{experiment_id}", experiments.page),
         Route("/models", models.list_page),
         Route("/models/{version}", models.page),
+        Route("/people/{person_id}", collab.person_page),
+        Route("/feed", collab.feed_page),
+        Route("/feed/live", collab.feed_live),
+        Route("/feed/read", collab.mark_read, methods=["POST"]),
+        Route("/comments", collab.post_comment, methods=["POST"]),
+        Route("/reviews", collab.post_review, methods=["POST"]),
+        Route("/follows", collab.post_follow, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(

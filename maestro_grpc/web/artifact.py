@@ -19,6 +19,7 @@ from starlette.responses import Response, StreamingResponse
 
 from maestro.registry.v1 import artifact_pb2
 from maestro.registry.v1 import registry_service_pb2 as pb
+from maestro_grpc.web import collab
 from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, metadata
 from maestro_grpc.web.format import outcome
 from maestro_grpc.web.security import session_token
@@ -110,6 +111,7 @@ async def page(request: Request) -> Response:
             if r.artifact.id != artifact.id
         ][:RECOMMENDATIONS],
         "reason_label": lambda kind: REASON.get(kind, "other"),
+        **await collab.discussion(request, "artifact", artifact.id),
     }
     return render(request, "artifact.html", context)
 

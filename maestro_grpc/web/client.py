@@ -15,6 +15,7 @@ import grpc.aio
 
 from maestro.access.v1 import access_service_pb2_grpc
 from maestro.metrics.v1 import metrics_service_pb2_grpc
+from maestro.people.v1 import collaboration_service_pb2_grpc, people_service_pb2_grpc
 from maestro.prediction.v1 import prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.web.settings import WebSettings
@@ -68,6 +69,8 @@ class Backend:
     metrics: metrics_service_pb2_grpc.MetricsServiceStub
     prediction: prediction_service_pb2_grpc.PredictionServiceStub
     access: access_service_pb2_grpc.AccessServiceStub
+    people: people_service_pb2_grpc.PeopleServiceStub
+    collaboration: collaboration_service_pb2_grpc.CollaborationServiceStub
 
     @classmethod
     def on(cls, channel: grpc.aio.Channel) -> Backend:
@@ -77,6 +80,8 @@ class Backend:
             metrics=metrics_service_pb2_grpc.MetricsServiceStub(channel),
             prediction=prediction_service_pb2_grpc.PredictionServiceStub(channel),
             access=access_service_pb2_grpc.AccessServiceStub(channel),
+            people=people_service_pb2_grpc.PeopleServiceStub(channel),
+            collaboration=collaboration_service_pb2_grpc.CollaborationServiceStub(channel),
         )
 
     async def close(self) -> None:

@@ -26,6 +26,7 @@ from maestro.metrics.v1 import metrics_service_pb2 as mpb
 from maestro.prediction.v1 import prediction_service_pb2 as ppb
 from maestro.registry.v1 import project_pb2
 from maestro.registry.v1 import registry_service_pb2 as rpb
+from maestro_grpc.web import collab
 from maestro_grpc.web.artifact import REASON, maybe
 from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, Backend, metadata
 from maestro_grpc.web.format import enum_label
@@ -130,6 +131,7 @@ async def page(request: Request) -> Response:
         "contributions": _contributions(prediction),
         "recommended": list(recommended.recommendations) if recommended else [],
         **LABELS,
+        **await collab.discussion(request, "project", project.id),
     }
     return render(request, "project.html", context)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from maestro.access.v1 import access_service_pb2
 from maestro.metrics.v1 import metrics_service_pb2
+from maestro.people.v1 import collaboration_service_pb2, people_service_pb2
 from maestro.prediction.v1 import prediction_service_pb2
 from maestro.registry.v1 import registry_service_pb2
 from maestro_grpc.access.wire.permissions import RULES
@@ -11,6 +12,8 @@ from maestro_grpc.access.wire.permissions import RULES
 SERVICES = [
     (access_service_pb2, "AccessService"),
     (metrics_service_pb2, "MetricsService"),
+    (people_service_pb2, "PeopleService"),
+    (collaboration_service_pb2, "CollaborationService"),
     (prediction_service_pb2, "PredictionService"),
     (registry_service_pb2, "RegistryService"),
 ]

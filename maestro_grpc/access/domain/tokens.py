@@ -36,6 +36,11 @@ REFRESH_SECONDS = 1.0
 ARMED_TTL = 300.0
 
 ProjectCheck = Callable[[Collection[uuid.UUID]], Awaitable[set[uuid.UUID]]]
+PersonCheck = Callable[[uuid.UUID], Awaitable[bool]]
+
+
+async def _nobody(person_id: uuid.UUID) -> bool:
+    return False
 
 
 class StaticTokens:
@@ -80,12 +85,14 @@ class Tokens:
         static: StaticTokens,
         *,
         existing_projects: ProjectCheck,
+        person_exists: PersonCheck = _nobody,
         clock: Clock = utcnow,
         unarmed_ttl: float = UNARMED_TTL,
     ) -> None:
         self.store = store
         self.static = static
         self.existing_projects = existing_projects
+        self.person_exists = person_exists
         self.clock = clock
         self.unarmed_ttl = unarmed_ttl
         self.armed = False
@@ -231,6 +238,8 @@ class Tokens:
                     f"no project {', '.join(sorted(map(str, missing)))}",
                     reason="PROJECT_NOT_FOUND",
                 )
+        if fields.person_id is not None and not await self.person_exists(fields.person_id):
+            raise NotFound(f"no person {fields.person_id}", reason="PERSON_NOT_FOUND")
         secret = secrets.new_secret()
         token = Token(
             id=uuid.uuid4(),
@@ -241,6 +250,7 @@ class Tokens:
             creator=_creator(creator),
             create_time=now,
             expire_time=fields.expire_time,
+            person_id=fields.person_id,
         )
         assert token.id is not None
         audit.touch("tokens", token.id)

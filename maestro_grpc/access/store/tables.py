@@ -24,6 +24,9 @@ access_tokens = Table(
     Column("expire_time", UTCDateTime()),
     Column("revoke_time", UTCDateTime()),
     Column("last_use_time", UTCDateTime()),
+    # The person of the directory it belongs to (no foreign key: the people
+    # context owns that table).
+    Column("person_id", Uuid()),
     CheckConstraint("role IN ('reader', 'writer', 'agent', 'admin')", name="role"),
     Index("ix_access_tokens_create_time_id", "create_time", "id"),
 )

@@ -39,6 +39,7 @@ def _token(row: Any) -> Token:
         expire_time=row.expire_time,
         revoke_time=row.revoke_time,
         last_use_time=row.last_use_time,
+        person_id=row.person_id,
     )
 
 
@@ -77,6 +78,7 @@ class TokenStore:
                         creator=token.creator,
                         create_time=token.create_time,
                         expire_time=token.expire_time,
+                        person_id=token.person_id,
                     )
                 )
                 made = True

@@ -32,6 +32,7 @@ def token_to_proto(token: Token) -> pb.Token:
         secret_prefix=token.secret_prefix,
         creator=token.creator,
         static=token.static,
+        person_id=str(token.person_id or ""),
     )
     set_timestamp(out.create_time, token.create_time)
     set_timestamp(out.expire_time, token.expire_time)
@@ -87,6 +88,7 @@ def token_fields(v: Violations, request: pb.CreateTokenRequest) -> TokenFields:
         role=role or Role.READER,
         project_ids=frozenset(projects) if request.project_ids else None,
         expire_time=v.take(lambda: opt_time(request, "expire_time", "expire_time"), None),
+        person_id=optional_uuid_field(v, request.person_id, "person_id"),
     )
 
 

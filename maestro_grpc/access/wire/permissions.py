@@ -20,6 +20,7 @@ from typing import Any
 
 from maestro.access.v1 import access_service_pb2
 from maestro.metrics.v1 import metrics_service_pb2
+from maestro.people.v1 import collaboration_service_pb2, people_service_pb2
 from maestro.prediction.v1 import prediction_service_pb2
 from maestro.registry.v1 import registry_service_pb2
 from maestro_grpc.access.domain.authorize import Need
@@ -124,6 +125,29 @@ _REGISTRY = _service(registry_service_pb2, "RegistryService")
 _METRICS = _service(metrics_service_pb2, "MetricsService")
 _PREDICTION = _service(prediction_service_pb2, "PredictionService")
 _ACCESS = _service(access_service_pb2, "AccessService")
+_PEOPLE = _service(people_service_pb2, "PeopleService")
+_COLLAB = _service(collaboration_service_pb2, "CollaborationService")
+
+
+def _on_subject(kind: int, subject_id: str) -> Need:
+    """A project is read within the caller's projects; an artifact is checked by its
+    origin in the domain (the library is shared)."""
+    if kind == collaboration_service_pb2.SUBJECT_KIND_PROJECT:
+        return Need(Action.READ, projects=_set(subject_id))
+    return Need(Action.READ)
+
+
+def _comment_subject(request: collaboration_service_pb2.CreateCommentRequest) -> Need:
+    return _on_subject(request.comment.subject_kind, request.comment.subject_id)
+
+
+def _list_subject(request: collaboration_service_pb2.ListCommentsRequest) -> Need:
+    return _on_subject(request.subject_kind, request.subject_id)
+
+
+def _follow_subject(request: collaboration_service_pb2.FollowRequest) -> Need:
+    return _on_subject(request.target.kind, request.target.subject_id)
+
 
 A = Action
 _BY_SERVICE: dict[str, dict[str, Rule]] = {
@@ -182,6 +206,34 @@ _BY_SERVICE: dict[str, dict[str, Rule]] = {
         "RevokeToken": plain(A.ADMIN),
         "WhoAmI": plain(A.SELF),
         "ListAuditEvents": plain(A.ADMIN),
+    },
+    _PEOPLE: {
+        # The directory belongs to the whole organisation.
+        "CreatePerson": organisation(A.WRITE),
+        "GetPerson": plain(A.READ),
+        "UpdatePerson": organisation(A.WRITE),
+        "SearchPeople": plain(A.READ),
+        "GetPersonProfile": plain(A.READ, "shows only the caller's projects"),
+        "ListUnlinkedTeamMembers": plain(A.ADMIN),
+    },
+    _COLLAB: {
+        "CreateComment": Rule(A.READ, _comment_subject, "any reader of the subject"),
+        "UpdateComment": plain(A.READ, "its author only"),
+        "DeleteComment": plain(A.READ, "its author, or an admin"),
+        "ModerateComment": plain(A.ADMIN),
+        "ListComments": Rule(A.READ, _list_subject),
+        "ReviewArtifact": plain(A.READ, "any reader of the artifact"),
+        "ListReviews": plain(A.READ),
+        "Follow": Rule(A.READ, _follow_subject, "any reader of the subject"),
+        "Unfollow": plain(A.READ),
+        "ListFollows": plain(A.READ),
+        "ListActivity": plain(A.READ, "the caller's feed, of its projects only"),
+        "MarkActivityRead": plain(A.READ),
+        "WatchActivity": plain(A.READ, "the caller's feed, of its projects only"),
+        "CreateWebhook": plain(A.ADMIN),
+        "ListWebhooks": plain(A.ADMIN),
+        "DeleteWebhook": plain(A.ADMIN),
+        "ListWebhookDeliveries": plain(A.ADMIN),
     },
     # Reflection tells any valid token what the services are.
     "grpc.reflection.v1alpha.ServerReflection": {"ServerReflectionInfo": plain(A.SELF)},

@@ -37,6 +37,7 @@ from maestro_grpc.prediction.model import (
     Candidate,
     Limits,
     MetaModelRecord,
+    MoveAlert,
     PredictionRecord,
     Recommendation,
     Report,
@@ -71,7 +72,9 @@ class Predictor:
         *,
         clock: Clock = utcnow,
         observer: TrainingObserver | None = None,
+        moves: MoveAlert | None = None,
     ) -> None:
+        self.moves = moves
         self.observer = observer
         self.versions = versions
         self.predictions = predictions
@@ -191,7 +194,15 @@ class Predictor:
             no_skill=model.no_skill,
             warnings=[model.verdict] if model.no_skill else [],
         )
+        earlier = await self.predictions.page(project_id, 1, None)
         await self.predictions.insert(record)
+        if self.moves is not None and earlier.items:
+            before = earlier.items[0].probability
+            if abs(record.probability - before) >= self.moves.threshold:
+                try:
+                    await self.moves.sink(project_id, before, record.probability)
+                except Exception as error:  # the feed's trouble is not the prediction's
+                    log.warning("could not tell followers of a prediction: %s", error)
         return record
 
     async def list_predictions(

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from maestro_grpc.metrics.model import EventRecord
-from maestro_grpc.registry.model import ProjectOutline
+from maestro_grpc.registry.outward import ProjectOutline
 
 DAY_SECONDS = 86_400.0
 

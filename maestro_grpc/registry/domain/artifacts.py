@@ -11,6 +11,7 @@ from typing import Any
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import InvalidArgument
 from maestro_grpc.paging import Cursor, Page
+from maestro_grpc.registry.domain.changes import announce, no_sink
 from maestro_grpc.registry.domain.project_cache import ProjectCache
 from maestro_grpc.registry.impact import UsageSignal, impact_score, usage_impacts
 from maestro_grpc.registry.model import (
@@ -22,6 +23,7 @@ from maestro_grpc.registry.model import (
     UsageFields,
     UsageImpact,
 )
+from maestro_grpc.registry.outward import ChangeSink, RegistryChange, ReviewSummaries, no_reviews
 from maestro_grpc.registry.store.artifacts import ArtifactStore
 from maestro_grpc.registry.store.search import SearchStore
 from maestro_grpc.registry.store.usages import Scorer, UsageStore
@@ -51,10 +53,15 @@ class ArtifactLibrary:
         half_life_days: float,
         clock: Clock = utcnow,
         cache: ProjectCache[Artifact] | None = None,
+        changes: ChangeSink = no_sink,
+        reviews: ReviewSummaries = no_reviews,
     ) -> None:
         # GetArtifact's per-replica cache, by the project cache's rules
         # (project_cache.py; the artifacts' own change feed, migration 0015).
+        # Reviews are another context's writes: read apart, never cached.
         self.cache: ProjectCache[Artifact] = cache if cache is not None else ProjectCache(0)
+        self.changes = changes
+        self.reviews = reviews
         self.artifacts = artifacts
         self._search = search
         self.usages = usages
@@ -64,14 +71,33 @@ class ArtifactLibrary:
     async def create_artifact(
         self, fields: ArtifactFields, *, request_id: str = "", fingerprint: str = ""
     ) -> Artifact:
-        return await self.artifacts.create(
+        artifact = await self.artifacts.create(
             fields, self.clock(), request_id=request_id, fingerprint=fingerprint
         )
+        change = RegistryChange(
+            "artifact_version",
+            artifact.origin_project_id,
+            f"{artifact.name} {artifact.version} was registered",
+            key=f"artifact:{artifact.id}",
+            artifact=artifact,
+        )
+        await announce(self.changes, change)
+        return artifact
+
+    async def _reviewed(self, found: Sequence[Artifact]) -> list[Artifact]:
+        summaries = await self.reviews([a.id for a in found]) if found else {}
+        return [
+            replace(a, review_average=summaries[a.id][0], review_count=summaries[a.id][1])
+            if a.id in summaries
+            else a
+            for a in found
+        ]
 
     async def get_artifact(self, artifact_id: uuid.UUID) -> Artifact:
-        """The artifact, from this replica's cache while that may answer (the same object
-        on every hit), else from the store."""
-        return await self.cache.get_or_load(artifact_id, self.artifacts.get)
+        """The artifact, from this replica's cache while that may answer, else from the
+        store; its review summary read fresh."""
+        cached = await self.cache.get_or_load(artifact_id, self.artifacts.get)
+        return (await self._reviewed([cached]))[0]
 
     async def update_artifact(self, artifact_id: uuid.UUID, changes: dict[str, Any]) -> Artifact:
         try:
@@ -89,7 +115,8 @@ class ArtifactLibrary:
     async def search(
         self, query: ArtifactQuery, *, page_size: int, after: Cursor | None
     ) -> Page[Artifact]:
-        return await self._search.search(query, page_size=page_size, after=after)
+        page = await self._search.search(query, page_size=page_size, after=after)
+        return replace(page, items=await self._reviewed(page.items))
 
     async def facets(self, query: ArtifactQuery, *, max_tags: int) -> ArtifactFacets:
         return await self._search.facets(query, max_tags=max_tags)
@@ -103,7 +130,7 @@ class ArtifactLibrary:
         if use_time > now + MAX_CLOCK_SKEW:
             raise InvalidArgument.for_field("artifact_usage.use_time", "must not be in the future")
         try:
-            return await self.usages.log(
+            usage, artifact = await self.usages.log(
                 fields,
                 use_time=use_time,
                 now=now,
@@ -113,6 +140,15 @@ class ArtifactLibrary:
             )
         finally:  # its usage count and impact score changed
             self.cache.invalidate(fields.artifact_id)
+        change = RegistryChange(
+            "usage",
+            usage.project_id,
+            f"{artifact.name} {artifact.version} was used ({usage.outcome.value})",
+            key=f"usage:{usage.id}",
+            artifact=artifact,
+        )
+        await announce(self.changes, change)
+        return usage, artifact
 
     async def list_usages(
         self,

@@ -10,22 +10,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
 from maestro_grpc.clock import Clock, utcnow
-from maestro_grpc.errors import Aborted, FailedPrecondition, InvalidArgument
+from maestro_grpc.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
 from maestro_grpc.paging import Cursor, Page
+from maestro_grpc.registry.domain.changes import announce, no_sink
 from maestro_grpc.registry.domain.project_cache import ProjectCache
 from maestro_grpc.registry.model import (
+    PersonResolver,
     Project,
     ProjectFields,
     ProjectStatus,
     Success,
     TeamMember,
     TeamMemberFields,
+    no_directory,
 )
+from maestro_grpc.registry.outward import ChangeSink, RegistryChange
 from maestro_grpc.registry.store.projects import ProjectStore
 from maestro_grpc.registry.store.teams import TeamStore
 
@@ -43,6 +47,14 @@ def _fields_of(project: Project) -> ProjectFields:
     )
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_leave(join: datetime, leave: datetime | None, field: str) -> None:
     if leave is not None and leave < join:
         raise InvalidArgument.for_field(field, "must not be before the join time")
@@ -58,10 +70,14 @@ class ProjectRegistry:
         *,
         clock: Clock = utcnow,
         cache: ProjectCache[Project] | None = None,
+        people: PersonResolver = no_directory,
+        changes: ChangeSink = no_sink,
     ) -> None:
         self.projects = projects
         self.teams = teams
         self.clock = clock
+        self.people = people
+        self.changes = changes
         self._cache: ProjectCache[Project] = cache if cache is not None else ProjectCache(0)
 
     # ---- projects --------------------------------------------------------
@@ -112,11 +128,32 @@ class ProjectRegistry:
             return changes
 
         with self._changing(project_id):
-            return await self.projects.update(project_id, changes_for, self.clock())
+            project = await self.projects.update(project_id, changes_for, self.clock())
+        if "status" in changes:
+            status = project.status.value
+            await announce(
+                self.changes,
+                RegistryChange("project_status", project.id, f"{project.name} is now {status}"),
+            )
+        return project
 
     async def record_success(self, project_id: uuid.UUID, success: Success) -> Project:
         with self._changing(project_id):
-            return await self.projects.record_success(project_id, success, self.clock())
+            project = await self.projects.record_success(project_id, success, self.clock())
+        ended = "succeeded" if success.succeeded else "did not succeed"
+        await announce(
+            self.changes,
+            RegistryChange("project_outcome", project.id, f"{project.name} {ended}"),
+        )
+        return project
+
+    async def _team_changed(self, member: TeamMember, what: str) -> TeamMember:
+        name = member.display_name or member.person_id
+        await announce(
+            self.changes,
+            RegistryChange("team_change", member.project_id, f"{name} {what}", member=member),
+        )
+        return member
 
     # ---- team ------------------------------------------------------------
 
@@ -132,8 +169,9 @@ class ProjectRegistry:
         if fields.join_time is None:
             # Joining now: the wire checked a leave time only against a given join time.
             _check_leave(now, fields.leave_time, "team_member.leave_time")
+        fields = await self._linked(fields)
         with self._changing(project_id):
-            return await self.teams.add(
+            member = await self.teams.add(
                 project_id,
                 fields,
                 join_time=fields.join_time or now,
@@ -141,6 +179,28 @@ class ProjectRegistry:
                 request_id=request_id,
                 fingerprint=fingerprint,
             )
+        return await self._team_changed(member, "joined the team")
+
+    async def _linked(self, fields: TeamMemberFields) -> TeamMemberFields:
+        """`fields` with the directory's person its `person_id` names (id, e-mail or
+        handle), or as they are when it names none (a free-form id, as before the
+        directory). An id of no person is a mistake worth hearing about."""
+        person = await self.people(fields.person_id)
+        if person is None:
+            if _is_uuid(fields.person_id):
+                raise NotFound(
+                    f"no person {fields.person_id} in the directory", reason="PERSON_NOT_FOUND"
+                )
+            return fields
+        if not person.active:
+            raise FailedPrecondition(
+                f"person {person.id} is inactive and cannot join a team", reason="PERSON_INACTIVE"
+            )
+        return replace(
+            fields,
+            directory_person_id=person.id,
+            display_name=fields.display_name or person.display_name,
+        )
 
     async def update_team_member(self, member_id: uuid.UUID, changes: dict[str, Any]) -> TeamMember:
         with self._changing() as changed:
@@ -152,7 +212,8 @@ class ProjectRegistry:
                 _check_leave(join_time, leave_time, "team_member.leave_time")
                 return changes
 
-            return await self.teams.update(member_id, changes_for, self.clock())
+            member = await self.teams.update(member_id, changes_for, self.clock())
+        return await self._team_changed(member, "changed on the team")
 
     async def remove_team_member(
         self, member_id: uuid.UUID, leave_time: datetime | None
@@ -171,7 +232,8 @@ class ProjectRegistry:
                 _check_leave(current.join_time, leave, "leave_time")
                 return leave
 
-            return await self.teams.remove(member_id, leave_time_for, now)
+            member = await self.teams.remove(member_id, leave_time_for, now)
+        return await self._team_changed(member, "left the team")
 
     async def list_team_members(
         self,

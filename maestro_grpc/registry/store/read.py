@@ -8,15 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from maestro_grpc.registry.model import (
-    ArtifactUse,
-    CreatedArtifact,
-    ProjectOutline,
-    ProjectStatus,
-    ProjectUse,
-    TeamMember,
-    UsageOutcome,
-)
+from maestro_grpc.registry.model import ProjectStatus, TeamMember, UsageOutcome
+from maestro_grpc.registry.outward import ArtifactUse, CreatedArtifact, ProjectOutline, ProjectUse
 from maestro_grpc.registry.store.rows import member_from_row
 from maestro_grpc.registry.store.tables import artifact_usages, artifacts, projects, team_members
 from maestro_grpc.store.db import Database

@@ -79,6 +79,7 @@ def member_from_row(row: Row[Any]) -> TeamMember:
         allocation=row.allocation,
         join_time=row.join_time,
         leave_time=row.leave_time,
+        directory_person_id=row.directory_person_id,
     )
 
 

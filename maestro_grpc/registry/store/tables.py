@@ -66,7 +66,12 @@ team_members = Table(
     Column("leave_time", UTCDateTime()),
     Column("create_time", UTCDateTime(), nullable=False),
     Column("update_time", UTCDateTime(), nullable=False),
+    # The person of the directory (maestro_grpc/people) this membership is;
+    # no foreign key: the people context owns its table (people are never
+    # deleted, only made inactive).
+    Column("directory_person_id", Uuid()),
     Index("ix_team_members_project_id_join_time_id", "project_id", "join_time", "id"),
+    Index("ix_team_members_directory_person_id", "directory_person_id"),
     # A person is at most once on a project's current team.
     Index(
         "uq_team_members_current_person",
@@ -76,6 +81,29 @@ team_members = Table(
         postgresql_where=text("leave_time IS NULL"),
         sqlite_where=text("leave_time IS NULL"),
     ),
+    # ... and so is a person of the directory, whichever id they were added by.
+    Index(
+        "uq_team_members_current_directory_person",
+        "project_id",
+        "directory_person_id",
+        unique=True,
+        postgresql_where=text("leave_time IS NULL AND directory_person_id IS NOT NULL"),
+        sqlite_where=text("leave_time IS NULL AND directory_person_id IS NOT NULL"),
+    ),
+)
+
+# Why migration 0014 could not link a member to a person (ListUnlinkedTeamMembers).
+team_member_link_report = Table(
+    "team_member_link_report",
+    metadata,
+    Column(
+        "team_member_id",
+        Uuid(),
+        ForeignKey("team_members.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("reason", Text(), nullable=False),
+    Column("report_time", UTCDateTime(), nullable=False),
 )
 
 artifacts = Table(

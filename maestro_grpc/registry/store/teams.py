@@ -83,6 +83,7 @@ class TeamStore:
                             allocation=fields.allocation,
                             join_time=join_time,
                             leave_time=fields.leave_time,
+                            directory_person_id=fields.directory_person_id,
                             create_time=now,
                             update_time=now,
                         )

@@ -67,6 +67,7 @@ def team_member_to_proto(m: TeamMember) -> project_pb2.TeamMember:
         years_experience=m.years_experience,
         skills=m.skills,
         allocation=m.allocation,
+        directory_person_id=str(m.directory_person_id or ""),
     )
     set_timestamp(msg.join_time, m.join_time)
     set_timestamp(msg.leave_time, m.leave_time)
@@ -124,6 +125,8 @@ def artifact_to_proto(a: Artifact) -> artifact_pb2.Artifact:
         storage_uri=a.storage_uri,
         usage_count=a.usage_count,
         impact_score=a.impact_score,
+        review_average=round(a.review_average, 4),
+        review_count=a.review_count,
     )
     if a.metadata:
         msg.metadata.update(a.metadata)

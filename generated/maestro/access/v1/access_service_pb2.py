@@ -25,39 +25,39 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&maestro/access/v1/access_service.proto\x12\x11maestro.access.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x03\n\x05Token\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12+\n\x04role\x18\x03 \x01(\x0e\x32\x17.maestro.access.v1.RoleR\x04role\x12\x1f\n\x0bproject_ids\x18\x04 \x03(\tR\nprojectIds\x12#\n\rsecret_prefix\x18\x05 \x01(\tR\x0csecretPrefix\x12\x18\n\x07\x63reator\x18\x06 \x01(\tR\x07\x63reator\x12;\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0b\x65xpire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\x12;\n\x0brevoke_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nrevokeTime\x12>\n\rlast_use_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0blastUseTime\x12\x16\n\x06static\x18\x0b \x01(\x08R\x06static\"\xd2\x01\n\x12\x43reateTokenRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12+\n\x04role\x18\x02 \x01(\x0e\x32\x17.maestro.access.v1.RoleR\x04role\x12\x1f\n\x0bproject_ids\x18\x03 \x03(\tR\nprojectIds\x12;\n\x0b\x65xpire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\x12\x1d\n\nrequest_id\x18\x05 \x01(\tR\trequestId\"]\n\x13\x43reateTokenResponse\x12.\n\x05token\x18\x01 \x01(\x0b\x32\x18.maestro.access.v1.TokenR\x05token\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\"z\n\x11ListTokensRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12)\n\x10include_inactive\x18\x03 \x01(\x08R\x0fincludeInactive\"n\n\x12ListTokensResponse\x12\x30\n\x06tokens\x18\x01 \x03(\x0b\x32\x18.maestro.access.v1.TokenR\x06tokens\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"/\n\x12RevokeTokenRequest\x12\x19\n\x08token_id\x18\x01 \x01(\tR\x07tokenId\"E\n\x13RevokeTokenResponse\x12.\n\x05token\x18\x01 \x01(\x0b\x32\x18.maestro.access.v1.TokenR\x05token\"\x0f\n\rWhoAmIRequest\"e\n\x0eWhoAmIResponse\x12.\n\x05token\x18\x01 \x01(\x0b\x32\x18.maestro.access.v1.TokenR\x05token\x12#\n\rauth_required\x18\x02 \x01(\x08R\x0c\x61uthRequired\"\xbc\x02\n\nAuditEvent\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12.\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x19\n\x08token_id\x18\x03 \x01(\tR\x07tokenId\x12\x1d\n\ntoken_name\x18\x04 \x01(\tR\ttokenName\x12\x16\n\x06method\x18\x05 \x01(\tR\x06method\x12\x1c\n\tresources\x18\x06 \x03(\tR\tresources\x12\x1f\n\x0bproject_ids\x18\x07 \x03(\tR\nprojectIds\x12\x1d\n\nrequest_id\x18\x08 \x01(\tR\trequestId\x12\x12\n\x04\x63ode\x18\t \x01(\tR\x04\x63ode\x12\x12\n\x04peer\x18\n \x01(\tR\x04peer\x12\x16\n\x06\x64\x65tail\x18\x0b \x01(\tR\x06\x64\x65tail\"\x98\x02\n\x16ListAuditEventsRequest\x12\x19\n\x08token_id\x18\x01 \x01(\tR\x07tokenId\x12\x1d\n\nproject_id\x18\x02 \x01(\tR\tprojectId\x12\x16\n\x06method\x18\x03 \x01(\tR\x06method\x12\x39\n\nstart_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12\x1b\n\tpage_size\x18\x06 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x07 \x01(\tR\tpageToken\"\x83\x01\n\x17ListAuditEventsResponse\x12@\n\x0c\x61udit_events\x18\x01 \x03(\x0b\x32\x1d.maestro.access.v1.AuditEventR\x0b\x61uditEvents\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*^\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_READER\x10\x01\x12\x0f\n\x0bROLE_WRITER\x10\x02\x12\x0e\n\nROLE_AGENT\x10\x03\x12\x0e\n\nROLE_ADMIN\x10\x04\x32\xdf\x03\n\rAccessService\x12\\\n\x0b\x43reateToken\x12%.maestro.access.v1.CreateTokenRequest\x1a&.maestro.access.v1.CreateTokenResponse\x12Y\n\nListTokens\x12$.maestro.access.v1.ListTokensRequest\x1a%.maestro.access.v1.ListTokensResponse\x12\\\n\x0bRevokeToken\x12%.maestro.access.v1.RevokeTokenRequest\x1a&.maestro.access.v1.RevokeTokenResponse\x12M\n\x06WhoAmI\x12 .maestro.access.v1.WhoAmIRequest\x1a!.maestro.access.v1.WhoAmIResponse\x12h\n\x0fListAuditEvents\x12).maestro.access.v1.ListAuditEventsRequest\x1a*.maestro.access.v1.ListAuditEventsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&maestro/access/v1/access_service.proto\x12\x11maestro.access.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe4\x03\n\x05Token\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12+\n\x04role\x18\x03 \x01(\x0e\x32\x17.maestro.access.v1.RoleR\x04role\x12\x1f\n\x0bproject_ids\x18\x04 \x03(\tR\nprojectIds\x12#\n\rsecret_prefix\x18\x05 \x01(\tR\x0csecretPrefix\x12\x18\n\x07\x63reator\x18\x06 \x01(\tR\x07\x63reator\x12;\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0b\x65xpire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\x12;\n\x0brevoke_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nrevokeTime\x12>\n\rlast_use_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0blastUseTime\x12\x16\n\x06static\x18\x0b \x01(\x08R\x06static\x12\x1b\n\tperson_id\x18\x0c \x01(\tR\x08personId\"\xef\x01\n\x12\x43reateTokenRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12+\n\x04role\x18\x02 \x01(\x0e\x32\x17.maestro.access.v1.RoleR\x04role\x12\x1f\n\x0bproject_ids\x18\x03 \x03(\tR\nprojectIds\x12;\n\x0b\x65xpire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\x12\x1d\n\nrequest_id\x18\x05 \x01(\tR\trequestId\x12\x1b\n\tperson_id\x18\x06 \x01(\tR\x08personId\"]\n\x13\x43reateTokenResponse\x12.\n\x05token\x18\x01 \x01(\x0b\x32\x18.maestro.access.v1.TokenR\x05token\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\"z\n\x11ListTokensRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12)\n\x10include_inactive\x18\x03 \x01(\x08R\x0fincludeInactive\"n\n\x12ListTokensResponse\x12\x30\n\x06tokens\x18\x01 \x03(\x0b\x32\x18.maestro.access.v1.TokenR\x06tokens\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"/\n\x12RevokeTokenRequest\x12\x19\n\x08token_id\x18\x01 \x01(\tR\x07tokenId\"E\n\x13RevokeTokenResponse\x12.\n\x05token\x18\x01 \x01(\x0b\x32\x18.maestro.access.v1.TokenR\x05token\"\x0f\n\rWhoAmIRequest\"e\n\x0eWhoAmIResponse\x12.\n\x05token\x18\x01 \x01(\x0b\x32\x18.maestro.access.v1.TokenR\x05token\x12#\n\rauth_required\x18\x02 \x01(\x08R\x0c\x61uthRequired\"\xbc\x02\n\nAuditEvent\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12.\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x19\n\x08token_id\x18\x03 \x01(\tR\x07tokenId\x12\x1d\n\ntoken_name\x18\x04 \x01(\tR\ttokenName\x12\x16\n\x06method\x18\x05 \x01(\tR\x06method\x12\x1c\n\tresources\x18\x06 \x03(\tR\tresources\x12\x1f\n\x0bproject_ids\x18\x07 \x03(\tR\nprojectIds\x12\x1d\n\nrequest_id\x18\x08 \x01(\tR\trequestId\x12\x12\n\x04\x63ode\x18\t \x01(\tR\x04\x63ode\x12\x12\n\x04peer\x18\n \x01(\tR\x04peer\x12\x16\n\x06\x64\x65tail\x18\x0b \x01(\tR\x06\x64\x65tail\"\x98\x02\n\x16ListAuditEventsRequest\x12\x19\n\x08token_id\x18\x01 \x01(\tR\x07tokenId\x12\x1d\n\nproject_id\x18\x02 \x01(\tR\tprojectId\x12\x16\n\x06method\x18\x03 \x01(\tR\x06method\x12\x39\n\nstart_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12\x1b\n\tpage_size\x18\x06 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x07 \x01(\tR\tpageToken\"\x83\x01\n\x17ListAuditEventsResponse\x12@\n\x0c\x61udit_events\x18\x01 \x03(\x0b\x32\x1d.maestro.access.v1.AuditEventR\x0b\x61uditEvents\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*^\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_READER\x10\x01\x12\x0f\n\x0bROLE_WRITER\x10\x02\x12\x0e\n\nROLE_AGENT\x10\x03\x12\x0e\n\nROLE_ADMIN\x10\x04\x32\xdf\x03\n\rAccessService\x12\\\n\x0b\x43reateToken\x12%.maestro.access.v1.CreateTokenRequest\x1a&.maestro.access.v1.CreateTokenResponse\x12Y\n\nListTokens\x12$.maestro.access.v1.ListTokensRequest\x1a%.maestro.access.v1.ListTokensResponse\x12\\\n\x0bRevokeToken\x12%.maestro.access.v1.RevokeTokenRequest\x1a&.maestro.access.v1.RevokeTokenResponse\x12M\n\x06WhoAmI\x12 .maestro.access.v1.WhoAmIRequest\x1a!.maestro.access.v1.WhoAmIResponse\x12h\n\x0fListAuditEvents\x12).maestro.access.v1.ListAuditEventsRequest\x1a*.maestro.access.v1.ListAuditEventsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'maestro.access.v1.access_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=2072
-  _globals['_ROLE']._serialized_end=2166
+  _globals['_ROLE']._serialized_start=2130
+  _globals['_ROLE']._serialized_end=2224
   _globals['_TOKEN']._serialized_start=95
-  _globals['_TOKEN']._serialized_end=550
-  _globals['_CREATETOKENREQUEST']._serialized_start=553
-  _globals['_CREATETOKENREQUEST']._serialized_end=763
-  _globals['_CREATETOKENRESPONSE']._serialized_start=765
-  _globals['_CREATETOKENRESPONSE']._serialized_end=858
-  _globals['_LISTTOKENSREQUEST']._serialized_start=860
-  _globals['_LISTTOKENSREQUEST']._serialized_end=982
-  _globals['_LISTTOKENSRESPONSE']._serialized_start=984
-  _globals['_LISTTOKENSRESPONSE']._serialized_end=1094
-  _globals['_REVOKETOKENREQUEST']._serialized_start=1096
-  _globals['_REVOKETOKENREQUEST']._serialized_end=1143
-  _globals['_REVOKETOKENRESPONSE']._serialized_start=1145
-  _globals['_REVOKETOKENRESPONSE']._serialized_end=1214
-  _globals['_WHOAMIREQUEST']._serialized_start=1216
-  _globals['_WHOAMIREQUEST']._serialized_end=1231
-  _globals['_WHOAMIRESPONSE']._serialized_start=1233
-  _globals['_WHOAMIRESPONSE']._serialized_end=1334
-  _globals['_AUDITEVENT']._serialized_start=1337
-  _globals['_AUDITEVENT']._serialized_end=1653
-  _globals['_LISTAUDITEVENTSREQUEST']._serialized_start=1656
-  _globals['_LISTAUDITEVENTSREQUEST']._serialized_end=1936
-  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_start=1939
-  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_end=2070
-  _globals['_ACCESSSERVICE']._serialized_start=2169
-  _globals['_ACCESSSERVICE']._serialized_end=2648
+  _globals['_TOKEN']._serialized_end=579
+  _globals['_CREATETOKENREQUEST']._serialized_start=582
+  _globals['_CREATETOKENREQUEST']._serialized_end=821
+  _globals['_CREATETOKENRESPONSE']._serialized_start=823
+  _globals['_CREATETOKENRESPONSE']._serialized_end=916
+  _globals['_LISTTOKENSREQUEST']._serialized_start=918
+  _globals['_LISTTOKENSREQUEST']._serialized_end=1040
+  _globals['_LISTTOKENSRESPONSE']._serialized_start=1042
+  _globals['_LISTTOKENSRESPONSE']._serialized_end=1152
+  _globals['_REVOKETOKENREQUEST']._serialized_start=1154
+  _globals['_REVOKETOKENREQUEST']._serialized_end=1201
+  _globals['_REVOKETOKENRESPONSE']._serialized_start=1203
+  _globals['_REVOKETOKENRESPONSE']._serialized_end=1272
+  _globals['_WHOAMIREQUEST']._serialized_start=1274
+  _globals['_WHOAMIREQUEST']._serialized_end=1289
+  _globals['_WHOAMIRESPONSE']._serialized_start=1291
+  _globals['_WHOAMIRESPONSE']._serialized_end=1392
+  _globals['_AUDITEVENT']._serialized_start=1395
+  _globals['_AUDITEVENT']._serialized_end=1711
+  _globals['_LISTAUDITEVENTSREQUEST']._serialized_start=1714
+  _globals['_LISTAUDITEVENTSREQUEST']._serialized_end=1994
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_start=1997
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_end=2128
+  _globals['_ACCESSSERVICE']._serialized_start=2227
+  _globals['_ACCESSSERVICE']._serialized_end=2706
 # @@protoc_insertion_point(module_scope)

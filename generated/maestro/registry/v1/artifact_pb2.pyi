@@ -61,7 +61,7 @@ RECOMMENDATION_REASON_KIND_HIGH_IMPACT: RecommendationReasonKind
 RECOMMENDATION_REASON_KIND_CO_USED: RecommendationReasonKind
 
 class Artifact(_message.Message):
-    __slots__ = ("id", "name", "version", "type", "description", "tags", "origin_project_id", "creator", "metadata", "content_sha256", "size_bytes", "storage_uri", "usage_count", "impact_score", "create_time", "update_time", "delete_time")
+    __slots__ = ("id", "name", "version", "type", "description", "tags", "origin_project_id", "creator", "metadata", "content_sha256", "size_bytes", "storage_uri", "usage_count", "impact_score", "create_time", "update_time", "delete_time", "review_average", "review_count")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -79,6 +79,8 @@ class Artifact(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DELETE_TIME_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_AVERAGE_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_COUNT_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     version: str
@@ -96,7 +98,9 @@ class Artifact(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     delete_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., type: _Optional[_Union[ArtifactType, str]] = ..., description: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., origin_project_id: _Optional[str] = ..., creator: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., content_sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ..., storage_uri: _Optional[str] = ..., usage_count: _Optional[int] = ..., impact_score: _Optional[float] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    review_average: float
+    review_count: int
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., type: _Optional[_Union[ArtifactType, str]] = ..., description: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., origin_project_id: _Optional[str] = ..., creator: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., content_sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ..., storage_uri: _Optional[str] = ..., usage_count: _Optional[int] = ..., impact_score: _Optional[float] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., review_average: _Optional[float] = ..., review_count: _Optional[int] = ...) -> None: ...
 
 class ArtifactUsage(_message.Message):
     __slots__ = ("id", "artifact_id", "project_id", "user", "purpose", "outcome", "use_time", "create_time", "impact")

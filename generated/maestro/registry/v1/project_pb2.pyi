@@ -117,7 +117,7 @@ class ModelMetric(_message.Message):
     def __init__(self, name: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
 
 class TeamMember(_message.Message):
-    __slots__ = ("id", "project_id", "person_id", "display_name", "role", "years_experience", "skills", "allocation", "join_time", "leave_time")
+    __slots__ = ("id", "project_id", "person_id", "display_name", "role", "years_experience", "skills", "allocation", "join_time", "leave_time", "directory_person_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
@@ -128,6 +128,7 @@ class TeamMember(_message.Message):
     ALLOCATION_FIELD_NUMBER: _ClassVar[int]
     JOIN_TIME_FIELD_NUMBER: _ClassVar[int]
     LEAVE_TIME_FIELD_NUMBER: _ClassVar[int]
+    DIRECTORY_PERSON_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     project_id: str
     person_id: str
@@ -138,4 +139,5 @@ class TeamMember(_message.Message):
     allocation: float
     join_time: _timestamp_pb2.Timestamp
     leave_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., project_id: _Optional[str] = ..., person_id: _Optional[str] = ..., display_name: _Optional[str] = ..., role: _Optional[_Union[TeamRole, str]] = ..., years_experience: _Optional[float] = ..., skills: _Optional[_Iterable[str]] = ..., allocation: _Optional[float] = ..., join_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., leave_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    directory_person_id: str
+    def __init__(self, id: _Optional[str] = ..., project_id: _Optional[str] = ..., person_id: _Optional[str] = ..., display_name: _Optional[str] = ..., role: _Optional[_Union[TeamRole, str]] = ..., years_experience: _Optional[float] = ..., skills: _Optional[_Iterable[str]] = ..., allocation: _Optional[float] = ..., join_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., leave_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., directory_person_id: _Optional[str] = ...) -> None: ...
