@@ -62,7 +62,8 @@ if TYPE_CHECKING:
     from maestro_grpc.people.domain.activity import Activity
     from maestro_grpc.registry.domain.indexer import Indexer
     from maestro_grpc.registry.domain.project_cache import ProjectCache
-    from maestro_grpc.registry.model import Artifact, ChangeSink
+    from maestro_grpc.registry.model import Artifact
+    from maestro_grpc.registry.outward import ChangeSink
 
 
 @dataclass
