@@ -582,6 +582,15 @@ def registry_and_cache() -> dict[str, Any]:
                 ("min(maestro_project_cache_armed)", "armed (all replicas)"),
             ),
             series(
+                "Artifact cache",
+                "GetArtifact's hits and misses per second, artifacts held, and whether each "
+                "replica's artifact change feed is connected (the cache answers only then).",
+                (f"sum(rate(maestro_artifact_cache_hits_total{RATE}))", "hits"),
+                (f"sum(rate(maestro_artifact_cache_misses_total{RATE}))", "misses"),
+                ("sum(maestro_artifact_cache_entries) or vector(0)", "entries"),
+                ("min(maestro_artifact_cache_armed)", "armed (all replicas)"),
+            ),
+            series(
                 "Transfers open",
                 "Uploads and downloads holding a slot, and download read-ahead memory.",
                 ('sum(maestro_limit_calls_open{kind="transfers"})', "transfers"),
