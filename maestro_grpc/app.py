@@ -62,7 +62,8 @@ if TYPE_CHECKING:
     from maestro_grpc.people.domain.activity import Activity
     from maestro_grpc.registry.domain.indexer import Indexer
     from maestro_grpc.registry.domain.project_cache import ProjectCache
-    from maestro_grpc.registry.model import Artifact, ChangeSink
+    from maestro_grpc.registry.model import Artifact
+    from maestro_grpc.registry.outward import ChangeSink
 
 
 @dataclass
@@ -610,7 +611,9 @@ def build_prediction_servicer(ctx: AppContext, observer: Any = None, moved: Any 
     predictor = Predictor(
         ModelVersions(MetaModelStore(ctx.db), predictions, registry),
         predictions,
-        FeatureReader(registry, metrics, ctx.settings.impact_half_life_days),
+        FeatureReader(
+            registry, metrics, ctx.settings.impact_half_life_days, people=PeopleReader(ctx.db)
+        ),
         TrainingRunner(ctx.settings.training_processes),
         tracking_target(ctx.settings),
         clock=ctx.clock,

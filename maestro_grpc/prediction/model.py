@@ -344,6 +344,14 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class DirectoryPool:
+    """RecommendTeam's pool drawn from the people directory: who has every skill."""
+
+    skills: tuple[str, ...]
+    max_candidates: int
+
+
+@dataclass(frozen=True)
 class Limits:
     min_size: int
     max_size: int
