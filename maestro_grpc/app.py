@@ -328,7 +328,7 @@ def build_registry(ctx: AppContext, changes: ChangeSink | None = None) -> Regist
     return RegistryServicer(
         projects,
         library,
-        Recommender(RecommendStore(db), projects),
+        Recommender(RecommendStore(db), projects, reviews=PeopleReader(db).review_summaries),
         uploads=ContentUploads(rows, ctx.blobs, clock=clock, cache=artifact_cache),
         downloads=ContentDownloads(rows, ctx.blobs, clock=clock),
         pages=ctx.required_pages(),
