@@ -1,17 +1,18 @@
 """RecommendArtifacts: which artifacts a project should reuse, and why.
 
-Five signals, each 0..1, weighed into one score (`SIGNALS`, the weights sum to 1):
-- co-used (0.52): item-to-item co-usage. For each artifact the project uses,
+Five signals, each 0..1, weighed into one score (`SIGNALS`, the weights sum to 1;
+the first four's below are scaled by 0.95 to leave the reviews 0.05):
+- co-used (0.55): item-to-item co-usage. For each artifact the project uses,
   the artifacts other projects used with it: together / (sqrt(users of
   the project's artifact) x users of the other ^ 0.7), a cosine that
   favours specific artifacts a little more (pairs counted by the database; harmful uses count on
   neither side), summed over what the project uses; as a share of the
   strongest candidate's;
-- used by similar projects (0.19): projects whose keywords (labels, required
+- used by similar projects (0.2): projects whose keywords (labels, required
   skills, team skills, tags of what they used) and used artifacts overlap
   this project's; each of their usages counts by similarity, outcome and the
   user's success; as a share of the strongest candidate's;
-- matching tags (0.19): the share of an artifact's tags among this
+- matching tags (0.2): the share of an artifact's tags among this
   project's keywords;
 - high impact (0.05): the impact score / 100 (usage weighed by outcome,
   success and age: the organisation-wide popularity of what helped);
@@ -28,9 +29,8 @@ the most impactful), so the cost does not grow with the whole library.
 
 A new signal (follows) is one more entry: its evidence read in `_evidence`
 (or beside the candidates), its value and detail in `_parts`, its weight in
-`SIGNALS`. The reviews' weight came out of the others in proportion (the
-first four's ratios are the ones bench/recommend.py chose), so an
-organisation without reviews ranks as before.
+`SIGNALS`. The reviews' weight came out of the others in proportion, so a
+library without reviews ranks exactly as before.
 """
 
 from __future__ import annotations
@@ -57,12 +57,12 @@ from maestro_grpc.registry.outward import ReviewSummaries, no_reviews
 from maestro_grpc.registry.store.recommend import RecommendStore
 
 # Each signal's weight in the score (they sum to 1); see the module's docstring.
-SIGNALS = {
-    Reason.CO_USED: 0.52,
-    Reason.SIMILAR: 0.19,
-    Reason.TAGS: 0.19,
-    Reason.IMPACT: 0.05,
-    Reason.REVIEWED: 0.05,
+REVIEW_WEIGHT = 0.05
+# The first four as bench/recommend.py chose them, scaled to leave the reviews their share:
+# without reviews the ranking is exactly what it was.
+_USAGE_SIGNALS = {Reason.CO_USED: 0.55, Reason.SIMILAR: 0.2, Reason.TAGS: 0.2, Reason.IMPACT: 0.05}
+SIGNALS = {k: w * (1.0 - REVIEW_WEIGHT) for k, w in _USAGE_SIGNALS.items()} | {
+    Reason.REVIEWED: REVIEW_WEIGHT
 }
 # Reviews a version needs before its mean counts half: value x count / (count + this).
 REVIEW_PRIOR = 2.0
