@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+import grpc
 import grpc.aio
 import pytest
 from google.protobuf import field_mask_pb2
@@ -17,7 +18,7 @@ from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.registry.v1 import project_pb2 as pp
 from maestro_grpc.config import Settings
 from tests.conftest import with_settings
-from tests.helpers import expect_invalid
+from tests.helpers import error_info, expect_error, expect_invalid
 from tests.prediction.conftest import PredictionStub, RegistryStub, create_project, days_ago
 from tests.prediction.test_meta_model import close, train
 from tests.prediction.test_team_honesty import add_member, people
@@ -136,6 +137,19 @@ async def test_the_pool_is_drawn_from_the_directory(
         )
     )
     assert all(people(p) == {spark.id} for p in narrow.proposals)
+    # Nobody has the skill: no team, and the error says why.
+    error = await expect_error(
+        prediction.RecommendTeam(
+            pb.RecommendTeamRequest(
+                project_id=target,
+                directory_pool=pb.DirectoryPool(skills=["cobol"]),
+                limits=pb.TeamLimits(min_size=1, max_size=3),
+            )
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,
+    )
+    assert error_info(error).reason == "NO_FEASIBLE_TEAM"
+    assert "directory_pool.skills" in (error.details() or "")
 
     # A caller's candidate who is a person of the directory is matched by person too:
     # Ace under another name is still 1.4 FTE elsewhere.
