@@ -27,6 +27,13 @@ on where the held-out one lands:
 - RecommendArtifacts' p50 latency beside GetProject's on the same server
   (the cost of any read RPC): its limit in this run.
 
+Reviews (unless `--no-reviews`): one person per project reviews every
+artifact that project logged, as its usage went (helpful 4 or 5 stars,
+neutral 3, harmful 1 or 2): consistent with the ground truth, and never of
+a held-out artifact (it was never logged), so the reviews leak nothing.
+The server then runs with tokens (a bootstrapped admin, one reader token
+per reviewer): a review is always some person's.
+
 The last line is one JSON object (`recall10`, `recall10_best_baseline`, ...).
 
     .venv/bin/python bench/recommend.py [--projects 300] [--artifacts 400] [--seed 7]
@@ -51,10 +58,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from maestro.access.v1 import access_service_pb2 as acs  # noqa: E402
+from maestro.access.v1 import access_service_pb2_grpc as acg  # noqa: E402
+from maestro.people.v1 import collaboration_service_pb2 as cs  # noqa: E402
+from maestro.people.v1 import collaboration_service_pb2_grpc as csg  # noqa: E402
+from maestro.people.v1 import people_service_pb2 as ps  # noqa: E402
+from maestro.people.v1 import people_service_pb2_grpc as psg  # noqa: E402
 from maestro.registry.v1 import registry_service_pb2 as rs  # noqa: E402
 from maestro.registry.v1 import registry_service_pb2_grpc as rsg  # noqa: E402
+from maestro_client import ClientSettings, open_channel  # noqa: E402
+from maestro_grpc.app import bootstrap_admin  # noqa: E402
 from maestro_grpc.config import Settings  # noqa: E402
-from maestro_grpc.demo.library import Organisation, load, organisation  # noqa: E402
+from maestro_grpc.demo.library import GeneratedProject, Organisation, load, organisation  # noqa: E402
 from maestro_grpc.server import start_server  # noqa: E402
 
 K = 10
@@ -217,6 +232,49 @@ def report(results: dict[str, dict[str, np.ndarray]], seed: int) -> dict[str, fl
     return figures
 
 
+STARS = {"helpful": (4, 5), "neutral": (3, 3), "harmful": (1, 2)}
+
+
+async def review(channel: grpc.aio.Channel, org: Organisation, seed: int) -> int:
+    """Each project's reviewer rates what the project logged, as it went; how many reviews."""
+    rng = np.random.default_rng(seed)
+    people = psg.PeopleServiceStub(channel)
+    access = acg.AccessServiceStub(channel)
+    collab = csg.CollaborationServiceStub(channel)
+    gate = asyncio.Semaphore(8)
+
+    async def reviewer(i: int, project: GeneratedProject) -> int:
+        async with gate:
+            person = await people.CreatePerson(
+                ps.CreatePersonRequest(
+                    person=ps.Person(
+                        display_name=f"Reviewer {i}", email=f"r{i}@bench.example", handle=f"r{i}"
+                    )
+                )
+            )
+            token = await access.CreateToken(
+                acs.CreateTokenRequest(
+                    name=f"r{i}", role=acs.ROLE_READER, person_id=person.person.id
+                )
+            )
+            said = dict(project.usages)  # the last outcome of each artifact it used
+            for key, outcome in said.items():
+                low, high = STARS[outcome]
+                await collab.ReviewArtifact(
+                    cs.ReviewArtifactRequest(
+                        review=cs.Review(
+                            artifact_id=org.artifact_ids[key],
+                            rating=int(rng.integers(low, high + 1)),
+                        )
+                    ),
+                    metadata=(("authorization", f"Bearer {token.secret}"),),
+                )
+            return len(said)
+
+    counts = await asyncio.gather(*(reviewer(i, p) for i, p in enumerate(org.projects)))
+    return sum(counts)
+
+
 async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, float]:
     settings = Settings(
         host="127.0.0.1",
@@ -229,11 +287,16 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, float]:
         log_level="WARNING",
     )
     org = organisation(args.projects, args.artifacts, args.seed)
+    token = (await bootstrap_admin(settings, "bench")).secret if args.reviews else ""
     server = await start_server(settings)
+    reviews = 0
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        address = f"127.0.0.1:{server.port}"
+        async with open_channel(ClientSettings(address=address, token=token)) as channel:
             started = time.perf_counter()
             await load(channel, org)
+            if args.reviews:
+                reviews = await review(channel, org, args.seed)
             loaded = time.perf_counter() - started
             registry = rsg.RegistryServiceStub(channel)
             rankings, recommend_seconds = await recommended(registry, org)
@@ -244,7 +307,7 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, float]:
     usages = sum(len(p.usages) for p in org.projects)
     print(
         f"organisation: {len(org.projects)} projects, {len(org.artifacts)} artifacts, "
-        f"{usages} usages logged, loaded through the RPCs in {loaded:.1f} s"
+        f"{usages} usages logged, {reviews} reviews, loaded through the RPCs in {loaded:.1f} s"
     )
     results = {"recommend_artifacts": scores(org, rankings)}
     for name, ranked in baselines(org, order).items():
@@ -260,6 +323,7 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, float]:
         projects=len(org.projects),
         artifacts=len(org.artifacts),
         usages=usages,
+        reviews=reviews,
         recommend_p50_ms=round(p50, 2),
         get_project_p50_ms=round(limit, 2),
     )
@@ -273,6 +337,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--database-url", default="", help="a migrated store; SQLite in a temporary dir without it"
+    )
+    parser.add_argument(
+        "--no-reviews", dest="reviews", action="store_false", help="log usages only (no reviews)"
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="maestro-bench-recommend-") as tmp:

@@ -166,7 +166,9 @@ def build_app(ctx: AppContext, access: Access) -> App:
         access=access,
         registry=build_registry(ctx, activity.on_registry_change),
         metrics=build_metrics(ctx),
-        prediction=build_prediction(ctx, activity.on_prediction_moved),
+        prediction=build_prediction(
+            ctx, activity.on_prediction_moved, activity.on_experiment_verdict
+        ),
         people=build_people(ctx),
         collaboration=build_collaboration(ctx, activity),
     )
@@ -326,7 +328,7 @@ def build_registry(ctx: AppContext, changes: ChangeSink | None = None) -> Regist
     return RegistryServicer(
         projects,
         library,
-        Recommender(RecommendStore(db), projects),
+        Recommender(RecommendStore(db), projects, reviews=PeopleReader(db).review_summaries),
         uploads=ContentUploads(rows, ctx.blobs, clock=clock, cache=artifact_cache),
         downloads=ContentDownloads(rows, ctx.blobs, clock=clock),
         pages=ctx.required_pages(),
@@ -579,7 +581,7 @@ async def _inprocess_rollups(ctx: AppContext) -> None:
 # ---- prediction ---------------------------------------------------------------------------
 
 
-def build_prediction(ctx: AppContext, moved: Any = None) -> Any:
+def build_prediction(ctx: AppContext, moved: Any = None, verdicts: Any = None) -> Any:
     """The PredictionService servicer, built on its first call (scikit-learn is heavy)."""
     from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
     from maestro_grpc.wire.lazy import lazy_servicer
@@ -588,12 +590,15 @@ def build_prediction(ctx: AppContext, moved: Any = None) -> Any:
     return lazy_servicer(
         prediction_service_pb2_grpc.PredictionServiceServicer,
         prediction_service_pb2.DESCRIPTOR.services_by_name["PredictionService"],
-        lambda: build_prediction_servicer(ctx, observer, moved),
+        lambda: build_prediction_servicer(ctx, observer, moved, verdicts),
     )
 
 
-def build_prediction_servicer(ctx: AppContext, observer: Any = None, moved: Any = None) -> Any:
-    """The PredictionService's stores, domain and servicer (`observer`: of training runs)."""
+def build_prediction_servicer(
+    ctx: AppContext, observer: Any = None, moved: Any = None, verdicts: Any = None
+) -> Any:
+    """The PredictionService's stores, domain and servicer (`observer`: of training runs;
+    `moved` and `verdicts`: the feed's sinks for moved predictions and reached verdicts)."""
     from maestro_grpc.prediction.domain.experiments import Experiments
     from maestro_grpc.prediction.domain.observe import FeatureReader
     from maestro_grpc.prediction.domain.predictor import Predictor
@@ -611,7 +616,9 @@ def build_prediction_servicer(ctx: AppContext, observer: Any = None, moved: Any 
     predictor = Predictor(
         ModelVersions(MetaModelStore(ctx.db), predictions, registry),
         predictions,
-        FeatureReader(registry, metrics, ctx.settings.impact_half_life_days),
+        FeatureReader(
+            registry, metrics, ctx.settings.impact_half_life_days, people=PeopleReader(ctx.db)
+        ),
         TrainingRunner(ctx.settings.training_processes),
         tracking_target(ctx.settings),
         clock=ctx.clock,
@@ -619,6 +626,10 @@ def build_prediction_servicer(ctx: AppContext, observer: Any = None, moved: Any 
         moves=None if moved is None else MoveAlert(moved, ctx.settings.feed_prediction_move),
     )
     experiments = Experiments(
-        ExperimentStore(ctx.db), registry=registry, metrics=metrics, clock=ctx.clock
+        ExperimentStore(ctx.db),
+        registry=registry,
+        metrics=metrics,
+        clock=ctx.clock,
+        verdicts=verdicts,
     )
     return PredictionServicer(predictor, experiments, ctx.required_pages())

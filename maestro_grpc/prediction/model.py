@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -344,6 +344,14 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class DirectoryPool:
+    """RecommendTeam's pool drawn from the people directory: who has every skill."""
+
+    skills: tuple[str, ...]
+    max_candidates: int
+
+
+@dataclass(frozen=True)
 class Limits:
     min_size: int
     max_size: int
@@ -589,6 +597,11 @@ class AnalysisOptions:
 
 # Told when a project's prediction moved (project, previous, new probability); wired in app.py.
 MoveSink = Callable[[uuid.UUID, float, float], Awaitable[None]]
+
+
+# Told when an analysis reaches a verdict: the experiment, the projects it counted, one
+# line for people, and a key that is the same for the same verdicts (wired in app.py).
+VerdictSink = Callable[[uuid.UUID, Sequence[uuid.UUID], str, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)

@@ -378,6 +378,7 @@ class Reason(enum.Enum):
     TAGS = "matching_tags"
     IMPACT = "high_impact"
     CO_USED = "co_used"
+    REVIEWED = "well_reviewed"
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,12 @@ class RegistryReader:
         """Every membership linked to this person (former ones too), by join time."""
         return await self._people.memberships(person_id)
 
+    async def memberships_of_people(
+        self, person_ids: Collection[uuid.UUID]
+    ) -> list[PersonMembership]:
+        """Every membership linked to one of these people (former ones too), by join time."""
+        return await self._people.memberships_of_people(person_ids)
+
     async def allocations(self, person_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, float]:
         """Each person's sum of current allocations (absent: on no current team)."""
         return await self._people.allocations(person_ids)

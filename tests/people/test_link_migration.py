@@ -60,7 +60,7 @@ async def _members_before_the_directory(settings: Settings) -> dict[str, str]:
         await running.stop(grace=0.2)
     db = Database(settings.store_url)
     try:
-        await downgrade(db, "-1")
+        await downgrade(db, "0013")  # before the link migration (0014), whatever came after
     finally:
         await db.dispose()
     return ids

@@ -124,6 +124,24 @@ class Activity:
         )
         await self.record([event])
 
+    async def on_experiment_verdict(
+        self, experiment_id: uuid.UUID, project_ids: Sequence[uuid.UUID], summary: str, key: str
+    ) -> None:
+        """One event per project the experiment counted, for that project's followers (so
+        a reader limited to some projects sees only theirs); `key` makes a repeat nothing."""
+        events = [
+            NewEvent(
+                "experiment_verdict",
+                summary,
+                (Target("project", str(project_id)),),
+                project_id=project_id,
+                actor_person_id=self.actor(),
+                dedupe_key=f"{key}:{experiment_id}:{project_id}",
+            )
+            for project_id in project_ids
+        ]
+        await self.record(events)
+
     # ---- follows ------------------------------------------------------------------------
 
     async def target_of(self, reader: Reader, kind: SubjectKind, subject: str) -> Target:

@@ -36,6 +36,7 @@ ACTIVITY = {
     "usage": pb.ACTIVITY_KIND_USAGE,
     "review": pb.ACTIVITY_KIND_REVIEW,
     "prediction_moved": pb.ACTIVITY_KIND_PREDICTION_MOVED,
+    "experiment_verdict": pb.ACTIVITY_KIND_EXPERIMENT_VERDICT,
 }
 
 

@@ -23,7 +23,7 @@ from maestro_grpc.errors import FailedPrecondition, InvalidArgument, NotFound
 from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.paging import Cursor, Page
 from maestro_grpc.prediction.domain import analysis as analysing
-from maestro_grpc.prediction.domain import stats
+from maestro_grpc.prediction.domain import stats, verdicts
 from maestro_grpc.prediction.domain.outcomes import Outcomes
 from maestro_grpc.prediction.model import (
     AnalysisOptions,
@@ -34,6 +34,7 @@ from maestro_grpc.prediction.model import (
     ExperimentStatus,
     ExperimentUnit,
     Variant,
+    VerdictSink,
 )
 from maestro_grpc.prediction.store.experiments import ExperimentStore
 from maestro_grpc.registry.read import RegistryReader
@@ -95,11 +96,14 @@ class Experiments:
         registry: RegistryReader,
         metrics: MetricsReader,
         clock: Clock = utcnow,
+        verdicts: VerdictSink | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
         self.metrics = metrics
         self.clock = clock
+        # Told of the verdicts an analysis reaches (the feed of the projects' followers).
+        self.verdicts = verdicts
 
     async def create(
         self, fields: ExperimentFields, *, request_id: str = "", fingerprint: str = ""
@@ -202,4 +206,7 @@ class Experiments:
             end = min(end, experiment.end_time)
         enrolment = await self.store.units(experiment_id, end)
         outcomes = Outcomes(enrolment, end, self.metrics, self.registry)
-        return await analyse(experiment, enrolment, outcomes, options, end)
+        analysis = await analyse(experiment, enrolment, outcomes, options, end)
+        if self.verdicts is not None:
+            await verdicts.announce(self.verdicts, analysis, enrolment.project_ids)
+        return analysis

@@ -1,4 +1,5 @@
-"""Reading what the features need, through the registry's and the metrics' read APIs."""
+"""Reading what the features need, through the registry's and the metrics' read APIs
+(and, for RecommendTeam's pool, the people directory's)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from maestro_grpc.metrics.read import MetricsReader
+from maestro_grpc.prediction.domain.pool import People
 from maestro_grpc.prediction.domain.window import (
     Member,
     Observations,
@@ -40,11 +42,17 @@ class FeatureReader:
     """Reads what `compute` needs, through the registry's and the metrics' read APIs."""
 
     def __init__(
-        self, registry: RegistryReader, metrics: MetricsReader, half_life_days: float
+        self,
+        registry: RegistryReader,
+        metrics: MetricsReader,
+        half_life_days: float,
+        people: People | None = None,
     ) -> None:
         self.registry = registry
         self.metrics = metrics
         self.half_life_days = half_life_days
+        # The directory RecommendTeam draws candidates from (None: none wired).
+        self.people = people
 
     async def observe(self, targets: Sequence[tuple[ProjectRecord, Window]]) -> list[Observations]:
         """The observations of each (project, window), in the order given."""

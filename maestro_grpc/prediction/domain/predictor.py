@@ -18,7 +18,7 @@ from typing import Protocol
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import FailedPrecondition, NotFound, Unavailable
 from maestro_grpc.paging import Cursor, Page
-from maestro_grpc.prediction.domain import availability, collect, skill, staffing, teams
+from maestro_grpc.prediction.domain import availability, collect, pool, skill, staffing, teams
 from maestro_grpc.prediction.domain.explain import LoadedModel
 from maestro_grpc.prediction.domain.features import compute
 from maestro_grpc.prediction.domain.observe import FeatureReader, load_projects
@@ -35,6 +35,7 @@ from maestro_grpc.prediction.domain.versions import ModelVersions
 from maestro_grpc.prediction.domain.window import Features, ProjectRecord, Window, window_for
 from maestro_grpc.prediction.model import (
     Candidate,
+    DirectoryPool,
     Limits,
     MetaModelRecord,
     MoveAlert,
@@ -80,6 +81,7 @@ class Predictor:
         self.predictions = predictions
         self.reader = reader
         self.registry = reader.registry
+        self.people = reader.people
         self.runner = runner
         self.tracking = tracking
         self.clock = clock
@@ -217,11 +219,12 @@ class Predictor:
     async def recommend_team(
         self,
         project_id: uuid.UUID,
-        candidates: Sequence[Candidate],
+        candidates: Sequence[Candidate] | DirectoryPool,
         limits: Limits,
         max_results: int,
         version: int,
     ) -> Recommendation:
+        """The best teams from the caller's candidates or the directory's (`DirectoryPool`)."""
         # A version without skill still ranks teams (by coverage and experience,
         # saying so), so version 0 falls back to the newest one when none serves.
         model = await self.versions.load(await self.versions.resolve(version, or_newest=True))
@@ -231,14 +234,35 @@ class Predictor:
         team = await self.registry.team_members([project_id])
         current = staffing.current_team(team.get(project_id, []))
         busy = await self.registry.current_memberships(exclude=project_id)
-        pool, changes = availability.cap(candidates, busy)
-        teams.check_limits([c.availability for c in pool], limits, left_out=len(changes))
+        drawn, persons = await self._pool(candidates)
+        kept, changes = availability.cap(drawn, busy, persons)
+        teams.check_limits([c.availability for c in kept], limits, left_out=len(changes))
         found = await asyncio.to_thread(
             staffing.recommend,
             staffing.Staffing(model, project, window, features, judged),
-            pool,
+            kept,
             current,
             limits,
             max_results,
         )
         return replace(found, availability=changes)
+
+    async def _pool(
+        self, given: Sequence[Candidate] | DirectoryPool
+    ) -> tuple[list[Candidate], dict[str, uuid.UUID]]:
+        """The candidates, and the directory's person behind each that names one."""
+        if self.people is None:
+            if isinstance(given, DirectoryPool):
+                raise FailedPrecondition(
+                    "this server has no people directory", reason="NO_DIRECTORY"
+                )
+            return list(given), {}
+        if isinstance(given, DirectoryPool):
+            drawn = await pool.from_directory(self.people, self.registry, given)
+            if not drawn:
+                raise FailedPrecondition(
+                    "no active person of the directory has every skill of directory_pool.skills",
+                    reason="NO_FEASIBLE_TEAM",
+                )
+            return drawn, {c.person_id: uuid.UUID(c.person_id) for c in drawn}
+        return list(given), await pool.persons_of(self.people, given)

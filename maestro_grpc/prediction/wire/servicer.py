@@ -96,7 +96,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
     ) -> pb.RecommendTeamResponse:
         v = Violations()
         project_id = uuid_field(v, request.project_id, "project_id")
-        candidates = check.candidates(v, request.candidates)
+        candidates = check.pool(v, request)
         limits = check.limits(v, request)
         max_results = check.int_in(v, request.max_results, "max_results", 3, 1, check.MAX_RESULTS)
         version = check.version(v, request.model_version, "model_version")

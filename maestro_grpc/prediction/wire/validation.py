@@ -13,6 +13,7 @@ from maestro_grpc.prediction.model import (
     DEFAULT_OBSERVATION_DAYS,
     MAX_OBSERVATION_DAYS,
     Candidate,
+    DirectoryPool,
     Limits,
     TrainingOptions,
     TrainingSelector,
@@ -100,7 +101,7 @@ def training_options(v: Violations, request: pb.TrainMetaModelRequest) -> Traini
 def candidates(v: Violations, items: Sequence[pb.Candidate]) -> list[Candidate]:
     """The pool: 1-200 people, each listed once."""
     if not items:
-        v.add("candidates", "is required (1-200 people)")
+        v.add("candidates", "is required (1-200 people), or else directory_pool")
     elif len(items) > MAX_CANDIDATES:
         v.add("candidates", f"has more than {MAX_CANDIDATES} people")
     out: list[Candidate] = []
@@ -128,6 +129,20 @@ def candidates(v: Violations, items: Sequence[pb.Candidate]) -> list[Candidate]:
             )
         )
     return out
+
+
+def pool(v: Violations, request: pb.RecommendTeamRequest) -> list[Candidate] | DirectoryPool:
+    """The caller's candidates, or the directory pool asked for instead (never both)."""
+    if not request.HasField("directory_pool"):
+        return candidates(v, request.candidates)
+    if request.candidates:
+        v.add("directory_pool", "must not be set together with candidates (one pool or the other)")
+    given = request.directory_pool
+    skills = checks.skills(v, given.skills, "directory_pool.skills")
+    most = int_in(
+        v, given.max_candidates, "directory_pool.max_candidates", MAX_CANDIDATES, 1, MAX_CANDIDATES
+    )
+    return DirectoryPool(skills=skills, max_candidates=most)
 
 
 def _role(v: Violations, value: int, field: str) -> str:

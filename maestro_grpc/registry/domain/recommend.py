@@ -1,6 +1,7 @@
 """RecommendArtifacts: which artifacts a project should reuse, and why.
 
-Four signals, each 0..1, weighed into one score (`SIGNALS`, the weights sum to 1):
+Five signals, each 0..1, weighed into one score (`SIGNALS`, the weights sum to 1;
+the first four's below are scaled by 0.95 to leave the reviews 0.05):
 - co-used (0.55): item-to-item co-usage. For each artifact the project uses,
   the artifacts other projects used with it: together / (sqrt(users of
   the project's artifact) x users of the other ^ 0.7), a cosine that
@@ -14,7 +15,11 @@ Four signals, each 0..1, weighed into one score (`SIGNALS`, the weights sum to 1
 - matching tags (0.2): the share of an artifact's tags among this
   project's keywords;
 - high impact (0.05): the impact score / 100 (usage weighed by outcome,
-  success and age: the organisation-wide popularity of what helped).
+  success and age: the organisation-wide popularity of what helped);
+- well reviewed (0.05): the version's reviews in the people directory,
+  (mean rating - 1) / 4 shrunk by count / (count + REVIEW_PRIOR): one 5-star
+  review gives 0.33, five give 0.71, a 1-star mean gives 0 (read through the
+  directory's read API, the `ReviewSummaries` app.py hands the recommender).
 Then harm: the score is multiplied by (1 - h)^2, h the share of the
 projects using the artifact that logged a HARMFUL use, and an artifact that
 harmed at least half of its users (`MAX_HARM_SHARE`) is not recommended.
@@ -22,8 +27,10 @@ Artifacts the project already used or produced are left out. The candidate
 set is bounded (co-used artifacts, similar projects' artifacts, tag matches,
 the most impactful), so the cost does not grow with the whole library.
 
-A new signal (reviews, follows) is one more `Signal`: its evidence read in
-`_evidence`, its value and detail in `_parts`, its weight in `SIGNALS`.
+A new signal (follows) is one more entry: its evidence read in `_evidence`
+(or beside the candidates), its value and detail in `_parts`, its weight in
+`SIGNALS`. The reviews' weight came out of the others in proportion, so a
+library without reviews ranks exactly as before.
 """
 
 from __future__ import annotations
@@ -46,15 +53,19 @@ from maestro_grpc.registry.model import (
     UsageOutcome,
     UsageTally,
 )
+from maestro_grpc.registry.outward import ReviewSummaries, no_reviews
 from maestro_grpc.registry.store.recommend import RecommendStore
 
 # Each signal's weight in the score (they sum to 1); see the module's docstring.
-SIGNALS = {
-    Reason.CO_USED: 0.55,
-    Reason.SIMILAR: 0.2,
-    Reason.TAGS: 0.2,
-    Reason.IMPACT: 0.05,
+REVIEW_WEIGHT = 0.05
+# The first four as bench/recommend.py chose them, scaled to leave the reviews their share:
+# without reviews the ranking is exactly what it was.
+_USAGE_SIGNALS = {Reason.CO_USED: 0.55, Reason.SIMILAR: 0.2, Reason.TAGS: 0.2, Reason.IMPACT: 0.05}
+SIGNALS = {k: w * (1.0 - REVIEW_WEIGHT) for k, w in _USAGE_SIGNALS.items()} | {
+    Reason.REVIEWED: REVIEW_WEIGHT
 }
+# Reviews a version needs before its mean counts half: value x count / (count + this).
+REVIEW_PRIOR = 2.0
 MAX_HARM_SHARE = 0.5
 # Co-usage divides by sqrt(users of what the project uses) x (users of the other)^this:
 # 0.5 would be the cosine, 1 the lift; 0.7 did best on bench/recommend.py, which
@@ -111,12 +122,21 @@ class _Evidence:
     co: _CoUse
     tallies: dict[uuid.UUID, UsageTally]
     names: dict[uuid.UUID, str]
+    # Each reviewed candidate's (mean rating, review count).
+    reviews: dict[uuid.UUID, tuple[float, int]] = field(default_factory=dict)
 
 
 class Recommender:
-    def __init__(self, store: RecommendStore, projects: ProjectRegistry) -> None:
+    def __init__(
+        self,
+        store: RecommendStore,
+        projects: ProjectRegistry,
+        *,
+        reviews: ReviewSummaries = no_reviews,
+    ) -> None:
         self.store = store
         self.projects = projects
+        self.reviews = reviews
 
     async def recommend(
         self, project_id: uuid.UUID, *, max_results: int, types: list[ArtifactType]
@@ -132,6 +152,7 @@ class Recommender:
             limit=MAX_CANDIDATES,
         )
         evidence.tallies = await self.store.tallies(list(candidates))
+        evidence.reviews = await self.reviews(list(candidates)) if candidates else {}
         results: list[Recommendation] = []
         for artifact in candidates.values():
             if artifact.id in own.used or artifact.origin_project_id == project_id:
@@ -235,7 +256,17 @@ def _parts(artifact: Artifact, e: _Evidence) -> list[tuple[Reason, float, str]]:
             "tags matching the project: " + ", ".join(matching[:10]),
         ),
         (Reason.IMPACT, artifact.impact_score / 100.0, f"impact score {artifact.impact_score:.1f}"),
+        _reviewed(e.reviews.get(artifact.id)),
     ]
+
+
+def _reviewed(summary: tuple[float, int] | None) -> tuple[Reason, float, str]:
+    """The reviews' signal: the mean rating on 0..1, shrunk towards 0 while they are few."""
+    if summary is None or summary[1] <= 0:
+        return Reason.REVIEWED, 0.0, "no reviews"
+    mean, count = summary
+    value = max(0.0, (mean - 1.0) / 4.0) * count / (count + REVIEW_PRIOR)
+    return Reason.REVIEWED, value, f"rated {mean:.1f} of 5 in {count} review(s)"
 
 
 def _recommendation(artifact: Artifact, e: _Evidence) -> Recommendation | None:

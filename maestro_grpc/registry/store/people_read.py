@@ -37,10 +37,18 @@ class PeopleReadStore:
         self.db = db
 
     async def memberships(self, person_id: uuid.UUID) -> list[PersonMembership]:
+        return await self.memberships_of_people([person_id])
+
+    async def memberships_of_people(
+        self, person_ids: Collection[uuid.UUID]
+    ) -> list[PersonMembership]:
+        """Every membership linked to one of these people, by join time."""
+        if not person_ids:
+            return []
         query = (
             select(team_members, projects.c.name.label("project_name"))
             .join(projects, projects.c.id == team_members.c.project_id)
-            .where(team_members.c.directory_person_id == person_id)
+            .where(team_members.c.directory_person_id.in_(sorted(set(person_ids), key=str)))
             .order_by(team_members.c.join_time, team_members.c.id)
         )
         async with self.db.read() as conn:

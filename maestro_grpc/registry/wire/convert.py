@@ -52,6 +52,7 @@ _REASON_KIND = {
     Reason.TAGS: artifact_pb2.RECOMMENDATION_REASON_KIND_MATCHING_TAGS,
     Reason.IMPACT: artifact_pb2.RECOMMENDATION_REASON_KIND_HIGH_IMPACT,
     Reason.CO_USED: artifact_pb2.RECOMMENDATION_REASON_KIND_CO_USED,
+    Reason.REVIEWED: artifact_pb2.RECOMMENDATION_REASON_KIND_WELL_REVIEWED,
 }
 
 # ---- domain -> proto -----------------------------------------------------------

@@ -51,6 +51,7 @@ class ActivityKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ACTIVITY_KIND_USAGE: _ClassVar[ActivityKind]
     ACTIVITY_KIND_REVIEW: _ClassVar[ActivityKind]
     ACTIVITY_KIND_PREDICTION_MOVED: _ClassVar[ActivityKind]
+    ACTIVITY_KIND_EXPERIMENT_VERDICT: _ClassVar[ActivityKind]
 WEBHOOK_FORMAT_UNSPECIFIED: WebhookFormat
 WEBHOOK_FORMAT_JSON: WebhookFormat
 WEBHOOK_FORMAT_SLACK: WebhookFormat
@@ -78,6 +79,7 @@ ACTIVITY_KIND_MENTION: ActivityKind
 ACTIVITY_KIND_USAGE: ActivityKind
 ACTIVITY_KIND_REVIEW: ActivityKind
 ACTIVITY_KIND_PREDICTION_MOVED: ActivityKind
+ACTIVITY_KIND_EXPERIMENT_VERDICT: ActivityKind
 
 class Webhook(_message.Message):
     __slots__ = ("id", "name", "url", "format", "event_kinds", "max_attempts", "active", "create_time")

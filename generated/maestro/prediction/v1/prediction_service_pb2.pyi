@@ -152,18 +152,28 @@ class TeamLimits(_message.Message):
     def __init__(self, min_size: _Optional[int] = ..., max_size: _Optional[int] = ..., max_total_allocation: _Optional[float] = ...) -> None: ...
 
 class RecommendTeamRequest(_message.Message):
-    __slots__ = ("project_id", "candidates", "limits", "max_results", "model_version")
+    __slots__ = ("project_id", "candidates", "limits", "max_results", "model_version", "directory_pool")
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     CANDIDATES_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     MAX_RESULTS_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DIRECTORY_POOL_FIELD_NUMBER: _ClassVar[int]
     project_id: str
     candidates: _containers.RepeatedCompositeFieldContainer[Candidate]
     limits: TeamLimits
     max_results: int
     model_version: int
-    def __init__(self, project_id: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., limits: _Optional[_Union[TeamLimits, _Mapping]] = ..., max_results: _Optional[int] = ..., model_version: _Optional[int] = ...) -> None: ...
+    directory_pool: DirectoryPool
+    def __init__(self, project_id: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., limits: _Optional[_Union[TeamLimits, _Mapping]] = ..., max_results: _Optional[int] = ..., model_version: _Optional[int] = ..., directory_pool: _Optional[_Union[DirectoryPool, _Mapping]] = ...) -> None: ...
+
+class DirectoryPool(_message.Message):
+    __slots__ = ("skills", "max_candidates")
+    SKILLS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    skills: _containers.RepeatedScalarFieldContainer[str]
+    max_candidates: int
+    def __init__(self, skills: _Optional[_Iterable[str]] = ..., max_candidates: _Optional[int] = ...) -> None: ...
 
 class CandidateAvailability(_message.Message):
     __slots__ = ("person_id", "requested", "allocated_elsewhere", "available", "excluded", "projects")

@@ -39,6 +39,7 @@ class RecommendationReasonKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper
     RECOMMENDATION_REASON_KIND_MATCHING_TAGS: _ClassVar[RecommendationReasonKind]
     RECOMMENDATION_REASON_KIND_HIGH_IMPACT: _ClassVar[RecommendationReasonKind]
     RECOMMENDATION_REASON_KIND_CO_USED: _ClassVar[RecommendationReasonKind]
+    RECOMMENDATION_REASON_KIND_WELL_REVIEWED: _ClassVar[RecommendationReasonKind]
 ARTIFACT_TYPE_UNSPECIFIED: ArtifactType
 ARTIFACT_TYPE_MODEL: ArtifactType
 ARTIFACT_TYPE_DATASET: ArtifactType
@@ -59,6 +60,7 @@ RECOMMENDATION_REASON_KIND_USED_BY_SIMILAR_PROJECTS: RecommendationReasonKind
 RECOMMENDATION_REASON_KIND_MATCHING_TAGS: RecommendationReasonKind
 RECOMMENDATION_REASON_KIND_HIGH_IMPACT: RecommendationReasonKind
 RECOMMENDATION_REASON_KIND_CO_USED: RecommendationReasonKind
+RECOMMENDATION_REASON_KIND_WELL_REVIEWED: RecommendationReasonKind
 
 class Artifact(_message.Message):
     __slots__ = ("id", "name", "version", "type", "description", "tags", "origin_project_id", "creator", "metadata", "content_sha256", "size_bytes", "storage_uri", "usage_count", "impact_score", "create_time", "update_time", "delete_time", "review_average", "review_count")
