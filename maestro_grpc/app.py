@@ -62,7 +62,8 @@ if TYPE_CHECKING:
     from maestro_grpc.people.domain.activity import Activity
     from maestro_grpc.registry.domain.indexer import Indexer
     from maestro_grpc.registry.domain.project_cache import ProjectCache
-    from maestro_grpc.registry.model import Artifact, ChangeSink
+    from maestro_grpc.registry.model import Artifact
+    from maestro_grpc.registry.outward import ChangeSink
 
 
 @dataclass
@@ -313,7 +314,7 @@ def build_registry(ctx: AppContext, changes: ChangeSink | None = None) -> Regist
     )
     library = ArtifactLibrary(
         ArtifactStore(db),
-        SearchStore(db),
+        SearchStore(db, count_limit=ctx.settings.search_count_limit),
         UsageStore(db),
         half_life_days=ctx.settings.impact_half_life_days,
         clock=clock,
