@@ -72,7 +72,7 @@ test: env lint check-generated
 
 # Each benchmark prints its figures beside a limit measured in the same run;
 # BENCH=ingest runs one of them.
-BENCHES := registry ingest blobs agent_git agent_stream predict experiments soak web recommend feed
+BENCHES := registry ingest blobs agent_git agent_stream predict experiments soak web recommend feed summary
 bench: env
 	@set -e; for b in $(or $(BENCH),$(BENCHES)); do \
 	  echo "== bench/$$b.py"; $(RUN) python bench/$$b.py; done

@@ -316,7 +316,7 @@ def build_registry(ctx: AppContext, changes: ChangeSink | None = None) -> Regist
     )
     library = ArtifactLibrary(
         ArtifactStore(db),
-        SearchStore(db),
+        SearchStore(db, count_limit=ctx.settings.search_count_limit),
         UsageStore(db),
         half_life_days=ctx.settings.impact_half_life_days,
         clock=clock,

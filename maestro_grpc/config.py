@@ -182,6 +182,9 @@ class Settings:
     project_cache_size: int = 10_000
     # GetArtifact's cache, by the same rules (0: off; off on SQLite).
     artifact_cache_size: int = 10_000
+    # SearchArtifacts and CountArtifactFacets count matches no further than
+    # this: beyond it total_size is this limit, marked a lower bound (0: exact).
+    search_count_limit: int = 10_000
     redis_url: str = ""
     s3_endpoint_url: str = ""
     s3_bucket: str = ""
@@ -273,6 +276,7 @@ class Settings:
             db_pool_size=_int(env, "MAESTRO_DB_POOL_SIZE", 10, 1),
             project_cache_size=_int(env, "MAESTRO_PROJECT_CACHE_SIZE", 10_000),
             artifact_cache_size=_int(env, "MAESTRO_ARTIFACT_CACHE_SIZE", 10_000),
+            search_count_limit=_int(env, "MAESTRO_SEARCH_COUNT_LIMIT", 10_000),
             redis_url=_text(env, "MAESTRO_REDIS_URL"),
             s3_endpoint_url=_text(env, "MAESTRO_S3_ENDPOINT_URL"),
             s3_bucket=_text(env, "MAESTRO_S3_BUCKET"),

@@ -45,3 +45,5 @@ class Page(Generic[T]):
     items: list[T]
     next_cursor: Cursor | None
     total_size: int | None = None
+    # True when total_size stopped counting at a limit: at least that many.
+    total_is_lower_bound: bool = False

@@ -31,6 +31,7 @@ def test_environment_overrides() -> None:
             "MAESTRO_AUTH_TOKENS": "ci=aaaaaaaaaaaaaaaa, ops=bbbbbbbbbbbbbbbb",
             "MAESTRO_ACCESS_LOG": "false",
             "MAESTRO_IMPACT_HALF_LIFE_DAYS": "30",
+            "MAESTRO_SEARCH_COUNT_LIMIT": "500",
         }
     )
     assert (s.host, s.port) == ("0.0.0.0", 6000)
@@ -40,6 +41,8 @@ def test_environment_overrides() -> None:
     assert s.auth_tokens == {"aaaaaaaaaaaaaaaa": "ci", "bbbbbbbbbbbbbbbb": "ops"}
     assert s.access_log is False
     assert s.impact_half_life_days == 30
+    assert s.search_count_limit == 500
+    assert Settings.from_env({}).search_count_limit == 10_000
     s.check_secure()
 
 

@@ -262,12 +262,14 @@ class ArtifactFacets:
     """How many artifacts a search finds, by type and by tag (CountArtifactFacets).
 
     Each facet is counted with every filter but its own: `types` ignores the
-    query's types, `tags` its `tags_any`; `total` applies them all.
+    query's types, `tags` its `tags_any`; `total` applies them all, counted
+    no further than the search count limit (`total_is_lower_bound` then).
     """
 
     types: list[tuple[ArtifactType, int]]
     tags: list[tuple[str, int]]
     total: int
+    total_is_lower_bound: bool = False
 
 
 # ---- artifact content ------------------------------------------------------------------

@@ -140,6 +140,8 @@ async def page(request: Request) -> Response:
         "sorts": list(SORTS),
         "artifacts": list(search.artifacts),
         "total": search.total_size,
+        # Beyond the server's count limit the total is a floor: "10,000+".
+        "total_is_lower_bound": search.total_size_is_lower_bound,
         "next_url": query.url(page=search.next_page_token) if search.next_page_token else "",
         "first_url": query.url(page="") if query.page else "",
     }

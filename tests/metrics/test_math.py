@@ -107,6 +107,28 @@ def test_sketch_merge_equals_sketch_of_union_and_round_trips() -> None:
         Sketch.from_bytes(b"\x09" + merged.to_bytes()[1:])
 
 
+def test_many_sketches_merged_at_once_equal_their_pairwise_merge() -> None:
+    # A year's summary merges 365 daily sketches in one pass, from their bytes.
+    rng = np.random.default_rng(5)
+    days = [rng.normal(50, 30, 400) for _ in range(365)]
+    days[10] = np.zeros(7)
+    pairwise = Sketch()
+    for day in days:
+        pairwise.merge(Sketch.of(day))
+    at_once = Sketch.merged_bytes([Sketch.of(day).to_bytes() for day in days])
+    mixed = Sketch.merged(
+        [Sketch.of(days[0]), Sketch.merged_bytes([Sketch.of(d).to_bytes() for d in days[1:]])]
+    )
+    qs = [0.01, 0.5, 0.9, 0.95, 0.99]
+    assert at_once.quantiles(qs) == pairwise.quantiles(qs)
+    assert mixed.quantiles(qs) == pairwise.quantiles(qs)
+    assert at_once.count == mixed.count == pairwise.count == 364 * 400 + 7
+    assert at_once.zeros == pairwise.zeros
+    assert Sketch.merged([]).count == 0
+    with pytest.raises(ValueError, match="version"):
+        Sketch.merged_bytes([b"\x09" + Sketch.of(days[0]).to_bytes()[1:]])
+
+
 def test_sketch_bounds_its_size() -> None:
     values = np.logspace(-11, 11, 20_000)
     sketch = Sketch.of(values)

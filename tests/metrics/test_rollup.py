@@ -309,3 +309,39 @@ async def test_sigterm_stops_the_worker_between_jobs_and_gives_back_its_leases(
             .where(worker_jobs.c.lease_owner.is_not(None))
         )
     assert leased == 0  # what it had leased is free for the next worker at once
+
+
+async def test_a_window_cut_by_many_pending_days_still_counts_every_point(
+    rollup_server: RunningServer, stubs: tuple[Metrics, str]
+) -> None:
+    # Forty days rolled up, then late points on every other day: the clean
+    # days left are many separate runs, each read apart or, past a few, by list.
+    stub, project = stubs
+    values = np.arange(40 * 24, dtype=np.float64) % 17
+    block = columns(
+        project,
+        values.tolist(),
+        names=("ci.duration_seconds",),
+        start_us=DAY0_US,
+        step_us=HOUR_US,
+    )
+    await stub.RecordMetrics(ms.RecordMetricsRequest(batch=mp.MetricBatch(columns=[block])))
+    await asyncio.to_thread(run_worker_cli, rollup_server.settings)
+    late = []
+    for day in range(2, 38, 2):
+        late.append(100.0 + day)
+        point = columns(
+            project,
+            [late[-1]],
+            names=("ci.duration_seconds",),
+            start_us=DAY0_US + day * 24 * HOUR_US + HOUR_US // 2,
+            step_us=HOUR_US,
+        )
+        await stub.RecordMetrics(ms.RecordMetricsRequest(batch=mp.MetricBatch(columns=[point])))
+    assert await jobs.pending(rollup_server.db, "metrics.rollup") == len(late)
+    everything = np.concatenate([values, late])
+    got = await summary(stub, project, DAY0, DAY0 + timedelta(days=40))
+    assert got.source == ms.SUMMARY_SOURCE_ROLLUP
+    assert got.count == everything.shape[0]
+    assert got.mean == pytest.approx(everything.mean(), rel=1e-12)
+    assert got.max == everything.max()

@@ -103,9 +103,12 @@ def _drop_pg_database(admin_url: str, url: str) -> None:
 
 @contextlib.contextmanager
 def running_maestro(
-    store: str, request: pytest.FixtureRequest, data_dir: Path
+    store: str, request: pytest.FixtureRequest, data_dir: Path, **env: str
 ) -> Iterator[Maestro]:
-    """`maestro serve` with tokens required and the UI on a free port, on a store of its own."""
+    """`maestro serve` with tokens required and the UI on a free port, on a store of its own.
+
+    `env` adds settings (MAESTRO_*) for this server.
+    """
     admin_url: str | None = None
     if store == "sqlite":
         url = f"sqlite+aiosqlite:///{data_dir / 'maestro.db'}"
@@ -125,6 +128,7 @@ def running_maestro(
         MAESTRO_WEB_PORT=str(web_port),
         MAESTRO_LOG_LEVEL="WARNING",
         MAESTRO_MIGRATE_ON_START="1",
+        **env,
     ).start()
     _wait_for_web(f"http://127.0.0.1:{web_port}/healthz", server)
     running = Maestro(server, f"http://127.0.0.1:{web_port}", token, store)

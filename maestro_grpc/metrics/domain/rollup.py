@@ -68,18 +68,23 @@ class Rollup:
             series_id=row.series_id,
             granularity=row.granularity,
             bucket_start=row.bucket_start,
-            moments=Moments(
-                count=row.count,
-                mean=row.sum / row.count,
-                m2=row.m2,
-                min=row.min,
-                max=row.max,
-                first_time=row.first_time,
-                last_time=row.last_time,
-                last_value=row.last_value,
-            ),
+            moments=row_moments(row),
             sketch=Sketch.from_bytes(row.sketch),
         )
+
+
+def row_moments(row: RollupRow) -> Moments:
+    """A stored rollup's moments (its sketch left serialized)."""
+    return Moments(
+        count=row.count,
+        mean=row.sum / row.count,
+        m2=row.m2,
+        min=row.min,
+        max=row.max,
+        first_time=row.first_time,
+        last_time=row.last_time,
+        last_value=row.last_value,
+    )
 
 
 def hourly(
@@ -132,11 +137,9 @@ def hourly(
 
 def merge_rollups(parts: list[Rollup], granularity: str, bucket_start: datetime) -> Rollup:
     moments = parts[0].moments
-    sketch = Sketch()
-    sketch.merge(parts[0].sketch)
     for part in parts[1:]:
         moments = moments.merged(part.moments)
-        sketch.merge(part.sketch)
+    sketch = Sketch.merged([p.sketch for p in parts])
     return Rollup(parts[0].series_id, granularity, bucket_start, moments, sketch)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from maestro_grpc.clock import to_micros
-from maestro_grpc.metrics.domain.rollup import Rollup, hourly
+from maestro_grpc.metrics.domain.rollup import hourly, row_moments
 from maestro_grpc.metrics.domain.sketch import Sketch
 from maestro_grpc.metrics.domain.stats import Moments
 from maestro_grpc.metrics.domain.windows import DAY_US, HOUR_US
@@ -30,6 +30,9 @@ from maestro_grpc.metrics.model import (
 from maestro_grpc.metrics.store.summaries import Plan, SummaryStore
 
 MAX_RAW_RANGES = 200
+
+# A part of a summary: its series, moments, and sketch (maybe still serialized).
+Part = tuple[int, Moments, "Sketch | bytes"]
 
 
 @dataclass
@@ -139,34 +142,41 @@ async def rollup_summaries(
 
 
 def _merge(inputs: RollupInputs, group_by_label: str) -> list[Summary]:
-    parts = [Rollup.from_row(row) for row in inputs.rollups]
+    # Stored rollups keep their sketches serialized until their group
+    # decodes them all at once; raw points are rolled up on the fly.
+    parts: list[Part] = [(r.series_id, row_moments(r), r.sketch) for r in inputs.rollups]
     for sids, times, values in inputs.raw_points:
         # One "bucket" per series for the whole range: a rollup on the fly.
-        parts.extend(hourly(sids, times, values, bucket_us=1 << 62, granularity="raw"))
+        for h in hourly(sids, times, values, bucket_us=1 << 62, granularity="raw"):
+            parts.append((h.series_id, h.moments, h.sketch))
     return _merge_groups(parts, inputs.series, group_by_label)
 
 
 def _merge_groups(
-    parts: list[Rollup], series: dict[int, SeriesLabels], group_by_label: str
+    parts: list[Part], series: dict[int, SeriesLabels], group_by_label: str
 ) -> list[Summary]:
     """Per (name, label value): moments and sketches of every part, merged."""
-    groups: dict[tuple[str, str], tuple[Moments, Sketch]] = {}
+    grouped: dict[tuple[str, str], list[Part]] = {}
     for part in parts:
-        info = series.get(part.series_id)
+        info = series.get(part[0])
         if info is None:
             continue
         key = (
             info.name,
             info.labels.get(group_by_label, "") if group_by_label else "",
         )
-        held = groups.get(key)
-        if held is None:
-            sketch = Sketch()
-            sketch.merge(part.sketch)
-            groups[key] = (part.moments, sketch)
-        else:
-            held[1].merge(part.sketch)
-            groups[key] = (held[0].merged(part.moments), held[1])
+        grouped.setdefault(key, []).append(part)
+    groups: dict[tuple[str, str], tuple[Moments, Sketch]] = {}
+    for key, members in grouped.items():
+        moments = members[0][1]
+        for member in members[1:]:
+            moments = moments.merged(member[1])
+        # All of a group's sketches at once: one pass over their buckets.
+        stored = [m[2] for m in members if isinstance(m[2], bytes)]
+        sketches = [m[2] for m in members if isinstance(m[2], Sketch)]
+        if stored:
+            sketches.append(Sketch.merged_bytes(stored))
+        groups[key] = (moments, Sketch.merged(sketches))
     out = []
     for (name, value), (moments, sketch) in sorted(groups.items()):
         qs = sketch.quantiles(list(PERCENTILES), moments.min, moments.max)

@@ -82,11 +82,37 @@ def _filter(query: ArtifactQuery, dialect: str) -> list[ColumnElement[bool]]:
     return conditions
 
 
-class SearchStore:
-    """SearchArtifacts' page and total, read together."""
+def capped_count(conditions: Sequence[ColumnElement[bool]], limit: int) -> Any:
+    """How many rows match, counted no further than `limit` + 1.
 
-    def __init__(self, db: Database) -> None:
+    An exact count of a broad match at a million artifacts reads most of the
+    table (a bitmap heap scan of every matching row); counting only the first
+    `limit` + 1 ids stops early, and a result above `limit` says "more than
+    `limit`" without pretending to know how many more. 0: no limit.
+    """
+    if limit <= 0:
+        return select(func.count()).select_from(artifacts).where(*conditions)
+    first = select(artifacts.c.id).where(*conditions).limit(limit + 1).subquery("counted")
+    return select(func.count()).select_from(first)
+
+
+def bounded(counted: int, limit: int) -> tuple[int, bool]:
+    """The total to report, and whether it is a lower bound (more match)."""
+    if 0 < limit < counted:
+        return limit, True
+    return counted, False
+
+
+class SearchStore:
+    """SearchArtifacts' page and total, read together.
+
+    `count_limit` caps the totals (SearchArtifacts' total_size and
+    CountArtifactFacets' total_size): beyond it they say "at least this many".
+    """
+
+    def __init__(self, db: Database, *, count_limit: int = 0) -> None:
         self.db = db
+        self.count_limit = count_limit
 
     async def search(
         self, query: ArtifactQuery, *, page_size: int, after: Cursor | None
@@ -111,13 +137,16 @@ class SearchStore:
             .where(artifacts.c.id.in_(select(page_ids.c.id)))
             .order_by(*order.order_by())
         )
-        count = select(func.count()).select_from(artifacts).where(*conditions)
-        rows, total = await self._page_and_count(statement, count)
+        count = capped_count(conditions, self.count_limit)
+        rows, counted = await self._page_and_count(statement, count)
         page, next_cursor = order.page(
             rows, page_size, key_of=lambda r: getattr(r, order.key.name), id_of=lambda r: r.id
         )
         items = [artifact_from_row(r) for r in page]
-        return Page(items=items, next_cursor=next_cursor, total_size=total)
+        total, lower_bound = bounded(counted, self.count_limit)
+        return Page(
+            items=items, next_cursor=next_cursor, total_size=total, total_is_lower_bound=lower_bound
+        )
 
     async def facets(self, query: ArtifactQuery, *, max_tags: int) -> ArtifactFacets:
         """Counts by type (without the type filter) and by tag (without tags_any), and in all."""
@@ -134,7 +163,7 @@ class SearchStore:
             dialect,
             limit=max_tags,
         )
-        total = select(func.count()).select_from(artifacts).where(*_filter(query, dialect))
+        total = capped_count(_filter(query, dialect), self.count_limit)
         statements = (by_type, by_tag, total)
         if self.db.is_postgres:
 
@@ -149,10 +178,12 @@ class SearchStore:
         types = sorted(
             ((ArtifactType(t), int(n)) for t, n in type_rows), key=lambda p: (-p[1], p[0].value)
         )
+        counted, lower_bound = bounded(int(total_rows[0][0]), self.count_limit)
         return ArtifactFacets(
             types=types,
             tags=[(str(t), int(n)) for t, n in tag_rows],
-            total=int(total_rows[0][0]),
+            total=counted,
+            total_is_lower_bound=lower_bound,
         )
 
     async def _page_and_count(self, statement: Any, count: Any) -> tuple[list[Any], int]:

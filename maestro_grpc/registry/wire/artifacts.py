@@ -179,6 +179,7 @@ class ArtifactHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
             artifacts=[convert.artifact_to_proto(a) for a in page.items],
             next_page_token=self.pages.encode("SearchArtifacts", request, page.next_cursor),
             total_size=page.total_size or 0,
+            total_size_is_lower_bound=page.total_is_lower_bound,
         )
 
     async def CountArtifactFacets(
@@ -193,6 +194,7 @@ class ArtifactHandlers(registry_service_pb2_grpc.RegistryServiceServicer):
             ],
             tags=[pb.FacetCount(value=tag, count=n) for tag, n in facets.tags],
             total_size=facets.total,
+            total_size_is_lower_bound=facets.total_is_lower_bound,
         )
 
     async def LogArtifactUsage(

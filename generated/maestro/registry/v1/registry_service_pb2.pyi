@@ -344,14 +344,16 @@ class SearchArtifactsRequest(_message.Message):
     def __init__(self, query: _Optional[str] = ..., types: _Optional[_Iterable[_Union[_artifact_pb2.ArtifactType, str]]] = ..., tags_any: _Optional[_Iterable[str]] = ..., tags_all: _Optional[_Iterable[str]] = ..., origin_project_id: _Optional[str] = ..., min_impact_score: _Optional[float] = ..., name: _Optional[str] = ..., order_by: _Optional[_Union[ArtifactOrderBy, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class SearchArtifactsResponse(_message.Message):
-    __slots__ = ("artifacts", "next_page_token", "total_size")
+    __slots__ = ("artifacts", "next_page_token", "total_size", "total_size_is_lower_bound")
     ARTIFACTS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_IS_LOWER_BOUND_FIELD_NUMBER: _ClassVar[int]
     artifacts: _containers.RepeatedCompositeFieldContainer[_artifact_pb2.Artifact]
     next_page_token: str
     total_size: int
-    def __init__(self, artifacts: _Optional[_Iterable[_Union[_artifact_pb2.Artifact, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
+    total_size_is_lower_bound: bool
+    def __init__(self, artifacts: _Optional[_Iterable[_Union[_artifact_pb2.Artifact, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ..., total_size_is_lower_bound: _Optional[bool] = ...) -> None: ...
 
 class CountArtifactFacetsRequest(_message.Message):
     __slots__ = ("query", "types", "tags_any", "tags_all", "origin_project_id", "min_impact_score", "max_tags")
@@ -380,14 +382,16 @@ class FacetCount(_message.Message):
     def __init__(self, value: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
 
 class CountArtifactFacetsResponse(_message.Message):
-    __slots__ = ("types", "tags", "total_size")
+    __slots__ = ("types", "tags", "total_size", "total_size_is_lower_bound")
     TYPES_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_IS_LOWER_BOUND_FIELD_NUMBER: _ClassVar[int]
     types: _containers.RepeatedCompositeFieldContainer[FacetCount]
     tags: _containers.RepeatedCompositeFieldContainer[FacetCount]
     total_size: int
-    def __init__(self, types: _Optional[_Iterable[_Union[FacetCount, _Mapping]]] = ..., tags: _Optional[_Iterable[_Union[FacetCount, _Mapping]]] = ..., total_size: _Optional[int] = ...) -> None: ...
+    total_size_is_lower_bound: bool
+    def __init__(self, types: _Optional[_Iterable[_Union[FacetCount, _Mapping]]] = ..., tags: _Optional[_Iterable[_Union[FacetCount, _Mapping]]] = ..., total_size: _Optional[int] = ..., total_size_is_lower_bound: _Optional[bool] = ...) -> None: ...
 
 class LogArtifactUsageRequest(_message.Message):
     __slots__ = ("artifact_usage", "request_id")
