@@ -24,6 +24,14 @@ def add_commands(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     predict.add_argument("project_id", metavar="PROJECT")
+    predict.add_argument(
+        "--model-version",
+        type=_version,
+        default=0,
+        metavar="N",
+        help="the meta-model version (default: the newest that serves by default; "
+        "a version without skill answers only when named, with its warning)",
+    )
     predict.add_argument("--json", action="store_true", help="JSON for scripts")
     predict.set_defaults(handler=_predict)
 
@@ -63,11 +71,20 @@ def add_commands(commands: Any) -> None:
     analyze.set_defaults(handler=_analyze)
 
 
+def _version(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r}: give a version number, 1 or more")
+    return int(raw)
+
+
 def _predict(args: argparse.Namespace, _settings: object) -> int:
     async def work(stubs: Stubs) -> None:
         p = (
             await stubs.prediction.PredictSuccess(
-                ppb.PredictSuccessRequest(project_id=args.project_id), **stubs.kw
+                ppb.PredictSuccessRequest(
+                    project_id=args.project_id, model_version=args.model_version
+                ),
+                **stubs.kw,
             )
         ).prediction
         if args.json:

@@ -40,6 +40,22 @@ async def list_page(request: Request) -> Response:
     return render(request, "models.html", context)
 
 
+def serving_label(model: meta_model_pb2.MetaModel) -> str:
+    """Whether predictions that name no version may use this one, in words."""
+    if not model.serves_by_default:
+        return (
+            "Does not serve by default: a prediction uses it only when it asks for "
+            f"version {model.version} by number; one that names no version uses the newest "
+            "version that serves."
+        )
+    if model.no_skill:
+        return (
+            "Serves by default although it has no skill, because its training asked for that: "
+            "every prediction from it carries the warning."
+        )
+    return "Serves by default: a prediction that names no version uses it while it is the newest."
+
+
 def importances(model: meta_model_pb2.MetaModel) -> list[dict[str, Any]]:
     """The most important features, as bars of an SVG chart."""
     top = sorted(model.features, key=lambda f: -f.importance)[:IMPORTANCES]
@@ -69,5 +85,6 @@ async def page(request: Request) -> Response:
         "bars": importances(model),
         "feature_count": len(model.features),
         "kind_label": kind_label,
+        "serving_label": serving_label,
     }
     return render(request, "model.html", context)

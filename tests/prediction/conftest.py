@@ -41,26 +41,31 @@ async def create_project(
     return response.project.id
 
 
+def points_request(
+    project_id: str, points: list[tuple[str, datetime, float]]
+) -> metrics_service_pb2.RecordMetricsRequest:
+    """RecordMetrics of (name, time, value) points of one project, as columns."""
+    names = sorted({n for n, _, _ in points})
+    index = {n: i for i, n in enumerate(names)}
+    return metrics_service_pb2.RecordMetricsRequest(
+        batch=metric_pb2.MetricBatch(
+            columns=[
+                metric_pb2.MetricColumns(
+                    project_id=project_id,
+                    names=names,
+                    name_indexes=[index[n] for n, _, _ in points],
+                    values=[v for _, _, v in points],
+                    times_unix_micros=[to_micros(t) for _, t, _ in points],
+                )
+            ]
+        )
+    )
+
+
 async def record_points(
     metrics: MetricsStub, project_id: str, points: list[tuple[str, datetime, float]]
 ) -> None:
-    names = sorted({n for n, _, _ in points})
-    index = {n: i for i, n in enumerate(names)}
-    response = await metrics.RecordMetrics(
-        metrics_service_pb2.RecordMetricsRequest(
-            batch=metric_pb2.MetricBatch(
-                columns=[
-                    metric_pb2.MetricColumns(
-                        project_id=project_id,
-                        names=names,
-                        name_indexes=[index[n] for n, _, _ in points],
-                        values=[v for _, _, v in points],
-                        times_unix_micros=[to_micros(t) for _, t, _ in points],
-                    )
-                ]
-            )
-        )
-    )
+    response = await metrics.RecordMetrics(points_request(project_id, points))
     assert not response.rejected, response.rejected
 
 

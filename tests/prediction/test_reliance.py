@@ -10,7 +10,9 @@ ACTIVE project included.
 
 from __future__ import annotations
 
+import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -23,6 +25,7 @@ from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro_grpc.config import Settings
+from maestro_grpc.server import RunningServer
 from tests.conftest import with_settings
 from tests.helpers import error_info, expect_error, ts, violations
 from tests.prediction.conftest import (
@@ -33,6 +36,7 @@ from tests.prediction.conftest import (
     record_points,
 )
 from tests.prediction.test_meta_model import close, train
+from tests.test_console import maestro
 
 pytestmark = pytest.mark.slow
 
@@ -47,23 +51,44 @@ def settings(settings: Settings, shared_mlflow: str) -> Settings:
     return with_settings(settings, mlflow_tracking_uri=shared_mlflow)
 
 
-async def coin_flip_organisation(registry: RegistryStub, metrics: MetricsStub) -> dict[str, str]:
-    """40 finished projects with noise for metrics and outcomes drawn independently of them,
-    plus the projects training must leave out, one per reason. Name -> id."""
+@dataclass(frozen=True)
+class Flip:
+    """One finished project of the coin-flip organisation, as its RPCs write it."""
+
+    name: str
+    start: datetime
+    labels: dict[str, str]
+    points: list[tuple[str, datetime, float]]
+    succeeded: bool
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(days=300)
+
+
+def coin_flips() -> list[Flip]:
+    """40 finished projects: noise for metrics, outcomes drawn independently of them."""
     rng = np.random.default_rng(1234)
-    ids: dict[str, str] = {}
     outcomes = rng.permutation([True] * 20 + [False] * 20)
+    flips = []
     for i, succeeded in enumerate(outcomes):
         start = START + timedelta(days=10 * i)
-        name = f"flip-{i:02d}"
-        ids[name] = await create_project(registry, name, start, labels={"team": TEAMS[i % 2]})
         points = [
             (metric, start + timedelta(days=7 * week), float(rng.normal()))
             for metric in ("noise.a", "noise.b")
             for week in range(30)
         ]
-        await record_points(metrics, ids[name], points)
-        await close(registry, ids[name], bool(succeeded), end=start + timedelta(days=300))
+        flips.append(Flip(f"flip-{i:02d}", start, {"team": TEAMS[i % 2]}, points, bool(succeeded)))
+    return flips
+
+
+async def coin_flip_organisation(registry: RegistryStub, metrics: MetricsStub) -> dict[str, str]:
+    """The coin flips, plus the projects training must leave out, one per reason. Name -> id."""
+    ids: dict[str, str] = {}
+    for flip in coin_flips():
+        ids[flip.name] = await create_project(registry, flip.name, flip.start, labels=flip.labels)
+        await record_points(metrics, ids[flip.name], flip.points)
+        await close(registry, ids[flip.name], flip.succeeded, end=flip.end)
     # Left out, one reason each.
     ids["running"] = await create_project(registry, "running", START)
     ids["active-with-outcome"] = await create_project(
@@ -145,6 +170,39 @@ async def test_no_skill_is_said_stored_not_served_and_warned(
     assert latest.model_version == served.version == 2
     assert latest.no_skill
     assert latest.warnings == [served.verdict]
+
+
+async def test_the_command_line_says_no_skill_and_warns(
+    server: RunningServer, prediction: PredictionStub, registry: RegistryStub, metrics: MetricsStub
+) -> None:
+    ids = await coin_flip_organisation(registry, metrics)
+    model, _ = await train(prediction, random_seed=3)
+    assert model.no_skill
+    assert not model.serves_by_default
+    flip = ids["flip-00"]
+
+    # No version named, none serves by default: refused (exit 1), and the reason said.
+    code, _, err = await maestro(server, "predict", flip)
+    assert code == 1
+    assert "FAILED_PRECONDITION" in err
+    assert "the newest, 1, has no skill" in err
+
+    # Version 1 named: the chance, with the warning beside it, in the table and in JSON.
+    code, out, err = await maestro(server, "predict", flip, "--model-version", "1")
+    assert code == 0, err
+    assert "chance of success" in out
+    assert "warning" in out
+    assert "No skill: " in out
+    code, out, err = await maestro(server, "predict", flip, "--model-version", "1", "--json")
+    assert code == 0, err
+    answer = json.loads(out)
+    assert (answer["model_version"], answer["no_skill"]) == (1, True)
+    assert answer["warnings"] == [model.verdict]
+
+    # A version that is no number: a bad option (exit 2), nothing sent.
+    code, _, err = await maestro(server, "predict", flip, "--model-version", "0")
+    assert code == 2
+    assert "--model-version" in err
 
 
 async def test_the_training_set_is_chosen_and_accounted_for(

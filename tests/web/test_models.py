@@ -78,6 +78,8 @@ def test_the_meta_model_its_versions_and_importances(page: Page, maestro: Maestr
     expect(page.get_by_role("heading", level=1)).to_have_text("Meta-model version 1")
     expect(page.locator("svg.contrib rect")).not_to_have_count(0)
     expect(page.get_by_text("(kept)")).to_be_visible()
+    # Trained with serve_without_skill: whatever its verdict, it serves by default.
+    expect(page.locator("#serving")).to_contain_text("Serves by default")
     importances = page.locator(
         "section", has=page.get_by_role("heading", name="Feature importances")
     )
