@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import free_port, wait_port  # noqa: E402
 from maestro.access.v1 import access_service_pb2 as ac  # noqa: E402
 from maestro.access.v1 import access_service_pb2_grpc as acg  # noqa: E402
 from maestro.people.v1 import collaboration_service_pb2 as cs  # noqa: E402
@@ -70,22 +70,6 @@ SELECT count(DISTINCT f.person_id) FROM follows f
 JOIN activity_targets t ON t.kind = f.kind AND t.key = f.key
 WHERE t.event_seq = $1 AND t.event_seq > f.since_seq
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"the server did not listen on {port} within {timeout} s")
 
 
 class Receiver:

@@ -40,7 +40,6 @@ import contextlib
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -56,6 +55,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import free_port, wait_port  # noqa: E402
 from maestro.prediction.v1 import meta_model_pb2 as mp  # noqa: E402
 from maestro.prediction.v1 import prediction_service_pb2 as pb  # noqa: E402
 from maestro.prediction.v1 import prediction_service_pb2_grpc as pg  # noqa: E402
@@ -71,23 +71,6 @@ ASFI = ROOT / "data" / "asfi"
 TARGET_NESTED_AUC = 0.82  # issue #19
 TARGET_TRAIN_ASFI_S = 15.0  # issue #15
 TARGET_FIRST_MS = 200.0  # issue #15
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float = 60) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def pct(values: list[float], q: float) -> float:
