@@ -20,7 +20,7 @@ from starlette.responses import Response, StreamingResponse
 from maestro.registry.v1 import artifact_pb2
 from maestro.registry.v1 import registry_service_pb2 as pb
 from maestro_grpc.web import collab
-from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, metadata
+from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, maybe, metadata
 from maestro_grpc.web.format import outcome
 from maestro_grpc.web.security import session_token
 from maestro_grpc.web.views import backend, not_found_page, render
@@ -43,16 +43,6 @@ def _uuid(raw: str) -> str | None:
         return str(uuid.UUID(raw))
     except ValueError:
         return None
-
-
-async def maybe(call: Any) -> Any:
-    """An answer the page can do without: None when the caller may not see it."""
-    try:
-        return await call
-    except grpc.aio.AioRpcError as error:
-        if error.code() in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
-            return None
-        raise
 
 
 async def page(request: Request) -> Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 import grpc.aio
@@ -90,3 +91,14 @@ class Backend:
 
 def metadata(token: str | None) -> list[tuple[str, str]]:
     return [("authorization", f"Bearer {token}")] if token else []
+
+
+async def maybe(call: Any, *also: grpc.StatusCode) -> Any:
+    """An answer a page can do without: None when the caller may not see it
+    (PERMISSION_DENIED, NOT_FOUND, and any of `also`)."""
+    try:
+        return await call
+    except grpc.aio.AioRpcError as error:
+        if error.code() in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND, *also):
+            return None
+        raise

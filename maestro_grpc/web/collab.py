@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from maestro.people.v1 import collaboration_service_pb2 as cpb
 from maestro.people.v1 import people_service_pb2 as ppb
-from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, metadata
+from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, maybe, metadata
 from maestro_grpc.web.markdown import to_html
 from maestro_grpc.web.security import CSRF_FIELD, csrf_ok, session_token
 from maestro_grpc.web.views import backend, forbidden, not_found_page, render
@@ -36,17 +36,8 @@ def _kw(request: Request) -> dict[str, Any]:
 
 
 async def _optional(call: Any) -> Any:
-    """What a page can do without: None when the caller has no person or no right."""
-    try:
-        return await call
-    except grpc.aio.AioRpcError as error:
-        if error.code() in (
-            grpc.StatusCode.FAILED_PRECONDITION,
-            grpc.StatusCode.PERMISSION_DENIED,
-            grpc.StatusCode.NOT_FOUND,
-        ):
-            return None
-        raise
+    """What a page can do without: also None when the caller has no person."""
+    return await maybe(call, grpc.StatusCode.FAILED_PRECONDITION)
 
 
 async def _names(request: Request, person_ids: set[str]) -> dict[str, str]:

@@ -27,8 +27,8 @@ from maestro.prediction.v1 import prediction_service_pb2 as ppb
 from maestro.registry.v1 import project_pb2
 from maestro.registry.v1 import registry_service_pb2 as rpb
 from maestro_grpc.web import collab
-from maestro_grpc.web.artifact import REASON, maybe
-from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, Backend, metadata
+from maestro_grpc.web.artifact import REASON
+from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, Backend, maybe, metadata
 from maestro_grpc.web.format import enum_label
 from maestro_grpc.web.security import CSRF_FIELD, csrf_ok, session_token
 from maestro_grpc.web.views import backend, forbidden, not_found_page, render
