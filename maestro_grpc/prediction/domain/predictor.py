@@ -129,6 +129,7 @@ class Predictor:
             repeats=options.repeats,
             seed=options.seed,
             tracking=self.tracking,
+            serve_without_skill=options.serve_without_skill,
         )
         try:
             outcome = await self.runner.run(job, report)
