@@ -15,15 +15,13 @@ choices and the same scores.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from scipy.stats import rankdata  # type: ignore[import-untyped]
 from sklearn.base import clone  # type: ignore[import-untyped]
-from sklearn.calibration import CalibratedClassifierCV  # type: ignore[import-untyped]
 from sklearn.impute import SimpleImputer  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.model_selection import (  # type: ignore[import-untyped]
@@ -34,7 +32,6 @@ from sklearn.pipeline import Pipeline  # type: ignore[import-untyped]
 from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]
 
 from maestro_grpc.prediction.domain.estimator import candidate, pipeline
-from maestro_grpc.prediction.domain.monotone import MonotoneLogit, plain
 from maestro_grpc.prediction.domain.trainset import TrainingJob
 from maestro_grpc.prediction.model import ModelKind, Report, Scores
 
@@ -60,27 +57,9 @@ class Spec:
     name: str
     kind: ModelKind
     drop: tuple[str, ...] = ()
-    # (feature name or prefix, +1 or -1): the monotone candidate's declared directions.
-    directions: tuple[tuple[str, int], ...] = ()
 
     def columns(self, names: Sequence[str]) -> list[int]:
         return [j for j, n in enumerate(names) if not n.endswith(self.drop)] if self.drop else []
-
-    def signs(self, names: Sequence[str]) -> tuple[int, ...]:
-        """The declared direction of each column it sees (0: free)."""
-        kept = self.columns(names) or range(len(names))
-        return tuple(direction(names[j], self.directions) for j in kept)
-
-
-def direction(name: str, directions: Sequence[tuple[str, int]]) -> int:
-    """A feature's declared direction (its own, else its longest declared prefix's); slopes: 0."""
-    if name.endswith(".slope"):
-        return 0
-    best, found = -1, 0
-    for key, sign in directions:
-        if (name == key or name.startswith(key + ".")) and len(key) > best:
-            best, found = len(key), sign
-    return found
 
 
 SPECS = (
@@ -90,34 +69,15 @@ SPECS = (
 )
 
 
-def specs_for(names: Sequence[str], directions: Mapping[str, int] | None = None) -> list[Spec]:
-    """The candidates that differ on these features (a drop that drops nothing is skipped);
-    with declared directions that some feature has, the monotone candidate too."""
+def specs_for(names: Sequence[str]) -> list[Spec]:
+    """The candidates that differ on these features (a drop that drops nothing is skipped)."""
     out = []
     for spec in SPECS:
         kept = spec.columns(names)
         if spec.drop and (len(kept) == len(names) or not kept):
             continue
         out.append(spec)
-    if directions:
-        base = out[1] if len(out) > 2 else out[0]
-        monotone = Spec(
-            "logistic_regression_monotone",
-            ModelKind.LOGISTIC_REGRESSION,
-            base.drop,
-            tuple(sorted(directions.items())),
-        )
-        if any(monotone.signs(names)):
-            out.insert(out.index(base) + 1, monotone)
     return out
-
-
-def learner(spec: Spec, names: Sequence[str], seed: int) -> Any:
-    """The candidate's learner with its preparation, uncalibrated (what inner folds rank)."""
-    if not spec.directions:
-        return pipeline(spec.kind, seed)
-    linear = pipeline(spec.kind, seed)
-    return MonotoneLogit(linear[:-1], spec.signs(names), float(linear[-1].C))
 
 
 def view(spec: Spec, x: Array, names: Sequence[str]) -> Array:
@@ -159,7 +119,7 @@ def select(
         for spec in specs:
             xs = view(spec, x, names)
             # Calibration is monotone: the uncalibrated learner ranks the same.
-            fitted = clone(learner(spec, names, seed)).fit(xs[train], y[train])
+            fitted = clone(pipeline(spec.kind, seed)).fit(xs[train], y[train])
             per[spec.name].append(auc(y[test], fitted.predict_proba(xs[test])[:, 1]))
     means = {k: float(np.mean(v)) for k, v in per.items()}
     best = max(specs, key=lambda s: (means[s.name], -specs.index(s)))
@@ -170,12 +130,7 @@ def select(
 
 
 def fit(spec: Spec, x: Array, y: Labels, names: Sequence[str], seed: int) -> object:
-    if not spec.directions:
-        return candidate(spec.kind, seed).fit(view(spec, x, names), y)
-    calibrated = CalibratedClassifierCV(
-        learner(spec, names, seed), method="sigmoid", cv=3, ensemble=False
-    )
-    return plain(calibrated.fit(view(spec, x, names), y))
+    return candidate(spec.kind, seed).fit(view(spec, x, names), y)
 
 
 def proba(model: object, spec: Spec, x: Array, names: Sequence[str]) -> Array:
