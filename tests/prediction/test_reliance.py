@@ -19,12 +19,14 @@ import grpc
 import numpy as np
 import pytest
 from google.protobuf import field_mask_pb2
+from sqlalchemy import insert, select
 
 from maestro.prediction.v1 import meta_model_pb2 as mp
 from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro.registry.v1 import project_pb2 as pp
 from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro_grpc.config import Settings
+from maestro_grpc.prediction.store.tables import meta_models
 from maestro_grpc.server import RunningServer
 from tests.conftest import with_settings
 from tests.helpers import error_info, expect_error, ts, violations
@@ -36,6 +38,7 @@ from tests.prediction.conftest import (
     record_points,
 )
 from tests.prediction.test_meta_model import close, train
+from tests.prediction.test_teams import candidate
 from tests.test_console import maestro
 
 pytestmark = pytest.mark.slow
@@ -115,7 +118,7 @@ def left_out(model: mp.MetaModel) -> dict[str, list[str]]:
 
 # long: one organisation's story, from the no-skill verdict to serving it on request
 async def test_no_skill_is_said_stored_not_served_and_warned(
-    prediction: PredictionStub, registry: RegistryStub, metrics: MetricsStub
+    server: RunningServer, prediction: PredictionStub, registry: RegistryStub, metrics: MetricsStub
 ) -> None:
     ids = await coin_flip_organisation(registry, metrics)
     model, _ = await train(prediction, cv_folds=5, cv_repeats=1, random_seed=3)
@@ -135,6 +138,13 @@ async def test_no_skill_is_said_stored_not_served_and_warned(
     assert model.no_skill
     assert not model.serves_by_default
     assert model.verdict.startswith("No skill: ")
+    # ...and the words say what each RPC does with it, as the calls below show.
+    assert (
+        "Stored, but not served by default: PredictSuccess uses it only when asked for by "
+        "version; RecommendTeam uses it when asked for by version or when no version serves "
+        "by default. RecommendTeam ranks teams by skill coverage and experience whenever it "
+        "uses it, not by its predictions; every prediction from it carries this warning."
+    ) in model.verdict
     low, high = model.validation.roc_auc_low, model.validation.roc_auc_high
     assert low <= 0.5 or model.cv_scores.brier >= model.cv_scores.baseline_brier
     assert low <= model.cv_scores.roc_auc <= high
@@ -144,7 +154,7 @@ async def test_no_skill_is_said_stored_not_served_and_warned(
     got = (await prediction.GetMetaModel(pb.GetMetaModelRequest(version=1))).model
     assert got == model
 
-    # "The latest" skips it: PredictSuccess and RecommendTeam refuse, and say why.
+    # "The latest" skips it: PredictSuccess refuses, and says why.
     flip = ids["flip-00"]
     error = await expect_error(
         prediction.PredictSuccess(pb.PredictSuccessRequest(project_id=flip)),
@@ -152,6 +162,12 @@ async def test_no_skill_is_said_stored_not_served_and_warned(
     )
     assert error_info(error).reason == "NO_SKILLED_MODEL"
     assert "version serves by default: the newest, 1, has no skill" in (error.details() or "")
+    # RecommendTeam, with no version serving, takes this one, and ranks without it.
+    teams = await recommend(prediction, flip)
+    assert teams.model_version == 1
+    assert teams.ranking == pb.TEAM_RANKING_SKILL_COVERAGE_AND_EXPERIENCE
+    assert "no skill" in teams.ranking_reason
+    assert "its stored verdict" in teams.ranking_reason
 
     # Asked for by number, it answers, and the answer carries the warning, also when listed.
     asked = (
@@ -170,6 +186,45 @@ async def test_no_skill_is_said_stored_not_served_and_warned(
     assert latest.model_version == served.version == 2
     assert latest.no_skill
     assert latest.warnings == [served.verdict]
+    assert (
+        "Served by default all the same, as the training asked (serve_without_skill): "
+        "PredictSuccess and RecommendTeam without a version use it while it is the newest "
+        "version serving by default. RecommendTeam ranks teams by skill coverage and "
+        "experience whenever it uses it"
+    ) in served.verdict
+    teams = await recommend(prediction, flip)
+    assert teams.model_version == 2
+    assert teams.ranking == pb.TEAM_RANKING_SKILL_COVERAGE_AND_EXPERIENCE
+
+    # A version stored before verdicts were (migration 0013) holds no verdict: its skill is
+    # judged from its stored scores, by the same rule. Made here as a copy of version 2
+    # without what 0013 added to the details.
+    async with server.db.write() as conn:
+        row = (await conn.execute(select(meta_models).where(meta_models.c.version == 2))).one()
+        old = {**row._mapping, "version": 3}
+        old["details"] = {k: v for k, v in row.details.items() if k != "validation"}
+        await conn.execute(insert(meta_models).values(**old))
+    teams = await recommend(prediction, flip, version=3)
+    assert teams.model_version == 3
+    assert teams.ranking == pb.TEAM_RANKING_SKILL_COVERAGE_AND_EXPERIENCE
+    assert "no skill" in teams.ranking_reason
+    assert "judged from these scores, as the version was stored before verdicts" in (
+        teams.ranking_reason
+    )
+
+
+async def recommend(
+    prediction: PredictionStub, project_id: str, version: int = 0
+) -> pb.RecommendTeamResponse:
+    pool = [candidate(f"c{i}@x", years=2 + i) for i in range(4)]
+    return await prediction.RecommendTeam(
+        pb.RecommendTeamRequest(
+            project_id=project_id,
+            candidates=pool,
+            limits=pb.TeamLimits(min_size=1, max_size=2),
+            model_version=version,
+        )
+    )
 
 
 async def test_the_command_line_says_no_skill_and_warns(

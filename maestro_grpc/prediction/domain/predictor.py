@@ -129,6 +129,7 @@ class Predictor:
             repeats=options.repeats,
             seed=options.seed,
             tracking=self.tracking,
+            serve_without_skill=options.serve_without_skill,
         )
         try:
             outcome = await self.runner.run(job, report)
@@ -230,7 +231,9 @@ class Predictor:
         model = await self.versions.load(await self.versions.resolve(version, or_newest=True))
         project, window, features = await self._observe(project_id, model)
         summary = await self.versions.store.summary(model.version)
-        judged = skill.judge(summary.details if summary is not None else {})
+        judged = skill.judge(
+            model.no_skill, model.verdict, summary.details if summary is not None else {}
+        )
         team = await self.registry.team_members([project_id])
         current = staffing.current_team(team.get(project_id, []))
         busy = await self.registry.current_memberships(exclude=project_id)

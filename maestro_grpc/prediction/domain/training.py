@@ -98,7 +98,7 @@ def _train(job: TrainingJob, progress: Report) -> TrainingOutcome:
     progress("fitting", 0.82, "learning curve")
     curve = learning_curve(x, y, names, best, found, job.seed)
     low, high = interval(y, found.oof, job.seed)
-    no_skill, words = verdict(found.procedure, low, high)
+    no_skill, words = verdict(found.procedure, low, high, job.serve_without_skill)
     progress("fitting", 0.86, f"{best.name} with its calibration on {len(y)} projects")
     estimator = fit(best, x, y, names, job.seed)
     kept = best.columns(names) or list(range(len(names)))

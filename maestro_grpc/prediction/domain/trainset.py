@@ -54,6 +54,8 @@ class TrainingJob:
     repeats: int = 5
     seed: int = 0
     tracking: TrackingTarget | None = None
+    # Serve the new version by default even without skill (its verdict says which).
+    serve_without_skill: bool = False
 
 
 def _left_out(report: TrainingSetReport | None) -> str:

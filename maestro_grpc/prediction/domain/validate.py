@@ -114,8 +114,15 @@ def learning_curve(
     return out
 
 
-def verdict(scores: Scores, low: float, high: float) -> tuple[bool, str]:
-    """(no_skill, the verdict in words)."""
+def verdict(scores: Scores, low: float, high: float, serves: bool = False) -> tuple[bool, str]:
+    """(no_skill, the verdict in words); `serves`: asked to serve by default even without skill.
+
+    The words say what the service does with a version without skill, as
+    `versions.resolve` and `skill.judge` do it: PredictSuccess without a
+    version skips it; RecommendTeam without one takes it only when no
+    version serves, and whenever it uses it ranks teams without its
+    predictions.
+    """
     reasons = []
     if not low > 0.5:
         reasons.append(
@@ -127,13 +134,24 @@ def verdict(scores: Scores, low: float, high: float) -> tuple[bool, str]:
             f"{scores.baseline_brier:.4f} (always predicting the success rate)"
         )
     if reasons:
-        return True, (
-            "No skill: "
-            + "; and ".join(reasons)
-            + ". Stored, but not used by PredictSuccess or RecommendTeam unless asked for by "
-            "version; every prediction from it carries this warning."
-        )
+        return True, "No skill: " + "; and ".join(reasons) + ". " + (SERVED if serves else STORED)
     return False, (
         f"Skill: outer-fold ROC AUC {scores.roc_auc:.3f} (95% interval {low:.3f}-{high:.3f}) "
         f"and Brier score {scores.brier:.4f} below the baseline's {scores.baseline_brier:.4f}."
     )
+
+
+RANKED = (
+    "RecommendTeam ranks teams by skill coverage and experience whenever it uses it, "
+    "not by its predictions; every prediction from it carries this warning."
+)
+STORED = (
+    "Stored, but not served by default: PredictSuccess uses it only when asked for by "
+    "version; RecommendTeam uses it when asked for by version or when no version serves "
+    "by default. " + RANKED
+)
+SERVED = (
+    "Served by default all the same, as the training asked (serve_without_skill): "
+    "PredictSuccess and RecommendTeam without a version use it while it is the newest "
+    "version serving by default. " + RANKED
+)
