@@ -167,14 +167,15 @@ def build_app(ctx: AppContext, access: Access) -> App:
     relay = relay_with_faults(activity.relay)
     # Notes left in the outbox by a process that died before relaying them.
     ctx.spawn(activity.sweep(), "feed-outbox-sweep")
+    registry = build_registry(ctx, RegistryFeed(actor=caller.person, relay=relay))
     return App(
         ctx=ctx,
         access=access,
-        registry=build_registry(ctx, RegistryFeed(actor=caller.person, relay=relay)),
+        registry=registry,
         metrics=build_metrics(ctx),
         prediction=build_prediction(ctx, relay, activity.on_experiment_verdict),
         people=build_people(ctx),
-        collaboration=build_collaboration(ctx, activity),
+        collaboration=build_collaboration(ctx, activity, registry.library.reviewed),
     )
 
 
@@ -433,7 +434,10 @@ def build_activity(ctx: AppContext) -> Activity:
     )
 
 
-def build_collaboration(ctx: AppContext, activity: Activity) -> CollaborationServicer:
+def build_collaboration(
+    ctx: AppContext, activity: Activity, reviewed: Any = None
+) -> CollaborationServicer:
+    """`reviewed`: told of each review's artifact (the registry's GetArtifact cache)."""
     from maestro_grpc.people.domain.discussion import Discussion
     from maestro_grpc.people.domain.webhooks import Webhooks, httpx_post
     from maestro_grpc.people.store.discussion import DiscussionStore
@@ -446,6 +450,7 @@ def build_collaboration(ctx: AppContext, activity: Activity) -> CollaborationSer
         RegistryReader(ctx.db),
         activity,
         clock=ctx.clock,
+        **({} if reviewed is None else {"reviewed": reviewed}),
     )
     post, close = httpx_post()
     ctx.closers.append(close)

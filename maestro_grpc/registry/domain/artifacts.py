@@ -58,7 +58,8 @@ class ArtifactLibrary:
     ) -> None:
         # GetArtifact's per-replica cache, by the project cache's rules
         # (project_cache.py; the artifacts' own change feed, migration 0015).
-        # Reviews are another context's writes: read apart, never cached.
+        # Reviews are another context's writes; their summary is cached with the
+        # artifact and dropped with it when one is written (`reviewed`).
         self.cache: ProjectCache[Artifact] = cache if cache is not None else ProjectCache(0)
         self.changes = changes
         self.reviews = reviews
@@ -102,10 +103,19 @@ class ArtifactLibrary:
         ]
 
     async def get_artifact(self, artifact_id: uuid.UUID) -> Artifact:
-        """The artifact, from this replica's cache while that may answer, else from the
-        store; its review summary read fresh."""
-        cached = await self.cache.get_or_load(artifact_id, self.artifacts.get)
-        return (await self._reviewed([cached]))[0]
+        """The artifact with its review summary, from this replica's cache while that may
+        answer, else from the store. A review drops the entry as any change of the row
+        does: this replica's at once (`reviewed`), every replica's by the reviews'
+        NOTIFY trigger (migration 0016)."""
+        return await self.cache.get_or_load(artifact_id, self._load_reviewed)
+
+    async def _load_reviewed(self, artifact_id: uuid.UUID) -> Artifact:
+        return (await self._reviewed([await self.artifacts.get(artifact_id)]))[0]
+
+    def reviewed(self, artifact_id: uuid.UUID) -> None:
+        """Someone reviewed the artifact (the directory's write, wired in app.py): its
+        cached answer, summary included, is stale."""
+        self.cache.invalidate(artifact_id)
 
     async def update_artifact(self, artifact_id: uuid.UUID, changes: dict[str, Any]) -> Artifact:
         try:
