@@ -46,9 +46,8 @@ class ArtifactStore:
         *,
         request_id: str = "",
         fingerprint: str = "",
-        notes: Notes[Artifact] | None = None,
+        notes: Notes[Artifact] | None = None,  # the feed's, in the same transaction
     ) -> Artifact:
-        """Insert the artifact (once per request id); `notes`: the feed's, in its transaction."""
         key = RequestKey("CreateArtifact", request_id, fingerprint)
         try:
             async with self.db.write() as conn:
