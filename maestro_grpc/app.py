@@ -32,7 +32,7 @@ from maestro_grpc.blobs import BlobStore, create_blob_store
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.config import Settings
 from maestro_grpc.events import BusSender, EventBus, InProcessBus, create_event_bus
-from maestro_grpc.faults import with_faults
+from maestro_grpc.faults import relay_with_faults, with_faults
 from maestro_grpc.limits import CallLimits, LocalRate, RedisRate, RequestRate, Slots
 from maestro_grpc.metrics.domain.rollup import RollupWorker
 from maestro_grpc.metrics.read import MetricsReader
@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from maestro_grpc.registry.domain.indexer import Indexer
     from maestro_grpc.registry.domain.project_cache import ProjectCache
     from maestro_grpc.registry.model import Artifact
-    from maestro_grpc.registry.outward import ChangeSink
+    from maestro_grpc.registry.outward import RegistryFeed
 
 
 @dataclass
@@ -160,17 +160,22 @@ def build_context(
 
 def build_app(ctx: AppContext, access: Access) -> App:
     """Every context's store, domain and servicer on `ctx` (starts their background work)."""
+    from maestro_grpc.access import caller
+    from maestro_grpc.registry.outward import RegistryFeed
+
     activity = build_activity(ctx)
+    relay = relay_with_faults(activity.relay)
+    # Notes left in the outbox by a process that died before relaying them.
+    ctx.spawn(activity.sweep(), "feed-outbox-sweep")
+    registry = build_registry(ctx, RegistryFeed(actor=caller.person, relay=relay))
     return App(
         ctx=ctx,
         access=access,
-        registry=build_registry(ctx, activity.on_registry_change),
+        registry=registry,
         metrics=build_metrics(ctx),
-        prediction=build_prediction(
-            ctx, activity.on_prediction_moved, activity.on_experiment_verdict
-        ),
+        prediction=build_prediction(ctx, relay, activity.on_experiment_verdict),
         people=build_people(ctx),
-        collaboration=build_collaboration(ctx, activity),
+        collaboration=build_collaboration(ctx, activity, registry.library.reviewed),
     )
 
 
@@ -277,7 +282,7 @@ def build_limits(ctx: AppContext) -> CallLimits:
 # ---- registry -----------------------------------------------------------------------------
 
 
-def build_registry(ctx: AppContext, changes: ChangeSink | None = None) -> RegistryServicer:
+def build_registry(ctx: AppContext, changes: RegistryFeed | None = None) -> RegistryServicer:
     """The registry's stores, domain and servicer; on PostgreSQL the project cache and
     the change feed that keeps it honest."""
     from maestro_grpc.registry.domain.artifacts import ArtifactLibrary
@@ -429,7 +434,10 @@ def build_activity(ctx: AppContext) -> Activity:
     )
 
 
-def build_collaboration(ctx: AppContext, activity: Activity) -> CollaborationServicer:
+def build_collaboration(
+    ctx: AppContext, activity: Activity, reviewed: Any = None
+) -> CollaborationServicer:
+    """`reviewed`: told of each review's artifact (the registry's GetArtifact cache)."""
     from maestro_grpc.people.domain.discussion import Discussion
     from maestro_grpc.people.domain.webhooks import Webhooks, httpx_post
     from maestro_grpc.people.store.discussion import DiscussionStore
@@ -442,6 +450,7 @@ def build_collaboration(ctx: AppContext, activity: Activity) -> CollaborationSer
         RegistryReader(ctx.db),
         activity,
         clock=ctx.clock,
+        **({} if reviewed is None else {"reviewed": reviewed}),
     )
     post, close = httpx_post()
     ctx.closers.append(close)
@@ -598,7 +607,9 @@ def build_prediction_servicer(
     ctx: AppContext, observer: Any = None, moved: Any = None, verdicts: Any = None
 ) -> Any:
     """The PredictionService's stores, domain and servicer (`observer`: of training runs;
-    `moved` and `verdicts`: the feed's sinks for moved predictions and reached verdicts)."""
+    `moved`: moves committed feed notes into the feed; `verdicts`: the feed's sink for
+    reached verdicts)."""
+    from maestro_grpc.access import caller
     from maestro_grpc.prediction.domain.experiments import Experiments
     from maestro_grpc.prediction.domain.observe import FeatureReader
     from maestro_grpc.prediction.domain.predictor import Predictor
@@ -623,7 +634,9 @@ def build_prediction_servicer(
         tracking_target(ctx.settings),
         clock=ctx.clock,
         observer=observer,
-        moves=None if moved is None else MoveAlert(moved, ctx.settings.feed_prediction_move),
+        moves=None
+        if moved is None
+        else MoveAlert(moved, ctx.settings.feed_prediction_move, actor=caller.person),
     )
     experiments = Experiments(
         ExperimentStore(ctx.db),

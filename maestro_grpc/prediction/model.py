@@ -595,8 +595,9 @@ class AnalysisOptions:
     srm_min_units: int = 100
 
 
-# Told when a project's prediction moved (project, previous, new probability); wired in app.py.
-MoveSink = Callable[[uuid.UUID, float, float], Awaitable[None]]
+# Called once a prediction that moved committed, with its feed note (the outbox,
+# store/outbox.py): moves the note into the feed at once; wired in app.py.
+MoveRelay = Callable[[], Awaitable[None]]
 
 
 # Told when an analysis reaches a verdict: the experiment, the projects it counted, one
@@ -606,7 +607,10 @@ VerdictSink = Callable[[uuid.UUID, Sequence[uuid.UUID], str, str], Awaitable[Non
 
 @dataclass(frozen=True)
 class MoveAlert:
-    """Whom to tell when a prediction moves at least `threshold` since the project's last."""
+    """Followers hear when a prediction moves at least `threshold` since the project's last:
+    a note written with the prediction, in its transaction, then relayed."""
 
-    sink: MoveSink
+    relay: MoveRelay
     threshold: float = 0.1
+    # The directory's person the current call acts as (None: no person).
+    actor: Callable[[], uuid.UUID | None] = lambda: None

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from maestro_grpc.registry.model import Artifact, ProjectStatus, TeamMember, UsageOutcome
 
@@ -120,7 +121,7 @@ class UnlinkedMember:
 
 @dataclass(frozen=True)
 class RegistryChange:
-    """A committed registry write worth telling followers about."""
+    """A registry write worth telling followers about (its note commits with it)."""
 
     kind: str  # artifact_version, project_status, project_outcome, team_change, usage
     project_id: uuid.UUID | None
@@ -131,8 +132,36 @@ class RegistryChange:
     member: TeamMember | None = None
 
 
-# Told after each such write commits (app.py wires the people context's feed).
-ChangeSink = Callable[[RegistryChange], Awaitable[None]]
+@dataclass(frozen=True)
+class RegistryFeed:
+    """Who hears of the registry's changes (app.py wires the people context's feed).
+
+    Each change is written as a note (`change_note`) in its write's own transaction
+    (the outbox, store/outbox.py); `relay` is called once the write committed, to
+    move the notes into the feed at once (a sweep moves those it never did)."""
+
+    # The directory's person the current call acts as (None: no person).
+    actor: Callable[[], uuid.UUID | None]
+    relay: Callable[[], Awaitable[None]]
+
+
+def change_note(change: RegistryChange, actor: uuid.UUID | None) -> dict[str, Any]:
+    """A change as the outbox keeps it (JSON): what the feed's event is made of. A change
+    with no key of its own gets a new one, so that relaying it twice records it once."""
+    artifact, member = change.artifact, change.member
+    linked = member.directory_person_id if member is not None else None
+    return {
+        "kind": change.kind,
+        "project_id": str(change.project_id) if change.project_id else None,
+        "summary": change.summary,
+        "key": change.key or f"note:{uuid.uuid4()}",
+        "actor_person_id": str(actor) if actor else None,
+        "artifact_id": str(artifact.id) if artifact else None,
+        "artifact_name": artifact.name if artifact else None,
+        "artifact_tags": list(artifact.tags) if artifact else [],
+        "artifact_creator": artifact.creator if artifact else "",
+        "member_person_id": str(linked) if linked else None,
+    }
 
 
 # Each artifact's (mean rating, review count), for those of the ids that have reviews.

@@ -125,3 +125,17 @@ service_secrets = Table(
     Column("secret", LargeBinary(), nullable=False),
     Column("create_time", UTCDateTime(), nullable=False),
 )
+
+# The feed's transactional outbox (store/outbox.py): a change worth an
+# activity event, written in the changing write's own transaction and moved
+# into the feed (and deleted) in the relaying one.
+feed_outbox = Table(
+    "feed_outbox",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("topic", String(40), nullable=False),
+    Column("payload", JSONDocument, nullable=False),
+    Column("create_time", UTCDateTime(), nullable=False),
+)

@@ -20,7 +20,7 @@ from starlette.responses import Response, StreamingResponse
 from maestro.registry.v1 import artifact_pb2
 from maestro.registry.v1 import registry_service_pb2 as pb
 from maestro_grpc.web import collab
-from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, maybe, metadata
+from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, maybe, metadata, unloaded
 from maestro_grpc.web.format import outcome
 from maestro_grpc.web.security import session_token
 from maestro_grpc.web.views import backend, not_found_page, render
@@ -101,6 +101,7 @@ async def page(request: Request) -> Response:
             if r.artifact.id != artifact.id
         ][:RECOMMENDATIONS],
         "reason_label": lambda kind: REASON.get(kind, "other"),
+        "unloaded": unloaded(usages=usages, projects=projects, recommendations=recommendations),
         **await collab.discussion(request, "artifact", artifact.id),
     }
     return render(request, "artifact.html", context)

@@ -93,12 +93,43 @@ def metadata(token: str | None) -> list[tuple[str, str]]:
     return [("authorization", f"Bearer {token}")] if token else []
 
 
+# What an answer a page can do without may fail with and still leave the page
+# whole: the caller may not see it (and whatever more the page names), or it
+# did not come in time or at all (a slow or unreachable server: the section
+# says it could not load, the rest renders).
+_NOT_SHOWN = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND)
+_NOT_LOADED = (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE)
+
+
+class Unloaded:
+    """An optional section's answer that did not arrive (DEADLINE_EXCEEDED, or UNAVAILABLE
+    after the channel's retries). False, as None is, so a page that shows nothing for
+    None needs no change; `unloaded()` tells the template to say the section failed."""
+
+    def __init__(self, code: grpc.StatusCode) -> None:
+        self.code = code
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"Unloaded({self.code.name})"
+
+
 async def maybe(call: Any, *also: grpc.StatusCode) -> Any:
     """An answer a page can do without: None when the caller may not see it
-    (PERMISSION_DENIED, NOT_FOUND, and any of `also`)."""
+    (PERMISSION_DENIED, NOT_FOUND, and any of `also`), `Unloaded` when it did not
+    come in time or the server could not be reached; any other error is the page's."""
     try:
         return await call
     except grpc.aio.AioRpcError as error:
-        if error.code() in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND, *also):
+        if error.code() in (*_NOT_SHOWN, *also):
             return None
+        if error.code() in _NOT_LOADED:
+            return Unloaded(error.code())
         raise
+
+
+def unloaded(**answers: Any) -> set[str]:
+    """The names of the sections whose answer is `Unloaded`, for the template to say so."""
+    return {name for name, answer in answers.items() if isinstance(answer, Unloaded)}

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from maestro.people.v1 import collaboration_service_pb2 as cpb
 from maestro.people.v1 import people_service_pb2 as ppb
-from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, maybe, metadata
+from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, maybe, metadata, unloaded
 from maestro_grpc.web.markdown import to_html
 from maestro_grpc.web.security import CSRF_FIELD, csrf_ok, session_token
 from maestro_grpc.web.views import backend, forbidden, not_found_page, render
@@ -49,7 +49,7 @@ async def _names(request: Request, person_ids: set[str]) -> dict[str, str]:
             if p
         )
     )
-    return {f.person.id: f.person.display_name for f in found if f is not None}
+    return {f.person.id: f.person.display_name for f in found if f}
 
 
 async def discussion(request: Request, kind: str, subject_id: str) -> dict[str, Any]:
@@ -84,6 +84,7 @@ async def discussion(request: Request, kind: str, subject_id: str) -> dict[str, 
             "reviews": reviews,
             "review_html": {r.id: to_html(r.text) for r in (reviews.reviews if reviews else [])},
             "names": await _names(request, authors),
+            "unloaded": unloaded(comments=comments, reviews=reviews),
         }
     }
 

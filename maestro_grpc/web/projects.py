@@ -28,7 +28,7 @@ from maestro.registry.v1 import project_pb2
 from maestro.registry.v1 import registry_service_pb2 as rpb
 from maestro_grpc.web import collab
 from maestro_grpc.web.artifact import REASON
-from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, Backend, maybe, metadata
+from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, Backend, maybe, metadata, unloaded
 from maestro_grpc.web.format import enum_label
 from maestro_grpc.web.security import CSRF_FIELD, csrf_ok, session_token
 from maestro_grpc.web.views import backend, forbidden, not_found_page, render
@@ -130,6 +130,7 @@ async def page(request: Request) -> Response:
         "prediction": prediction,
         "contributions": _contributions(prediction),
         "recommended": list(recommended.recommendations) if recommended else [],
+        "unloaded": unloaded(prediction=predictions, recommended=recommended),
         **LABELS,
         **await collab.discussion(request, "project", project.id),
     }

@@ -5,6 +5,10 @@ resident); a server whose callers never ask for predictions should not pay
 for them. `lazy_servicer` registers at start with no heavy imports, and the
 first RPC imports and builds the real servicer (once, even under concurrent
 first calls).
+
+The build runs in a worker thread: those imports take a second or two on a
+quiet machine and ten or more on a loaded one, and on the event loop they
+would freeze every call this process serves (the web UI's too) until done.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ def lazy_servicer(base: type, service: ServiceDescriptor, build: Callable[[], An
         if "servicer" not in state:
             async with lock:
                 if "servicer" not in state:
-                    state["servicer"] = build()
+                    state["servicer"] = await asyncio.to_thread(build)
         return state["servicer"]
 
     def forward(name: str, server_streaming: bool) -> Any:

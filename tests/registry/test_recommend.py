@@ -158,3 +158,66 @@ def test_the_benchmark_runs_on_a_tiny_organisation(store_url: str) -> None:
     assert figures["projects"] == 30
     # Harmful artifacts help nobody (the ground truth): they are rarely recommended.
     assert figures["harm10"] <= 0.05
+
+
+async def member(
+    registry: rsg.RegistryServiceStub, project: Any, who: str, skills: list[str], *, left: bool
+) -> None:
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    from maestro.registry.v1 import project_pb2 as pp
+
+    fields: dict[str, Any] = {}
+    if left:
+        fields["join_time"] = Timestamp(seconds=1_600_000_000)
+        fields["leave_time"] = Timestamp(seconds=1_700_000_000)
+    await registry.AddTeamMember(
+        rs.AddTeamMemberRequest(
+            project_id=project.id,
+            team_member=pp.TeamMember(
+                person_id=who, role=pp.TEAM_ROLE_ML_ENGINEER, skills=skills, **fields
+            ),
+        )
+    )
+
+
+async def test_similar_projects_by_label_words_current_skills_and_what_they_used(
+    registry: rsg.RegistryServiceStub,
+) -> None:
+    """The database picks the similar projects: label values split at commas, trimmed and
+    lower-cased, current (not former) members' skills, used artifacts; the reasons name
+    the peers it picked, and a project with nothing in common lends nothing."""
+    me = await make_project(registry, "me", labels={"stack": " PyTorch, Vision ,"})
+    mine = await make_artifact(registry, "my-data", tags=["zzz"])
+    await use(registry, mine, me)
+    by_labels = await make_project(registry, "twin", labels={"stack": "pytorch,VISION"})
+    twin_model = await make_artifact(registry, "twin-model", tags=["q1"])
+    await use(registry, twin_model, by_labels)
+    by_skill = await make_project(registry, "skilled")
+    await member(registry, by_skill, "ann", ["vision"], left=False)
+    skill_model = await make_artifact(registry, "skill-model", tags=["q2"])
+    await use(registry, skill_model, by_skill)
+    former = await make_project(registry, "former")
+    await member(registry, former, "bob", ["pytorch"], left=True)
+    former_model = await make_artifact(registry, "former-model", tags=["q3"])
+    await use(registry, former_model, former)
+    by_usage = await make_project(registry, "sharer", labels={"stack": "cobol"})
+    await use(registry, mine, by_usage)
+    shared_model = await make_artifact(registry, "shared-model", tags=["q4"])
+    await use(registry, shared_model, by_usage)
+
+    found = {r.artifact.name: r for r in await recommend(registry, me)}
+
+    def similar_detail(name: str) -> str:
+        reasons = [
+            r.detail
+            for r in found[name].reasons
+            if r.kind == ap.RECOMMENDATION_REASON_KIND_USED_BY_SIMILAR_PROJECTS
+        ]
+        return reasons[0] if reasons else ""
+
+    assert "twin" in similar_detail("twin-model")
+    assert "skilled" in similar_detail("skill-model")
+    assert "sharer" in similar_detail("shared-model")
+    # A former member's skills are not the project's: nothing in common, nothing lent.
+    assert "former-model" not in found or similar_detail("former-model") == ""

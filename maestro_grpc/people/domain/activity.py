@@ -1,5 +1,10 @@
 """The feed: follows, the events the registry's changes and the discussion make, reading.
 
+Registry changes and moved predictions arrive as notes of the outbox
+(store/outbox.py), written in their write's own transaction; `relay` turns
+them into events and deletes them in one transaction, right after the write
+and from a periodic sweep (for a writer that died before relaying).
+
 Events are stored once with what they are about (their targets); a feed is
 read from the follows (store/activity.py). Watchers wake on this replica's
 own events at once, and poll the store for every other replica's.
@@ -13,19 +18,23 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import FailedPrecondition, NotFound, PermissionDenied
 from maestro_grpc.people.model import Event, FeedPage, NewEvent, SubjectKind, Target
-from maestro_grpc.people.store.activity import ActivityStore
+from maestro_grpc.people.store.activity import ActivityStore, Note
 from maestro_grpc.people.store.people import PeopleStore
-from maestro_grpc.registry.outward import RegistryChange
 from maestro_grpc.registry.read import RegistryReader
 
 log = logging.getLogger("maestro.people.activity")
 
 WATCH_POLL_SECONDS = 0.25
 WATCH_BATCH = 500
+# Notes relayed per transaction, and how often a sweep looks for notes a
+# process left unrelayed (it died between its write's commit and its relay).
+RELAY_BATCH = 200
+SWEEP_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,24 @@ class Reader:
 
     def sees(self, project_id: uuid.UUID | None) -> bool:
         return self.within is None or project_id is None or project_id in self.within
+
+
+def _uuid_or_none(raw: object) -> uuid.UUID | None:
+    return uuid.UUID(str(raw)) if raw else None
+
+
+def _prediction_event(note: dict[str, Any]) -> NewEvent:
+    """A moved prediction's event (prediction/domain/predictor.py writes the note)."""
+    project_id = uuid.UUID(str(note["project_id"]))
+    summary = f"predicted success moved from {note['before']:.0%} to {note['now']:.0%}"
+    return NewEvent(
+        "prediction_moved",
+        summary,
+        (Target("project", str(project_id)),),
+        project_id=project_id,
+        actor_person_id=_uuid_or_none(note.get("actor_person_id")),
+        dedupe_key=str(note["key"]),
+    )
 
 
 def _out_of_scope(what: str) -> PermissionDenied:
@@ -85,44 +112,60 @@ class Activity:
 
     # ---- what the registry changed ----------------------------------------------------------
 
-    async def on_registry_change(self, change: RegistryChange) -> None:
+    async def relay(self) -> None:
+        """Move committed notes of the outbox (registry changes, moved predictions: each
+        written in its write's transaction) into the feed, batch by batch."""
+        while True:
+            seqs, taken = await self.store.relay(self._events_of, self.clock(), RELAY_BATCH)
+            self.recorded(seqs)
+            if taken < RELAY_BATCH:
+                return
+
+    async def sweep(self, every: float = SWEEP_SECONDS) -> None:
+        """Forever: relay the notes whose writer died before it relayed them."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.relay()
+            except Exception as error:  # the store is out of reach: next time
+                log.warning("could not relay the feed's outbox: %s", error)
+
+    async def _events_of(self, notes: Sequence[Note]) -> list[NewEvent]:
+        events = []
+        for note in notes:
+            if note.topic == "registry":
+                events.append(await self._registry_event(note.payload))
+            elif note.topic == "prediction":
+                events.append(_prediction_event(note.payload))
+            else:
+                log.warning("an outbox note of no known topic %r is dropped", note.topic)
+        return events
+
+    async def _registry_event(self, note: dict[str, Any]) -> NewEvent:
+        """A registry change's event (registry/outward.py's change_note) and its targets."""
+        project_id = _uuid_or_none(note.get("project_id"))
         targets: list[Target] = []
-        if change.project_id is not None:
-            targets.append(Target("project", str(change.project_id)))
-        artifact = change.artifact
-        if artifact is not None:
-            targets.append(Target("artifact", artifact.name))
-            if change.kind == "artifact_version":
-                targets += [Target("tag", t) for t in artifact.tags]
-                maker = await self.people.find(artifact.creator) if artifact.creator else None
+        if project_id is not None:
+            targets.append(Target("project", str(project_id)))
+        if note.get("artifact_id"):
+            targets.append(Target("artifact", str(note["artifact_name"])))
+            if note["kind"] == "artifact_version":
+                targets += [Target("tag", t) for t in note.get("artifact_tags") or ()]
+                creator = note.get("artifact_creator") or ""
+                maker = await self.people.find(creator) if creator else None
                 if maker is not None:
                     targets.append(Target("person", str(maker.id)))
-        if change.member is not None and change.member.directory_person_id is not None:
-            targets.append(Target("person", str(change.member.directory_person_id)))
-        await self.record(
-            [
-                NewEvent(
-                    kind=change.kind,
-                    summary=change.summary,
-                    targets=tuple(targets),
-                    project_id=change.project_id,
-                    artifact_id=artifact.id if artifact is not None else None,
-                    actor_person_id=self.actor(),
-                    dedupe_key=change.key or None,
-                )
-            ]
-        )
-
-    async def on_prediction_moved(self, project_id: uuid.UUID, before: float, now: float) -> None:
-        summary = f"predicted success moved from {before:.0%} to {now:.0%}"
-        event = NewEvent(
-            "prediction_moved",
-            summary,
-            (Target("project", str(project_id)),),
+        if note.get("member_person_id"):
+            targets.append(Target("person", str(note["member_person_id"])))
+        return NewEvent(
+            kind=note["kind"],
+            summary=note["summary"],
+            targets=tuple(targets),
             project_id=project_id,
-            actor_person_id=self.actor(),
+            artifact_id=_uuid_or_none(note.get("artifact_id")),
+            actor_person_id=_uuid_or_none(note.get("actor_person_id")),
+            dedupe_key=note["key"],
         )
-        await self.record([event])
 
     async def on_experiment_verdict(
         self, experiment_id: uuid.UUID, project_ids: Sequence[uuid.UUID], summary: str, key: str

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from maestro_grpc.clock import Clock, utcnow
@@ -81,7 +82,10 @@ class Discussion:
         activity: Activity,
         *,
         clock: Clock = utcnow,
+        reviewed: Callable[[uuid.UUID], None] = lambda artifact_id: None,
     ) -> None:
+        # Told of each review once it committed (the registry's artifact cache).
+        self.reviewed = reviewed
         self.store = store
         self.people = people
         self.registry = registry
@@ -217,6 +221,7 @@ class Discussion:
         review, recorded = await self.store.review(
             artifact_id, me, rating, text, self.clock(), events
         )
+        self.reviewed(artifact_id)
         self.activity.recorded(recorded)
         return review
 

@@ -9,7 +9,7 @@ it commits ("fan-out on read"; nothing is copied per follower).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,8 +25,10 @@ from maestro_grpc.people.store.tables import (
     follows,
 )
 from maestro_grpc.people.store.webhooks import enqueue_deliveries
+from maestro_grpc.store import outbox
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.dialect import insert
+from maestro_grpc.store.outbox import Note as Note
 
 UNREAD_CAP = 1000
 E, T, F = activity_events, activity_targets, follows
@@ -126,6 +128,22 @@ class ActivityStore:
     async def record(self, events: Sequence[NewEvent], now: datetime) -> list[int]:
         async with self.db.write() as conn:
             return await record_in(conn, events, now)
+
+    async def relay(
+        self,
+        convert: Callable[[Sequence[Note]], Awaitable[Sequence[NewEvent]]],
+        now: datetime,
+        limit: int,
+    ) -> tuple[list[int], int]:
+        """Up to `limit` outbox notes into events, and deleted, in one transaction: the
+        new events' sequences, and how many notes were taken (`limit`: maybe more)."""
+        async with self.db.write() as conn:
+            notes = await outbox.take(conn, limit)
+            if not notes:
+                return [], 0
+            seqs = await record_in(conn, await convert(notes), now)
+            await outbox.forget(conn, notes)
+            return seqs, len(notes)
 
     # ---- follows ------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import FailedPrecondition, NotFound, Unavailable
@@ -198,15 +198,31 @@ class Predictor:
             warnings=[model.verdict] if model.no_skill else [],
         )
         earlier = await self.predictions.page(project_id, 1, None)
-        await self.predictions.insert(record)
-        if self.moves is not None and earlier.items:
-            before = earlier.items[0].probability
-            if abs(record.probability - before) >= self.moves.threshold:
-                try:
-                    await self.moves.sink(project_id, before, record.probability)
-                except Exception as error:  # the feed's trouble is not the prediction's
-                    log.warning("could not tell followers of a prediction: %s", error)
+        notes = self._moved(record, earlier.items[0].probability if earlier.items else None)
+        await self.predictions.insert(record, notes)
+        if notes and self.moves is not None:
+            try:
+                await self.moves.relay()
+            except Exception as error:  # the feed's trouble is not the prediction's
+                log.warning("could not tell followers of a prediction yet: %s", error)
         return record
+
+    def _moved(self, record: PredictionRecord, before: float | None) -> list[dict[str, Any]]:
+        """The feed's note when the prediction moved enough since the last (stored with it)."""
+        if self.moves is None or before is None:
+            return []
+        if abs(record.probability - before) < self.moves.threshold:
+            return []
+        actor = self.moves.actor()
+        return [
+            {
+                "project_id": str(record.project_id),
+                "before": before,
+                "now": record.probability,
+                "key": f"prediction:{record.id}",
+                "actor_person_id": str(actor) if actor else None,
+            }
+        ]
 
     async def list_predictions(
         self, project_id: uuid.UUID, page_size: int, after: Cursor | None

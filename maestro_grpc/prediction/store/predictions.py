@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from maestro_grpc.errors import NotFound
 from maestro_grpc.paging import Cursor, KeyKind, Page
 from maestro_grpc.prediction.model import Contribution, PastPrediction, PredictionRecord
 from maestro_grpc.prediction.store.tables import predictions
+from maestro_grpc.store import outbox
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.keyset import Keyset
 
@@ -55,8 +56,9 @@ class PredictionStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def insert(self, record: PredictionRecord) -> None:
-        """Store a prediction; NOT_FOUND when its project was deleted meanwhile."""
+    async def insert(self, record: PredictionRecord, notes: Sequence[dict[str, Any]] = ()) -> None:
+        """Store a prediction, and the feed's `notes` in its transaction; NOT_FOUND when
+        its project was deleted meanwhile."""
         values = {
             "id": record.id,
             "project_id": record.project_id,
@@ -83,6 +85,7 @@ class PredictionStore:
             async with self.db.write() as conn:
                 audit.touch("predictions", record.id, record.project_id)
                 await conn.execute(predictions.insert().values(**values))
+                await outbox.append(conn, outbox.PREDICTION, notes, record.create_time)
         except IntegrityError:
             raise NotFound(
                 f"project {record.project_id} was deleted", reason="PROJECT_NOT_FOUND"

@@ -11,7 +11,7 @@ from typing import Any
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import InvalidArgument
 from maestro_grpc.paging import Cursor, Page
-from maestro_grpc.registry.domain.changes import announce, no_sink
+from maestro_grpc.registry.domain.changes import notes, relay
 from maestro_grpc.registry.domain.project_cache import ProjectCache
 from maestro_grpc.registry.impact import UsageSignal, impact_score, usage_impacts
 from maestro_grpc.registry.model import (
@@ -23,7 +23,7 @@ from maestro_grpc.registry.model import (
     UsageFields,
     UsageImpact,
 )
-from maestro_grpc.registry.outward import ChangeSink, RegistryChange, ReviewSummaries, no_reviews
+from maestro_grpc.registry.outward import RegistryChange, RegistryFeed, ReviewSummaries, no_reviews
 from maestro_grpc.registry.store.artifacts import ArtifactStore
 from maestro_grpc.registry.store.search import SearchStore
 from maestro_grpc.registry.store.usages import Scorer, UsageStore
@@ -53,12 +53,13 @@ class ArtifactLibrary:
         half_life_days: float,
         clock: Clock = utcnow,
         cache: ProjectCache[Artifact] | None = None,
-        changes: ChangeSink = no_sink,
+        changes: RegistryFeed | None = None,
         reviews: ReviewSummaries = no_reviews,
     ) -> None:
         # GetArtifact's per-replica cache, by the project cache's rules
         # (project_cache.py; the artifacts' own change feed, migration 0015).
-        # Reviews are another context's writes: read apart, never cached.
+        # Reviews are another context's writes; their summary is cached with the
+        # artifact and dropped with it when one is written (`reviewed`).
         self.cache: ProjectCache[Artifact] = cache if cache is not None else ProjectCache(0)
         self.changes = changes
         self.reviews = reviews
@@ -71,17 +72,25 @@ class ArtifactLibrary:
     async def create_artifact(
         self, fields: ArtifactFields, *, request_id: str = "", fingerprint: str = ""
     ) -> Artifact:
+        def registered(artifact: Artifact) -> list[RegistryChange]:
+            return [
+                RegistryChange(
+                    "artifact_version",
+                    artifact.origin_project_id,
+                    f"{artifact.name} {artifact.version} was registered",
+                    key=f"artifact:{artifact.id}",
+                    artifact=artifact,
+                )
+            ]
+
         artifact = await self.artifacts.create(
-            fields, self.clock(), request_id=request_id, fingerprint=fingerprint
+            fields,
+            self.clock(),
+            request_id=request_id,
+            fingerprint=fingerprint,
+            notes=notes(self.changes, registered),
         )
-        change = RegistryChange(
-            "artifact_version",
-            artifact.origin_project_id,
-            f"{artifact.name} {artifact.version} was registered",
-            key=f"artifact:{artifact.id}",
-            artifact=artifact,
-        )
-        await announce(self.changes, change)
+        await relay(self.changes)
         return artifact
 
     async def _reviewed(self, found: Sequence[Artifact]) -> list[Artifact]:
@@ -94,10 +103,19 @@ class ArtifactLibrary:
         ]
 
     async def get_artifact(self, artifact_id: uuid.UUID) -> Artifact:
-        """The artifact, from this replica's cache while that may answer, else from the
-        store; its review summary read fresh."""
-        cached = await self.cache.get_or_load(artifact_id, self.artifacts.get)
-        return (await self._reviewed([cached]))[0]
+        """The artifact with its review summary, from this replica's cache while that may
+        answer, else from the store. A review drops the entry as any change of the row
+        does: this replica's at once (`reviewed`), every replica's by the reviews'
+        NOTIFY trigger (migration 0016)."""
+        return await self.cache.get_or_load(artifact_id, self._load_reviewed)
+
+    async def _load_reviewed(self, artifact_id: uuid.UUID) -> Artifact:
+        return (await self._reviewed([await self.artifacts.get(artifact_id)]))[0]
+
+    def reviewed(self, artifact_id: uuid.UUID) -> None:
+        """Someone reviewed the artifact (the directory's write, wired in app.py): its
+        cached answer, summary included, is stale."""
+        self.cache.invalidate(artifact_id)
 
     async def update_artifact(self, artifact_id: uuid.UUID, changes: dict[str, Any]) -> Artifact:
         try:
@@ -129,6 +147,19 @@ class ArtifactLibrary:
         use_time = fields.use_time or now
         if use_time > now + MAX_CLOCK_SKEW:
             raise InvalidArgument.for_field("artifact_usage.use_time", "must not be in the future")
+
+        def used(made: tuple[ArtifactUsage, Artifact]) -> list[RegistryChange]:
+            usage, artifact = made
+            return [
+                RegistryChange(
+                    "usage",
+                    usage.project_id,
+                    f"{artifact.name} {artifact.version} was used ({usage.outcome.value})",
+                    key=f"usage:{usage.id}",
+                    artifact=artifact,
+                )
+            ]
+
         try:
             usage, artifact = await self.usages.log(
                 fields,
@@ -137,17 +168,11 @@ class ArtifactLibrary:
                 score=scorer(now, self.half_life_days),
                 request_id=request_id,
                 fingerprint=fingerprint,
+                notes=notes(self.changes, used),
             )
         finally:  # its usage count and impact score changed
             self.cache.invalidate(fields.artifact_id)
-        change = RegistryChange(
-            "usage",
-            usage.project_id,
-            f"{artifact.name} {artifact.version} was used ({usage.outcome.value})",
-            key=f"usage:{usage.id}",
-            artifact=artifact,
-        )
-        await announce(self.changes, change)
+        await relay(self.changes)
         return usage, artifact
 
     async def list_usages(

@@ -17,7 +17,7 @@ from typing import Any
 from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
 from maestro_grpc.paging import Cursor, Page
-from maestro_grpc.registry.domain.changes import announce, no_sink
+from maestro_grpc.registry.domain.changes import notes, relay
 from maestro_grpc.registry.domain.project_cache import ProjectCache
 from maestro_grpc.registry.model import (
     PersonResolver,
@@ -29,7 +29,7 @@ from maestro_grpc.registry.model import (
     TeamMemberFields,
     no_directory,
 )
-from maestro_grpc.registry.outward import ChangeSink, RegistryChange
+from maestro_grpc.registry.outward import RegistryChange, RegistryFeed
 from maestro_grpc.registry.store.projects import ProjectStore
 from maestro_grpc.registry.store.teams import TeamStore
 
@@ -71,7 +71,7 @@ class ProjectRegistry:
         clock: Clock = utcnow,
         cache: ProjectCache[Project] | None = None,
         people: PersonResolver = no_directory,
-        changes: ChangeSink = no_sink,
+        changes: RegistryFeed | None = None,
     ) -> None:
         self.projects = projects
         self.teams = teams
@@ -127,33 +127,45 @@ class ProjectRegistry:
                 raise InvalidArgument.for_field("project.end_time", "must not be before start_time")
             return changes
 
-        with self._changing(project_id):
-            project = await self.projects.update(project_id, changes_for, self.clock())
-        if "status" in changes:
+        def status_changed(project: Project) -> list[RegistryChange]:
+            if "status" not in changes:
+                return []
             status = project.status.value
-            await announce(
-                self.changes,
-                RegistryChange("project_status", project.id, f"{project.name} is now {status}"),
+            return [RegistryChange("project_status", project.id, f"{project.name} is now {status}")]
+
+        with self._changing(project_id):
+            project = await self.projects.update(
+                project_id, changes_for, self.clock(), notes(self.changes, status_changed)
             )
+        await relay(self.changes)
         return project
 
     async def record_success(self, project_id: uuid.UUID, success: Success) -> Project:
-        with self._changing(project_id):
-            project = await self.projects.record_success(project_id, success, self.clock())
         ended = "succeeded" if success.succeeded else "did not succeed"
-        await announce(
-            self.changes,
-            RegistryChange("project_outcome", project.id, f"{project.name} {ended}"),
-        )
+
+        def recorded(project: Project) -> list[RegistryChange]:
+            return [RegistryChange("project_outcome", project.id, f"{project.name} {ended}")]
+
+        with self._changing(project_id):
+            project = await self.projects.record_success(
+                project_id, success, self.clock(), notes(self.changes, recorded)
+            )
+        await relay(self.changes)
         return project
 
-    async def _team_changed(self, member: TeamMember, what: str) -> TeamMember:
-        name = member.display_name or member.person_id
-        await announce(
-            self.changes,
-            RegistryChange("team_change", member.project_id, f"{name} {what}", member=member),
-        )
-        return member
+    def _team_notes(self, what: str, *, keyed: bool = False) -> Any:
+        """The notes of a team change (`keyed`: a retried add is the same change)."""
+
+        def changed(member: TeamMember) -> list[RegistryChange]:
+            name = member.display_name or member.person_id
+            key = f"team:{member.id}:joined" if keyed else ""
+            return [
+                RegistryChange(
+                    "team_change", member.project_id, f"{name} {what}", key=key, member=member
+                )
+            ]
+
+        return notes(self.changes, changed)
 
     # ---- team ------------------------------------------------------------
 
@@ -178,8 +190,10 @@ class ProjectRegistry:
                 now=now,
                 request_id=request_id,
                 fingerprint=fingerprint,
+                notes=self._team_notes("joined the team", keyed=True),
             )
-        return await self._team_changed(member, "joined the team")
+        await relay(self.changes)
+        return member
 
     async def _linked(self, fields: TeamMemberFields) -> TeamMemberFields:
         """`fields` with the directory's person its `person_id` names (id, e-mail or
@@ -212,8 +226,11 @@ class ProjectRegistry:
                 _check_leave(join_time, leave_time, "team_member.leave_time")
                 return changes
 
-            member = await self.teams.update(member_id, changes_for, self.clock())
-        return await self._team_changed(member, "changed on the team")
+            member = await self.teams.update(
+                member_id, changes_for, self.clock(), self._team_notes("changed on the team")
+            )
+        await relay(self.changes)
+        return member
 
     async def remove_team_member(
         self, member_id: uuid.UUID, leave_time: datetime | None
@@ -232,8 +249,11 @@ class ProjectRegistry:
                 _check_leave(current.join_time, leave, "leave_time")
                 return leave
 
-            member = await self.teams.remove(member_id, leave_time_for, now)
-        return await self._team_changed(member, "left the team")
+            member = await self.teams.remove(
+                member_id, leave_time_for, now, self._team_notes("left the team")
+            )
+        await relay(self.changes)
+        return member
 
     async def list_team_members(
         self,

@@ -10,8 +10,10 @@ the first four's below are scaled by 0.95 to leave the reviews 0.05):
   strongest candidate's;
 - used by similar projects (0.2): projects whose keywords (labels, required
   skills, team skills, tags of what they used) and used artifacts overlap
-  this project's; each of their usages counts by similarity, outcome and the
-  user's success; as a share of the strongest candidate's;
+  this project's (0.5 x Jaccard of each; the database scores every peer and
+  answers the best MAX_SIMILAR_PROJECTS: store/peer_similarity.py); each of
+  their usages counts by similarity, outcome and the user's success; as a
+  share of the strongest candidate's;
 - matching tags (0.2): the share of an artifact's tags among this
   project's keywords;
 - high impact (0.05): the impact score / 100 (usage weighed by outcome,
@@ -76,12 +78,6 @@ MAX_PEER_PROJECTS = 5000
 MAX_CANDIDATES = 300
 
 
-def jaccard(a: set[str] | set[uuid.UUID], b: set[str] | set[uuid.UUID]) -> float:
-    if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)
-
-
 def keywords(labels: dict[str, str], skills: Iterable[str], tags: Iterable[str]) -> set[str]:
     """A project's keywords: label values (comma-split), skills and tags, lower-cased."""
     words: set[str] = set()
@@ -142,9 +138,8 @@ class Recommender:
         self, project_id: uuid.UUID, *, max_results: int, types: list[ArtifactType]
     ) -> list[Recommendation]:
         project = await self.projects.get_project(project_id)
-        profiles = await self.store.profiles(MAX_PEER_PROJECTS)
-        own = profiles.pop(project_id, PeerProfile())
-        evidence = await self._evidence(project, own, profiles)
+        own = (await self.store.profiles([project_id])).get(project_id, PeerProfile())
+        evidence = await self._evidence(project, own)
         candidates = await self.store.candidates(
             ids=set(evidence.peers.score) | set(evidence.co.score),
             tagged=evidence.keywords,
@@ -163,11 +158,9 @@ class Recommender:
         results.sort(key=lambda r: (-r.score, str(r.artifact.id)))
         return results[:max_results]
 
-    async def _evidence(
-        self, project: Project, own: PeerProfile, profiles: dict[uuid.UUID, PeerProfile]
-    ) -> _Evidence:
+    async def _evidence(self, project: Project, own: PeerProfile) -> _Evidence:
         own_keywords = _own_keywords(project, own)
-        peers = await self._similar(own, own_keywords, profiles)
+        peers = await self._similar(project.id, own, own_keywords)
         helped = sorted(
             {a for a, outcome in own.usages if outcome is not UsageOutcome.HARMFUL}, key=str
         )
@@ -195,24 +188,27 @@ class Recommender:
         return co
 
     async def _similar(
-        self, own: PeerProfile, own_keywords: set[str], profiles: dict[uuid.UUID, PeerProfile]
+        self, project_id: uuid.UUID, own: PeerProfile, own_keywords: set[str]
     ) -> _Peers:
-        """The most similar projects' usages, weighed by similarity, outcome and success."""
-        similar = sorted(
-            (
-                (
-                    0.5 * jaccard(own_keywords, _keywords_of(p)) + 0.5 * jaccard(own.used, p.used),
-                    pid,
-                )
-                for pid, p in profiles.items()
-            ),
-            reverse=True,
+        """The most similar projects' usages, weighed by similarity, outcome and success.
+
+        The database picks them (0.5 x Jaccard of keywords + 0.5 x Jaccard of used
+        artifacts, among the MAX_PEER_PROJECTS most recently updated projects): only
+        the chosen few profiles are read."""
+        similar = await self.store.similar(
+            project_id,
+            own_keywords,
+            len(own.used),
+            window=MAX_PEER_PROJECTS,
+            limit=MAX_SIMILAR_PROJECTS,
         )
-        similar = [(s, pid) for s, pid in similar[:MAX_SIMILAR_PROJECTS] if s > 0]
+        profiles = await self.store.profiles([pid for _, pid in similar])
         names = await self.store.project_names([pid for _, pid in similar])
         peers = _Peers()
         for sim, pid in similar:
-            peer = profiles[pid]
+            peer = profiles.get(pid)
+            if peer is None:  # deleted meanwhile
+                continue
             for artifact_id, outcome in peer.usages:
                 weight = OUTCOME_WEIGHT[outcome] * project_factor(peer.succeeded, peer.score)
                 if weight > 0:
@@ -220,10 +216,6 @@ class Recommender:
                     peers.users[artifact_id].add(names.get(pid, str(pid)))
         peers.top = max(peers.score.values(), default=0.0)
         return peers
-
-
-def _keywords_of(profile: PeerProfile) -> set[str]:
-    return keywords(profile.labels, profile.skills, profile.tags)
 
 
 def _own_keywords(project: Project, own: PeerProfile) -> set[str]:

@@ -17,6 +17,7 @@ from maestro_grpc.registry.store.search import search_text
 from maestro_grpc.registry.store.tables import artifacts
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.idempotency import RequestKey, create_once
+from maestro_grpc.store.outbox import REGISTRY, Notes, noted
 
 ORIGIN_FIELD = "artifact.origin_project_id"
 
@@ -39,7 +40,13 @@ class ArtifactStore:
         self.db = db
 
     async def create(
-        self, fields: ArtifactFields, now: datetime, *, request_id: str = "", fingerprint: str = ""
+        self,
+        fields: ArtifactFields,
+        now: datetime,
+        *,
+        request_id: str = "",
+        fingerprint: str = "",
+        notes: Notes[Artifact] | None = None,  # the feed's, in the same transaction
     ) -> Artifact:
         key = RequestKey("CreateArtifact", request_id, fingerprint)
         try:
@@ -77,13 +84,14 @@ class ArtifactStore:
 
                 # A repeat answers with what the first call made, even if it
                 # has been deleted since.
-                return await create_once(
+                made = await create_once(
                     conn,
                     key,
                     now,
                     insert,
                     lambda artifact_id: require_artifact(conn, artifact_id, include_deleted=True),
                 )
+                return await noted(conn, REGISTRY, notes, made, now)
         except IntegrityError as error:
             if "version" in str(error.orig) or "name" in str(error.orig):
                 raise AlreadyExists(

@@ -32,6 +32,7 @@ from maestro_grpc.store.db import Database
 from maestro_grpc.store.dialect import labels_match
 from maestro_grpc.store.idempotency import RequestKey, create_once
 from maestro_grpc.store.keyset import Keyset
+from maestro_grpc.store.outbox import REGISTRY, Notes, noted
 
 # ListProjects pages by creation time, oldest first.
 BY_CREATION = Keyset(key=projects.c.create_time, id=projects.c.id, key_kind=KeyKind.TIME)
@@ -179,6 +180,7 @@ class ProjectStore:
         project_id: uuid.UUID,
         changes_for: Callable[[Project], dict[str, Any]],
         now: datetime,
+        notes: Notes[Project] | None = None,
     ) -> Project:
         """Apply `changes_for(current)` (the domain's checks, then the new values) to the
         project, unless another write changed it since it was read (ABORTED)."""
@@ -201,12 +203,16 @@ class ProjectStore:
                         reason="CONCURRENT_UPDATE",
                     )
                 audit.touch("projects", project_id, project_id)
-                return await load_project(conn, project_id)
+                return await noted(conn, REGISTRY, notes, await load_project(conn, project_id), now)
         except IntegrityError as error:
             raise _name_taken(error, changes.get("name")) from None
 
     async def record_success(
-        self, project_id: uuid.UUID, success: Success, now: datetime
+        self,
+        project_id: uuid.UUID,
+        success: Success,
+        now: datetime,
+        notes: Notes[Project] | None = None,
     ) -> Project:
         ttp = success.time_to_production
         async with self.db.write() as conn:
@@ -229,7 +235,7 @@ class ProjectStore:
             if result.rowcount != 1:
                 raise project_not_found(project_id)
             audit.touch("projects", project_id, project_id)
-            return await load_project(conn, project_id)
+            return await noted(conn, REGISTRY, notes, await load_project(conn, project_id), now)
 
 
 async def _current_teams(

@@ -1,6 +1,7 @@
-"""The SQL behind RecommendArtifacts: peer projects' profiles, co-usage, usage tallies and the
-candidate artifacts. Co-usage and tallies are aggregated by the database (GROUP BY over the
-usages), so what crosses the wire is one row per artifact pair or artifact, never per usage."""
+"""The SQL behind RecommendArtifacts: the most similar peer projects (peer_similarity.py)
+and their profiles, co-usage, usage tallies and the candidate artifacts. Similarity,
+co-usage and tallies are aggregated by the database, so what crosses the wire is one row
+per peer, artifact pair or artifact, never per usage or per project of the organisation."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from maestro_grpc.registry.model import (
     UsageOutcome,
     UsageTally,
 )
+from maestro_grpc.registry.store import peer_similarity
 from maestro_grpc.registry.store.rows import ARTIFACT_COLUMNS, artifact_from_row
 from maestro_grpc.registry.store.tables import artifact_usages, artifacts, projects, team_members
 from maestro_grpc.store.db import Database
@@ -32,9 +34,12 @@ class RecommendStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def profiles(self, limit: int) -> dict[uuid.UUID, PeerProfile]:
-        """Labels, current skills, used artifacts and outcome of the `limit` most recently
-        active projects."""
+    async def profiles(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, PeerProfile]:
+        """Labels, current skills, used artifacts and outcome of the projects `ids` (the
+        project itself and its few most similar peers: never the whole organisation)."""
+        wanted = sorted(set(ids), key=str)
+        if not wanted:
+            return {}
         async with self.db.read() as conn:
             rows = await conn.execute(
                 select(
@@ -43,9 +48,7 @@ class RecommendStore:
                     projects.c.success_succeeded,
                     projects.c.success_score,
                     projects.c.success_record_time,
-                )
-                .order_by(projects.c.update_time.desc())
-                .limit(limit)
+                ).where(projects.c.id.in_(wanted))
             )
             profiles: dict[uuid.UUID, PeerProfile] = {}
             for r in rows:
@@ -57,13 +60,32 @@ class RecommendStore:
                 )
             for s in await conn.execute(
                 select(team_members.c.project_id, team_members.c.skills).where(
-                    team_members.c.leave_time.is_(None)
+                    team_members.c.leave_time.is_(None), team_members.c.project_id.in_(wanted)
                 )
             ):
                 if (profile := profiles.get(s.project_id)) is not None:
                     profile.skills.update(s.skills or ())
             await self._add_usages(conn, profiles)
         return profiles
+
+    async def similar(
+        self,
+        project_id: uuid.UUID,
+        words: Collection[str],
+        used: int,
+        *,
+        window: int,
+        limit: int,
+    ) -> list[tuple[float, uuid.UUID]]:
+        """The `limit` projects most similar to `project_id` among the `window` most
+        recently updated others, most similar first, each with its similarity (> 0):
+        0.5 x Jaccard of keywords (`words` the project's own; a peer's: its label
+        values split at commas, its current team's skills, the tags of what it used,
+        lower-cased) + 0.5 x Jaccard of used artifacts (`used`: how many the project
+        used). Scored by the database (peer_similarity.py), one row per peer returned."""
+        return await peer_similarity.similar(
+            self.db, project_id, sorted(set(words)), used, window=window, limit=limit
+        )
 
     async def _add_usages(
         self, conn: AsyncConnection, profiles: dict[uuid.UUID, PeerProfile]
@@ -77,7 +99,9 @@ class RecommendStore:
                     artifact_usages.c.artifact_id,
                     artifact_usages.c.outcome,
                     func.count(),
-                ).group_by(
+                )
+                .where(artifact_usages.c.project_id.in_(list(profiles)))
+                .group_by(
                     artifact_usages.c.project_id,
                     artifact_usages.c.artifact_id,
                     artifact_usages.c.outcome,

@@ -20,6 +20,7 @@ from maestro_grpc.registry.store.tables import projects, team_members
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.idempotency import RequestKey, create_once
 from maestro_grpc.store.keyset import Keyset
+from maestro_grpc.store.outbox import REGISTRY, Notes, noted
 
 # ListTeamMembers pages by join time, earliest first.
 BY_JOINING = Keyset(key=team_members.c.join_time, id=team_members.c.id, key_kind=KeyKind.TIME)
@@ -63,6 +64,7 @@ class TeamStore:
         now: datetime,
         request_id: str = "",
         fingerprint: str = "",
+        notes: Notes[TeamMember] | None = None,
     ) -> TeamMember:
         key = RequestKey("AddTeamMember", request_id, fingerprint)
         try:
@@ -92,9 +94,10 @@ class TeamStore:
                     audit.touch("team_members", member_id, project_id)
                     return member_id
 
-                return await create_once(
+                made = await create_once(
                     conn, key, now, insert, lambda member_id: _load_member(conn, member_id)
                 )
+                return await noted(conn, REGISTRY, notes, made, now)
         except IntegrityError as error:
             raise _already_on_team(
                 error,
@@ -106,6 +109,7 @@ class TeamStore:
         member_id: uuid.UUID,
         changes_for: Callable[[TeamMember], dict[str, Any]],
         now: datetime,
+        notes: Notes[TeamMember] | None = None,
     ) -> TeamMember:
         """Apply `changes_for(current)` (the domain's checks, then the new values)."""
         try:
@@ -122,7 +126,7 @@ class TeamStore:
                 )
                 await _touch_project(conn, current.project_id, now)
                 audit.touch("team_members", member_id, current.project_id)
-                return await _load_member(conn, member_id)
+                return await noted(conn, REGISTRY, notes, await _load_member(conn, member_id), now)
         except IntegrityError as error:
             raise _already_on_team(
                 error, "that person is already on the project's current team"
@@ -133,6 +137,7 @@ class TeamStore:
         member_id: uuid.UUID,
         leave_time_for: Callable[[TeamMember], datetime],
         now: datetime,
+        notes: Notes[TeamMember] | None = None,
     ) -> TeamMember:
         """Record that the member left at `leave_time_for(current)` (the domain's checks)."""
         async with self.db.write() as conn:
@@ -145,7 +150,7 @@ class TeamStore:
             )
             await _touch_project(conn, current.project_id, now)
             audit.touch("team_members", member_id, current.project_id)
-            return await _load_member(conn, member_id)
+            return await noted(conn, REGISTRY, notes, await _load_member(conn, member_id), now)
 
     async def list(
         self,

@@ -20,6 +20,7 @@ from maestro_grpc.registry.store.tables import artifact_usages, artifacts, proje
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.idempotency import RequestKey, create_once
 from maestro_grpc.store.keyset import Keyset
+from maestro_grpc.store.outbox import REGISTRY, Notes, noted
 
 # How the domain scores an artifact's usages (the impact score with its clock and half-life).
 Scorer = Callable[[Sequence[UsageSignal]], float]
@@ -97,8 +98,10 @@ class UsageStore:
         score: Scorer,
         request_id: str = "",
         fingerprint: str = "",
+        notes: Notes[tuple[ArtifactUsage, Artifact]] | None = None,
     ) -> tuple[ArtifactUsage, Artifact]:
-        """Record a usage and rescore its artifact; the usage and the artifact after it."""
+        """Record a usage and rescore its artifact; the usage and the artifact after it
+        (`notes`: the feed's, in the same transaction)."""
         key = RequestKey("LogArtifactUsage", request_id, fingerprint)
         async with self.db.write() as conn:
 
@@ -128,7 +131,8 @@ class UsageStore:
                 artifact = await require_artifact(conn, usage.artifact_id, include_deleted=True)
                 return usage, artifact
 
-            return await create_once(conn, key, now, insert, load)
+            made = await create_once(conn, key, now, insert, load)
+            return await noted(conn, REGISTRY, notes, made, now)
 
     async def list(
         self,
