@@ -279,7 +279,8 @@ def latest_states(events: list[EventIn]) -> list[EventIn]:
         held = best.get(k)
         if held is None or event.state_rank >= held.state_rank:
             best[k] = event
-    return sorted(best.values(), key=lambda e: (str(e.project_id), e.type.value, e.natural_key))
+    # UUIDs order as their text does (and their ints compare in C).
+    return sorted(best.values(), key=lambda e: (e.project_id.int, e.type.value, e.natural_key))
 
 
 def _windows(points: PointColumns) -> list[Window]:
