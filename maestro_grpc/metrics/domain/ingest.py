@@ -191,7 +191,12 @@ class Ingestor:
             np.concatenate([i.rows.values for i in items])[keep],
             np.concatenate([i.rows.sources for i in items])[keep],
         )
-        events = latest_states([e for i in items for e in i.events])
+        # A lone batch's events are its own latest states already (prepare).
+        events = (
+            items[0].events
+            if len(items) == 1
+            else latest_states([e for i in items for e in i.events])
+        )
         event_owner = {id(e): n for n, i in enumerate(items) for e in i.events}
         async with self._writes:
             stored = await self.store.write_group(
