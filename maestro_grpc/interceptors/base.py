@@ -127,10 +127,8 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                     result = inner(request, context)
                     return await result if inspect.isawaitable(result) else result
 
-                try:
+                async with _released(source):
                     return await interceptor.around(call, proceed)
-                finally:
-                    _close(source)
 
             if handler.request_streaming:
                 return grpc.stream_unary_rpc_method_handler(unary_response, **serializers)
@@ -155,12 +153,9 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             # closing what it wraps then runs every finally down to the
             # handler's (an open blob, a stream's bookkeeping) at once, not
             # whenever the garbage collector breaks a cycle that keeps it.
-            try:
-                async with _closing(inner), _closing(stream):
-                    async for item in stream:
-                        yield item
-            finally:
-                _close(source)
+            async with _released(source), _closing(inner), _closing(stream):
+                async for item in stream:
+                    yield item
 
         if handler.request_streaming:
             return grpc.stream_stream_rpc_method_handler(stream_response, **serializers)
@@ -281,9 +276,14 @@ def _source(requests: AsyncIterator[Any]) -> tuple[AsyncIterator[Any], RequestSo
     return source, source
 
 
-def _close(source: RequestSource | None) -> None:
-    if source is not None:
-        source.close()
+@contextlib.asynccontextmanager
+async def _released(source: RequestSource | None) -> AsyncIterator[None]:
+    """Stop the call's RequestSource (if this interceptor made it) when the call ends."""
+    try:
+        yield
+    finally:
+        if source is not None:
+            source.close()
 
 
 # Ending a call with an error while its client still streams: read (and drop)

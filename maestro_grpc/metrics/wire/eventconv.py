@@ -10,6 +10,7 @@ lower-case names without their prefix ("succeeded").
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -91,8 +92,7 @@ def message_payload(message: Message) -> dict[str, Any]:
     return {name: read(message) for name, read in _plan(message.DESCRIPTOR)}
 
 
-# Per message type, how to read each field as a JSON value: worked out once
-# from the descriptor, not at every event (it was most of a commit's decode).
+# Per message type, how to read each field as JSON: made once, not per event.
 _Reader = Callable[[Message], Any]
 _PLANS: dict[str, list[tuple[str, _Reader]]] = {}
 
@@ -413,47 +413,37 @@ def _convert(kind: str, m: Any, at: str, max_time: datetime) -> EventIn:
         time=parsed.time,
         end_time=parsed.end_time,
         payload=payload,
-        digest=_text_digest(text),
+        digest=payload_digest(payload, text),
         payload_json=text,
-        # The kind's message as validated (truncated, defaulted): the live
-        # feed sends it as it is, rather than rebuilding it from the payload.
-        encoded=m.SerializeToString(),
+        encoded=m.SerializeToString(),  # as validated: what the live feed sends
     )
 
 
-def canonical_json(payload: dict[str, Any]) -> str:
-    """The payload's JSON text its digest is of (sorted keys, no spaces)."""
+def canonical_json(payload: dict[str, Any]) -> str:  # what the digest is of
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _fast_json(payload: dict[str, Any]) -> str:
-    """canonical_json's text, made by orjson (ten times faster). Its floats' text
-    differs from the json module's (1e-7, not 1e-07), so only for kinds with none."""
+    # canonical_json's text by orjson (10x faster); its floats' text differs
+    # (1e-7, not 1e-07), so only for kinds without floats.
     return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode()
 
 
-_FLOAT_FREE: dict[str, bool] = {}
 _FLOATS = {FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT}
 
 
+@functools.cache
 def _float_free(descriptor: Any) -> bool:
     """Whether no field of the message (nor of those it holds) is a float or a Duration."""
-    free = _FLOAT_FREE.get(descriptor.full_name)
-    if free is None:
-        free = descriptor.full_name != "google.protobuf.Duration" and all(
-            fd.type not in _FLOATS and (fd.message_type is None or _float_free(fd.message_type))
-            for fd in descriptor.fields
-        )
-        _FLOAT_FREE[descriptor.full_name] = free
-    return free
+    return descriptor.full_name != "google.protobuf.Duration" and all(
+        fd.type not in _FLOATS and (fd.message_type is None or _float_free(fd.message_type))
+        for fd in descriptor.fields
+    )
 
 
-def _text_digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def payload_digest(payload: dict[str, Any]) -> str:
-    return _text_digest(canonical_json(payload))
+def payload_digest(payload: dict[str, Any], text: str = "") -> str:
+    """The digest of the payload's canonical text (`text`, when made already)."""
+    return hashlib.sha256((text or canonical_json(payload)).encode()).hexdigest()[:32]
 
 
 def event_to_proto(
@@ -468,8 +458,7 @@ def event_to_proto(
 
 
 def stored_event_to_proto(event: EventIn) -> pe.ProcessEvent:
-    """An event this process decoded, as a ProcessEvent: its own bytes when it has
-    them (the same message the payload was made of), else rebuilt from the payload."""
+    """A stored event as a ProcessEvent: from its decoded bytes, else its payload."""
     if not event.encoded:
         return event_to_proto(event.type, event.project_id, event.payload)
     message = pe.ProcessEvent(project_id=str(event.project_id))
