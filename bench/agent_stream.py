@@ -12,10 +12,18 @@ names, one point every 10 ms per name, a third of them with a label):
   up, parse, spool with fdatasync, stream, last ack), and checked: every line
   acked and stored once.
 
+Then `maestro agent git` on a generated history (--git-commits, 1-3 files
+changed per commit, a merged pull request every 100), from a fresh state
+dir, timed the same way. For git a "point" is what goes on the wire and is
+stored as one row: a commit event (its line counts, files and parents ride
+in it; a merge's pull request is one more). Its limit is not the stream but
+reading the history: `git log --numstat` alone (best of three) is printed
+beside it.
+
 Target (issue #15): >= 150,000 points/s through the agent. The last line is
 one JSON object.
 
-    .venv/bin/python bench/agent_stream.py [--points 1000000]
+    .venv/bin/python bench/agent_stream.py [--points 1000000] [--git-commits 20000]
 """
 
 from __future__ import annotations
@@ -188,9 +196,43 @@ def agent_rate(
     return n / elapsed, summary
 
 
+def git_rates(address: str, url: str, project: str, commits: int, work: Path) -> dict[str, float]:
+    """`maestro agent git` on a generated history of `commits`: its rows/s, git log's
+    commits/s, and what the store holds (each commit once)."""
+    from tests.agent.history import generate_history
+    from tests.agent.live import event_counts
+
+    repo = work / "repo"
+    pulls = generate_history(repo, commits)
+    git_seconds = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        subprocess.run(
+            ["git", "-C", str(repo), "log", "--numstat", "-z", "--format=%H%x00%P%x00%ae%x00%s"],
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
+        git_seconds = min(git_seconds, time.perf_counter() - started)
+    env = {**os.environ, "MAESTRO_ADDRESS": address, "MAESTRO_AGENT_STATE_DIR": str(work / "s")}
+    command = [sys.executable, "-m", "maestro_grpc", "agent", "git", "--repo", str(repo)]
+    command += ["--project", project, "--json"]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, env=env, cwd=ROOT)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        why = done.stderr.decode()[-2000:]
+        raise SystemExit(f"maestro agent git exited {done.returncode}: {why}")
+    stored = event_counts(url, project)
+    if stored.get("commit") != commits or stored.get("pull_request") != pulls:
+        raise SystemExit(f"the store holds {stored}, not {commits} commits and {pulls} PRs")
+    rows = commits + pulls
+    return {"rows_per_s": rows / elapsed, "git_log_per_s": commits / git_seconds, "rows": rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--git-commits", type=int, default=20_000)
     args = parser.parse_args()
     n = args.points
 
@@ -216,6 +258,8 @@ def main() -> None:
                 flush=True,
             )
             rate, summary = agent_rate(address, agent_project, lines, n, Path(tmp) / "state")
+            git_project = asyncio.run(create_project(address))
+            git = git_rates(address, url, git_project, args.git_commits, Path(tmp) / "git")
         stored = stored_points(url, agent_project)
         if stored != n:
             raise SystemExit(f"the store holds {stored} of the agent's {n} points")
@@ -234,8 +278,19 @@ def main() -> None:
             flush=True,
         )
         print(
+            f"maestro agent git ({args.git_commits:,} commits, fresh state dir, start-up "
+            f"included): {git['rows_per_s']:,.0f} rows/s (a row: one commit or pull request "
+            f"event) = {git['rows_per_s'] / TARGET:.2f} x the target; git log --numstat alone "
+            f"reads {git['git_log_per_s']:,.0f} commits/s, so the agent is at "
+            f"{git['rows_per_s'] / git['git_log_per_s']:.2f} x git's own walk",
+            flush=True,
+        )
+        print(
             json.dumps(
                 {
+                    "agent_git_rows_per_s": round(git["rows_per_s"]),
+                    "git_log_commits_per_s": round(git["git_log_per_s"]),
+                    "agent_git_vs_git_log": round(git["rows_per_s"] / git["git_log_per_s"], 3),
                     "agent_stream_points_per_s": round(rate),
                     "direct_points_per_s": round(direct),
                     "ratio": round(rate / direct, 3),

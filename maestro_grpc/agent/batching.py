@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from maestro.metrics.v1 import metric_pb2, process_event_pb2
@@ -48,11 +49,18 @@ class _Block:
         return block
 
 
+# A full batch waits at most this long for the rest of its group: a slow
+# collector (git log of a large history) has its first batches sent while it
+# walks on, and the spool still fsyncs at most a few times a second.
+GROUP_WAIT_SECONDS = 0.2
+
+
 class BatchBuilder:
     """Collects rows; hands full batches to `sink` (usually the spool).
 
     `sink` gets lists of batches: the builder groups `group` batches per call
-    so that the spool's fsync is paid once per group, not per batch.
+    (or what is ready after GROUP_WAIT_SECONDS) so that the spool's fsync is
+    paid once per group, not per batch.
     """
 
     def __init__(
@@ -72,6 +80,7 @@ class BatchBuilder:
         self._rows = 0
         self._bytes = 0
         self._ready: list[metric_pb2.MetricBatch] = []
+        self._ready_since = 0.0
         self.rows = 0
 
     def add_event(self, event: process_event_pb2.ProcessEvent) -> None:
@@ -124,13 +133,17 @@ class BatchBuilder:
 
     def _cut(self) -> None:
         self._close_current()
-        if len(self._ready) >= self._group:
+        if len(self._ready) >= self._group or (
+            time.monotonic() - self._ready_since >= GROUP_WAIT_SECONDS
+        ):
             self._emit()
 
     def _close_current(self) -> None:
         if self._rows:
             for (project_id, source), block in self._blocks.items():
                 self._current.columns.append(block.columns(project_id, source))
+            if not self._ready:
+                self._ready_since = time.monotonic()
             self._ready.append(self._current)
             self._current = metric_pb2.MetricBatch()
             self._blocks = {}

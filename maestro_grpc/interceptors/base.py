@@ -115,9 +115,11 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             )
 
             async def unary_response(request: Any, context: Context) -> Any:
+                source = None
                 if handler.request_streaming:
                     call = CallInfo(full_method, kind, context)
-                    request = call.requests = interceptor._observe_requests(call, _source(request))
+                    request, source = _source(request)
+                    request = call.requests = interceptor._observe_requests(call, request)
                 else:
                     call = CallInfo(full_method, kind, context, request)
 
@@ -125,7 +127,8 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                     result = inner(request, context)
                     return await result if inspect.isawaitable(result) else result
 
-                return await interceptor.around(call, proceed)
+                async with _released(source):
+                    return await interceptor.around(call, proceed)
 
             if handler.request_streaming:
                 return grpc.stream_unary_rpc_method_handler(unary_response, **serializers)
@@ -136,9 +139,11 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         )
 
         async def stream_response(request: Any, context: Context) -> AsyncGenerator[Any, None]:
+            source = None
             if handler.request_streaming:
                 call = CallInfo(full_method, kind, context)
-                request = call.requests = interceptor._observe_requests(call, _source(request))
+                request, source = _source(request)
+                request = call.requests = interceptor._observe_requests(call, request)
             else:
                 call = CallInfo(full_method, kind, context, request)
             inner = iterate(inner_stream(request, context))
@@ -148,7 +153,7 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             # closing what it wraps then runs every finally down to the
             # handler's (an open blob, a stream's bookkeeping) at once, not
             # whenever the garbage collector breaks a cycle that keeps it.
-            async with _closing(inner), _closing(stream):
+            async with _released(source), _closing(inner), _closing(stream):
                 async for item in stream:
                     yield item
 
@@ -157,6 +162,9 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         return grpc.unary_stream_rpc_method_handler(stream_response, **serializers)
 
     def _observe_requests(self, call: CallInfo, requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        if type(self).on_request is WrappingInterceptor.on_request:
+            return requests  # nothing to observe: no generator of ours per message
+
         async def observed() -> AsyncIterator[Any]:
             async for item in requests:
                 self.on_request(call)
@@ -193,37 +201,62 @@ class RequestSource:
 
     gRPC has one receive operation per call at a time: a read cancelled while
     it waits leaves that operation pending, its message is lost, and later
-    reads see the end of the stream. Here a read runs in a task of its own,
-    which a cancelled reader leaves running; the next read takes its message.
-    StreamMetrics cancels its reader task when a stream ends, and `drain`
-    reads after that.
+    reads see the end of the stream. Here one task per call (the pump) does
+    the reading, and hands each message over through a one-place queue,
+    whose get a cancelled reader leaves untouched; the next read takes the
+    message. StreamMetrics cancels its reader task when a stream ends, and
+    `drain` reads after that.
+
+    The pump reads the next message as soon as the last one is taken, so one
+    message per call may wait here (read ahead of its reader, outside any
+    budget of the handler's); not more. A task per message, as before, cost
+    a loop turn and two futures per message, and the reader waited for each.
     """
 
-    __slots__ = ("_messages", "_pending")
+    __slots__ = ("_messages", "_pump", "_queue", "_taken")
 
     def __init__(self, messages: AsyncIterator[Any]) -> None:
         self._messages = aiter(messages)
-        self._pending: asyncio.Future[Any] | None = None
+        self._queue: asyncio.Queue[tuple[bool, Any]] = asyncio.Queue(maxsize=1)
+        self._taken = asyncio.Event()
+        self._pump: asyncio.Task[None] | None = None
 
     def __aiter__(self) -> RequestSource:
         return self
 
     async def __anext__(self) -> Any:
-        if self._pending is None:
-            self._pending = asyncio.ensure_future(anext(self._messages))
-            self._pending.add_done_callback(_retrieved)
-        pending = self._pending
-        try:
-            return await asyncio.shield(pending)
-        finally:
-            if pending.done():
-                self._pending = None
+        if self._pump is None:
+            self._taken.set()
+            self._pump = asyncio.ensure_future(self._run())
+        ok, item = await self._queue.get()
+        if not ok:
+            # The end, or the stream's error: every later read sees it too.
+            self._queue.put_nowait((ok, item))
+            raise item
+        self._taken.set()
+        return item
 
+    async def _run(self) -> None:
+        while True:
+            await self._taken.wait()
+            self._taken.clear()
+            try:
+                item = await anext(self._messages)
+            except StopAsyncIteration:
+                self._queue.put_nowait((False, StopAsyncIteration()))
+                return
+            except BaseException as error:  # the call failed, ended or was cancelled
+                # (the queue is empty: its last message was taken)
+                self._queue.put_nowait((False, error))
+                if isinstance(error, asyncio.CancelledError):
+                    raise
+                return  # the reader raises it (nobody waits for this task)
+            self._queue.put_nowait((True, item))
 
-def _retrieved(future: asyncio.Future[Any]) -> None:
-    # A read nobody waits for any more (the call ended) fails quietly.
-    if not future.cancelled():
-        future.exception()
+    def close(self) -> None:
+        """The call is over: stop the pump (a message it holds is dropped)."""
+        if self._pump is not None and not self._pump.done():
+            self._pump.cancel()
 
 
 # The call's RequestSource, made by the outermost interceptor (one per call:
@@ -233,13 +266,24 @@ _SOURCE: contextvars.ContextVar[RequestSource | None] = contextvars.ContextVar(
 )
 
 
-def _source(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    """The outermost interceptor wraps gRPC's messages in the call's RequestSource."""
+def _source(requests: AsyncIterator[Any]) -> tuple[AsyncIterator[Any], RequestSource | None]:
+    """The outermost interceptor wraps gRPC's messages in the call's RequestSource
+    (and closes it when the call ends: the second value, None elsewhere)."""
     if _SOURCE.get() is not None:
-        return requests
+        return requests, None
     source = RequestSource(requests)
     _SOURCE.set(source)
-    return source
+    return source, source
+
+
+@contextlib.asynccontextmanager
+async def _released(source: RequestSource | None) -> AsyncIterator[None]:
+    """Stop the call's RequestSource (if this interceptor made it) when the call ends."""
+    try:
+        yield
+    finally:
+        if source is not None:
+            source.close()
 
 
 # Ending a call with an error while its client still streams: read (and drop)

@@ -156,6 +156,10 @@ class EventIn:
     digest: str
     # Position in the request, for the live feed's order.
     index: int = 0
+    # The payload as JSON text, and the event as the wire had it (opaque
+    # here): made once when it is decoded, so neither is made again per row.
+    payload_json: str = ""
+    encoded: bytes = b""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -15,7 +16,13 @@ from maestro_grpc.events import BusDisconnected, InProcessBus, RedisBus, SlowSub
 from maestro_grpc.metrics.domain.streams import ByteBudget, acquire_or_exhausted
 from maestro_grpc.metrics.domain.windows import windows_of
 from maestro_grpc.metrics.model import EventIn, Rejected
-from maestro_grpc.metrics.wire.eventconv import event_from_proto, event_to_proto
+from maestro_grpc.metrics.wire.eventconv import (
+    canonical_json,
+    event_from_proto,
+    event_to_proto,
+    payload_digest,
+    stored_event_to_proto,
+)
 from tests.conftest import skip_or_fail
 from tests.helpers import ts
 
@@ -93,6 +100,19 @@ def test_every_kind_round_trips_through_its_payload(event: pe.ProcessEvent) -> N
     if kind == "incident":
         expected.environment = "production"
     assert getattr(back, kind) == expected
+
+
+@pytest.mark.parametrize("event", kinds(), ids=lambda e: e.WhichOneof("kind"))
+def test_the_feed_sends_what_the_payload_holds(event: pe.ProcessEvent) -> None:
+    """The feed's event (the decoded bytes) is the one rebuilt from the stored payload,
+    and the payload's JSON text and digest are those of the canonical form."""
+    converted = event_from_proto(event, "events[0]", LIMIT)
+    assert isinstance(converted, EventIn)
+    stored = replace(converted, project_id=uuid.UUID(int=1))
+    rebuilt = event_to_proto(stored.type, stored.project_id, stored.payload)
+    assert stored_event_to_proto(stored) == rebuilt
+    assert stored.payload_json == canonical_json(stored.payload)
+    assert stored.digest == payload_digest(stored.payload)
 
 
 def _bad(kind: str, **fields: object) -> pe.ProcessEvent:

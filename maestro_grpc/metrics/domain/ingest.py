@@ -191,7 +191,12 @@ class Ingestor:
             np.concatenate([i.rows.values for i in items])[keep],
             np.concatenate([i.rows.sources for i in items])[keep],
         )
-        events = latest_states([e for i in items for e in i.events])
+        # A lone batch's events are its own latest states already (prepare).
+        events = (
+            items[0].events
+            if len(items) == 1
+            else latest_states([e for i in items for e in i.events])
+        )
         event_owner = {id(e): n for n, i in enumerate(items) for e in i.events}
         async with self._writes:
             stored = await self.store.write_group(
@@ -279,7 +284,8 @@ def latest_states(events: list[EventIn]) -> list[EventIn]:
         held = best.get(k)
         if held is None or event.state_rank >= held.state_rank:
             best[k] = event
-    return sorted(best.values(), key=lambda e: (str(e.project_id), e.type.value, e.natural_key))
+    # UUIDs order as their text does (and their ints compare in C).
+    return sorted(best.values(), key=lambda e: (e.project_id.int, e.type.value, e.natural_key))
 
 
 def _windows(points: PointColumns) -> list[Window]:

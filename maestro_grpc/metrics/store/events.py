@@ -128,7 +128,9 @@ async def _upsert_events_pg(
                 "state_ranks": [e.state_rank for e in chunk],
                 "times": [e.time for e in chunk],
                 "end_times": [e.end_time for e in chunk],
-                "payloads": [json.dumps(e.payload, separators=(",", ":")) for e in chunk],
+                "payloads": [
+                    e.payload_json or json.dumps(e.payload, separators=(",", ":")) for e in chunk
+                ],
                 "digests": [e.digest for e in chunk],
             },
         )

@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from maestro.metrics.v1 import metric_pb2, metrics_service_pb2, process_event_pb2
 from maestro_grpc.metrics.model import EventType, PointColumns, WriteResult
-from maestro_grpc.metrics.wire.eventconv import PROTO_EVENT_TYPE, event_to_proto
+from maestro_grpc.metrics.wire.eventconv import PROTO_EVENT_TYPE, stored_event_to_proto
 
 _HEADER_LENGTH = struct.Struct("<I")
 # The columns' types, in their order in an entry.
@@ -48,9 +48,7 @@ def encode(result: WriteResult) -> dict[uuid.UUID, bytes]:
             columns[project] = _columns(points, project)
     events: dict[uuid.UUID, metric_pb2.MetricBatch] = defaultdict(metric_pb2.MetricBatch)
     for event in sorted(result.events, key=lambda e: e.index):
-        events[event.project_id].events.append(
-            event_to_proto(event.type, event.project_id, event.payload)
-        )
+        events[event.project_id].events.append(stored_event_to_proto(event))
     out: dict[uuid.UUID, bytes] = {}
     for project in sorted(columns.keys() | events.keys(), key=str):
         names, arrays = columns.get(project, ([], _NO_ROWS))
