@@ -158,6 +158,17 @@ async def test_search_by_skill_level_and_availability(
     assert await handles(skills=["pytorch"], min_availability=0.5) == ["bob", "cid"]
     found = await people.SearchPeople(ps.SearchPeopleRequest(skills=["pytorch"]))
     assert [round(p.availability, 6) for p in found.people] == [0.1, 1.0, 0.75]
+    # A project that ended frees its team, as RecommendTeam counts it, though no one left.
+    await registry.UpdateProject(
+        rs.UpdateProjectRequest(
+            project=pp.Project(id=fraud, status=pp.PROJECT_STATUS_COMPLETED),
+            update_mask=field_mask_pb2.FieldMask(paths=["status"]),
+        )
+    )
+    found = await people.SearchPeople(ps.SearchPeopleRequest(skills=["pytorch"]))
+    assert [round(p.availability, 6) for p in found.people] == [0.5, 1.0, 0.75]
+    profile = await people.GetPersonProfile(ps.GetPersonProfileRequest(person_id=ada.id))
+    assert round(profile.current_allocation, 6) == 0.5
 
     await people.UpdatePerson(
         ps.UpdatePersonRequest(

@@ -56,14 +56,19 @@ class PeopleReadStore:
         return [PersonMembership(member_from_row(r), r.project_name) for r in rows]
 
     async def allocations(self, person_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, float]:
-        """Each person's sum of current allocations (absent: on no current team)."""
+        """Each person's sum of current allocations (absent: on no current team).
+
+        Current is what RecommendTeam counts (`prediction/domain/availability.py`):
+        no leave time, on a project neither completed nor cancelled."""
         if not person_ids:
             return {}
         query = (
             select(team_members.c.directory_person_id, func.sum(team_members.c.allocation))
+            .join(projects, projects.c.id == team_members.c.project_id)
             .where(
                 team_members.c.directory_person_id.in_(sorted(set(person_ids), key=str)),
                 team_members.c.leave_time.is_(None),
+                projects.c.status.not_in(["completed", "cancelled"]),
             )
             .group_by(team_members.c.directory_person_id)
         )
