@@ -54,6 +54,8 @@ class TrainingJob:
     repeats: int = 5
     seed: int = 0
     tracking: TrackingTarget | None = None
+    # Processes fitting the outer folds at once (1: the training worker alone).
+    jobs: int = 1
 
 
 def _left_out(report: TrainingSetReport | None) -> str:
