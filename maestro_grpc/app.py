@@ -591,7 +591,15 @@ def build_prediction(ctx: AppContext, moved: Any = None, verdicts: Any = None) -
         prediction_service_pb2_grpc.PredictionServiceServicer,
         prediction_service_pb2.DESCRIPTOR.services_by_name["PredictionService"],
         lambda: build_prediction_servicer(ctx, observer, moved, verdicts),
+        preload=_prediction_imports,
     )
+
+
+def _prediction_imports() -> None:
+    import maestro_grpc.prediction.domain.experiments
+    import maestro_grpc.prediction.domain.predictor
+    import maestro_grpc.prediction.domain.runner
+    import maestro_grpc.prediction.wire.servicer  # noqa: F401
 
 
 def build_prediction_servicer(
@@ -619,7 +627,7 @@ def build_prediction_servicer(
         FeatureReader(
             registry, metrics, ctx.settings.impact_half_life_days, people=PeopleReader(ctx.db)
         ),
-        TrainingRunner(ctx.settings.training_processes),
+        TrainingRunner(ctx.settings.training_processes, ctx.settings.training_jobs),
         tracking_target(ctx.settings),
         clock=ctx.clock,
         observer=observer,

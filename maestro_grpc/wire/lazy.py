@@ -4,7 +4,9 @@ The Prediction service needs scikit-learn, SciPy and pandas (about 120 MB
 resident); a server whose callers never ask for predictions should not pay
 for them. `lazy_servicer` registers at start with no heavy imports, and the
 first RPC imports and builds the real servicer (once, even under concurrent
-first calls).
+first calls). A server that expects those calls asks for it at start
+instead (`prepare`): the imports then run in a thread, and the servicer's
+own `warm()`, when it has one, follows.
 """
 
 from __future__ import annotations
@@ -18,17 +20,33 @@ from google.protobuf.descriptor import ServiceDescriptor
 from maestro_grpc.wire.context import Context
 
 
-def lazy_servicer(base: type, service: ServiceDescriptor, build: Callable[[], Any]) -> Any:
-    """An instance of the generated `base` whose RPCs forward to `build()`'s result."""
+def lazy_servicer(
+    base: type,
+    service: ServiceDescriptor,
+    build: Callable[[], Any],
+    preload: Callable[[], None] | None = None,
+) -> Any:
+    """An instance of the generated `base` whose RPCs forward to `build()`'s result.
+
+    `preload`: the imports `build` needs, which `prepare()` runs off the event loop.
+    """
     state: dict[str, Any] = {}
     lock = asyncio.Lock()
 
-    async def real() -> Any:
+    async def real(preloading: bool = False) -> Any:
         if "servicer" not in state:
             async with lock:
                 if "servicer" not in state:
+                    if preloading and preload is not None:
+                        await asyncio.to_thread(preload)
                     state["servicer"] = build()
         return state["servicer"]
+
+    async def prepare(self: Any) -> None:
+        servicer = await real(preloading=True)
+        warm = getattr(servicer, "warm", None)
+        if warm is not None:
+            await warm()
 
     def forward(name: str, server_streaming: bool) -> Any:
         if server_streaming:
@@ -47,4 +65,5 @@ def lazy_servicer(base: type, service: ServiceDescriptor, build: Callable[[], An
         return unary
 
     methods = {m.name: forward(m.name, m.server_streaming) for m in service.methods}
+    methods["prepare"] = prepare
     return type(f"Lazy{base.__name__}", (base,), methods)()

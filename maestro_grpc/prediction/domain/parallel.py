@@ -19,6 +19,10 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+# Fold workers outlive a training by this long, so the next one finds their
+# imports done (joblib's default is 5 minutes).
+IDLE_SECONDS = 3600
+
 
 @contextlib.contextmanager
 def fitting() -> Iterator[None]:
@@ -30,16 +34,28 @@ def fitting() -> Iterator[None]:
         yield
 
 
-def in_parallel(
-    jobs: int, fn: Callable[..., T], calls: Sequence[tuple[Any, ...]]
-) -> Iterator[T]:
+def in_parallel(jobs: int, fn: Callable[..., T], calls: Sequence[tuple[Any, ...]]) -> Iterator[T]:
     """`fn(*args)` of each of `calls`, in their order, in up to `jobs` processes (1: here)."""
     if jobs <= 1 or len(calls) < 2:
         for args in calls:
             yield fn(*args)
         return
+    from joblib import parallel_config  # type: ignore[import-untyped]
     from sklearn.utils.parallel import Parallel, delayed  # type: ignore[import-untyped]
 
     # sklearn's delayed carries the caller's configuration into the workers.
-    run = Parallel(n_jobs=min(jobs, len(calls)), return_as="generator")
-    yield from run(delayed(fn)(*args) for args in calls)
+    with parallel_config(backend="loky", idle_worker_timeout=IDLE_SECONDS):
+        run = Parallel(n_jobs=jobs, return_as="generator")
+        yield from run(delayed(fn)(*args) for args in calls)
+
+
+def _ready() -> None:
+    """Import what a fold fits with (run in each fold worker by `start_workers`)."""
+    import maestro_grpc.prediction.domain.nested  # noqa: F401
+
+
+def start_workers(jobs: int) -> None:
+    """Start the fold workers and their imports now rather than in the first training."""
+    if jobs > 1:
+        for _ in in_parallel(jobs, _ready, [()] * jobs):
+            pass

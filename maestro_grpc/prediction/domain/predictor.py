@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 from collections.abc import Sequence
@@ -155,6 +156,10 @@ class Predictor:
         report("done", 1.0, f"version {record.version}")
         return record
 
+    async def warm(self) -> None:
+        """Get the training worker ready now (imports, fold workers, the MLflow store)."""
+        await self.runner.warm(self.tracking)
+
     # ---- models ------------------------------------------------------------------------
 
     async def get_model(self, version: int) -> MetaModelRecord:
@@ -196,15 +201,19 @@ class Predictor:
             no_skill=model.no_skill,
             warnings=[model.verdict] if model.no_skill else [],
         )
-        earlier = await self.predictions.page(project_id, 1, None)
+        # Only the feed needs the previous figure: read it only when one is wired.
+        before = None
+        if self.moves is not None:
+            before = await self.predictions.latest_probability(project_id)
         await self.predictions.insert(record)
-        if self.moves is not None and earlier.items:
-            before = earlier.items[0].probability
-            if abs(record.probability - before) >= self.moves.threshold:
-                try:
-                    await self.moves.sink(project_id, before, record.probability)
-                except Exception as error:  # the feed's trouble is not the prediction's
-                    log.warning("could not tell followers of a prediction: %s", error)
+        moved = before is not None and abs(record.probability - before) >= (
+            self.moves.threshold if self.moves is not None else math.inf
+        )
+        if self.moves is not None and before is not None and moved:
+            try:
+                await self.moves.sink(project_id, before, record.probability)
+            except Exception as error:  # the feed's trouble is not the prediction's
+                log.warning("could not tell followers of a prediction: %s", error)
         return record
 
     async def list_predictions(
