@@ -51,7 +51,7 @@ def in_parallel(jobs: int, fn: Callable[..., T], calls: Sequence[tuple[Any, ...]
 
 def _ready() -> None:
     """Import what a fold fits with (run in each fold worker by `start_workers`)."""
-    import maestro_grpc.prediction.domain.nested  # noqa: F401
+    import maestro_grpc.prediction.domain.estimator  # noqa: F401
 
 
 def start_workers(jobs: int) -> None:
