@@ -3,14 +3,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
 
-from maestro_grpc.metrics.model import EventRecord
 from maestro_grpc.metrics.read import MetricsReader
 from maestro_grpc.prediction.domain.pool import People
 from maestro_grpc.prediction.domain.window import (
@@ -28,10 +24,6 @@ from maestro_grpc.registry.read import (
     UsageSignal,
     impact_score,
 )
-
-# Projects whose series are read at once (two connections each): within the
-# default pool of 10 (and as many overflow), beside other callers.
-SERIES_AT_ONCE = 4
 
 
 def member_of(member: TeamMember) -> Member:
@@ -66,21 +58,14 @@ class FeatureReader:
         """The observations of each (project, window), in the order given."""
         ids = [p.id for p, _ in targets]
         windows = {p.id: w for p, w in targets}
-        # Independent reads, each on its own pooled connection: their round
-        # trips overlap instead of adding up (PredictSuccess reads one project).
-        teams, used_by, made_by, series = await asyncio.gather(
-            self.registry.team_members(ids),
-            self.registry.uses_by(ids),
-            self.registry.created_by(ids),
-            self._series(targets),
-        )
+        teams = await self.registry.team_members(ids)
         uses: dict[uuid.UUID, list[ProjectUse]] = defaultdict(list)
-        for use in used_by:
+        for use in await self.registry.uses_by(ids):
             window = windows[use.project_id]
             if window.start <= use.use_time < window.observed_end:
                 uses[use.project_id].append(use)
         created: dict[uuid.UUID, int] = dict.fromkeys(ids, 0)
-        for made in made_by:
+        for made in await self.registry.created_by(ids):
             window = windows[made.origin_project_id]
             if window.start <= made.create_time < window.observed_end:
                 created[made.origin_project_id] += 1
@@ -97,24 +82,14 @@ class FeatureReader:
             obs.used_impacts = dict.fromkeys(used, 0.0)
             out.append(obs)
         await self._impacts(targets, out)
-        for obs, (points, events) in zip(out, series, strict=True):
-            obs.points, obs.events = points, events
+        for (project, window), obs in zip(targets, out, strict=True):
+            obs.points = await self.metrics.metric_points(
+                project.id, window.start, window.observed_end
+            )
+            obs.events = await self.metrics.process_events(
+                project.id, window.start, window.observed_end
+            )
         return out
-
-    async def _series(
-        self, targets: Sequence[tuple[ProjectRecord, Window]]
-    ) -> list[tuple[list[tuple[str, datetime, float]], list[EventRecord]]]:
-        """Each target's metric points and events in its window, SERIES_AT_ONCE read at once."""
-        gate = asyncio.Semaphore(SERIES_AT_ONCE)
-
-        async def one(project: ProjectRecord, window: Window) -> Any:
-            async with gate:
-                return await asyncio.gather(
-                    self.metrics.metric_points(project.id, window.start, window.observed_end),
-                    self.metrics.process_events(project.id, window.start, window.observed_end),
-                )
-
-        return list(await asyncio.gather(*(one(p, w) for p, w in targets)))
 
     async def _impacts(
         self, targets: Sequence[tuple[ProjectRecord, Window]], out: list[Observations]
