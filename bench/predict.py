@@ -27,7 +27,14 @@ Incubator projects, `maestro demo import-asfi`) through the RPCs, trained at
   and `first_predict_ms` (the first PredictSuccess after it) beside the
   200 ms target and the next predictions' p50.
 
-`--asfi-only` runs the ASFI part alone. The last line is one JSON object.
+Growth (`--growth 100,1000,10000`, on by default): the learning alone
+(`training.train`, 5 folds, 1 repeat, seed 0, MAESTRO_TRAINING_JOBS fold
+processes) on generated matrices of that many projects and 130 features
+(a fifth of them partly missing, as on ASFI), so a reader sees how the cost
+grows with the organisation (`train_seconds_by_size`).
+
+`--asfi-only` runs the ASFI part alone (with `--growth` unless `--growth ""`).
+The last line is one JSON object.
 
     .venv/bin/python bench/predict.py [--projects 10000] [--predictions 1000]
 """
@@ -47,6 +54,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import grpc.aio
@@ -256,10 +264,17 @@ async def asfi() -> dict[str, float]:
         stub = pg.PredictionServiceStub(channel)
         started = time.perf_counter()
         model = None
+        last = ""
         async for message in stub.TrainMetaModel(
             pb.TrainMetaModelRequest(observation_days=240, cv_folds=5, cv_repeats=4, random_seed=0),
             timeout=3600,
         ):
+            if message.progress.stage != last:
+                last = message.progress.stage
+                print(
+                    f"  {time.perf_counter() - started:7.1f} s  {last}: {message.progress.message}",
+                    file=sys.stderr,
+                )
             if message.HasField("model"):
                 model = message.model
         train_seconds = time.perf_counter() - started
@@ -318,6 +333,45 @@ async def asfi() -> dict[str, float]:
     }
 
 
+def generated(n: int, features: int = 130, seed: int = 0) -> Any:
+    """A training set of `n` projects: a logistic outcome of a few columns, some missing."""
+    from maestro_grpc.prediction.domain.trainset import TrainingSet
+
+    rng = np.random.default_rng(seed)
+    x = rng.lognormal(size=(n, features))
+    logit = np.log(x[:, 0]) - 0.5 * np.log(x[:, 1]) + 0.3 * np.log(x[:, 2])
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int64)
+    x[:, : features // 5][rng.random((n, features // 5)) < 0.2] = np.nan
+    aggregates = ("count", "mean", "median", "min", "last", "slope", "recent_mean")
+    names = [f"metric.m{j // 7}.{aggregates[j % 7]}" for j in range(features)]
+    starts = list(np.sort(rng.uniform(1.5e9, 1.7e9, n)))
+    return TrainingSet(names, x, y, [str(i) for i in range(n)], 240, starts)
+
+
+def growth(sizes: list[int]) -> dict[str, float]:
+    """The learning alone at each size, in this process (and its fold workers)."""
+    from maestro_grpc.config import Settings
+    from maestro_grpc.prediction.domain.training import train
+    from maestro_grpc.prediction.domain.trainset import TrainingJob
+
+    jobs = Settings.from_env(os.environ).training_jobs
+    out: dict[str, float] = {}
+    for n in sizes:
+        ts = generated(n)
+        started = time.perf_counter()
+        done = train(
+            TrainingJob(f"growth-{n}", ts, folds=5, repeats=1, seed=0, jobs=jobs), lambda *_: None
+        )
+        seconds = time.perf_counter() - started
+        out[str(n)] = round(seconds, 2)
+        print(
+            f"training.train on {n} generated projects, 130 features, 5 folds, {jobs} fold "
+            f"processes: {seconds:.1f} s ({seconds / n * 1000:.1f} ms a project; "
+            f"AUC {done.cv_scores.roc_auc:.3f})"
+        )
+    return out
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -328,11 +382,17 @@ async def main() -> None:
     parser.add_argument(
         "--asfi-only", action="store_true", help="only the ASFI part (no synthetic projects)"
     )
+    parser.add_argument(
+        "--growth", default="100,1000,10000", help="project counts for the growth figures"
+    )
     args = parser.parse_args()
-    figures: dict[str, float] = {}
+    figures: dict[str, object] = {}
     if not args.asfi_only:
         figures.update(await synthetic(args))
     figures.update(await asfi())
+    sizes = [int(n) for n in args.growth.split(",") if n.strip()]
+    if sizes:
+        figures["train_seconds_by_size"] = growth(sizes)
     print(json.dumps(figures))
 
 

@@ -630,7 +630,7 @@ def build_prediction_servicer(
         FeatureReader(
             registry, metrics, ctx.settings.impact_half_life_days, people=PeopleReader(ctx.db)
         ),
-        TrainingRunner(ctx.settings.training_processes),
+        TrainingRunner(ctx.settings.training_processes, ctx.settings.training_jobs),
         tracking_target(ctx.settings),
         clock=ctx.clock,
         observer=observer,

@@ -216,6 +216,13 @@ class Settings:
     # Worker processes for training (MAESTRO_TRAINING_PROCESSES); 0 trains in
     # a thread of the server process instead.
     training_processes: int = 1
+    # Processes fitting one training's outer folds at once
+    # (MAESTRO_TRAINING_JOBS, 2 when served; 1 fits them in the training worker).
+    training_jobs: int = 1
+    # Build the Prediction service and start its training worker (imports,
+    # fold workers, the MLflow store) at start rather than on the first call
+    # (MAESTRO_PREDICTION_WARM, on when served; Settings() leaves it off).
+    prediction_warm: bool = False
     # Metrics (issue #3). Ingest: rows (points plus events) per batch, batches
     # a stream may have in flight, bytes of received but unstored batches
     # per process (readers stop reading beyond it: HTTP/2 flow control), and
@@ -295,6 +302,8 @@ class Settings:
             metrics_worker_port=_port_or_off(env, "MAESTRO_METRICS_WORKER_PORT", 9465),
             mlflow_tracking_uri=_text(env, "MLFLOW_TRACKING_URI"),
             training_processes=_int(env, "MAESTRO_TRAINING_PROCESSES", 1),
+            training_jobs=_int(env, "MAESTRO_TRAINING_JOBS", 2, 1),
+            prediction_warm=_bool(env, "MAESTRO_PREDICTION_WARM", True),
             metrics_max_batch_rows=_int(env, "MAESTRO_METRICS_MAX_BATCH_ROWS", 10_000, 1),
             metrics_max_inflight_batches=_int(env, "MAESTRO_METRICS_MAX_INFLIGHT_BATCHES", 8, 1),
             metrics_ingest_buffer_bytes=_int(

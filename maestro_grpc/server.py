@@ -99,6 +99,8 @@ class RunningServer:
     _metrics: MetricsEndpoint | None = None
     # A plaintext Unix socket only this process's web UI talks to (see serve()).
     private_socket: Path | None = None
+    # The Prediction service getting ready in the background (MAESTRO_PREDICTION_WARM).
+    _warming: asyncio.Task[None] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -120,6 +122,8 @@ class RunningServer:
         grace = self.settings.grace_seconds if grace is None else grace
         await self.health.drain()
         self.ctx.closing.set()
+        if self._warming is not None:
+            self._warming.cancel()
         await self.server.stop(grace)
         await self.health.stop()
         if self._metrics is not None:
@@ -207,8 +211,18 @@ async def _start(
     if metrics is not None:
         running._metrics = metrics
         running.metrics_port = metrics.port
+    if settings.prediction_warm:
+        running._warming = asyncio.create_task(_warm_prediction(app.prediction))
     _log_serving(running, auth=access.tokens.required, mutual_tls=client_ca is not None)
     return running
+
+
+async def _warm_prediction(prediction: Any) -> None:
+    """The Prediction service's imports and training worker, ready before the first call."""
+    try:
+        await prediction.prepare()
+    except Exception:  # the first call will try again, and say what is wrong
+        log.warning("could not get the Prediction service ready at start", exc_info=True)
 
 
 def _log_serving(running: RunningServer, *, auth: bool, mutual_tls: bool) -> None:

@@ -35,6 +35,13 @@ if TYPE_CHECKING:
     from pytest_postgresql.executor import PostgreSQLExecutor
 
 REQUIRE_ALL = os.environ.get("MAESTRO_TEST_REQUIRE_ALL", "") == "1"
+# A served process warms the Prediction service at start and fits folds in two
+# processes (the production defaults). The suite starts hundreds of servers,
+# most never asked for a prediction, two at a time on two cores: there the
+# warm-up would only compete with the calls under test. Tests of those
+# defaults ask for them (tests/prediction/test_runner.py).
+os.environ.setdefault("MAESTRO_PREDICTION_WARM", "off")
+os.environ.setdefault("MAESTRO_TRAINING_JOBS", "1")
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 

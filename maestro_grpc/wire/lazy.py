@@ -4,7 +4,9 @@ The Prediction service needs scikit-learn, SciPy and pandas (about 120 MB
 resident); a server whose callers never ask for predictions should not pay
 for them. `lazy_servicer` registers at start with no heavy imports, and the
 first RPC imports and builds the real servicer (once, even under concurrent
-first calls).
+first calls). A server that expects those calls asks for it at start
+instead (`prepare`), and the servicer's own `warm()`, when it has one,
+follows.
 
 The build runs in a worker thread: those imports take a second or two on a
 quiet machine and ten or more on a loaded one, and on the event loop they
@@ -34,6 +36,12 @@ def lazy_servicer(base: type, service: ServiceDescriptor, build: Callable[[], An
                     state["servicer"] = await asyncio.to_thread(build)
         return state["servicer"]
 
+    async def prepare(self: Any) -> None:
+        servicer = await real()
+        warm = getattr(servicer, "warm", None)
+        if warm is not None:
+            await warm()
+
     def forward(name: str, server_streaming: bool) -> Any:
         if server_streaming:
 
@@ -51,4 +59,5 @@ def lazy_servicer(base: type, service: ServiceDescriptor, build: Callable[[], An
         return unary
 
     methods = {m.name: forward(m.name, m.server_streaming) for m in service.methods}
+    methods["prepare"] = prepare
     return type(f"Lazy{base.__name__}", (base,), methods)()

@@ -5,13 +5,21 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from pathlib import Path
 
+import grpc.aio
+import mlflow
 import numpy as np
 import pytest
 
+from maestro.prediction.v1 import prediction_service_pb2 as pb
+from maestro_grpc.config import Settings
 from maestro_grpc.errors import Unavailable
 from maestro_grpc.prediction.domain.runner import TrainingRunner
 from maestro_grpc.prediction.domain.trainset import TrainingJob, TrainingSet
+from maestro_grpc.server import start_server
+from tests.conftest import with_settings
+from tests.prediction.conftest import PredictionStub
 
 
 def job() -> TrainingJob:
@@ -47,3 +55,24 @@ async def test_a_dead_worker_is_unavailable_and_replaced() -> None:
         await runner.call(os._exit, 3)
     assert await runner.call(os.getpid) != os.getpid()
     assert (await runner.run(job(), lambda *_: None)).training_set_size == 60
+
+
+async def test_a_warm_server_has_its_training_worker_and_tracking_store_ready(
+    settings: Settings, tmp_path: Path
+) -> None:
+    tracking = f"sqlite:///{tmp_path / 'warm-mlflow.db'}"
+    warm = with_settings(settings, prediction_warm=True, mlflow_tracking_uri=tracking)
+    running = await start_server(warm)
+    try:
+        # Ready before any call: the experiment training logs to exists already.
+        client = mlflow.MlflowClient(tracking_uri=tracking)
+        for _ in range(1200):
+            if client.get_experiment_by_name("maestro-meta-model") is not None:
+                break
+            await asyncio.sleep(0.5)
+        assert client.get_experiment_by_name("maestro-meta-model") is not None
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            listed = await PredictionStub(channel).ListMetaModels(pb.ListMetaModelsRequest())
+        assert list(listed.models) == []
+    finally:
+        await running.stop(grace=0.2)

@@ -252,3 +252,12 @@ def test_the_levels_candidate_is_offered_only_when_it_differs() -> None:
     ]
     # Only slopes: leaving them out would leave nothing.
     assert len(specs_for(["m.slope"])) == 2
+
+
+def test_folds_fitted_in_several_processes_score_exactly_the_same(linear: TrainingOutcome) -> None:
+    # The same job as `linear`, its outer folds spread over two worker processes.
+    job = TrainingJob("j", matrix(), folds=4, repeats=1, seed=3, jobs=2)
+    spread = T.train(job, quiet)
+    # repr: every float to its last bit, and a score that does not exist (NaN) equal to itself.
+    for field in ("cv_scores", "candidates", "validation", "features", "candidate"):
+        assert repr(getattr(spread, field)) == repr(getattr(linear, field)), field

@@ -32,6 +32,7 @@ from sklearn.pipeline import Pipeline  # type: ignore[import-untyped]
 from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]
 
 from maestro_grpc.prediction.domain.estimator import candidate, pipeline
+from maestro_grpc.prediction.domain.parallel import fitting, in_parallel
 from maestro_grpc.prediction.domain.trainset import TrainingJob
 from maestro_grpc.prediction.model import ModelKind, Report, Scores
 
@@ -202,11 +203,51 @@ class Nested:
     splits: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]]
 
 
+@dataclass
+class OuterFold:
+    """One outer fold's fits: the inner choice, and every candidate's held-out probabilities."""
+
+    chosen: str
+    means: dict[str, float]
+    p: dict[str, Array]
+    baseline: Array | None
+
+
+def outer_fold(
+    x: Array,
+    y: Labels,
+    names: Sequence[str],
+    specs: Sequence[Spec],
+    seed: int,
+    number: int,
+    train: npt.NDArray[np.intp],
+    test: npt.NDArray[np.intp],
+) -> OuterFold:
+    """Everything one outer fold fits; pure and seeded, so folds may run in any process."""
+    with fitting():
+        chosen, means = select(x[train], y[train], names, specs, seed + number)
+        p = {
+            spec.name: proba(fit(spec, x[train], y[train], names, seed), spec, x[test], names)
+            for spec in specs
+        }
+        base_cols = baseline_columns(names)
+        plain = None
+        if base_cols:
+            model = baseline_lr().fit(x[train][:, base_cols], y[train])
+            plain = np.asarray(model.predict_proba(x[test][:, base_cols])[:, 1], dtype=np.float64)
+    return OuterFold(chosen.name, means, p, plain)
+
+
 # long: one loop over the outer folds, every score of a fold taken in the same pass
 def nested_cv(
     job: TrainingJob, specs: Sequence[Spec], progress: Report, span: tuple[float, float]
 ) -> Nested:
-    """Outer folds scoring the procedure (inner choice), each candidate, and the baseline."""
+    """Outer folds scoring the procedure (inner choice), each candidate, and the baseline.
+
+    The folds are fitted by `job.jobs` processes (`outer_fold` is seeded by
+    the fold's number, never by the process that runs it) and taken in fold
+    order, so the scores are the same however many run at once.
+    """
     x, y, names = job.training_set.x, job.training_set.y, job.training_set.feature_names
     folds, repeats, seed = job.folds, job.repeats, job.seed
     splitter = RepeatedStratifiedKFold(
@@ -219,26 +260,28 @@ def nested_cv(
     inner = dict.fromkeys(per_spec, 0.0)
     selected = dict.fromkeys(per_spec, 0)
     oof_sum, oof_n = np.zeros(len(y)), np.zeros(len(y))
-    base_cols = baseline_columns(names)
-    for number, (train, test) in enumerate(splits, start=1):
+    found = in_parallel(
+        job.jobs,
+        outer_fold,
+        [(x, y, names, specs, seed, n, train, test) for n, (train, test) in enumerate(splits, 1)],
+    )
+    for number, ((train, test), fold) in enumerate(zip(splits, found, strict=True), start=1):
         rate = float(y[train].mean())
-        chosen, means = select(x[train], y[train], names, specs, seed + number)
-        selected[chosen.name] += 1
+        selected[fold.chosen] += 1
         for spec in specs:
-            inner[spec.name] += means[spec.name] / len(splits)
-            p = proba(fit(spec, x[train], y[train], names, seed), spec, x[test], names)
+            inner[spec.name] += fold.means[spec.name] / len(splits)
+            p = fold.p[spec.name]
             per_spec[spec.name].add(y[test], p, rate)
-            if spec is chosen:
+            if spec.name == fold.chosen:
                 procedure.add(y[test], p, rate)
                 oof_sum[test] += p
                 oof_n[test] += 1
-        if base_cols:
-            plain = baseline_lr().fit(x[train][:, base_cols], y[train])
-            baseline.add(y[test], plain.predict_proba(x[test][:, base_cols])[:, 1], rate)
+        if fold.baseline is not None:
+            baseline.add(y[test], fold.baseline, rate)
         progress(
             "cross_validation",
             span[0] + (span[1] - span[0]) * number / len(splits),
-            f"outer fold {number}/{len(splits)} (inner choice: {chosen.name})",
+            f"outer fold {number}/{len(splits)} (inner choice: {fold.chosen})",
         )
     return Nested(
         procedure=procedure.scores(folds, repeats),

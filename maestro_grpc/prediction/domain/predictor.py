@@ -156,6 +156,10 @@ class Predictor:
         report("done", 1.0, f"version {record.version}")
         return record
 
+    async def warm(self) -> None:
+        """Get the training worker ready now (imports, fold workers, the MLflow store)."""
+        await self.runner.warm(self.tracking)
+
     # ---- models ------------------------------------------------------------------------
 
     async def get_model(self, version: int) -> MetaModelRecord:
@@ -197,8 +201,11 @@ class Predictor:
             no_skill=model.no_skill,
             warnings=[model.verdict] if model.no_skill else [],
         )
-        earlier = await self.predictions.page(project_id, 1, None)
-        notes = self._moved(record, earlier.items[0].probability if earlier.items else None)
+        # Only the feed needs the previous figure: read it only when one is wired.
+        before = None
+        if self.moves is not None:
+            before = await self.predictions.latest_probability(project_id)
+        notes = self._moved(record, before)
         await self.predictions.insert(record, notes)
         if notes and self.moves is not None:
             try:

@@ -20,9 +20,11 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from maestro_grpc.errors import Unavailable
+from maestro_grpc.prediction.domain.parallel import start_workers
+from maestro_grpc.prediction.domain.tracking import prepare
 from maestro_grpc.prediction.domain.training import train
 from maestro_grpc.prediction.domain.trainset import TrainingJob
-from maestro_grpc.prediction.model import Report, TrainingOutcome
+from maestro_grpc.prediction.model import Report, TrackingTarget, TrainingOutcome
 
 T = TypeVar("T")
 
@@ -40,6 +42,15 @@ def _run_in_worker(job: TrainingJob) -> TrainingOutcome:
             _worker_queue.put((job.job_id, stage, fraction, message))
 
     return train(job, report)
+
+
+def _warm_worker(tracking: TrackingTarget | None, jobs: int) -> None:
+    """What the first training would otherwise wait for, done in the training worker."""
+    import skops.io  # type: ignore[import-untyped]  # noqa: F401
+
+    if tracking is not None:
+        prepare(tracking)
+    start_workers(jobs)
 
 
 class _Pool:
@@ -123,10 +134,19 @@ _register(_close_pools)
 
 
 class TrainingRunner:
-    """Runs `training.train` for a job, reporting progress on the caller's loop."""
+    """Runs `training.train` for a job, reporting progress on the caller's loop.
 
-    def __init__(self, processes: int) -> None:
+    `jobs`: processes fitting a training's outer folds at once (see `parallel.py`).
+    """
+
+    def __init__(self, processes: int, jobs: int = 1) -> None:
         self.processes = processes
+        self.jobs = jobs
+
+    async def warm(self, tracking: TrackingTarget | None) -> None:
+        """Start the training worker, its imports, its fold workers and the tracking store now."""
+        if self.processes > 0:
+            await self.call(_warm_worker, tracking, self.jobs)
 
     async def run(self, job: TrainingJob, report: Report) -> TrainingOutcome:
         loop = asyncio.get_running_loop()
@@ -135,6 +155,7 @@ class TrainingRunner:
             loop.call_soon_threadsafe(report, stage, fraction, message)
 
         job.job_id = f"{job.job_id}-{next(_job_ids)}"
+        job.jobs = self.jobs
         if self.processes <= 0:
             return await asyncio.to_thread(train, job, on_loop)
         pool = _pool(self.processes)

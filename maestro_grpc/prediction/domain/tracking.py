@@ -102,6 +102,16 @@ def _metrics(outcome: TrainingOutcome) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if math.isfinite(v)}
 
 
+def prepare(target: TrackingTarget) -> None:
+    """Import MLflow and make the store and the experiment ready (a new SQLite store
+    creates its tables: seconds), so that the first training's logging does not wait."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow.sklearn  # noqa: F401
+    from mlflow import MlflowClient
+
+    _experiment_id(MlflowClient(tracking_uri=target.tracking_uri), target)
+
+
 def log_training(
     target: TrackingTarget, job: TrainingJob, outcome: TrainingOutcome, estimator: Any
 ) -> tuple[str, str]:

@@ -22,6 +22,7 @@ from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyp
 
 from maestro_grpc.prediction.domain.estimator import base_feature, inner_pipeline, serialize
 from maestro_grpc.prediction.domain.nested import fit, interval, nested_cv, select, specs_for
+from maestro_grpc.prediction.domain.parallel import fitting
 from maestro_grpc.prediction.domain.tracking import log_training
 from maestro_grpc.prediction.domain.trainset import (
     TrackingFailed,
@@ -80,7 +81,8 @@ def train(job: TrainingJob, progress: Report) -> TrainingOutcome:
         # A feature only a few projects have can be absent from a whole
         # training fold: the imputer then drops it, as intended.
         warnings.filterwarnings("ignore", message="Skipping features without any observed")
-        return _train(job, progress)
+        with fitting():
+            return _train(job, progress)
 
 
 # long: the training's steps in the order they run, each one call

@@ -56,6 +56,8 @@ class TrainingJob:
     tracking: TrackingTarget | None = None
     # Serve the new version by default even without skill (its verdict says which).
     serve_without_skill: bool = False
+    # Processes fitting the outer folds at once (1: the training worker alone).
+    jobs: int = 1
 
 
 def _left_out(report: TrainingSetReport | None) -> str:

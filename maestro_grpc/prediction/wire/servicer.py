@@ -34,6 +34,10 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         self.experiments = experiments
         self.pages = pages
 
+    async def warm(self) -> None:
+        """Called once at start when MAESTRO_PREDICTION_WARM is on (see `lazy.py`)."""
+        await self.predictor.warm()
+
     # ---- the meta-model ------------------------------------------------------------------
 
     async def TrainMetaModel(

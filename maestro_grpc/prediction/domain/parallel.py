@@ -1,0 +1,61 @@
+"""How the training's fits run: one BLAS thread each, outer folds spread over processes.
+
+The meta-model's fits are small (a few hundred rows): a multithreaded BLAS
+spends more on waking its threads than on the arithmetic (a logistic
+regression of the shipped ASFI data took 5x longer with two threads than
+with one on a loaded 2-core machine), and scikit-learn's parameter
+validation, run again for each of the 100 trees of every boosting fit, cost
+a fifth of a fit. Neither changes a single number: the same data and seed
+give bit-identical probabilities. Outer folds are independent and seeded by
+their number, so they may run in several processes (joblib) and are taken
+back in fold order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# Fold workers outlive a training by this long, so the next one finds their
+# imports done (joblib's default is 5 minutes).
+IDLE_SECONDS = 3600
+
+
+@contextlib.contextmanager
+def fitting() -> Iterator[None]:
+    """One BLAS/OpenMP thread and no repeated parameter validation, for the fits inside."""
+    import sklearn  # type: ignore[import-untyped]
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    with threadpool_limits(limits=1), sklearn.config_context(skip_parameter_validation=True):
+        yield
+
+
+def in_parallel(jobs: int, fn: Callable[..., T], calls: Sequence[tuple[Any, ...]]) -> Iterator[T]:
+    """`fn(*args)` of each of `calls`, in their order, in up to `jobs` processes (1: here)."""
+    if jobs <= 1 or len(calls) < 2:
+        for args in calls:
+            yield fn(*args)
+        return
+    from joblib import parallel_config  # type: ignore[import-untyped]
+    from sklearn.utils.parallel import Parallel, delayed  # type: ignore[import-untyped]
+
+    # sklearn's delayed carries the caller's configuration into the workers.
+    with parallel_config(backend="loky", idle_worker_timeout=IDLE_SECONDS):
+        run = Parallel(n_jobs=jobs, return_as="generator")
+        yield from run(delayed(fn)(*args) for args in calls)
+
+
+def _ready() -> None:
+    """Import what a fold fits with (run in each fold worker by `start_workers`)."""
+    import maestro_grpc.prediction.domain.estimator  # noqa: F401
+
+
+def start_workers(jobs: int) -> None:
+    """Start the fold workers and their imports now rather than in the first training."""
+    if jobs > 1:
+        for _ in in_parallel(jobs, _ready, [()] * jobs):
+            pass
