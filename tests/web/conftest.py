@@ -169,6 +169,44 @@ def _wait_for_web(url: str, server: LiveServer, within: float = 30.0) -> None:
             time.sleep(0.1)
 
 
+@contextlib.contextmanager
+def web_process(server: str, log: Path, within: float = 60.0) -> Iterator[str]:
+    """`maestro web` in a process of its own against the gRPC `server`, once it answers:
+    its base URL. On leaving, SIGTERM, and it must exit 0; `log` holds what it printed."""
+    import sys
+
+    from tests.web.http import request
+
+    port = free_port()
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "maestro_grpc", "web"),
+                *("--address", f"127.0.0.1:{port}", "--server", server),
+            ],
+            env={**os.environ, "MAESTRO_LOG_LEVEL": "WARNING"},
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                if request(base, "/healthz").status == 200:
+                    break
+            except OSError:
+                assert process.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        code = process.wait(timeout=30)
+    assert code == 0, log.read_text()
+
+
 # ---- the browser ---------------------------------------------------------------------
 
 

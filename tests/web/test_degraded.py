@@ -10,9 +10,6 @@ else reaches the real server, so the rest of the page is the real page.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent import futures
@@ -22,10 +19,9 @@ import grpc
 import pytest
 
 from maestro.registry.v1 import artifact_pb2 as ap
-from tests.agent.live import ROOT
 from tests.helpers import free_port
 from tests.web import seed
-from tests.web.conftest import Maestro
+from tests.web.conftest import Maestro, web_process
 from tests.web.http import request as fetch
 
 RECOMMEND = "/maestro.registry.v1.RegistryService/RecommendArtifacts"
@@ -78,34 +74,10 @@ def ui_behind_fault(
     server.add_generic_rpc_handlers((proxy,))
     proxy_port = server.add_insecure_port("127.0.0.1:0")
     server.start()
-    port = free_port()
-    log = tmp_path / "web.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "maestro_grpc", "web"),
-                *("--address", f"127.0.0.1:{port}", "--server", f"127.0.0.1:{proxy_port}"),
-            ],
-            env={**os.environ, "MAESTRO_LOG_LEVEL": "WARNING"},
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
     try:
-        started = time.monotonic()
-        while True:
-            try:
-                if fetch(base, "/healthz").status == 200:
-                    break
-            except OSError:
-                assert process.poll() is None, log.read_text()
-                assert time.monotonic() - started < 60, log.read_text()
-                time.sleep(0.1)
-        yield base
+        with web_process(f"127.0.0.1:{proxy_port}", tmp_path / "web.log") as base:
+            yield base
     finally:
-        process.terminate()
-        process.wait(timeout=30)
         server.stop(None)
         proxy.upstream.close()
         proxy.nowhere.close()

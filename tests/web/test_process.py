@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import ssl
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,8 +18,7 @@ from maestro_grpc.web.runner import start_web
 from maestro_grpc.web.settings import WebConfigError, WebSettings
 from tests.agent.live import ROOT
 from tests.conftest import server_settings, with_settings
-from tests.helpers import free_port
-from tests.web.conftest import Maestro
+from tests.web.conftest import Maestro, web_process
 from tests.web.http import request
 
 TOKEN = "mae_" + "t" * 40
@@ -114,36 +111,8 @@ async def test_under_tls_cookies_are_secure_and_hsts_is_sent(
 
 
 def test_maestro_web_runs_on_its_own_against_a_server(maestro: Maestro, tmp_path: Path) -> None:
-    port = free_port()
     log = tmp_path / "web.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "maestro_grpc",
-                "web",
-                "--address",
-                f"127.0.0.1:{port}",
-                "--server",
-                maestro.server.address,
-            ],
-            env={**os.environ, "MAESTRO_LOG_LEVEL": "WARNING"},
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if request(base, "/healthz").status == 200:
-                    break
-            except OSError:
-                assert process.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
+    with web_process(maestro.server.address, log) as base:
         first = request(base, "/signin")
         csrf = first.cookie_value("maestro_csrf")
         signed = request(
@@ -158,9 +127,6 @@ def test_maestro_web_runs_on_its_own_against_a_server(maestro: Maestro, tmp_path
         library = request(base, "/library", cookies={"maestro_session": session})
         assert library.status == 200
         assert "Library" in library.body
-    finally:
-        process.terminate()
-        assert process.wait(timeout=30) == 0, log.read_text()
     assert f"web UI on {base}" in log.read_text()
 
 
