@@ -12,7 +12,7 @@ from maestro.people.v1 import collaboration_service_pb2 as cs
 from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro.registry.v1 import registry_service_pb2_grpc as rsg
 from maestro_grpc.config import Settings
-from maestro_grpc.server import start_server
+from maestro_grpc.server import RunningServer, start_server
 from tests.access.conftest import Secured, bearer
 from tests.helpers import eventually
 from tests.people.test_collaboration import artifact, collab, someone
@@ -36,9 +36,15 @@ async def test_a_new_review_shows_in_get_artifact_right_after_it_is_posted(
         async with grpc.aio.insecure_channel(f"127.0.0.1:{other.port}") as channel:
             there = rsg.RegistryServiceStub(channel)
             # Both replicas have read it (and, on PostgreSQL, cached it): no reviews.
+            before = _figure(other, "hits"), _figure(secured.server, "hits")
             for _ in range(2):
                 assert await summary(secured.registry, model.id, admin) == (0.0, 0)
                 assert await summary(there, model.id, admin) == (0.0, 0)
+            cached = settings.store_url.startswith("postgresql")
+            # The second read on each replica came from its cache, so a summary
+            # that changes below is one the cache was told about, not a fresh read.
+            after = _figure(other, "hits"), _figure(secured.server, "hits")
+            assert after == tuple(b + (1 if cached else 0) for b in before)
 
             for who, rating, expected in ((ada, 4, (4.0, 1)), (bob, 1, (2.5, 2))):
                 await collab(secured).ReviewArtifact(
@@ -54,8 +60,17 @@ async def test_a_new_review_shows_in_get_artifact_right_after_it_is_posted(
                     partial(_shows, there, model.id, admin, expected),
                     "the other replica shows the review",
                 )
+                # And it is cached again: the next read is a hit with the new summary.
+                hits = _figure(other, "hits")
+                assert await summary(there, model.id, admin) == expected
+                assert _figure(other, "hits") == hits + (1 if cached else 0)
     finally:
         await other.stop(grace=0.2)
+
+
+def _figure(server: RunningServer, kind: str) -> float:
+    value = server.registry.get_sample_value(f"maestro_artifact_cache_{kind}_total")
+    return value or 0.0
 
 
 async def _shows(
