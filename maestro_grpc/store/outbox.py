@@ -7,6 +7,11 @@ into activity events and deletes them in one transaction of its own: right
 after the write on the same replica, and by a periodic sweep for the notes
 of a process that died in between. So an event is never lost, and never
 recorded twice (its dedupe key holds across relays, of any replica).
+
+An experiment's verdict needs no note: no write makes it. It is found by an
+analysis, and every analysis finds it again, under the same dedupe key
+(prediction/domain/verdicts.py); one cut short before it recorded the event
+is made good by the next.
 """
 
 from __future__ import annotations
