@@ -192,6 +192,8 @@ async def served() -> AsyncIterator[tuple[grpc.aio.Channel, str, Path]]:
                     "MAESTRO_WEB_PORT": "off",
                     "MAESTRO_ACCESS_LOG": "0",
                     "MAESTRO_LOG_LEVEL": "WARNING",
+                    # A replica that serves predictions, as the manifests run it.
+                    "MAESTRO_PREDICTION_WARM": "1",
                 },
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

@@ -221,7 +221,10 @@ class Settings:
     training_jobs: int = 1
     # Build the Prediction service and start its training worker (imports,
     # fold workers, the MLflow store) at start rather than on the first call
-    # (MAESTRO_PREDICTION_WARM, on when served; Settings() leaves it off).
+    # (MAESTRO_PREDICTION_WARM, off unless set: the warm-up costs a replica
+    # about 125 MB resident and competes for CPU in its first seconds, which a
+    # replica that only ingests or reads should not pay; the deployment
+    # manifests turn it on for the server, which serves predictions).
     prediction_warm: bool = False
     # Metrics (issue #3). Ingest: rows (points plus events) per batch, batches
     # a stream may have in flight, bytes of received but unstored batches
@@ -303,7 +306,7 @@ class Settings:
             mlflow_tracking_uri=_text(env, "MLFLOW_TRACKING_URI"),
             training_processes=_int(env, "MAESTRO_TRAINING_PROCESSES", 1),
             training_jobs=_int(env, "MAESTRO_TRAINING_JOBS", 2, 1),
-            prediction_warm=_bool(env, "MAESTRO_PREDICTION_WARM", True),
+            prediction_warm=_bool(env, "MAESTRO_PREDICTION_WARM", False),
             metrics_max_batch_rows=_int(env, "MAESTRO_METRICS_MAX_BATCH_ROWS", 10_000, 1),
             metrics_max_inflight_batches=_int(env, "MAESTRO_METRICS_MAX_INFLIGHT_BATCHES", 8, 1),
             metrics_ingest_buffer_bytes=_int(

@@ -34,11 +34,12 @@ def test_where_runs_go(tmp_path: Path) -> None:
         "http://x:5000"
     )
     assert Settings.from_env({"MAESTRO_TRAINING_PROCESSES": "0"}).training_processes == 0
-    # Served, a server fits two folds at once and gets training ready at start.
+    # Served, a server fits two folds at once; it gets training ready at start
+    # only when asked (a replica that never predicts stays lean).
     assert Settings.from_env({}).training_jobs == 2
-    assert Settings.from_env({}).prediction_warm is True
+    assert Settings.from_env({}).prediction_warm is False
     assert Settings.from_env({"MAESTRO_TRAINING_JOBS": "1"}).training_jobs == 1
-    assert Settings.from_env({"MAESTRO_PREDICTION_WARM": "off"}).prediction_warm is False
+    assert Settings.from_env({"MAESTRO_PREDICTION_WARM": "on"}).prediction_warm is True
 
 
 def test_a_run_is_logged_registered_and_loads_back(shared_mlflow: str, tmp_path: Path) -> None:
