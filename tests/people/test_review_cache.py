@@ -35,12 +35,15 @@ async def test_a_new_review_shows_in_get_artifact_right_after_it_is_posted(
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{other.port}") as channel:
             there = rsg.RegistryServiceStub(channel)
+            cached = settings.store_url.startswith("postgresql")
+            if cached:  # A replica caches once its change feed listens.
+                for replica in (secured.server, other):
+                    await eventually(partial(_armed, replica), "the artifact change feed connects")
             # Both replicas have read it (and, on PostgreSQL, cached it): no reviews.
             before = _figure(other, "hits"), _figure(secured.server, "hits")
             for _ in range(2):
                 assert await summary(secured.registry, model.id, admin) == (0.0, 0)
                 assert await summary(there, model.id, admin) == (0.0, 0)
-            cached = settings.store_url.startswith("postgresql")
             # The second read on each replica came from its cache, so a summary
             # that changes below is one the cache was told about, not a fresh read.
             after = _figure(other, "hits"), _figure(secured.server, "hits")
@@ -71,6 +74,10 @@ async def test_a_new_review_shows_in_get_artifact_right_after_it_is_posted(
 def _figure(server: RunningServer, kind: str) -> float:
     value = server.registry.get_sample_value(f"maestro_artifact_cache_{kind}_total")
     return value or 0.0
+
+
+async def _armed(server: RunningServer) -> bool:
+    return server.registry.get_sample_value("maestro_artifact_cache_armed") == 1
 
 
 async def _shows(
