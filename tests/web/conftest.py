@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -130,7 +131,8 @@ def running_maestro(
         MAESTRO_MIGRATE_ON_START="1",
         **env,
     ).start()
-    _wait_for_web(f"http://127.0.0.1:{web_port}/healthz", server)
+    assert server.process is not None
+    _wait_for_web(f"http://127.0.0.1:{web_port}/healthz", server.log, server.process)
     running = Maestro(server, f"http://127.0.0.1:{web_port}", token, store)
     try:
         yield running
@@ -152,7 +154,10 @@ def maestro(
         yield running
 
 
-def _wait_for_web(url: str, server: LiveServer, within: float = 30.0) -> None:
+def _wait_for_web(
+    url: str, log: Path, process: subprocess.Popen[bytes], within: float = 30.0
+) -> None:
+    """Until `url` answers 200; fails with the end of `log` if `process` dies or time runs out."""
     import urllib.request
 
     deadline = time.monotonic() + within
@@ -162,9 +167,9 @@ def _wait_for_web(url: str, server: LiveServer, within: float = 30.0) -> None:
                 if answer.status == 200:
                     return
         except OSError:
-            if time.monotonic() > deadline:
+            if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(
-                    f"the web UI never answered: {server.log.read_text()[-2000:]}"
+                    f"the web UI never answered: {log.read_text()[-2000:]}"
                 ) from None
             time.sleep(0.1)
 
@@ -173,10 +178,6 @@ def _wait_for_web(url: str, server: LiveServer, within: float = 30.0) -> None:
 def web_process(server: str, log: Path, within: float = 60.0) -> Iterator[str]:
     """`maestro web` in a process of its own against the gRPC `server`, once it answers:
     its base URL. On leaving, SIGTERM, and it must exit 0; `log` holds what it printed."""
-    import sys
-
-    from tests.web.http import request
-
     port = free_port()
     with open(log, "wb") as out:
         process = subprocess.Popen(
@@ -191,15 +192,7 @@ def web_process(server: str, log: Path, within: float = 60.0) -> Iterator[str]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + within
-        while True:
-            try:
-                if request(base, "/healthz").status == 200:
-                    break
-            except OSError:
-                assert process.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
+        _wait_for_web(f"{base}/healthz", log, process, within)
         yield base
     finally:
         process.terminate()
