@@ -28,14 +28,13 @@ from maestro_grpc.metrics.model import (
     PERCENTILES,
     Arrays,
     RawSummary,
+    RollupColumns,
     RollupInputs,
-    RollupRow,
     SeriesLabels,
     SummaryQuery,
 )
 from maestro_grpc.metrics.store.ingest import ROLLUP_QUEUE
 from maestro_grpc.metrics.store.points import fetch_points
-from maestro_grpc.metrics.store.rollups import rollup_row
 from maestro_grpc.metrics.store.tables import metric_rollups, metric_series
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.schema import worker_jobs
@@ -83,7 +82,7 @@ class SummaryStore:
                 return None
             days, hours, raw = plan(await _dirty_ranges(conn, query.project_id))
             ids = list(series)
-            rollups: list[RollupRow] = []
+            rollups: list[tuple[Any, ...]] = []
             for granularity, starts in ((DAY, days), (HOUR, hours)):
                 rollups.extend(await _rollups(conn, ids, granularity, starts))
             raw_points: list[Arrays] = []
@@ -91,7 +90,7 @@ class SummaryStore:
                 sids, times, values = await fetch_points(conn, query.project_id, lo, hi)
                 keep = np.isin(sids, np.array(ids, dtype=np.int64))
                 raw_points.append((sids[keep], times[keep], values[keep]))
-        return RollupInputs(series, rollups, raw_points)
+        return RollupInputs(series, RollupColumns.of(rollups), raw_points)
 
 
 # ---- raw -----------------------------------------------------------------------------
@@ -294,10 +293,25 @@ def _runs(starts: Sequence[int], step: int) -> list[tuple[int, int]]:
     return runs
 
 
+# What a merge reads of a rollup, in RollupColumns.of's order.
+_MERGED = (
+    metric_rollups.c.series_id,
+    metric_rollups.c.count,
+    metric_rollups.c.sum,
+    metric_rollups.c.m2,
+    metric_rollups.c.min,
+    metric_rollups.c.max,
+    metric_rollups.c.first_time,
+    metric_rollups.c.last_time,
+    metric_rollups.c.last_value,
+    metric_rollups.c.sketch,
+)
+
+
 async def _rollups(
     conn: AsyncConnection, series_ids: list[int], granularity: str, starts: Sequence[int]
-) -> list[RollupRow]:
-    """The rollups of the buckets that start at `starts`.
+) -> list[tuple[Any, ...]]:
+    """The rollups of the buckets that start at `starts`, as tuples of `_MERGED`.
 
     A window's clean days are mostly one run (a year: 365 days with a
     dirty one or two between): a range of the primary key per run is one
@@ -308,27 +322,27 @@ async def _rollups(
         return []
     runs = _runs(starts, STEP_US[granularity])
     key = metric_rollups.c
-    out: list[RollupRow] = []
+    out: list[tuple[Any, ...]] = []
     if len(runs) <= MAX_RUNS:
         for first, last in runs:
             rows = await conn.execute(
-                select(metric_rollups).where(
+                select(*_MERGED).where(
                     key.series_id.in_(series_ids),
                     key.granularity == granularity,
                     key.bucket_start >= from_micros(first),
                     key.bucket_start <= from_micros(last),
                 )
             )
-            out.extend(rollup_row(r) for r in rows)
+            out.extend(rows.tuples())
         return out
     for chunk in range(0, len(starts), 500):
         wanted = [from_micros(t) for t in starts[chunk : chunk + 500]]
         rows = await conn.execute(
-            select(metric_rollups).where(
+            select(*_MERGED).where(
                 key.series_id.in_(series_ids),
                 key.granularity == granularity,
                 key.bucket_start.in_(wanted),
             )
         )
-        out.extend(rollup_row(r) for r in rows)
+        out.extend(rows.tuples())
     return out
