@@ -333,7 +333,7 @@ async def _rollups(
                     key.bucket_start <= from_micros(last),
                 )
             )
-            out.extend(rows.tuples())
+            out.extend(rows)
         return out
     for chunk in range(0, len(starts), 500):
         wanted = [from_micros(t) for t in starts[chunk : chunk + 500]]
@@ -344,5 +344,5 @@ async def _rollups(
                 key.bucket_start.in_(wanted),
             )
         )
-        out.extend(rows.tuples())
+        out.extend(rows)
     return out
