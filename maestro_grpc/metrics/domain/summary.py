@@ -179,7 +179,7 @@ def _merge(inputs: RollupInputs, group_by_label: str) -> list[Summary]:
         sketches = [sketch for _, sketch in parts]
         moments: Moments | None = None
         if key in stored:
-            moments = _column_moments(rollups, stored[key])
+            moments = column_moments(rollups, stored[key])
             sketches.append(Sketch.merged_bytes([rollups.sketches[i] for i in stored[key]]))
         for part, _ in parts:
             moments = part if moments is None else moments.merged(part)
@@ -199,7 +199,7 @@ def _merge(inputs: RollupInputs, group_by_label: str) -> list[Summary]:
     return out
 
 
-def _column_moments(rollups: RollupColumns, rows: list[int]) -> Moments:
+def column_moments(rollups: RollupColumns, rows: list[int]) -> Moments:
     """The moments of some stored rollups, merged in one pass: the count-weighted
     mean, and m2 as each part's m2 plus its count times its mean's squared
     distance from the whole mean (what pairwise merges add up to)."""
