@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from maestro_grpc.metrics.domain.sketch import RELATIVE_ACCURACY, Sketch
 from maestro_grpc.metrics.domain.stats import merge_all, moments_of, percentile_cont, slope
 from maestro_grpc.metrics.domain.summary import column_moments
-from maestro_grpc.metrics.model import RollupColumns
+from maestro_grpc.metrics.store.summaries import RollupColumns
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -136,16 +136,24 @@ async def test_summary_of_a_missing_project_is_not_found_on_every_path(
     # missing one is NOT_FOUND whether the window is read raw or from
     # rollups, and a project with nothing recorded answers with no summaries.
     missing = "00000000-0000-0000-0000-000000000009"
-    year = {"start_time": ts(BASE - timedelta(days=365)), "end_time": ts(BASE)}
-    day = {"start_time": ts(BASE), "end_time": ts(BASE + timedelta(days=1))}
-    for window in ({}, day, year):
+    windows: list[tuple[datetime, datetime] | None] = [
+        None,
+        (BASE, BASE + timedelta(days=1)),
+        (BASE - timedelta(days=365), BASE),
+    ]
+
+    def request(project_id: str, window: tuple[datetime, datetime] | None) -> Any:
+        out = ms.GetMetricSummaryRequest(project_id=project_id)
+        if window is not None:
+            out.start_time.CopyFrom(ts(window[0]))
+            out.end_time.CopyFrom(ts(window[1]))
+        return out
+
+    for window in windows:
         await expect_error(
-            metrics.GetMetricSummary(ms.GetMetricSummaryRequest(project_id=missing, **window)),
-            grpc.StatusCode.NOT_FOUND,
+            metrics.GetMetricSummary(request(missing, window)), grpc.StatusCode.NOT_FOUND
         )
-        empty = await metrics.GetMetricSummary(
-            ms.GetMetricSummaryRequest(project_id=project, **window)
-        )
+        empty = await metrics.GetMetricSummary(request(project, window))
         assert list(empty.summaries) == []
 
 

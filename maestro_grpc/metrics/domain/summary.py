@@ -25,11 +25,9 @@ from maestro_grpc.metrics.domain.windows import DAY_US, HOUR_US
 from maestro_grpc.metrics.model import (
     PERCENTILES,
     RawSummary,
-    RollupColumns,
-    RollupInputs,
     SummaryQuery,
 )
-from maestro_grpc.metrics.store.summaries import Plan, SummaryStore
+from maestro_grpc.metrics.store.summaries import Plan, RollupColumns, RollupInputs, SummaryStore
 
 MAX_RAW_RANGES = 200
 # A merge this small runs on the event loop (see rollup_summaries).

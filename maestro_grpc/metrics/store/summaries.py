@@ -14,10 +14,12 @@ import json
 import math
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,8 +30,6 @@ from maestro_grpc.metrics.model import (
     PERCENTILES,
     Arrays,
     RawSummary,
-    RollupColumns,
-    RollupInputs,
     SeriesLabels,
     SummaryQuery,
 )
@@ -43,6 +43,61 @@ from maestro_grpc.store.types import UTCDateTime
 Ranges = list[tuple[int, int]]
 # Whole days, whole hours (their starts, us) and raw ranges of a window.
 Plan = tuple[list[int], list[int], Ranges]
+
+
+@dataclass(frozen=True)
+class RollupColumns:
+    """Stored rollups as columns, one entry per rollup, sketches still serialized.
+
+    A year's summary merges 365 daily rollups: as columns their moments
+    merge in a few vector operations, where a record and a pairwise merge
+    per rollup cost more than reading them.
+    """
+
+    series_ids: npt.NDArray[np.int64]
+    counts: npt.NDArray[np.int64]
+    sums: npt.NDArray[np.float64]
+    m2s: npt.NDArray[np.float64]
+    mins: npt.NDArray[np.float64]
+    maxs: npt.NDArray[np.float64]
+    first_times: list[datetime]
+    last_times: list[datetime]
+    last_values: list[float]
+    sketches: list[bytes]
+
+    @classmethod
+    def of(cls, rows: list[tuple[Any, ...]]) -> RollupColumns:
+        """From (series id, count, sum, m2, min, max, first time, last time, last value,
+        sketch) tuples."""
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 10
+        return cls(
+            series_ids=np.array(columns[0], dtype=np.int64),
+            counts=np.array(columns[1], dtype=np.int64),
+            sums=np.array(columns[2], dtype=np.float64),
+            m2s=np.array(columns[3], dtype=np.float64),
+            mins=np.array(columns[4], dtype=np.float64),
+            maxs=np.array(columns[5], dtype=np.float64),
+            first_times=list(columns[6]),
+            last_times=list(columns[7]),
+            last_values=[float(v) for v in columns[8]],
+            sketches=[bytes(b) for b in columns[9]],
+        )
+
+    def __len__(self) -> int:
+        return int(self.series_ids.shape[0])
+
+
+@dataclass
+class RollupInputs:
+    """What a summary from rollups merges: the series, their rollups, raw points between.
+
+    `raw_points` are (series id, time us, value) arrays of the ranges no
+    clean rollup covers, by series and time.
+    """
+
+    series: dict[int, SeriesLabels]
+    rollups: RollupColumns
+    raw_points: list[Arrays]
 
 
 class SummaryStore:

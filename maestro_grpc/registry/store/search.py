@@ -103,6 +103,30 @@ def bounded(counted: int, limit: int) -> tuple[int, bool]:
     return counted, False
 
 
+def _page_statement(
+    order: Keyset, conditions: Sequence[ColumnElement[bool]], page_size: int
+) -> Any:
+    """A page's rows (one more than the page, to tell whether another follows).
+
+    The page's ids first, then their rows: the filter and the order can be
+    answered from the covering indexes alone (an index-only scan that skips
+    non-matching rows without touching the table), so only the rows of the
+    page are read from the table, by primary key.
+    """
+    page_ids = (
+        select(artifacts.c.id)
+        .where(*conditions)
+        .order_by(*order.order_by())
+        .limit(page_size + 1)
+        .subquery("page_ids")
+    )
+    return (
+        select(*ARTIFACT_COLUMNS)
+        .where(artifacts.c.id.in_(select(page_ids.c.id)))
+        .order_by(*order.order_by())
+    )
+
+
 class SearchStore:
     """SearchArtifacts' page and total, read together.
 
@@ -129,22 +153,7 @@ class SearchStore:
         conditions = _filter(query, self.db.dialect)
         beyond = order.after(after)
         page_conditions = conditions if beyond is None else [*conditions, beyond]
-        # The page's ids first, then their rows: the filter and the order can
-        # be answered from the covering indexes alone (an index-only scan that
-        # skips non-matching rows without touching the table), so only the
-        # rows of the page are read from the table, by primary key.
-        page_ids = (
-            select(artifacts.c.id)
-            .where(*page_conditions)
-            .order_by(*order.order_by())
-            .limit(page_size + 1)
-            .subquery("page_ids")
-        )
-        statement = (
-            select(*ARTIFACT_COLUMNS)
-            .where(artifacts.c.id.in_(select(page_ids.c.id)))
-            .order_by(*order.order_by())
-        )
+        statement = _page_statement(order, page_conditions, page_size)
         count = capped_count(conditions, self.count_limit)
 
         def decoded(rows: list[Any]) -> tuple[list[Artifact], Cursor | None]:
