@@ -406,19 +406,6 @@ class SeriesLabels:
 Arrays = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
 
 
-@dataclass
-class RollupInputs:
-    """What a summary from rollups merges: the series, their rollups, raw points between.
-
-    `raw_points` are (series id, time us, value) arrays of the ranges no
-    clean rollup covers, by series and time.
-    """
-
-    series: dict[int, SeriesLabels]
-    rollups: list[RollupRow]
-    raw_points: list[Arrays]
-
-
 @dataclass(frozen=True)
 class RepositoryHead:
     """A branch head an agent sent after the whole history before it (BranchHead)."""

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from maestro_grpc.metrics.domain.sketch import RELATIVE_ACCURACY, Sketch
 from maestro_grpc.metrics.domain.stats import merge_all, moments_of, percentile_cont, slope
+from maestro_grpc.metrics.domain.summary import column_moments
+from maestro_grpc.metrics.store.summaries import RollupColumns
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -66,6 +68,39 @@ def test_stddev_keeps_precision_for_large_offsets() -> None:
     halves = merge_all([moments_of(values[:2], times[:2]), moments_of(values[2:], times[2:])])
     assert halves is not None
     assert halves.stddev == pytest.approx(float(np.std(values - 1e9, ddof=1)), rel=1e-9)
+
+
+def _stored(parts: list[list[float]], offset: float = 0.0) -> tuple[RollupColumns, np.ndarray]:
+    """Rollup rows of consecutive parts (one series), as the store gives them, and all values."""
+    rows = []
+    start = 0
+    for part in parts:
+        values = offset + np.array(part)
+        times = [T0 + timedelta(seconds=start + i) for i in range(len(part))]
+        m = moments_of(values, times)
+        rows.append((1, m.count, m.sum, m.m2, m.min, m.max, times[0], times[-1], m.last_value, b""))
+        start += len(part)
+    return RollupColumns.of(rows), offset + np.concatenate([np.array(p) for p in parts])
+
+
+@given(st.lists(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=30), min_size=1, max_size=20))
+def test_rollups_merged_as_columns_like_the_whole(parts: list[list[float]]) -> None:
+    rollups, whole = _stored(parts)
+    merged = column_moments(rollups, list(range(len(parts))))
+    assert merged.count == whole.shape[0]
+    assert merged.mean == pytest.approx(whole.mean(), abs=1e-6)
+    assert merged.min == whole.min()
+    assert merged.max == whole.max()
+    expected_sd = float(whole.std(ddof=1)) if whole.shape[0] > 1 else 0.0
+    assert merged.stddev == pytest.approx(expected_sd, rel=1e-6, abs=1e-6)
+    assert merged.first_time == T0
+    assert merged.last_value == whole[-1]
+
+
+def test_rollups_merged_as_columns_keep_precision_for_large_offsets() -> None:
+    rollups, whole = _stored([[1.0, 2.0], [3.0, 4.0], [5.0]], offset=1e9)
+    merged = column_moments(rollups, [0, 1, 2])
+    assert merged.stddev == pytest.approx(float(np.std(whole - 1e9, ddof=1)), rel=1e-9)
 
 
 @settings(max_examples=60, deadline=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import grpc
 import numpy as np
 import pytest
 
@@ -120,14 +121,40 @@ async def test_summary_bad_requests(metrics: Metrics, project: str) -> None:
         ),
         "end_time",
     )
-    import grpc
-
     await expect_error(
         metrics.GetMetricSummary(
             ms.GetMetricSummaryRequest(project_id="00000000-0000-0000-0000-000000000009")
         ),
         grpc.StatusCode.NOT_FOUND,
     )
+
+
+async def test_summary_of_a_missing_project_is_not_found_on_every_path(
+    metrics: Metrics, project: str
+) -> None:
+    # The project is looked up only when an answer comes back empty: a
+    # missing one is NOT_FOUND whether the window is read raw or from
+    # rollups, and a project with nothing recorded answers with no summaries.
+    missing = "00000000-0000-0000-0000-000000000009"
+    windows: list[tuple[datetime, datetime] | None] = [
+        None,
+        (BASE, BASE + timedelta(days=1)),
+        (BASE - timedelta(days=365), BASE),
+    ]
+
+    def request(project_id: str, window: tuple[datetime, datetime] | None) -> Any:
+        out = ms.GetMetricSummaryRequest(project_id=project_id)
+        if window is not None:
+            out.start_time.CopyFrom(ts(window[0]))
+            out.end_time.CopyFrom(ts(window[1]))
+        return out
+
+    for window in windows:
+        await expect_error(
+            metrics.GetMetricSummary(request(missing, window)), grpc.StatusCode.NOT_FOUND
+        )
+        empty = await metrics.GetMetricSummary(request(project, window))
+        assert list(empty.summaries) == []
 
 
 async def test_list_metric_names(metrics: Metrics, project: str) -> None:

@@ -15,24 +15,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from maestro_grpc.clock import to_micros
-from maestro_grpc.metrics.domain.rollup import hourly, row_moments
+from maestro_grpc.metrics.domain.rollup import hourly
 from maestro_grpc.metrics.domain.sketch import Sketch
 from maestro_grpc.metrics.domain.stats import Moments
 from maestro_grpc.metrics.domain.windows import DAY_US, HOUR_US
 from maestro_grpc.metrics.model import (
     PERCENTILES,
     RawSummary,
-    RollupInputs,
-    SeriesLabels,
     SummaryQuery,
 )
-from maestro_grpc.metrics.store.summaries import Plan, SummaryStore
+from maestro_grpc.metrics.store.summaries import Plan, RollupColumns, RollupInputs, SummaryStore
 
 MAX_RAW_RANGES = 200
-
-# A part of a summary: its series, moments, and sketch (maybe still serialized).
-Part = tuple[int, Moments, "Sketch | bytes"]
+# A merge this small runs on the event loop (see rollup_summaries).
+INLINE_RAW_POINTS = 10_000
+INLINE_ROLLUPS = 2_000
 
 
 @dataclass
@@ -137,56 +137,84 @@ async def rollup_summaries(
     inputs = await store.rollup_inputs(query, start_us, end_us, split)
     if inputs is None:
         return []
-    # Sketching raw points and merging many sketches is CPU work: off the loop.
-    return await asyncio.to_thread(_merge, inputs, query.group_by_label)
+    # Sketching many raw points is CPU work: off the loop. Merging rollups
+    # (a year of one series: ~1 ms) costs less than the hand-off to a thread
+    # and back, which on a busy machine waits for a core twice.
+    raw_points = sum(int(sids.shape[0]) for sids, _, _ in inputs.raw_points)
+    if raw_points > INLINE_RAW_POINTS or len(inputs.rollups) > INLINE_ROLLUPS:
+        return await asyncio.to_thread(_merge, inputs, query.group_by_label)
+    return _merge(inputs, query.group_by_label)
 
 
 def _merge(inputs: RollupInputs, group_by_label: str) -> list[Summary]:
+    def key_of(series_id: int) -> tuple[str, str] | None:
+        info = inputs.series.get(series_id)
+        if info is None:
+            return None
+        return info.name, info.labels.get(group_by_label, "") if group_by_label else ""
+
     # Stored rollups keep their sketches serialized until their group
-    # decodes them all at once; raw points are rolled up on the fly.
-    parts: list[Part] = [(r.series_id, row_moments(r), r.sketch) for r in inputs.rollups]
+    # decodes them all at once, and merge their moments as columns; raw
+    # points are rolled up on the fly.
+    stored: dict[tuple[str, str], list[int]] = {}
+    rollups = inputs.rollups
+    if len(rollups):
+        series_ids, inverse = np.unique(rollups.series_ids, return_inverse=True)
+        for k, series_id in enumerate(series_ids.tolist()):
+            key = key_of(series_id)
+            if key is not None:
+                stored.setdefault(key, []).extend(np.flatnonzero(inverse == k).tolist())
+    raw: dict[tuple[str, str], list[tuple[Moments, Sketch]]] = {}
     for sids, times, values in inputs.raw_points:
         # One "bucket" per series for the whole range: a rollup on the fly.
         for h in hourly(sids, times, values, bucket_us=1 << 62, granularity="raw"):
-            parts.append((h.series_id, h.moments, h.sketch))
-    return _merge_groups(parts, inputs.series, group_by_label)
-
-
-def _merge_groups(
-    parts: list[Part], series: dict[int, SeriesLabels], group_by_label: str
-) -> list[Summary]:
-    """Per (name, label value): moments and sketches of every part, merged."""
-    grouped: dict[tuple[str, str], list[Part]] = {}
-    for part in parts:
-        info = series.get(part[0])
-        if info is None:
-            continue
-        key = (
-            info.name,
-            info.labels.get(group_by_label, "") if group_by_label else "",
-        )
-        grouped.setdefault(key, []).append(part)
-    groups: dict[tuple[str, str], tuple[Moments, Sketch]] = {}
-    for key, members in grouped.items():
-        moments = members[0][1]
-        for member in members[1:]:
-            moments = moments.merged(member[1])
-        # All of a group's sketches at once: one pass over their buckets.
-        stored = [m[2] for m in members if isinstance(m[2], bytes)]
-        sketches = [m[2] for m in members if isinstance(m[2], Sketch)]
-        if stored:
-            sketches.append(Sketch.merged_bytes(stored))
-        groups[key] = (moments, Sketch.merged(sketches))
+            key = key_of(h.series_id)
+            if key is not None:
+                raw.setdefault(key, []).append((h.moments, h.sketch))
     out = []
-    for (name, value), (moments, sketch) in sorted(groups.items()):
+    for key in sorted(stored.keys() | raw.keys()):
+        parts = raw.get(key, [])
+        sketches = [sketch for _, sketch in parts]
+        moments: Moments | None = None
+        if key in stored:
+            moments = column_moments(rollups, stored[key])
+            sketches.append(Sketch.merged_bytes([rollups.sketches[i] for i in stored[key]]))
+        for part, _ in parts:
+            moments = part if moments is None else moments.merged(part)
+        assert moments is not None  # every key has a rollup or a raw part
+        # All of a group's sketches at once: one pass over their buckets.
+        sketch = Sketch.merged(sketches)
         qs = sketch.quantiles(list(PERCENTILES), moments.min, moments.max)
         out.append(
             Summary(
-                name=name,
-                group_value=value,
+                name=key[0],
+                group_value=key[1],
                 moments=moments,
                 percentiles=(qs[0], qs[1], qs[2], qs[3]),
                 from_rollups=True,
             )
         )
     return out
+
+
+def column_moments(rollups: RollupColumns, rows: list[int]) -> Moments:
+    """The moments of some stored rollups, merged in one pass: the count-weighted
+    mean, and m2 as each part's m2 plus its count times its mean's squared
+    distance from the whole mean (what pairwise merges add up to)."""
+    counts = rollups.counts[rows]
+    sums = rollups.sums[rows]
+    n = int(counts.sum())
+    mean = float(sums.sum()) / n
+    m2 = float(rollups.m2s[rows].sum() + (counts * (sums / counts - mean) ** 2).sum())
+    # The latest point is the last; of two at the same time, the greater value.
+    last_time, last_value = max((rollups.last_times[i], rollups.last_values[i]) for i in rows)
+    return Moments(
+        count=n,
+        mean=mean,
+        m2=m2,
+        min=float(rollups.mins[rows].min()),
+        max=float(rollups.maxs[rows].max()),
+        first_time=min(rollups.first_times[i] for i in rows),
+        last_time=last_time,
+        last_value=last_value,
+    )

@@ -14,10 +14,12 @@ import json
 import math
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,14 +30,11 @@ from maestro_grpc.metrics.model import (
     PERCENTILES,
     Arrays,
     RawSummary,
-    RollupInputs,
-    RollupRow,
     SeriesLabels,
     SummaryQuery,
 )
 from maestro_grpc.metrics.store.ingest import ROLLUP_QUEUE
 from maestro_grpc.metrics.store.points import fetch_points
-from maestro_grpc.metrics.store.rollups import rollup_row
 from maestro_grpc.metrics.store.tables import metric_rollups, metric_series
 from maestro_grpc.store.db import Database
 from maestro_grpc.store.schema import worker_jobs
@@ -44,6 +43,61 @@ from maestro_grpc.store.types import UTCDateTime
 Ranges = list[tuple[int, int]]
 # Whole days, whole hours (their starts, us) and raw ranges of a window.
 Plan = tuple[list[int], list[int], Ranges]
+
+
+@dataclass(frozen=True)
+class RollupColumns:
+    """Stored rollups as columns, one entry per rollup, sketches still serialized.
+
+    A year's summary merges 365 daily rollups: as columns their moments
+    merge in a few vector operations, where a record and a pairwise merge
+    per rollup cost more than reading them.
+    """
+
+    series_ids: npt.NDArray[np.int64]
+    counts: npt.NDArray[np.int64]
+    sums: npt.NDArray[np.float64]
+    m2s: npt.NDArray[np.float64]
+    mins: npt.NDArray[np.float64]
+    maxs: npt.NDArray[np.float64]
+    first_times: list[datetime]
+    last_times: list[datetime]
+    last_values: list[float]
+    sketches: list[bytes]
+
+    @classmethod
+    def of(cls, rows: list[tuple[Any, ...]]) -> RollupColumns:
+        """From (series id, count, sum, m2, min, max, first time, last time, last value,
+        sketch) tuples."""
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 10
+        return cls(
+            series_ids=np.array(columns[0], dtype=np.int64),
+            counts=np.array(columns[1], dtype=np.int64),
+            sums=np.array(columns[2], dtype=np.float64),
+            m2s=np.array(columns[3], dtype=np.float64),
+            mins=np.array(columns[4], dtype=np.float64),
+            maxs=np.array(columns[5], dtype=np.float64),
+            first_times=list(columns[6]),
+            last_times=list(columns[7]),
+            last_values=[float(v) for v in columns[8]],
+            sketches=[bytes(b) for b in columns[9]],
+        )
+
+    def __len__(self) -> int:
+        return int(self.series_ids.shape[0])
+
+
+@dataclass
+class RollupInputs:
+    """What a summary from rollups merges: the series, their rollups, raw points between.
+
+    `raw_points` are (series id, time us, value) arrays of the ranges no
+    clean rollup covers, by series and time.
+    """
+
+    series: dict[int, SeriesLabels]
+    rollups: RollupColumns
+    raw_points: list[Arrays]
 
 
 class SummaryStore:
@@ -83,7 +137,7 @@ class SummaryStore:
                 return None
             days, hours, raw = plan(await _dirty_ranges(conn, query.project_id))
             ids = list(series)
-            rollups: list[RollupRow] = []
+            rollups: list[tuple[Any, ...]] = []
             for granularity, starts in ((DAY, days), (HOUR, hours)):
                 rollups.extend(await _rollups(conn, ids, granularity, starts))
             raw_points: list[Arrays] = []
@@ -91,7 +145,7 @@ class SummaryStore:
                 sids, times, values = await fetch_points(conn, query.project_id, lo, hi)
                 keep = np.isin(sids, np.array(ids, dtype=np.int64))
                 raw_points.append((sids[keep], times[keep], values[keep]))
-        return RollupInputs(series, rollups, raw_points)
+        return RollupInputs(series, RollupColumns.of(rollups), raw_points)
 
 
 # ---- raw -----------------------------------------------------------------------------
@@ -294,10 +348,25 @@ def _runs(starts: Sequence[int], step: int) -> list[tuple[int, int]]:
     return runs
 
 
+# What a merge reads of a rollup, in RollupColumns.of's order.
+_MERGED = (
+    metric_rollups.c.series_id,
+    metric_rollups.c.count,
+    metric_rollups.c.sum,
+    metric_rollups.c.m2,
+    metric_rollups.c.min,
+    metric_rollups.c.max,
+    metric_rollups.c.first_time,
+    metric_rollups.c.last_time,
+    metric_rollups.c.last_value,
+    metric_rollups.c.sketch,
+)
+
+
 async def _rollups(
     conn: AsyncConnection, series_ids: list[int], granularity: str, starts: Sequence[int]
-) -> list[RollupRow]:
-    """The rollups of the buckets that start at `starts`.
+) -> list[tuple[Any, ...]]:
+    """The rollups of the buckets that start at `starts`, as tuples of `_MERGED`.
 
     A window's clean days are mostly one run (a year: 365 days with a
     dirty one or two between): a range of the primary key per run is one
@@ -308,27 +377,27 @@ async def _rollups(
         return []
     runs = _runs(starts, STEP_US[granularity])
     key = metric_rollups.c
-    out: list[RollupRow] = []
+    out: list[tuple[Any, ...]] = []
     if len(runs) <= MAX_RUNS:
         for first, last in runs:
             rows = await conn.execute(
-                select(metric_rollups).where(
+                select(*_MERGED).where(
                     key.series_id.in_(series_ids),
                     key.granularity == granularity,
                     key.bucket_start >= from_micros(first),
                     key.bucket_start <= from_micros(last),
                 )
             )
-            out.extend(rollup_row(r) for r in rows)
+            out.extend(rows)
         return out
     for chunk in range(0, len(starts), 500):
         wanted = [from_micros(t) for t in starts[chunk : chunk + 500]]
         rows = await conn.execute(
-            select(metric_rollups).where(
+            select(*_MERGED).where(
                 key.series_id.in_(series_ids),
                 key.granularity == granularity,
                 key.bucket_start.in_(wanted),
             )
         )
-        out.extend(rollup_row(r) for r in rows)
+        out.extend(rows)
     return out

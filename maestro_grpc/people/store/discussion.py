@@ -27,7 +27,7 @@ from maestro_grpc.people.model import (
 from maestro_grpc.people.store.activity import record_in
 from maestro_grpc.people.store.tables import comment_edits, comments, reviews
 from maestro_grpc.store.db import Database
-from maestro_grpc.store.dialect import insert
+from maestro_grpc.store.dialect import insert, uuid_in
 from maestro_grpc.store.idempotency import RequestKey, create_once
 from maestro_grpc.store.keyset import Keyset
 
@@ -254,9 +254,13 @@ class DiscussionStore:
     ) -> dict[uuid.UUID, tuple[float, int]]:
         if not artifact_ids:
             return {}
+        # One parameter for the ids (not one each): a search page asks for 51,
+        # and a statement of one shape is compiled and prepared once.
         query = (
             select(reviews.c.artifact_id, func.avg(reviews.c.rating), func.count())
-            .where(reviews.c.artifact_id.in_(sorted(set(artifact_ids), key=str)))
+            .where(
+                uuid_in(reviews.c.artifact_id, sorted(set(artifact_ids), key=str), self.db.dialect)
+            )
             .group_by(reviews.c.artifact_id)
         )
         async with self.db.read() as conn:

@@ -133,8 +133,10 @@ class ArtifactLibrary:
     async def search(
         self, query: ArtifactQuery, *, page_size: int, after: Cursor | None
     ) -> Page[Artifact]:
-        page = await self._search.search(query, page_size=page_size, after=after)
-        return replace(page, items=await self._reviewed(page.items))
+        # The page's review summaries are read while its total is counted.
+        return await self._search.search(
+            query, page_size=page_size, after=after, then=self._reviewed
+        )
 
     async def facets(self, query: ArtifactQuery, *, max_tags: int) -> ArtifactFacets:
         return await self._search.facets(query, max_tags=max_tags)

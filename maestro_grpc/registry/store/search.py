@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, select
@@ -103,6 +103,30 @@ def bounded(counted: int, limit: int) -> tuple[int, bool]:
     return counted, False
 
 
+def _page_statement(
+    order: Keyset, conditions: Sequence[ColumnElement[bool]], page_size: int
+) -> Any:
+    """A page's rows (one more than the page, to tell whether another follows).
+
+    The page's ids first, then their rows: the filter and the order can be
+    answered from the covering indexes alone (an index-only scan that skips
+    non-matching rows without touching the table), so only the rows of the
+    page are read from the table, by primary key.
+    """
+    page_ids = (
+        select(artifacts.c.id)
+        .where(*conditions)
+        .order_by(*order.order_by())
+        .limit(page_size + 1)
+        .subquery("page_ids")
+    )
+    return (
+        select(*ARTIFACT_COLUMNS)
+        .where(artifacts.c.id.in_(select(page_ids.c.id)))
+        .order_by(*order.order_by())
+    )
+
+
 class SearchStore:
     """SearchArtifacts' page and total, read together.
 
@@ -115,35 +139,52 @@ class SearchStore:
         self.count_limit = count_limit
 
     async def search(
-        self, query: ArtifactQuery, *, page_size: int, after: Cursor | None
+        self,
+        query: ArtifactQuery,
+        *,
+        page_size: int,
+        after: Cursor | None,
+        then: Callable[[list[Artifact]], Awaitable[list[Artifact]]] | None = None,
     ) -> Page[Artifact]:
+        """A page of matches and their total; `then` (the caller's own read, as the
+        review summaries) runs on the page's artifacts while the total is still
+        being counted."""
         order = ORDERS[query.order]
         conditions = _filter(query, self.db.dialect)
         beyond = order.after(after)
         page_conditions = conditions if beyond is None else [*conditions, beyond]
-        # The page's ids first, then their rows: the filter and the order can
-        # be answered from the covering indexes alone (an index-only scan that
-        # skips non-matching rows without touching the table), so only the
-        # rows of the page are read from the table, by primary key.
-        page_ids = (
-            select(artifacts.c.id)
-            .where(*page_conditions)
-            .order_by(*order.order_by())
-            .limit(page_size + 1)
-            .subquery("page_ids")
-        )
-        statement = (
-            select(*ARTIFACT_COLUMNS)
-            .where(artifacts.c.id.in_(select(page_ids.c.id)))
-            .order_by(*order.order_by())
-        )
+        statement = _page_statement(order, page_conditions, page_size)
         count = capped_count(conditions, self.count_limit)
-        rows, counted = await self._page_and_count(statement, count)
-        page, next_cursor = order.page(
-            rows, page_size, key_of=lambda r: getattr(r, order.key.name), id_of=lambda r: r.id
-        )
-        items = [artifact_from_row(r) for r in page]
-        total, lower_bound = bounded(counted, self.count_limit)
+
+        def decoded(rows: list[Any]) -> tuple[list[Artifact], Cursor | None]:
+            page, next_cursor = order.page(
+                rows, page_size, key_of=lambda r: getattr(r, order.key.name), id_of=lambda r: r.id
+            )
+            return [artifact_from_row(r) for r in page], next_cursor
+
+        if self.db.is_postgres:
+            # Page and count are independent reads: side by side on two
+            # connections, the page decoded and handed to `then` meanwhile.
+            async def page() -> tuple[list[Artifact], Cursor | None]:
+                async with self.db.read() as conn:
+                    rows = list(await conn.execute(statement))
+                items, next_cursor = decoded(rows)
+                return (await then(items) if then else items), next_cursor
+
+            async def counted() -> int:
+                async with self.db.read() as conn:
+                    return int((await conn.execute(count)).scalar_one())
+
+            (items, next_cursor), n = await asyncio.gather(page(), counted())
+        else:
+            # One connection, one snapshot for the page and its count.
+            async with self.db.read() as conn:
+                rows = list(await conn.execute(statement))
+                n = int((await conn.execute(count)).scalar_one())
+            items, next_cursor = decoded(rows)
+            if then:
+                items = await then(items)
+        total, lower_bound = bounded(n, self.count_limit)
         return Page(
             items=items, next_cursor=next_cursor, total_size=total, total_is_lower_bound=lower_bound
         )
@@ -185,22 +226,3 @@ class SearchStore:
             total=counted,
             total_is_lower_bound=lower_bound,
         )
-
-    async def _page_and_count(self, statement: Any, count: Any) -> tuple[list[Any], int]:
-        if not self.db.is_postgres:
-            async with self.db.read() as conn:
-                rows = list(await conn.execute(statement))
-                return rows, int((await conn.execute(count)).scalar_one())
-
-        # Page and count are independent reads: run them side by side on
-        # two connections rather than one after the other.
-        async def page() -> list[Any]:
-            async with self.db.read() as conn:
-                return list(await conn.execute(statement))
-
-        async def counted() -> int:
-            async with self.db.read() as conn:
-                return int((await conn.execute(count)).scalar_one())
-
-        rows, total = await asyncio.gather(page(), counted())
-        return rows, total
