@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -68,12 +69,9 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            # pre-ping: after a database restart the first call gets a new
-            # connection instead of UNAVAILABLE from a dead one (one round
-            # trip of ~0.1 ms per checkout).
-            kwargs.update(
-                pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, pool_pre_ping=True
-            )
+            # No pre-ping on every checkout: `_ping_when_idle` pings only a
+            # connection that sat idle (see there).
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
             kwargs["connect_args"] = {"timeout": 5, "command_timeout": 60}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.dialect == "sqlite":
@@ -85,6 +83,8 @@ class Database:
             self.read_engine = create_async_engine(
                 self.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, **kwargs
             )
+            _ping_when_idle(self.engine)
+            _ping_when_idle(self.read_engine)
 
     @property
     def is_postgres(self) -> bool:
@@ -169,6 +169,41 @@ class Database:
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
+
+
+# A pooled connection idle this long is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "maestro_idle_since"
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Ping a pooled connection on checkout only when it sat idle a second or more.
+
+    SQLAlchemy's `pool_pre_ping` pings on every checkout: one round trip on
+    a read connection, three on a write one (BEGIN, the ping, ROLLBACK), which
+    cost a busy replica more than many of its statements. A connection in
+    steady use has just proved itself; one that sat idle may have been cut
+    (a database restart, an idle timeout on the way), so it is pinged, and a
+    failed ping marks every connection pooled before it stale and opens a
+    new one, as the pre-ping does: after a restart the next call still gets
+    a live connection. A connection broken in the last second (a restart
+    while busy) fails its one statement with UNAVAILABLE, which callers retry.
+    """
+
+    def checkin(_dbapi: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checkout(dbapi: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)  # None: new since its last checkin
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dbapi.ping()
+        except Exception as error:
+            raise exc.InvalidatePoolError(f"idle connection failed its ping: {error}") from error
+
+    event.listen(engine.sync_engine, "checkin", checkin)
+    event.listen(engine.sync_engine, "checkout", checkout)
 
 
 # SQLSTATE classes that mean "the server cannot serve now", not "your query
