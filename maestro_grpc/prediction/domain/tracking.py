@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,14 +103,27 @@ def _metrics(outcome: TrainingOutcome) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if math.isfinite(v)}
 
 
+# The stores made ready in this process; the lock makes a training's logging wait
+# for a warm-up still preparing the same store (in another thread) instead of racing it.
+_prepared: set[TrackingTarget] = set()
+_preparing = threading.Lock()
+
+
 def prepare(target: TrackingTarget) -> None:
     """Import MLflow and make the store and the experiment ready (a new SQLite store
-    creates its tables: seconds), so that the first training's logging does not wait."""
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    import mlflow.sklearn  # noqa: F401
-    from mlflow import MlflowClient
+    creates its tables: seconds), so that the first training's logging does not wait.
 
-    _experiment_id(MlflowClient(tracking_uri=target.tracking_uri), target)
+    Once per store and process; a failure is raised and the next call tries again.
+    """
+    with _preparing:
+        if target in _prepared:
+            return
+        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+        import mlflow.sklearn  # noqa: F401
+        from mlflow import MlflowClient
+
+        _experiment_id(MlflowClient(tracking_uri=target.tracking_uri), target)
+        _prepared.add(target)
 
 
 def log_training(
@@ -123,6 +137,7 @@ def log_training(
 
     from maestro_grpc.prediction.domain.estimator import TRUSTED_TYPES
 
+    prepare(target)  # waits for a warm-up still making this store ready
     mlflow.set_tracking_uri(target.tracking_uri)
     client = MlflowClient(tracking_uri=target.tracking_uri)
     experiment_id = _experiment_id(client, target)
