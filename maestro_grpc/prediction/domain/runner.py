@@ -59,7 +59,7 @@ def _warm_worker(tracking: TrackingTarget | None, jobs: int) -> None:
     threading.Thread(
         target=_warm_tracking, args=(tracking,), name="training-warm", daemon=True
     ).start()
-    start_workers(jobs)
+    start_workers(jobs, train.__module__)
 
 
 def _warm_tracking(tracking: TrackingTarget | None) -> None:
