@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import mlflow
@@ -12,7 +13,12 @@ import pytest
 from maestro_grpc.config import Settings
 from maestro_grpc.prediction.domain import training as T
 from maestro_grpc.prediction.domain.estimator import deserialize
-from maestro_grpc.prediction.domain.tracking import log_training, tag_version, tracking_target
+from maestro_grpc.prediction.domain.tracking import (
+    log_training,
+    prepare,
+    tag_version,
+    tracking_target,
+)
 from maestro_grpc.prediction.domain.trainset import TrainingJob, TrainingSet
 from maestro_grpc.prediction.model import TrackingTarget
 
@@ -70,3 +76,27 @@ def test_a_run_is_logged_registered_and_loads_back(shared_mlflow: str, tmp_path:
     assert run.info.artifact_uri.startswith((tmp_path / "artifacts").as_uri())
     loaded = mlflow.sklearn.load_model(uri)
     assert np.array_equal(loaded.predict_proba(x), estimator.predict_proba(x))
+
+
+def test_a_training_logs_to_a_store_the_warm_up_is_still_making(tmp_path: Path) -> None:
+    # A warm server makes a new store ready in a thread of the training worker; a
+    # training that came meanwhile logs to the same store, which must wait, not race.
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(60, 2))
+    y = (x[:, 0] > 0).astype(np.int64)
+    job = TrainingJob("w", TrainingSet(["a", "b"], x, y, [], 90), folds=3, repeats=1)
+    outcome = T.train(job, lambda *_: None)
+    target = TrackingTarget(
+        tracking_uri=f"sqlite:///{tmp_path / 'new-mlflow.db'}",
+        artifact_location=(tmp_path / "artifacts").as_uri(),
+        experiment_name="maestro-warm-test",
+        registered_model_name="maestro-warm-test",
+    )
+    warming = threading.Thread(target=prepare, args=(target,))
+    warming.start()
+    run_id, uri = log_training(target, job, outcome, deserialize(outcome.model_bytes))
+    warming.join()
+    assert uri == "models:/maestro-warm-test/1"
+    run = mlflow.MlflowClient(tracking_uri=target.tracking_uri).get_run(run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["observation_days"] == "90"

@@ -99,6 +99,11 @@ def serialize(estimator: Any) -> bytes:
     return data
 
 
+def ready_to_load() -> None:
+    """Import what `deserialize` needs now, not in the first load (0.5-0.7 s at load 4)."""
+    import skops.io  # noqa: F401
+
+
 def deserialize(data: bytes) -> CalibratedClassifierCV:
     """Load a stored model, refusing any type outside the known list."""
     import skops.io as sio

@@ -15,7 +15,7 @@ choices and the same scores.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +32,7 @@ from sklearn.pipeline import Pipeline  # type: ignore[import-untyped]
 from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]
 
 from maestro_grpc.prediction.domain.estimator import candidate, pipeline
-from maestro_grpc.prediction.domain.parallel import fitting, in_parallel
+from maestro_grpc.prediction.domain.parallel import Call, fitting
 from maestro_grpc.prediction.domain.trainset import TrainingJob
 from maestro_grpc.prediction.model import ModelKind, Report, Scores
 
@@ -200,7 +200,7 @@ class Nested:
     baseline: Scores
     # Per project: the mean out-of-fold probability of the procedure.
     oof: Array
-    splits: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]]
+    splits: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]]  # the first repeat's
 
 
 @dataclass
@@ -238,33 +238,51 @@ def outer_fold(
     return OuterFold(chosen.name, means, p, plain)
 
 
+Split = tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
+
+
+def outer_splits(job: TrainingJob) -> list[Split]:
+    """The outer folds of every repeat, in order (seeded: the same every time)."""
+    splitter = RepeatedStratifiedKFold(
+        n_splits=job.folds, n_repeats=job.repeats, random_state=job.seed % (2**32)
+    )
+    return list(splitter.split(job.training_set.x, job.training_set.y))
+
+
+def fold_calls(job: TrainingJob, specs: Sequence[Spec], splits: Sequence[Split]) -> list[Call]:
+    """One `outer_fold` call per split, numbered from 1 (what seeds its inner choice)."""
+    x, y, names = job.training_set.x, job.training_set.y, job.training_set.feature_names
+    return [
+        (outer_fold, (x, y, names, specs, job.seed, n, train, test))
+        for n, (train, test) in enumerate(splits, 1)
+    ]
+
+
 # long: one loop over the outer folds, every score of a fold taken in the same pass
 def nested_cv(
-    job: TrainingJob, specs: Sequence[Spec], progress: Report, span: tuple[float, float]
+    job: TrainingJob,
+    specs: Sequence[Spec],
+    splits: Sequence[Split],
+    found: Iterable[OuterFold],
+    progress: Report,
+    span: tuple[float, float],
 ) -> Nested:
     """Outer folds scoring the procedure (inner choice), each candidate, and the baseline.
 
-    The folds are fitted by `job.jobs` processes (`outer_fold` is seeded by
-    the fold's number, never by the process that runs it) and taken in fold
-    order, so the scores are the same however many run at once.
+    `found` holds the outer folds' fits (`outer_fold` of each of `fold_calls`),
+    one per split in split order. They may be fitted by several processes
+    (`outer_fold` is seeded by the fold's number, never by the process that
+    runs it): taken in fold order, the scores are the same however many run
+    at once.
     """
-    x, y, names = job.training_set.x, job.training_set.y, job.training_set.feature_names
-    folds, repeats, seed = job.folds, job.repeats, job.seed
-    splitter = RepeatedStratifiedKFold(
-        n_splits=folds, n_repeats=repeats, random_state=seed % (2**32)
-    )
-    splits = list(splitter.split(x, y))
+    y = job.training_set.y
+    folds, repeats = job.folds, job.repeats
     procedure = FoldScores([])
     per_spec = {s.name: FoldScores([]) for s in specs}
     baseline = FoldScores([])
     inner = dict.fromkeys(per_spec, 0.0)
     selected = dict.fromkeys(per_spec, 0)
     oof_sum, oof_n = np.zeros(len(y)), np.zeros(len(y))
-    found = in_parallel(
-        job.jobs,
-        outer_fold,
-        [(x, y, names, specs, seed, n, train, test) for n, (train, test) in enumerate(splits, 1)],
-    )
     for number, ((train, test), fold) in enumerate(zip(splits, found, strict=True), start=1):
         rate = float(y[train].mean())
         selected[fold.chosen] += 1
@@ -291,7 +309,7 @@ def nested_cv(
         selected=selected,
         baseline=baseline.scores(folds, repeats),
         oof=oof_sum / np.maximum(oof_n, 1),
-        splits=splits[:folds],
+        splits=list(splits[:folds]),
     )
 
 

@@ -8,16 +8,16 @@ validation, run again for each of the 100 trees of every boosting fit, cost
 a fifth of a fit. Neither changes a single number: the same data and seed
 give bit-identical probabilities. Outer folds are independent and seeded by
 their number, so they may run in several processes (joblib) and are taken
-back in fold order.
+back in fold order; so are the training's other fits (the time-ordered
+hold-out, the final choice and fit), which run beside them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
-
-T = TypeVar("T")
+from typing import Any
 
 # Fold workers outlive a training by this long, so the next one finds their
 # imports done (joblib's default is 5 minutes).
@@ -34,10 +34,18 @@ def fitting() -> Iterator[None]:
         yield
 
 
-def in_parallel(jobs: int, fn: Callable[..., T], calls: Sequence[tuple[Any, ...]]) -> Iterator[T]:
-    """`fn(*args)` of each of `calls`, in their order, in up to `jobs` processes (1: here)."""
+Call = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def in_parallel(jobs: int, calls: Sequence[Call]) -> Iterator[Any]:
+    """`fn(*args)` of each `(fn, args)` of `calls`, in their order, in up to `jobs`
+    processes (1: here, one after another, each when its result is asked for).
+
+    In processes, a call starts as soon as a worker is free, whether or not
+    the results before it have been taken yet.
+    """
     if jobs <= 1 or len(calls) < 2:
-        for args in calls:
+        for fn, args in calls:
             yield fn(*args)
         return
     from joblib import parallel_config  # type: ignore[import-untyped]
@@ -46,16 +54,17 @@ def in_parallel(jobs: int, fn: Callable[..., T], calls: Sequence[tuple[Any, ...]
     # sklearn's delayed carries the caller's configuration into the workers.
     with parallel_config(backend="loky", idle_worker_timeout=IDLE_SECONDS):
         run = Parallel(n_jobs=jobs, return_as="generator")
-        yield from run(delayed(fn)(*args) for args in calls)
+        yield from run(delayed(fn)(*args) for fn, args in calls)
 
 
-def _ready() -> None:
-    """Import what a fold fits with (run in each fold worker by `start_workers`)."""
-    import maestro_grpc.prediction.domain.estimator  # noqa: F401
+def _ready(module: str) -> None:
+    """Import what a fold worker fits with (run in each one by `start_workers`)."""
+    importlib.import_module(module)
 
 
-def start_workers(jobs: int) -> None:
-    """Start the fold workers and their imports now rather than in the first training."""
+def start_workers(jobs: int, module: str) -> None:
+    """Start the fold workers and their imports (`module`: what the calls they will be
+    given are defined in) now rather than in the first training."""
     if jobs > 1:
-        for _ in in_parallel(jobs, _ready, [()] * jobs):
+        for _ in in_parallel(jobs, [(_ready, (module,))] * jobs):
             pass

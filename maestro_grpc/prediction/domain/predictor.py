@@ -19,6 +19,7 @@ from maestro_grpc.clock import Clock, utcnow
 from maestro_grpc.errors import FailedPrecondition, NotFound, Unavailable
 from maestro_grpc.paging import Cursor, Page
 from maestro_grpc.prediction.domain import availability, collect, pool, skill, staffing, teams
+from maestro_grpc.prediction.domain.estimator import ready_to_load
 from maestro_grpc.prediction.domain.explain import LoadedModel
 from maestro_grpc.prediction.domain.features import compute
 from maestro_grpc.prediction.domain.observe import FeatureReader, load_projects
@@ -157,8 +158,10 @@ class Predictor:
         return record
 
     async def warm(self) -> None:
-        """Get the training worker ready now (imports, fold workers, the MLflow store)."""
-        await self.runner.warm(self.tracking)
+        """Get the training worker ready now (imports, fold workers, the MLflow store),
+        and the loading of a version here: a training loads its version before it
+        reports done, and a first prediction loads one too."""
+        await asyncio.gather(self.runner.warm(self.tracking), asyncio.to_thread(ready_to_load))
 
     # ---- models ------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import itertools
+import logging
 import multiprocessing
 import threading
 from collections.abc import Callable
@@ -27,6 +28,8 @@ from maestro_grpc.prediction.domain.trainset import TrainingJob
 from maestro_grpc.prediction.model import Report, TrackingTarget, TrainingOutcome
 
 T = TypeVar("T")
+
+log = logging.getLogger("maestro.prediction")
 
 _worker_queue: Any = None
 
@@ -45,12 +48,29 @@ def _run_in_worker(job: TrainingJob) -> TrainingOutcome:
 
 
 def _warm_worker(tracking: TrackingTarget | None, jobs: int) -> None:
-    """What the first training would otherwise wait for, done in the training worker."""
+    """What the first training would otherwise wait for, done in the training worker.
+
+    Only the fold workers hold the worker: cross-validation needs them first. The
+    rest (skops, MLflow and its store: a new SQLite store's tables take seconds)
+    is needed only at the end of a training, so it goes on in a thread and a
+    training that comes meanwhile starts at once (its logging waits for the
+    store in `tracking.prepare`).
+    """
+    threading.Thread(
+        target=_warm_tracking, args=(tracking,), name="training-warm", daemon=True
+    ).start()
+    start_workers(jobs, train.__module__)
+
+
+def _warm_tracking(tracking: TrackingTarget | None) -> None:
     import skops.io  # type: ignore[import-untyped]  # noqa: F401
 
-    if tracking is not None:
+    if tracking is None:
+        return
+    try:
         prepare(tracking)
-    start_workers(jobs)
+    except Exception:  # the training's logging tries again, and says what is wrong
+        log.warning("could not make the MLflow store ready", exc_info=True)
 
 
 class _Pool:

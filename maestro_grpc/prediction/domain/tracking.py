@@ -11,8 +11,11 @@ is turned off here unless MLFLOW_DISABLE_TELEMETRY is set explicitly.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import math
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,14 +105,32 @@ def _metrics(outcome: TrainingOutcome) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if math.isfinite(v)}
 
 
+# The stores made ready in this process; the lock makes a training's logging wait
+# for a warm-up still preparing the same store (in another thread) instead of racing it.
+_prepared: set[TrackingTarget] = set()
+_preparing = threading.Lock()
+
+
 def prepare(target: TrackingTarget) -> None:
     """Import MLflow and make the store and the experiment ready (a new SQLite store
-    creates its tables: seconds), so that the first training's logging does not wait."""
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    import mlflow.sklearn  # noqa: F401
-    from mlflow import MlflowClient
+    creates its tables: seconds), so that the first training's logging does not wait.
 
-    _experiment_id(MlflowClient(tracking_uri=target.tracking_uri), target)
+    Once per store and process; a failure is raised and the next call tries again.
+    """
+    with _preparing:
+        if target in _prepared:
+            return
+        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+        import mlflow.sklearn  # noqa: F401
+        from mlflow import MlflowClient
+
+        _experiment_id(MlflowClient(tracking_uri=target.tracking_uri), target)
+        # MLflow imports GitPython when it starts the first run of a process (to tag
+        # the source's commit): 0.35 s of the first training's logging. Absent or
+        # without a git executable, MLflow skips the tag, and so does this.
+        with contextlib.suppress(Exception):
+            importlib.import_module("git")
+        _prepared.add(target)
 
 
 def log_training(
@@ -123,6 +144,7 @@ def log_training(
 
     from maestro_grpc.prediction.domain.estimator import TRUSTED_TYPES
 
+    prepare(target)  # waits for a warm-up still making this store ready
     mlflow.set_tracking_uri(target.tracking_uri)
     client = MlflowClient(tracking_uri=target.tracking_uri)
     experiment_id = _experiment_id(client, target)

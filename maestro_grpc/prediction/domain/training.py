@@ -7,13 +7,16 @@ nested cross-validation over projects (one row per project), beside a
 time-ordered hold-out, a learning curve and the no-skill verdict
 (`validate.py`). The candidate inner cross-validation prefers on every
 project is fitted with its calibration, serialised and, when a tracking
-store is given, logged to MLflow (`tracking.py`).
+store is given, logged to MLflow (`tracking.py`). Every fit is seeded and
+independent of the others, so all of them, the outer folds and the final
+fit alike, may run in the fold processes (`parallel.py`) in any order.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -21,19 +24,38 @@ from sklearn.calibration import CalibratedClassifierCV  # type: ignore[import-un
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
 from maestro_grpc.prediction.domain.estimator import base_feature, inner_pipeline, serialize
-from maestro_grpc.prediction.domain.nested import fit, interval, nested_cv, select, specs_for
-from maestro_grpc.prediction.domain.parallel import fitting
+from maestro_grpc.prediction.domain.nested import (
+    Array,
+    Labels,
+    Spec,
+    Split,
+    fit,
+    fold_calls,
+    interval,
+    nested_cv,
+    outer_splits,
+    select,
+    specs_for,
+)
+from maestro_grpc.prediction.domain.parallel import fitting, in_parallel
 from maestro_grpc.prediction.domain.tracking import log_training
 from maestro_grpc.prediction.domain.trainset import (
     TrackingFailed,
     TrainingJob,
     check_trainable,
 )
-from maestro_grpc.prediction.domain.validate import learning_curve, temporal, verdict
+from maestro_grpc.prediction.domain.validate import (
+    CurveFits,
+    curve_fits,
+    learning_curve,
+    temporal,
+    verdict,
+)
 from maestro_grpc.prediction.model import (
     CandidateResult,
     FeatureStats,
     Report,
+    TemporalScores,
     TrainingOutcome,
     Validation,
 )
@@ -85,38 +107,91 @@ def train(job: TrainingJob, progress: Report) -> TrainingOutcome:
             return _train(job, progress)
 
 
-# long: the training's steps in the order they run, each one call
+@dataclass
+class Final:
+    """The candidate inner cross-validation prefers on every project, fitted, and its
+    learning curve's fits."""
+
+    spec: Spec
+    estimator: CalibratedClassifierCV
+    curve: CurveFits
+
+
+def final_fit(
+    x: Array,
+    y: Labels,
+    names: Sequence[str],
+    specs: Sequence[Spec],
+    seed: int,
+    first: Sequence[Split],
+) -> Final:
+    """Choose among `specs` on every project, fit the choice, and its learning curve on
+    the outer folds of the first repeat (`first`); pure and seeded, like an outer fold."""
+    with fitting():
+        best, _ = select(x, y, names, specs, seed)
+        curve = curve_fits(x, y, names, best, first, seed)
+        return Final(best, fit(best, x, y, names, seed), curve)
+
+
+def temporal_fit(
+    x: Array,
+    y: Labels,
+    names: Sequence[str],
+    starts: Sequence[float],
+    specs: Sequence[Spec],
+    seed: int,
+) -> TemporalScores | None:
+    with fitting():
+        return temporal(x, y, names, starts, specs, seed)
+
+
+# long: the training's steps in order, each one call
 def _train(job: TrainingJob, progress: Report) -> TrainingOutcome:
     ts = job.training_set
     check_trainable(ts, job.folds)
     names, x, y = ts.feature_names, ts.x, ts.y
     specs = specs_for(names)
     progress("cross_validation", 0.25, f"{len(y)} projects, {len(names)} features")
-    found = nested_cv(job, specs, progress, (0.25, 0.75))
-    progress("cross_validation", 0.78, "time-ordered hold-out")
-    later = temporal(x, y, names, ts.start_times, specs, job.seed)
-    progress("fitting", 0.8, f"choosing among {len(specs)} candidates on all {len(y)} projects")
-    best, _ = select(x, y, names, specs, job.seed)
-    progress("fitting", 0.82, "learning curve")
-    curve = learning_curve(x, y, names, best, found, job.seed)
-    low, high = interval(y, found.oof, job.seed)
-    no_skill, words = verdict(found.procedure, low, high, job.serve_without_skill)
-    progress("fitting", 0.86, f"{best.name} with its calibration on {len(y)} projects")
-    estimator = fit(best, x, y, names, job.seed)
+    splits = outer_splits(job)
+    # Every fit is independent and seeded, so the final choice and fit and the
+    # time-ordered hold-out run beside the outer folds, first: the longest calls
+    # first keep every process busy to the end.
+    found = in_parallel(
+        job.jobs,
+        [
+            (final_fit, (x, y, names, specs, job.seed, splits[: job.folds])),
+            (temporal_fit, (x, y, names, ts.start_times, specs, job.seed)),
+            *fold_calls(job, specs, splits),
+        ],
+    )
+    final: Final = next(found)
+    best, estimator = final.spec, final.estimator
+    # The kept model's bytes and statistics while the outer folds are fitted.
+    model_bytes = serialize(estimator)
     kept = best.columns(names) or list(range(len(names)))
     inputs = [names[j] for j in kept]
+    features = feature_stats(estimator, inputs, x[:, kept])
+    later = next(found)
+    nested = nested_cv(job, specs, splits, found, progress, (0.25, 0.75))
+    progress("cross_validation", 0.78, "time-ordered hold-out")
+    progress("fitting", 0.8, f"choosing among {len(specs)} candidates on all {len(y)} projects")
+    progress("fitting", 0.82, "learning curve")
+    curve = learning_curve(best, nested, final.curve)
+    low, high = interval(y, nested.oof, job.seed)
+    no_skill, words = verdict(nested.procedure, low, high, job.serve_without_skill)
+    progress("fitting", 0.86, f"{best.name} with its calibration on {len(y)} projects")
     outcome = TrainingOutcome(
         kind=best.kind,
-        model_bytes=serialize(estimator),
-        features=feature_stats(estimator, inputs, x[:, kept]),
-        cv_scores=found.procedure,
+        model_bytes=model_bytes,
+        features=features,
+        cv_scores=nested.procedure,
         candidates=[
             CandidateResult(
                 name=spec.name,
                 kind=spec.kind,
-                scores=found.candidates[spec.name],
-                inner_roc_auc=found.inner[spec.name],
-                times_selected=found.selected[spec.name],
+                scores=nested.candidates[spec.name],
+                inner_roc_auc=nested.inner[spec.name],
+                times_selected=nested.selected[spec.name],
                 feature_count=len(spec.columns(names) or names),
             )
             for spec in specs
@@ -129,7 +204,7 @@ def _train(job: TrainingJob, progress: Report) -> TrainingOutcome:
         validation=Validation(
             roc_auc_low=low,
             roc_auc_high=high,
-            baseline_lr=found.baseline,
+            baseline_lr=nested.baseline,
             temporal=later,
             learning_curve=curve,
             no_skill=no_skill,

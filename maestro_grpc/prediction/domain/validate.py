@@ -27,6 +27,7 @@ from maestro_grpc.prediction.domain.nested import (
     Labels,
     Nested,
     Spec,
+    Split,
     auc,
     enough,
     fit,
@@ -78,23 +79,23 @@ def temporal(
     )
 
 
-def learning_curve(
-    x: Array, y: Labels, names: Sequence[str], spec: Spec, nested: Nested, seed: int
-) -> list[CurvePoint]:
-    """The kept candidate's outer-fold scores when it learns from part of each training fold."""
+# A learning curve's point before averaging: ROC AUCs, Brier scores and training sizes.
+CurveFits = dict[float, tuple[list[float], list[float], list[int]]]
+
+
+def curve_fits(
+    x: Array, y: Labels, names: Sequence[str], spec: Spec, splits: Sequence[Split], seed: int
+) -> CurveFits:
+    """The kept candidate fitted on part of each outer training fold (`splits`: the
+    first repeat's), scored on the whole held-out fold: every fraction but the whole."""
     rng = np.random.default_rng(seed % (2**32))
-    orders = [rng.permutation(train) for train, _ in nested.splits]
-    out: list[CurvePoint] = []
+    orders = [rng.permutation(train) for train, _ in splits]
+    out: CurveFits = {}
     for fraction in CURVE:
-        aucs, briers, sizes = [], [], []
         if fraction == 1.0:
-            # The whole training fold: the candidate's own outer-fold scores, already fitted.
-            scored = nested.first_repeat[spec.name]
-            aucs, briers = [a for a, _ in scored], [b for _, b in scored]
-            sizes = [len(train) for train, _ in nested.splits]
-        for order, (_, test) in zip(orders, nested.splits, strict=True):
-            if fraction == 1.0:
-                break
+            continue
+        aucs, briers, sizes = [], [], []
+        for order, (_, test) in zip(orders, splits, strict=True):
             part = order[: max(round(len(order) * fraction), 1)]
             if not enough(y[part]):
                 continue
@@ -102,6 +103,21 @@ def learning_curve(
             aucs.append(auc(y[test], p))
             briers.append(float(np.mean((p - y[test]) ** 2)))
             sizes.append(len(part))
+        out[fraction] = (aucs, briers, sizes)
+    return out
+
+
+def learning_curve(spec: Spec, nested: Nested, fits: CurveFits) -> list[CurvePoint]:
+    """The kept candidate's outer-fold scores when it learns from part of each training
+    fold (`fits`, from `curve_fits`); the whole fold's are the nested ones, already fitted."""
+    out: list[CurvePoint] = []
+    for fraction in CURVE:
+        if fraction == 1.0:
+            scored = nested.first_repeat[spec.name]
+            aucs, briers = [a for a, _ in scored], [b for _, b in scored]
+            sizes = [len(train) for train, _ in nested.splits]
+        else:
+            aucs, briers, sizes = fits[fraction]
         if aucs:
             out.append(
                 CurvePoint(
