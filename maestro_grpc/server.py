@@ -43,6 +43,7 @@ from maestro_grpc.exposition import MetricsEndpoint, process_registry
 from maestro_grpc.health import StoreHealth
 from maestro_grpc.interceptors.access import AccessInterceptor
 from maestro_grpc.interceptors.base import Handler
+from maestro_grpc.interceptors.chain import InterceptorChain
 from maestro_grpc.interceptors.decode import DecodeInterceptor
 from maestro_grpc.interceptors.errors import ErrorInterceptor
 from maestro_grpc.interceptors.limits import LimitsCollector, LimitsInterceptor
@@ -179,14 +180,19 @@ async def _start(
     interceptors: list[Any] = [
         # Outermost, when tracing is on: a call's span covers all the rest.
         *tracing.server_interceptors(),
-        RequestIdInterceptor(access_log_enabled=settings.access_log),
-        MetricsInterceptor(prometheus),
-        ErrorInterceptor(prometheus),
-        AccessInterceptor(access.tokens, access.authorizer, access.audit_log),
-        # After authentication: the limits count per principal.
-        LimitsInterceptor(limits),
-        # Innermost: requests are parsed here, after authentication.
-        DecodeInterceptor(),
+        # One grpc.aio interceptor for all of ours (a call pays for one).
+        InterceptorChain(
+            [
+                RequestIdInterceptor(access_log_enabled=settings.access_log),
+                MetricsInterceptor(prometheus),
+                ErrorInterceptor(prometheus),
+                AccessInterceptor(access.tokens, access.authorizer, access.audit_log),
+                # After authentication: the limits count per principal.
+                LimitsInterceptor(limits),
+            ],
+            # Innermost: requests are parsed here, after authentication.
+            decode=DecodeInterceptor(),
+        ),
     ]
     server = grpc.aio.server(interceptors=interceptors, options=grpc_options(settings))
     app = build_app(ctx, access)
