@@ -111,6 +111,8 @@ def span(name: str, **attributes: str) -> Iterator[None]:
 
 def current_ids() -> tuple[str, str] | None:
     """(trace id, span id) of the current span, as OTLP writes them; None outside one."""
+    if _provider is None:
+        return None  # off, no span is ever current (asked on every call and log line)
     context = trace.get_current_span().get_span_context()
     if not context.is_valid:
         return None

@@ -58,7 +58,7 @@ class AccessInterceptor(WrappingInterceptor):
             request_id=current_request_id(),
             # Read now: grpc.aio's peer() on a call the client already
             # cancelled can crash the process.
-            peer=call.context.peer() or "",
+            peer=call.peer(),
             token_id=None,
             token_name="",
         )
@@ -75,11 +75,7 @@ class AccessInterceptor(WrappingInterceptor):
         return principal, scope
 
     async def _authenticate(self, call: CallInfo) -> Principal:
-        header = ""
-        for key, value in call.context.invocation_metadata() or ():
-            if key == "authorization" and isinstance(value, str):
-                header = value
-                break
+        header = call.header("authorization")
         if not header:
             if await self.tokens.needed():
                 raise Unauthenticated(

@@ -49,16 +49,55 @@ def split_method(full_method: str) -> tuple[str, str]:
 class CallInfo:
     """What an interceptor knows of one call (its request, when that is one message)."""
 
-    __slots__ = ("context", "method", "method_name", "request", "requests", "service", "type")
+    __slots__ = (
+        "_metadata",
+        "_peer",
+        "context",
+        "method",
+        "method_name",
+        "request",
+        "requests",
+        "service",
+        "type",
+    )
 
-    def __init__(self, full_method: str, kind: str, context: Context, request: Any = None) -> None:
+    def __init__(
+        self,
+        full_method: str,
+        kind: str,
+        context: Context,
+        request: Any = None,
+        names: tuple[str, str] | None = None,
+    ) -> None:
         self.method = full_method
-        self.service, self.method_name = split_method(full_method)
+        # (service, method name): split_method(full_method), when the caller has it at hand.
+        self.service, self.method_name = split_method(full_method) if names is None else names
         self.type = kind
         self.context = context
         self.request = request
         # A request-streaming call's messages, as this interceptor passes them on.
         self.requests: AsyncIterator[Any] | None = None
+        self._metadata: Any = None
+        self._peer: str | None = None
+
+    def header(self, key: str) -> str:
+        """The first text value of the call's metadata `key` ("" when it has none)."""
+        metadata = self._metadata
+        if metadata is None:
+            # grpc.aio builds the tuple anew on each invocation_metadata(): once a call.
+            metadata = self._metadata = self.context.invocation_metadata() or ()
+        for name, value in metadata:
+            if name == key and isinstance(value, str):
+                return value
+        return ""
+
+    def peer(self) -> str:
+        """The caller's address, read once (the first time it is asked for, which should be
+        at the call's start: grpc.aio's peer() on a call the client already cancelled can
+        crash the process)."""
+        if self._peer is None:
+            self._peer = self.context.peer() or ""
+        return self._peer
 
 
 class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -97,42 +136,40 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         cached = self._wrapped.get(method)
         if cached is not None and cached[0] is handler:
             return cached[1]
-        wrapped = self._wrap(handler, method)
+        wrapped = self.wrap(handler, method)
         self._wrapped[method] = (handler, wrapped)
         return wrapped
 
-    def _wrap(self, handler: Handler, full_method: str) -> Handler:
+    def wrap(self, handler: Handler, full_method: str) -> Handler:
+        """`handler` with this interceptor's behaviour around each of its calls."""
         kind = rpc_type(handler)
         interceptor = self
+        names = split_method(full_method)
         serializers = {
             "request_deserializer": handler.request_deserializer,
             "response_serializer": handler.response_serializer,
         }
 
+        if not handler.response_streaming and not handler.request_streaming:
+            inner_unary = cast(Behavior, handler.unary_unary)
+
+            async def unary(request: Any, context: Context) -> Any:
+                call = CallInfo(full_method, kind, context, request, names)
+                return await interceptor.around(call, lambda: run(inner_unary, request, context))
+
+            return grpc.unary_unary_rpc_method_handler(unary, **serializers)
+
         if not handler.response_streaming:
-            inner = cast(
-                Behavior, handler.stream_unary if handler.request_streaming else handler.unary_unary
-            )
+            inner = cast(Behavior, handler.stream_unary)
 
-            async def unary_response(request: Any, context: Context) -> Any:
-                source = None
-                if handler.request_streaming:
-                    call = CallInfo(full_method, kind, context)
-                    request, source = _source(request)
-                    request = call.requests = interceptor._observe_requests(call, request)
-                else:
-                    call = CallInfo(full_method, kind, context, request)
-
-                async def proceed() -> Any:
-                    result = inner(request, context)
-                    return await result if inspect.isawaitable(result) else result
-
+            async def client_stream(request: Any, context: Context) -> Any:
+                call = CallInfo(full_method, kind, context, None, names)
+                request, source = _source(request)
+                request = call.requests = interceptor._observe_requests(call, request)
                 async with _released(source):
-                    return await interceptor.around(call, proceed)
+                    return await interceptor.around(call, lambda: run(inner, request, context))
 
-            if handler.request_streaming:
-                return grpc.stream_unary_rpc_method_handler(unary_response, **serializers)
-            return grpc.unary_unary_rpc_method_handler(unary_response, **serializers)
+            return grpc.stream_unary_rpc_method_handler(client_stream, **serializers)
 
         inner_stream = cast(
             Behavior, handler.stream_stream if handler.request_streaming else handler.unary_stream
@@ -141,11 +178,11 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         async def stream_response(request: Any, context: Context) -> AsyncGenerator[Any, None]:
             source = None
             if handler.request_streaming:
-                call = CallInfo(full_method, kind, context)
+                call = CallInfo(full_method, kind, context, None, names)
                 request, source = _source(request)
                 request = call.requests = interceptor._observe_requests(call, request)
             else:
-                call = CallInfo(full_method, kind, context, request)
+                call = CallInfo(full_method, kind, context, request, names)
             inner = iterate(inner_stream(request, context))
             stream = interceptor.around_stream(call, inner)
             # `async for` closes nothing it leaves early. A client that cancels
@@ -171,6 +208,12 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 yield item
 
         return observed()
+
+
+async def run(behavior: Behavior, request: Any, context: Context) -> Any:
+    """A handler's one response, whether the handler is a coroutine function or not."""
+    result = behavior(request, context)
+    return await result if inspect.isawaitable(result) else result
 
 
 async def iterate(generator: Any) -> AsyncGenerator[Any, None]:

@@ -75,9 +75,14 @@ class DecodeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         cached = self._wrapped.get(method)
         if cached is not None and cached[0] is handler:
             return cached[1]
-        wrapped = _lazy(handler)
+        wrapped = self.wrap(handler)
         self._wrapped[method] = (handler, wrapped)
         return wrapped
+
+    @staticmethod
+    def wrap(handler: Handler) -> Handler:
+        """`handler`, given its request's bytes unparsed, parsing them when first asked."""
+        return handler if handler.request_deserializer is None else _lazy(handler)
 
 
 def _lazy(handler: Handler) -> Handler:

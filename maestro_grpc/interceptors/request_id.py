@@ -62,11 +62,7 @@ class RequestIdInterceptor(WrappingInterceptor):
         self.access_log_enabled = access_log_enabled
 
     def _start(self, call: CallInfo) -> str:
-        incoming = ""
-        for key, value in call.context.invocation_metadata() or ():
-            if key == REQUEST_ID_HEADER and isinstance(value, str):
-                incoming = value
-                break
+        incoming = call.header(REQUEST_ID_HEADER)
         sane = _SANE.match(incoming)
         rid = incoming if sane else (tracing.current_trace_id() or uuid.uuid4().hex)
         request_id_var.set(rid)
@@ -99,7 +95,7 @@ class RequestIdInterceptor(WrappingInterceptor):
         rid = self._start(call)
         # Read now: grpc.aio's peer() on a call the client already cancelled
         # can crash the process.
-        peer = call.context.peer() if self.access_log_enabled else ""
+        peer = call.peer() if self.access_log_enabled else ""
         error: BaseException | None = None
         try:
             return await proceed()
@@ -112,7 +108,7 @@ class RequestIdInterceptor(WrappingInterceptor):
     async def around_stream(self, call: CallInfo, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
         started = time.perf_counter()
         rid = self._start(call)
-        peer = call.context.peer() if self.access_log_enabled else ""
+        peer = call.peer() if self.access_log_enabled else ""
         error: BaseException | None = None
         try:
             async for item in stream:
