@@ -17,7 +17,7 @@ import signal
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import grpc
 import grpc.aio
@@ -51,8 +51,10 @@ from maestro_grpc.interceptors.metrics import MetricsInterceptor
 from maestro_grpc.interceptors.request_id import RequestIdInterceptor
 from maestro_grpc.reflection import DocumentedReflectionServicer
 from maestro_grpc.store.db import Database
-from maestro_grpc.store.migrate import upgrade
 from maestro_grpc.telemetry import CertificateCollector, StoreUpCollector
+
+if TYPE_CHECKING:
+    from maestro_grpc.web.runner import RunningWeb
 
 log = logging.getLogger("maestro.server")
 
@@ -163,6 +165,14 @@ async def start_server(
         raise
 
 
+async def _migrate(db: Database) -> None:
+    # Imported only here: Alembic costs a replica ~11 MB it never needs when
+    # the migrations ran beforehand (`maestro migrate`).
+    from maestro_grpc.store.migrate import upgrade
+
+    await upgrade(db)
+
+
 async def _start(
     ctx: AppContext,
     prometheus: CollectorRegistry,
@@ -171,7 +181,7 @@ async def _start(
     private_socket: Path | None = None,
 ) -> RunningServer:
     if ctx.settings.should_migrate_on_start:
-        await upgrade(ctx.db)
+        await _migrate(ctx.db)
     access = await build_access(ctx)
     ctx.settings.check_secure(stored_tokens=access.tokens.required)
     settings = ctx.settings  # without the static tokens' secrets from here on
@@ -360,7 +370,8 @@ async def serve(settings: Settings) -> None:
     The web UI (MAESTRO_WEB_PORT, unless `off`) runs in the same process as a
     client of the server's public RPCs, over a private Unix socket.
     """
-    from maestro_grpc.web.runner import RunningWeb, start_web
+    # The UI's runner (Starlette, uvicorn, Jinja, Markdown: ~9 MB) is imported
+    # only when the UI is served.
     from maestro_grpc.web.settings import WebConfigError, WebSettings
 
     try:
@@ -376,6 +387,8 @@ async def serve(settings: Settings) -> None:
         )
         web: RunningWeb | None = None
         if running.private_socket is not None:
+            from maestro_grpc.web.runner import start_web
+
             try:
                 web = await start_web(web_settings, target=f"unix:{running.private_socket}")
             except WebConfigError as error:
