@@ -43,14 +43,15 @@ generate: env
 	$(RUN) buf generate
 	$(RUN) buf build --as-file-descriptor-set -o generated/maestro/descriptor_set.binpb
 
-# Fails when generated/ differs from what the protos produce.
+# Fails when generated/ differs from what the protos produce (bytecode caches
+# aside: `make env` compiles generated/ too).
 check-generated: env
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(RUN) buf generate --output "$$tmp" && \
 	$(RUN) buf build --as-file-descriptor-set -o "$$tmp/generated/maestro/descriptor_set.binpb" && \
-	if ! diff -r "$$tmp/generated" generated >/dev/null; then \
+	if ! diff -r -x __pycache__ "$$tmp/generated" generated >/dev/null; then \
 	  echo "generated/ is out of date with proto/: run 'make generate' and commit" >&2; \
-	  diff -r "$$tmp/generated" generated | head -20 >&2; exit 1; \
+	  diff -r -x __pycache__ "$$tmp/generated" generated | head -20 >&2; exit 1; \
 	else echo "generated/ matches proto/"; fi
 
 lint-proto: env
