@@ -100,14 +100,33 @@ class CallInfo:
         return self._peer
 
 
+class WrappedHandlers:
+    """Each method's handler as an interceptor wrapped it, wrapped once: a method's
+    handler is the same object on every call."""
+
+    __slots__ = ("_by_method",)
+
+    def __init__(self) -> None:
+        self._by_method: dict[str, tuple[Handler, Handler]] = {}
+
+    def of(self, method: str, handler: Handler, wrap: Callable[[Handler, str], Handler]) -> Handler:
+        """`wrap(handler, method)`, made the first time `method` is called with `handler`."""
+        cached = self._by_method.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = wrap(handler, method)
+        self._by_method[method] = (handler, wrapped)
+        return wrapped
+
+
 class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     """Base class: override `around` and `around_stream` to act on each call."""
 
-    _wrapped: dict[str, tuple[Handler, Handler]]
+    _wrapped: WrappedHandlers
 
     def __new__(cls, *args: Any, **kwargs: Any) -> WrappingInterceptor:
         instance = super().__new__(cls)
-        instance._wrapped = {}
+        instance._wrapped = WrappedHandlers()
         return instance
 
     def applies_to(self, full_method: str) -> bool:
@@ -132,13 +151,7 @@ class WrappingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         method = handler_call_details.method
         if handler is None or not self.applies_to(method):
             return handler
-        # A method's handler is the same object on every call: wrap it once.
-        cached = self._wrapped.get(method)
-        if cached is not None and cached[0] is handler:
-            return cached[1]
-        wrapped = self.wrap(handler, method)
-        self._wrapped[method] = (handler, wrapped)
-        return wrapped
+        return self._wrapped.of(method, handler, self.wrap)
 
     def wrap(self, handler: Handler, full_method: str) -> Handler:
         """`handler` with this interceptor's behaviour around each of its calls."""

@@ -24,6 +24,7 @@ from maestro_grpc.interceptors.base import (
     Behavior,
     CallInfo,
     Handler,
+    WrappedHandlers,
     WrappingInterceptor,
     rpc_type,
     run,
@@ -44,7 +45,7 @@ class InterceptorChain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     ) -> None:
         self._interceptors = tuple(interceptors)
         self._decode = decode
-        self._wrapped: dict[str, tuple[Handler, Handler]] = {}
+        self._wrapped = WrappedHandlers()
 
     async def intercept_service(
         self,
@@ -54,14 +55,7 @@ class InterceptorChain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        method = handler_call_details.method
-        # A method's handler is the same object on every call: wrap it once.
-        cached = self._wrapped.get(method)
-        if cached is not None and cached[0] is handler:
-            return cached[1]
-        wrapped = self.wrap(handler, method)
-        self._wrapped[method] = (handler, wrapped)
-        return wrapped
+        return self._wrapped.of(handler_call_details.method, handler, self.wrap)
 
     def wrap(self, handler: Handler, full_method: str) -> Handler:
         if self._decode is not None:

@@ -21,7 +21,7 @@ import grpc
 import grpc.aio
 
 from maestro_grpc.errors import InvalidArgument
-from maestro_grpc.interceptors.base import Handler, iterate
+from maestro_grpc.interceptors.base import Handler, WrappedHandlers, iterate
 from maestro_grpc.wire.context import Context
 
 Parse = Callable[[bytes], Any]
@@ -61,7 +61,7 @@ class DecodeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     """The innermost interceptor: the only place requests are parsed."""
 
     def __init__(self) -> None:
-        self._wrapped: dict[str, tuple[Handler, Handler]] = {}
+        self._wrapped = WrappedHandlers()
 
     async def intercept_service(
         self,
@@ -71,17 +71,12 @@ class DecodeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         handler = await continuation(handler_call_details)
         if handler is None or handler.request_deserializer is None:
             return handler
-        method = handler_call_details.method
-        cached = self._wrapped.get(method)
-        if cached is not None and cached[0] is handler:
-            return cached[1]
-        wrapped = self.wrap(handler)
-        self._wrapped[method] = (handler, wrapped)
-        return wrapped
+        return self._wrapped.of(handler_call_details.method, handler, self.wrap)
 
     @staticmethod
-    def wrap(handler: Handler) -> Handler:
-        """`handler`, given its request's bytes unparsed, parsing them when first asked."""
+    def wrap(handler: Handler, full_method: str = "") -> Handler:
+        """`handler`, given its request's bytes unparsed, parsing them when first asked
+        (the same for every method)."""
         return handler if handler.request_deserializer is None else _lazy(handler)
 
 
