@@ -32,7 +32,7 @@ from sklearn.pipeline import Pipeline  # type: ignore[import-untyped]
 from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]
 
 from maestro_grpc.prediction.domain.estimator import candidate, pipeline
-from maestro_grpc.prediction.domain.parallel import Call, fitting
+from maestro_grpc.prediction.domain.parallel import Call
 from maestro_grpc.prediction.domain.trainset import TrainingJob
 from maestro_grpc.prediction.model import ModelKind, Report, Scores
 
@@ -223,18 +223,18 @@ def outer_fold(
     train: npt.NDArray[np.intp],
     test: npt.NDArray[np.intp],
 ) -> OuterFold:
-    """Everything one outer fold fits; pure and seeded, so folds may run in any process."""
-    with fitting():
-        chosen, means = select(x[train], y[train], names, specs, seed + number)
-        p = {
-            spec.name: proba(fit(spec, x[train], y[train], names, seed), spec, x[test], names)
-            for spec in specs
-        }
-        base_cols = baseline_columns(names)
-        plain = None
-        if base_cols:
-            model = baseline_lr().fit(x[train][:, base_cols], y[train])
-            plain = np.asarray(model.predict_proba(x[test][:, base_cols])[:, 1], dtype=np.float64)
+    """Everything one outer fold fits; pure and seeded, so folds may run in any process
+    (`in_parallel` runs it under `fitting()`)."""
+    chosen, means = select(x[train], y[train], names, specs, seed + number)
+    p = {
+        spec.name: proba(fit(spec, x[train], y[train], names, seed), spec, x[test], names)
+        for spec in specs
+    }
+    base_cols = baseline_columns(names)
+    plain = None
+    if base_cols:
+        model = baseline_lr().fit(x[train][:, base_cols], y[train])
+        plain = np.asarray(model.predict_proba(x[test][:, base_cols])[:, 1], dtype=np.float64)
     return OuterFold(chosen.name, means, p, plain)
 
 

@@ -38,15 +38,16 @@ Call = tuple[Callable[..., Any], tuple[Any, ...]]
 
 
 def in_parallel(jobs: int, calls: Sequence[Call]) -> Iterator[Any]:
-    """`fn(*args)` of each `(fn, args)` of `calls`, in their order, in up to `jobs`
-    processes (1: here, one after another, each when its result is asked for).
+    """`fn(*args)` of each `(fn, args)` of `calls`, each under `fitting()`, in their
+    order, in up to `jobs` processes (1: here, one after another, each when its result
+    is asked for).
 
     In processes, a call starts as soon as a worker is free, whether or not
     the results before it have been taken yet.
     """
     if jobs <= 1 or len(calls) < 2:
         for fn, args in calls:
-            yield fn(*args)
+            yield fitted(fn, *args)
         return
     from joblib import parallel_config  # type: ignore[import-untyped]
     from sklearn.utils.parallel import Parallel, delayed  # type: ignore[import-untyped]
@@ -54,7 +55,13 @@ def in_parallel(jobs: int, calls: Sequence[Call]) -> Iterator[Any]:
     # sklearn's delayed carries the caller's configuration into the workers.
     with parallel_config(backend="loky", idle_worker_timeout=IDLE_SECONDS):
         run = Parallel(n_jobs=jobs, return_as="generator")
-        yield from run(delayed(fn)(*args) for fn, args in calls)
+        yield from run(delayed(fitted)(fn, *args) for fn, args in calls)
+
+
+def fitted(fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn(*args)` under `fitting()`: every call `in_parallel` runs, wherever it runs."""
+    with fitting():
+        return fn(*args)
 
 
 def _ready(module: str) -> None:

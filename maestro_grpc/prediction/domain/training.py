@@ -55,7 +55,6 @@ from maestro_grpc.prediction.model import (
     CandidateResult,
     FeatureStats,
     Report,
-    TemporalScores,
     TrainingOutcome,
     Validation,
 )
@@ -127,22 +126,9 @@ def final_fit(
 ) -> Final:
     """Choose among `specs` on every project, fit the choice, and its learning curve on
     the outer folds of the first repeat (`first`); pure and seeded, like an outer fold."""
-    with fitting():
-        best, _ = select(x, y, names, specs, seed)
-        curve = curve_fits(x, y, names, best, first, seed)
-        return Final(best, fit(best, x, y, names, seed), curve)
-
-
-def temporal_fit(
-    x: Array,
-    y: Labels,
-    names: Sequence[str],
-    starts: Sequence[float],
-    specs: Sequence[Spec],
-    seed: int,
-) -> TemporalScores | None:
-    with fitting():
-        return temporal(x, y, names, starts, specs, seed)
+    best, _ = select(x, y, names, specs, seed)
+    curve = curve_fits(x, y, names, best, first, seed)
+    return Final(best, fit(best, x, y, names, seed), curve)
 
 
 # long: the training's steps in order, each one call
@@ -160,7 +146,7 @@ def _train(job: TrainingJob, progress: Report) -> TrainingOutcome:
         job.jobs,
         [
             (final_fit, (x, y, names, specs, job.seed, splits[: job.folds])),
-            (temporal_fit, (x, y, names, ts.start_times, specs, job.seed)),
+            (temporal, (x, y, names, ts.start_times, specs, job.seed)),
             *fold_calls(job, specs, splits),
         ],
     )
