@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from maestro_grpc.metrics.domain.sketch import RELATIVE_ACCURACY, Sketch
-from maestro_grpc.metrics.domain.stats import merge_all, moments_of, percentile_cont, slope
+from maestro_grpc.metrics.domain.stats import Moments, merge_all, moments_of, percentile_cont, slope
 from maestro_grpc.metrics.domain.summary import column_moments
 from maestro_grpc.metrics.store.summaries import RollupColumns
 
@@ -50,16 +50,20 @@ def test_moments_merge_like_the_whole(left: list[float], right: list[float]) -> 
     times_l = [T0 + timedelta(seconds=i) for i in range(len(left))]
     times_r = [T0 + timedelta(seconds=1000 + i) for i in range(len(right))]
     merged = merge_all([moments_of(np.array(left), times_l), moments_of(np.array(right), times_r)])
-    whole = np.array(left + right)
     assert merged is not None
+    assert_like_the_whole(merged, np.array(left + right))
+
+
+def assert_like_the_whole(merged: Moments, whole: np.ndarray) -> None:
+    """Merged moments of consecutive parts (from T0 on) as the moments of all their values."""
     assert merged.count == whole.shape[0]
     assert merged.mean == pytest.approx(whole.mean(), abs=1e-6)
     assert merged.min == whole.min()
     assert merged.max == whole.max()
     expected_sd = float(whole.std(ddof=1)) if whole.shape[0] > 1 else 0.0
     assert merged.stddev == pytest.approx(expected_sd, rel=1e-6, abs=1e-6)
-    assert merged.last_value == right[-1]
     assert merged.first_time == T0
+    assert merged.last_value == whole[-1]
 
 
 def test_stddev_keeps_precision_for_large_offsets() -> None:
@@ -86,15 +90,7 @@ def _stored(parts: list[list[float]], offset: float = 0.0) -> tuple[RollupColumn
 @given(st.lists(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=30), min_size=1, max_size=20))
 def test_rollups_merged_as_columns_like_the_whole(parts: list[list[float]]) -> None:
     rollups, whole = _stored(parts)
-    merged = column_moments(rollups, list(range(len(parts))))
-    assert merged.count == whole.shape[0]
-    assert merged.mean == pytest.approx(whole.mean(), abs=1e-6)
-    assert merged.min == whole.min()
-    assert merged.max == whole.max()
-    expected_sd = float(whole.std(ddof=1)) if whole.shape[0] > 1 else 0.0
-    assert merged.stddev == pytest.approx(expected_sd, rel=1e-6, abs=1e-6)
-    assert merged.first_time == T0
-    assert merged.last_value == whole[-1]
+    assert_like_the_whole(column_moments(rollups, list(range(len(parts)))), whole)
 
 
 def test_rollups_merged_as_columns_keep_precision_for_large_offsets() -> None:
