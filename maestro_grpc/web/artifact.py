@@ -20,7 +20,7 @@ from starlette.responses import Response, StreamingResponse
 from maestro.registry.v1 import artifact_pb2
 from maestro.registry.v1 import registry_service_pb2 as pb
 from maestro_grpc.web import collab
-from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, maybe, metadata, unloaded
+from maestro_grpc.web.client import maybe, metadata, unloaded
 from maestro_grpc.web.format import outcome
 from maestro_grpc.web.security import session_token
 from maestro_grpc.web.views import backend, not_found_page, render
@@ -48,7 +48,7 @@ def _uuid(raw: str) -> str | None:
 async def page(request: Request) -> Response:
     registry = backend(request).registry
     auth = metadata(session_token(request))
-    kw: dict[str, Any] = {"metadata": auth, "timeout": CALL_TIMEOUT_SECONDS}
+    kw: dict[str, Any] = {"metadata": auth, "timeout": backend(request).timeout}
     artifact_id = _uuid(request.path_params["artifact_id"])
     if artifact_id is None:
         return not_found_page(request)
@@ -126,7 +126,7 @@ async def download(request: Request) -> Response:
         await registry.GetArtifact(
             pb.GetArtifactRequest(artifact_id=artifact_id),
             metadata=auth,
-            timeout=CALL_TIMEOUT_SECONDS,
+            timeout=backend(request).timeout,
         )
     ).artifact
     stream = registry.DownloadArtifactContent(

@@ -21,7 +21,8 @@ from maestro.prediction.v1 import prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.web.settings import WebSettings
 
-# A page waits this long for any one RPC before it says the server is slow.
+# A page waits this long for any one RPC before it says the server is slow
+# (`MAESTRO_WEB_CALL_TIMEOUT_SECONDS`; `Backend.timeout`).
 CALL_TIMEOUT_SECONDS = 10.0
 
 
@@ -72,11 +73,14 @@ class Backend:
     access: access_service_pb2_grpc.AccessServiceStub
     people: people_service_pb2_grpc.PeopleServiceStub
     collaboration: collaboration_service_pb2_grpc.CollaborationServiceStub
+    # Each page call's deadline, in seconds.
+    timeout: float = CALL_TIMEOUT_SECONDS
 
     @classmethod
-    def on(cls, channel: grpc.aio.Channel) -> Backend:
+    def on(cls, channel: grpc.aio.Channel, timeout: float = CALL_TIMEOUT_SECONDS) -> Backend:
         return cls(
             channel=channel,
+            timeout=timeout,
             registry=registry_service_pb2_grpc.RegistryServiceStub(channel),
             metrics=metrics_service_pb2_grpc.MetricsServiceStub(channel),
             prediction=prediction_service_pb2_grpc.PredictionServiceStub(channel),

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from maestro.people.v1 import collaboration_service_pb2 as cpb
 from maestro.people.v1 import people_service_pb2 as ppb
-from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, maybe, metadata, unloaded
+from maestro_grpc.web.client import maybe, metadata, unloaded
 from maestro_grpc.web.markdown import to_html
 from maestro_grpc.web.security import CSRF_FIELD, csrf_ok, session_token
 from maestro_grpc.web.views import backend, forbidden, not_found_page, render
@@ -32,7 +32,7 @@ ACTIVITY_LABEL = {
 
 
 def _kw(request: Request) -> dict[str, Any]:
-    return {"metadata": metadata(session_token(request)), "timeout": CALL_TIMEOUT_SECONDS}
+    return {"metadata": metadata(session_token(request)), "timeout": backend(request).timeout}
 
 
 async def _optional(call: Any) -> Any:

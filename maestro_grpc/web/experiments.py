@@ -14,7 +14,7 @@ from starlette.responses import Response
 from maestro.prediction.v1 import experiment_pb2 as ep
 from maestro.prediction.v1 import prediction_service_pb2 as ppb
 from maestro.registry.v1 import registry_service_pb2 as rpb
-from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, metadata
+from maestro_grpc.web.client import metadata
 from maestro_grpc.web.format import enum_label
 from maestro_grpc.web.security import session_token
 from maestro_grpc.web.views import backend, not_found_page, render
@@ -49,7 +49,7 @@ async def list_page(request: Request) -> Response:
             status=STATUSES.get(status, "EXPERIMENT_STATUS_UNSPECIFIED"),
         ),
         metadata=metadata(session_token(request)),
-        timeout=CALL_TIMEOUT_SECONDS,
+        timeout=backend(request).timeout,
     )
     next_url = ""
     if answer.next_page_token:
@@ -94,7 +94,7 @@ async def page(request: Request) -> Response:
     b = backend(request)
     kw: dict[str, Any] = {
         "metadata": metadata(session_token(request)),
-        "timeout": CALL_TIMEOUT_SECONDS,
+        "timeout": backend(request).timeout,
     }
     experiment = (
         await b.prediction.GetExperiment(

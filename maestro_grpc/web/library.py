@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from maestro.registry.v1 import artifact_pb2
 from maestro.registry.v1 import registry_service_pb2 as pb
-from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, metadata
+from maestro_grpc.web.client import metadata
 from maestro_grpc.web.format import artifact_type
 from maestro_grpc.web.security import session_token
 from maestro_grpc.web.views import backend, is_partial, render
@@ -125,7 +125,7 @@ async def page(request: Request) -> Response:
             page_token=query.page,
         ),
         metadata=auth,
-        timeout=CALL_TIMEOUT_SECONDS,
+        timeout=backend(request).timeout,
     )
     # As one types, the results come first and the facets' counts follow in a
     # request of their own (counting a broad match costs more than a page of
@@ -153,7 +153,7 @@ async def count_facets(request: Request, query: LibraryQuery) -> pb.CountArtifac
     found: pb.CountArtifactFacetsResponse = await backend(request).registry.CountArtifactFacets(
         pb.CountArtifactFacetsRequest(**query.filters(), max_tags=MAX_TAGS),  # type: ignore[arg-type]
         metadata=metadata(session_token(request)),
-        timeout=CALL_TIMEOUT_SECONDS,
+        timeout=backend(request).timeout,
     )
     return found
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from maestro.prediction.v1 import meta_model_pb2
 from maestro.prediction.v1 import prediction_service_pb2 as ppb
-from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, metadata
+from maestro_grpc.web.client import metadata
 from maestro_grpc.web.format import enum_label
 from maestro_grpc.web.security import session_token
 from maestro_grpc.web.views import backend, not_found_page, render
@@ -30,7 +30,7 @@ async def list_page(request: Request) -> Response:
             page_size=PAGE_SIZE, page_token=request.query_params.get("page", "")
         ),
         metadata=metadata(session_token(request)),
-        timeout=CALL_TIMEOUT_SECONDS,
+        timeout=backend(request).timeout,
     )
     context = {
         "models": list(answer.models),
@@ -77,7 +77,7 @@ async def page(request: Request) -> Response:
         await backend(request).prediction.GetMetaModel(
             ppb.GetMetaModelRequest(version=int(raw)),
             metadata=metadata(session_token(request)),
-            timeout=CALL_TIMEOUT_SECONDS,
+            timeout=backend(request).timeout,
         )
     ).model
     context = {

@@ -28,7 +28,7 @@ from maestro.registry.v1 import project_pb2
 from maestro.registry.v1 import registry_service_pb2 as rpb
 from maestro_grpc.web import collab
 from maestro_grpc.web.artifact import REASON
-from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, Backend, maybe, metadata, unloaded
+from maestro_grpc.web.client import Backend, maybe, metadata, unloaded
 from maestro_grpc.web.format import enum_label
 from maestro_grpc.web.security import CSRF_FIELD, csrf_ok, session_token
 from maestro_grpc.web.views import backend, forbidden, not_found_page, render
@@ -78,7 +78,7 @@ async def list_page(request: Request) -> Response:
         page_token=params.get("page", ""),
     )
     answer = await backend(request).registry.ListProjects(
-        ask, metadata=metadata(session_token(request)), timeout=CALL_TIMEOUT_SECONDS
+        ask, metadata=metadata(session_token(request)), timeout=backend(request).timeout
     )
     query = {"status": status, "labels": label_text}
     next_url = ""
@@ -110,7 +110,7 @@ async def page(request: Request) -> Response:
     b = backend(request)
     kw: dict[str, Any] = {
         "metadata": metadata(session_token(request)),
-        "timeout": CALL_TIMEOUT_SECONDS,
+        "timeout": backend(request).timeout,
     }
     project = (
         await b.registry.GetProject(rpb.GetProjectRequest(project_id=project_id), **kw)
@@ -261,7 +261,7 @@ async def predict(request: Request) -> Response:
         await backend(request).prediction.PredictSuccess(
             ppb.PredictSuccessRequest(project_id=project_id),
             metadata=metadata(session_token(request)),
-            timeout=CALL_TIMEOUT_SECONDS * 3,
+            timeout=backend(request).timeout * 3,
         )
     except grpc.aio.AioRpcError as error:
         if error.code() != grpc.StatusCode.FAILED_PRECONDITION:

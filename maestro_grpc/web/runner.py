@@ -101,7 +101,8 @@ async def check_secure(settings: WebSettings, backend: Backend) -> None:
 async def start_web(settings: WebSettings, *, target: str | None = None) -> RunningWeb:
     """Start the UI as a client of the gRPC server at `target` (default: the settings')."""
     settings.check()
-    backend = Backend.on(open_channel(target or settings.server_address, settings))
+    channel = open_channel(target or settings.server_address, settings)
+    backend = Backend.on(channel, timeout=settings.call_timeout_seconds)
     try:
         await check_secure(settings, backend)
         sock = _bind(settings)

@@ -7,6 +7,8 @@
 - `MAESTRO_WEB_TLS_CERT_FILE`, `MAESTRO_WEB_TLS_KEY_FILE`: serve HTTPS.
 - `MAESTRO_WEB_SECURE_COOKIES` (on under TLS): mark cookies Secure (set it
   behind a TLS-terminating proxy).
+- `MAESTRO_WEB_CALL_TIMEOUT_SECONDS` (`10`): how long a page waits for any one
+  call before it says that section could not load.
 - `MAESTRO_ADDRESS`, `MAESTRO_TLS`, `MAESTRO_CA_FILE` (as for the agent): the
   server `maestro web` talks to.
 
@@ -64,6 +66,19 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int | None:
     return port
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise WebConfigError(f"{name}={raw!r} is not a number of seconds") from None
+    if not 0 < seconds < float("inf"):
+        raise WebConfigError(f"{name}={raw} must be a positive number of seconds")
+    return seconds
+
+
 def _path(env: Mapping[str, str], name: str) -> Path | None:
     raw = env.get(name, "").strip()
     return Path(raw) if raw else None
@@ -90,6 +105,8 @@ class WebSettings:
     server_address: str = "localhost:50051"
     server_tls: bool = False
     server_ca_file: Path | None = None
+    # Each page call's deadline.
+    call_timeout_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:
@@ -104,6 +121,7 @@ class WebSettings:
             server_address=env.get("MAESTRO_ADDRESS", "").strip() or "localhost:50051",
             server_tls=bool(_bool(env, "MAESTRO_TLS")) or ca_file is not None,
             server_ca_file=ca_file,
+            call_timeout_seconds=_seconds(env, "MAESTRO_WEB_CALL_TIMEOUT_SECONDS", 10.0),
         )
         settings.check()
         return settings

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from maestro.access.v1 import access_service_pb2 as access_pb
-from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, metadata
+from maestro_grpc.web.client import metadata
 from maestro_grpc.web.security import (
     CSRF_FIELD,
     clear_session_cookie,
@@ -34,7 +34,7 @@ async def signin_page(request: Request) -> Response:
         answer = await backend(request).access.WhoAmI(
             access_pb.WhoAmIRequest(),
             metadata=metadata(session_token(request)),
-            timeout=CALL_TIMEOUT_SECONDS,
+            timeout=backend(request).timeout,
         )
         needs_token = answer.auth_required and not answer.HasField("token")
     except grpc.aio.AioRpcError as error:
@@ -66,7 +66,9 @@ async def signin(request: Request) -> Response:
     else:
         try:
             await backend(request).access.WhoAmI(
-                access_pb.WhoAmIRequest(), metadata=metadata(token), timeout=CALL_TIMEOUT_SECONDS
+                access_pb.WhoAmIRequest(),
+                metadata=metadata(token),
+                timeout=backend(request).timeout,
             )
         except grpc.aio.AioRpcError as failure:
             if failure.code() != grpc.StatusCode.UNAUTHENTICATED:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from maestro.prediction.v1 import prediction_service_pb2 as ppb
 from maestro.registry.v1 import project_pb2
 from maestro.registry.v1 import registry_service_pb2 as rpb
-from maestro_grpc.web.client import CALL_TIMEOUT_SECONDS, metadata
+from maestro_grpc.web.client import metadata
 from maestro_grpc.web.format import enum_label
 from maestro_grpc.web.security import session_token
 from maestro_grpc.web.views import backend, not_found_page, render
@@ -54,7 +54,7 @@ async def page(request: Request) -> Response:
         return not_found_page(request)
     b = backend(request)
     auth = metadata(session_token(request))
-    kw: dict[str, Any] = {"metadata": auth, "timeout": CALL_TIMEOUT_SECONDS}
+    kw: dict[str, Any] = {"metadata": auth, "timeout": backend(request).timeout}
     project = (
         await b.registry.GetProject(rpb.GetProjectRequest(project_id=project_id), **kw)
     ).project
@@ -74,7 +74,7 @@ async def page(request: Request) -> Response:
                     limits=ppb.TeamLimits(min_size=1, max_size=size),
                 ),
                 metadata=auth,
-                timeout=CALL_TIMEOUT_SECONDS * 3,
+                timeout=backend(request).timeout * 3,
             )
         except grpc.aio.AioRpcError as error:
             if error.code() != grpc.StatusCode.FAILED_PRECONDITION:

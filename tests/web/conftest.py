@@ -175,9 +175,12 @@ def _wait_for_web(
 
 
 @contextlib.contextmanager
-def web_process(server: str, log: Path, within: float = 60.0) -> Iterator[str]:
-    """`maestro web` in a process of its own against the gRPC `server`, once it answers:
-    its base URL. On leaving, SIGTERM, and it must exit 0; `log` holds what it printed."""
+def web_process(
+    server: str, log: Path, within: float = 60.0, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """`maestro web` in a process of its own against the gRPC `server` (with `env` added
+    to its environment), once it answers: its base URL. On leaving, SIGTERM, and it must
+    exit 0; `log` holds what it printed."""
     port = free_port()
     with open(log, "wb") as out:
         process = subprocess.Popen(
@@ -185,7 +188,7 @@ def web_process(server: str, log: Path, within: float = 60.0) -> Iterator[str]:
                 *(sys.executable, "-m", "maestro_grpc", "web"),
                 *("--address", f"127.0.0.1:{port}", "--server", server),
             ],
-            env={**os.environ, "MAESTRO_LOG_LEVEL": "WARNING"},
+            env={**os.environ, "MAESTRO_LOG_LEVEL": "WARNING", **(env or {})},
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,

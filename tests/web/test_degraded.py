@@ -28,6 +28,9 @@ RECOMMEND = "/maestro.registry.v1.RegistryService/RecommendArtifacts"
 # What a caller's metadata the proxy passes on (the rest is the transport's own).
 FORWARDED = {"authorization", "x-request-id"}
 HOLD_AT_MOST_SECONDS = 60.0
+# The UI's deadline for each call here (10 s by default): what the hung
+# replica makes the page wait out, twice a test.
+CALL_TIMEOUT_SECONDS = 2.0
 
 
 class Proxy(grpc.GenericRpcHandler):  # type: ignore[type-arg]  # generic only in the stubs
@@ -75,7 +78,11 @@ def ui_behind_fault(
     proxy_port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     try:
-        with web_process(f"127.0.0.1:{proxy_port}", tmp_path / "web.log") as base:
+        with web_process(
+            f"127.0.0.1:{proxy_port}",
+            tmp_path / "web.log",
+            env={"MAESTRO_WEB_CALL_TIMEOUT_SECONDS": str(CALL_TIMEOUT_SECONDS)},
+        ) as base:
             yield base
     finally:
         server.stop(None)
@@ -97,8 +104,7 @@ def _signed_in(base: str, token: str) -> dict[str, str]:
 
 
 def _page(base: str, path: str, cookies: dict[str, str]) -> tuple[int, str]:
-    # The page may wait out the UI's deadline for the held call (10 s): more
-    # than the plain client's own socket timeout, so a patient request.
+    # The page may wait out the UI's deadline for the held call: a patient request.
     import http.client
 
     connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=120)

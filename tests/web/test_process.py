@@ -156,6 +156,10 @@ def test_maestro_web_says_what_is_wrong_with_its_address() -> None:
             WebSettings(server_address="maestro:443", server_tls=True),
         ),
         ({"MAESTRO_WEB_SECURE_COOKIES": "1"}, WebSettings(secure_cookies=True)),
+        (
+            {"MAESTRO_WEB_CALL_TIMEOUT_SECONDS": "2.5"},
+            WebSettings(call_timeout_seconds=2.5),
+        ),
     ],
 )
 def test_settings_from_the_environment(env: dict[str, str], expected: WebSettings) -> None:
@@ -168,6 +172,9 @@ def test_settings_from_the_environment(env: dict[str, str], expected: WebSetting
         ({"MAESTRO_WEB_PORT": "eighty"}, "is not a port number"),
         ({"MAESTRO_WEB_PORT": "70000"}, "is not a port number"),
         ({"MAESTRO_WEB_SECURE_COOKIES": "maybe"}, "is not a boolean"),
+        ({"MAESTRO_WEB_CALL_TIMEOUT_SECONDS": "soon"}, "is not a number of seconds"),
+        ({"MAESTRO_WEB_CALL_TIMEOUT_SECONDS": "0"}, "must be a positive number"),
+        ({"MAESTRO_WEB_CALL_TIMEOUT_SECONDS": "nan"}, "must be a positive number"),
         ({"MAESTRO_WEB_TLS_CERT_FILE": "/nowhere.pem"}, "or neither"),
         (
             {"MAESTRO_WEB_TLS_CERT_FILE": "/nowhere.pem", "MAESTRO_WEB_TLS_KEY_FILE": "/k"},
