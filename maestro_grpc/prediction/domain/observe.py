@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 
-from maestro_grpc.metrics.read import MetricsReader
+from maestro_grpc.metrics.read import EventRecord, MetricsReader
 from maestro_grpc.prediction.domain.pool import People
 from maestro_grpc.prediction.domain.window import (
     Member,
@@ -55,22 +57,27 @@ class FeatureReader:
         self.people = people
 
     async def observe(self, targets: Sequence[tuple[ProjectRecord, Window]]) -> list[Observations]:
-        """The observations of each (project, window), in the order given."""
+        """The observations of each (project, window), in the order given.
+
+        The reads that do not need each other's rows run at once, each on a
+        connection of its own: a prediction waits for the slowest of them, not
+        for their sum.
+        """
         ids = [p.id for p, _ in targets]
         windows = {p.id: w for p, w in targets}
-        teams = await self.registry.team_members(ids)
-        uses: dict[uuid.UUID, list[ProjectUse]] = defaultdict(list)
-        for use in await self.registry.uses_by(ids):
-            window = windows[use.project_id]
-            if window.start <= use.use_time < window.observed_end:
-                uses[use.project_id].append(use)
+        teams, (uses, history), made, measured = await asyncio.gather(
+            self.registry.team_members(ids),
+            self._uses(windows),
+            self.registry.created_by(ids),
+            self._measured(targets),
+        )
         created: dict[uuid.UUID, int] = dict.fromkeys(ids, 0)
-        for made in await self.registry.created_by(ids):
-            window = windows[made.origin_project_id]
-            if window.start <= made.create_time < window.observed_end:
-                created[made.origin_project_id] += 1
+        for artifact in made:
+            window = windows[artifact.origin_project_id]
+            if window.start <= artifact.create_time < window.observed_end:
+                created[artifact.origin_project_id] += 1
         out: list[Observations] = []
-        for project, window in targets:
+        for (project, window), (points, events) in zip(targets, measured, strict=True):
             members = [
                 member_of(m) for m in teams.get(project.id, []) if m.join_time < window.observed_end
             ]
@@ -79,43 +86,60 @@ class FeatureReader:
             for use in uses.get(project.id, []):
                 used.setdefault(use.artifact_id, use)
             obs.reused = sum(1 for u in used.values() if u.origin_project_id != project.id)
-            obs.used_impacts = dict.fromkeys(used, 0.0)
+            obs.used_impacts = {a: self._impact(history[a], window.observed_end) for a in used}
+            obs.points, obs.events = points, events
             out.append(obs)
-        await self._impacts(targets, out)
-        for (project, window), obs in zip(targets, out, strict=True):
-            obs.points = await self.metrics.metric_points(
-                project.id, window.start, window.observed_end
-            )
-            obs.events = await self.metrics.process_events(
-                project.id, window.start, window.observed_end
+        return out
+
+    async def _uses(
+        self, windows: dict[uuid.UUID, Window]
+    ) -> tuple[dict[uuid.UUID, list[ProjectUse]], dict[uuid.UUID, list[ArtifactUse]]]:
+        """The usages each project logged in its window, and every usage of the
+        artifacts they used (with the using projects' outcomes): their impacts."""
+        uses: dict[uuid.UUID, list[ProjectUse]] = defaultdict(list)
+        for use in await self.registry.uses_by(list(windows)):
+            window = windows[use.project_id]
+            if window.start <= use.use_time < window.observed_end:
+                uses[use.project_id].append(use)
+        history: dict[uuid.UUID, list[ArtifactUse]] = defaultdict(list)
+        wanted = {use.artifact_id for found in uses.values() for use in found}
+        if wanted:
+            for use in await self.registry.uses_of(wanted):
+                history[use.artifact_id].append(use)
+        return uses, history
+
+    async def _measured(
+        self, targets: Sequence[tuple[ProjectRecord, Window]]
+    ) -> list[tuple[list[tuple[str, datetime, float]], list[EventRecord]]]:
+        """Each project's metric points and process events in its window (a project's
+        two reads at once; one project after another, so a training set of thousands
+        holds two connections, not the pool)."""
+        out = []
+        for project, window in targets:
+            out.append(
+                await asyncio.gather(
+                    self.metrics.metric_points(project.id, window.start, window.observed_end),
+                    self.metrics.process_events(project.id, window.start, window.observed_end),
+                )
             )
         return out
 
-    async def _impacts(
-        self, targets: Sequence[tuple[ProjectRecord, Window]], out: list[Observations]
-    ) -> None:
-        """Each used artifact's impact as it stood at the using project's window end."""
-        wanted = {a for obs in out for a in obs.used_impacts}
-        history: dict[uuid.UUID, list[ArtifactUse]] = defaultdict(list)
-        for use in await self.registry.uses_of(wanted):
-            history[use.artifact_id].append(use)
-        for (_, window), obs in zip(targets, out, strict=True):
-            cut = window.observed_end
-            for artifact_id in obs.used_impacts:
-                signals = []
-                for u in history[artifact_id]:
-                    if u.use_time >= cut:
-                        continue
-                    known = u.project_record_time is not None and u.project_record_time < cut
-                    signals.append(
-                        UsageSignal(
-                            outcome=u.outcome,
-                            use_time=u.use_time,
-                            project_succeeded=u.project_succeeded if known else None,
-                            project_score=u.project_score if known else None,
-                        )
-                    )
-                obs.used_impacts[artifact_id] = impact_score(signals, cut, self.half_life_days)
+    def _impact(self, history: list[ArtifactUse], cut: datetime) -> float:
+        """An artifact's impact as it stood at `cut` (a using project's window end)."""
+        signals = []
+        for u in history:
+            if u.use_time >= cut:
+                continue
+            known = u.project_record_time is not None and u.project_record_time < cut
+            signals.append(
+                UsageSignal(
+                    outcome=u.outcome,
+                    use_time=u.use_time,
+                    project_succeeded=u.project_succeeded if known else None,
+                    project_score=u.project_score if known else None,
+                )
+            )
+        return impact_score(signals, cut, self.half_life_days)
 
 
 async def load_projects(

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -173,23 +173,34 @@ class Predictor:
 
     # ---- prediction ----------------------------------------------------------------------
 
-    async def _model(self, version: int) -> LoadedModel:
-        return await self.versions.load(await self.versions.resolve(version))
+    async def _model(self, version: int, or_newest: bool = False) -> LoadedModel:
+        return await self.versions.load(await self.versions.resolve(version, or_newest))
 
     async def _observe(
-        self, project_id: uuid.UUID, model: LoadedModel
-    ) -> tuple[ProjectRecord, Window, Features]:
-        found = await load_projects(self.registry, [project_id])
+        self, project_id: uuid.UUID, loading: Awaitable[LoadedModel]
+    ) -> tuple[LoadedModel, ProjectRecord, Window, Features]:
+        """The model `loading` gives and the project's features as it sees them.
+
+        The model and the project are read at once; when both fail, the
+        model's error is the one raised (no model: FAILED_PRECONDITION before
+        NOT_FOUND), as when they were read one after the other.
+        """
+        model, found = await asyncio.gather(
+            loading, load_projects(self.registry, [project_id]), return_exceptions=True
+        )
+        if isinstance(model, BaseException):
+            raise model
+        if isinstance(found, BaseException):
+            raise found
         if not found:
             raise NotFound(f"project {project_id} not found", reason="PROJECT_NOT_FOUND")
         project = found[0]
         window = window_for(project.start, model.observation_days, self.clock())
         observed = await self.reader.observe([(project, window)])
-        return project, window, compute(project, window, observed[0])
+        return model, project, window, compute(project, window, observed[0])
 
     async def predict(self, project_id: uuid.UUID, version: int) -> PredictionRecord:
-        model = await self._model(version)
-        _, window, features = await self._observe(project_id, model)
+        model, _, window, features = await self._observe(project_id, self._model(version))
         explanation = model.explain(features, window.complete)
         record = PredictionRecord(
             id=uuid.uuid4(),
@@ -254,8 +265,9 @@ class Predictor:
         """The best teams from the caller's candidates or the directory's (`DirectoryPool`)."""
         # A version without skill still ranks teams (by coverage and experience,
         # saying so), so version 0 falls back to the newest one when none serves.
-        model = await self.versions.load(await self.versions.resolve(version, or_newest=True))
-        project, window, features = await self._observe(project_id, model)
+        model, project, window, features = await self._observe(
+            project_id, self._model(version, or_newest=True)
+        )
         summary = await self.versions.store.summary(model.version)
         judged = skill.judge(
             model.no_skill, model.verdict, summary.details if summary is not None else {}
