@@ -18,6 +18,8 @@ from maestro_grpc.audit import AuditScope, Denial
 from maestro_grpc.clock import utcnow
 from maestro_grpc.store.schema import audit_events
 
+_INSERT = insert(audit_events)
+
 
 def _row(scope: AuditScope, time: datetime, code: str, detail: str = "") -> dict[str, object]:
     return {
@@ -51,7 +53,8 @@ async def record(conn: AsyncConnection, scope: AuditScope) -> None:
         if done.rowcount:
             return
     row = _row(scope, now, "OK")
-    await conn.execute(insert(audit_events).values(**row))
+    # The values as parameters of one statement, compiled once for every write.
+    await conn.execute(_INSERT, row)
     scope.event_id = row["id"]  # type: ignore[assignment]
 
 

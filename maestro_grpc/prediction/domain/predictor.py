@@ -200,7 +200,16 @@ class Predictor:
         return model, project, window, compute(project, window, observed[0])
 
     async def predict(self, project_id: uuid.UUID, version: int) -> PredictionRecord:
-        model, _, window, features = await self._observe(project_id, self._model(version))
+        observing = self._observe(project_id, self._model(version))
+        # Only the feed needs the previous figure: read it (beside the features)
+        # only when one is wired.
+        before = None
+        if self.moves is None:
+            model, _, window, features = await observing
+        else:
+            (model, _, window, features), before = await asyncio.gather(
+                observing, self.predictions.latest_probability(project_id)
+            )
         explanation = model.explain(features, window.complete)
         record = PredictionRecord(
             id=uuid.uuid4(),
@@ -215,10 +224,6 @@ class Predictor:
             no_skill=model.no_skill,
             warnings=[model.verdict] if model.no_skill else [],
         )
-        # Only the feed needs the previous figure: read it only when one is wired.
-        before = None
-        if self.moves is not None:
-            before = await self.predictions.latest_probability(project_id)
         notes = self._moved(record, before)
         await self.predictions.insert(record, notes)
         if notes and self.moves is not None:

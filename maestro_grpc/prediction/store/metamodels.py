@@ -34,6 +34,10 @@ _NEWEST_FIRST = Keyset(
     descending=True,
 )
 NUMBERING_ATTEMPTS = 5
+# Read on every prediction (which version serves): built once, so SQLAlchemy
+# keys them once (see registry/store/read.py).
+_NEWEST = select(func.max(meta_models.c.version))
+_NEWEST_SERVING = _NEWEST.where(meta_models.c.serves_by_default.is_(True))
 
 
 def _record(row: Any) -> MetaModelRecord:
@@ -135,11 +139,8 @@ class MetaModelStore:
 
     async def latest_version(self, serving: bool = False) -> int | None:
         """The newest version (`serving`: the newest that serves by default)."""
-        query = select(func.max(meta_models.c.version))
-        if serving:
-            query = query.where(meta_models.c.serves_by_default.is_(True))
         async with self.db.read() as conn:
-            value = (await conn.execute(query)).scalar_one()
+            value = (await conn.execute(_NEWEST_SERVING if serving else _NEWEST)).scalar_one()
         return None if value is None else int(value)
 
     async def summary(self, version: int | None) -> MetaModelRecord | None:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from maestro_grpc import audit
@@ -23,6 +23,14 @@ _NEWEST_FIRST = Keyset(
     id=predictions.c.id,
     key_kind=KeyKind.TIME,
     descending=True,
+)
+# The newest prediction's probability, read before each new one when a feed
+# listens: built once (see registry/store/read.py).
+_LATEST_PROBABILITY = (
+    select(predictions.c.probability)
+    .where(predictions.c.project_id == bindparam("project_id"))
+    .order_by(*_NEWEST_FIRST.order_by())
+    .limit(1)
 )
 
 
@@ -84,7 +92,9 @@ class PredictionStore:
         try:
             async with self.db.write() as conn:
                 audit.touch("predictions", record.id, record.project_id)
-                await conn.execute(predictions.insert().values(**values))
+                # One statement for every prediction (the values as parameters): SQLAlchemy
+                # compiles it once, not a new statement per row's values.
+                await conn.execute(predictions.insert(), values)
                 await outbox.append(conn, outbox.PREDICTION, notes, record.create_time)
         except IntegrityError:
             raise NotFound(
@@ -112,14 +122,8 @@ class PredictionStore:
     async def latest_probability(self, project_id: uuid.UUID) -> float | None:
         """The probability of the project's newest prediction (None: none yet): one
         indexed row, without the contributions `page` reads and parses."""
-        query = (
-            select(predictions.c.probability)
-            .where(predictions.c.project_id == project_id)
-            .order_by(*_NEWEST_FIRST.order_by())
-            .limit(1)
-        )
         async with self.db.read() as conn:
-            value = (await conn.execute(query)).scalar()
+            value = (await conn.execute(_LATEST_PROBABILITY, {"project_id": project_id})).scalar()
         return None if value is None else float(value)
 
     async def past(self, versions: Collection[int]) -> list[PastPrediction]:

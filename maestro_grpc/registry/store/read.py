@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from maestro_grpc.registry.model import ProjectStatus, TeamMember, UsageOutcome
 from maestro_grpc.registry.outward import ArtifactUse, CreatedArtifact, ProjectOutline, ProjectUse
@@ -52,6 +52,48 @@ _OUTLINE = (
     projects.c.success_succeeded,
     projects.c.success_score,
     projects.c.success_record_time,
+)
+
+
+# The statements the meta-model's reads run on every prediction, built once:
+# SQLAlchemy then finds each compiled form by a key it computed once, instead
+# of building and keying a new statement per call (about 0.4 ms each). `ids`
+# is an expanding IN list.
+_IDS = bindparam("ids", expanding=True)
+_OUTLINES_OF = select(*_OUTLINE).where(projects.c.id.in_(_IDS))
+_MEMBERS_OF = (
+    select(team_members)
+    .where(team_members.c.project_id.in_(_IDS))
+    .order_by(team_members.c.project_id, team_members.c.join_time, team_members.c.id)
+)
+_USES_BY = (
+    select(
+        artifact_usages.c.artifact_id,
+        artifact_usages.c.project_id,
+        artifact_usages.c.outcome,
+        artifact_usages.c.use_time,
+        artifacts.c.origin_project_id,
+    )
+    .select_from(artifact_usages.join(artifacts, artifacts.c.id == artifact_usages.c.artifact_id))
+    .where(artifact_usages.c.project_id.in_(_IDS))
+    .order_by(artifact_usages.c.project_id, artifact_usages.c.use_time, artifact_usages.c.id)
+)
+_USES_OF = (
+    select(
+        artifact_usages.c.artifact_id,
+        artifact_usages.c.project_id,
+        artifact_usages.c.outcome,
+        artifact_usages.c.use_time,
+        projects.c.success_succeeded,
+        projects.c.success_score,
+        projects.c.success_record_time,
+    )
+    .select_from(artifact_usages.join(projects, projects.c.id == artifact_usages.c.project_id))
+    .where(artifact_usages.c.artifact_id.in_(_IDS))
+    .order_by(artifact_usages.c.use_time, artifact_usages.c.id)
+)
+_CREATED_BY = select(artifacts.c.origin_project_id, artifacts.c.create_time).where(
+    artifacts.c.origin_project_id.in_(_IDS)
 )
 
 
@@ -102,7 +144,7 @@ class RegistryReadStore:
                 return [_outline(row) for row in rows]
             out: list[ProjectOutline] = []
             for chunk in _chunks(ids):
-                rows = await conn.execute(select(*_OUTLINE).where(projects.c.id.in_(chunk)))
+                rows = await conn.execute(_OUTLINES_OF, {"ids": chunk})
                 out.extend(_outline(row) for row in rows)
         return sorted(out, key=lambda p: str(p.id))
 
@@ -110,13 +152,7 @@ class RegistryReadStore:
         out: list[TeamMember] = []
         async with self.db.read() as conn:
             for chunk in _chunks(project_ids):
-                rows = await conn.execute(
-                    select(team_members)
-                    .where(team_members.c.project_id.in_(chunk))
-                    .order_by(
-                        team_members.c.project_id, team_members.c.join_time, team_members.c.id
-                    )
-                )
+                rows = await conn.execute(_MEMBERS_OF, {"ids": chunk})
                 out.extend(member_from_row(row) for row in rows)
         return out
 
@@ -140,26 +176,7 @@ class RegistryReadStore:
         out: list[ProjectUse] = []
         async with self.db.read() as conn:
             for chunk in _chunks(project_ids):
-                rows = await conn.execute(
-                    select(
-                        artifact_usages.c.artifact_id,
-                        artifact_usages.c.project_id,
-                        artifact_usages.c.outcome,
-                        artifact_usages.c.use_time,
-                        artifacts.c.origin_project_id,
-                    )
-                    .select_from(
-                        artifact_usages.join(
-                            artifacts, artifacts.c.id == artifact_usages.c.artifact_id
-                        )
-                    )
-                    .where(artifact_usages.c.project_id.in_(chunk))
-                    .order_by(
-                        artifact_usages.c.project_id,
-                        artifact_usages.c.use_time,
-                        artifact_usages.c.id,
-                    )
-                )
+                rows = await conn.execute(_USES_BY, {"ids": chunk})
                 out.extend(
                     ProjectUse(
                         artifact_id=row.artifact_id,
@@ -176,24 +193,7 @@ class RegistryReadStore:
         out: list[ArtifactUse] = []
         async with self.db.read() as conn:
             for chunk in _chunks(artifact_ids):
-                rows = await conn.execute(
-                    select(
-                        artifact_usages.c.artifact_id,
-                        artifact_usages.c.project_id,
-                        artifact_usages.c.outcome,
-                        artifact_usages.c.use_time,
-                        projects.c.success_succeeded,
-                        projects.c.success_score,
-                        projects.c.success_record_time,
-                    )
-                    .select_from(
-                        artifact_usages.join(
-                            projects, projects.c.id == artifact_usages.c.project_id
-                        )
-                    )
-                    .where(artifact_usages.c.artifact_id.in_(chunk))
-                    .order_by(artifact_usages.c.use_time, artifact_usages.c.id)
-                )
+                rows = await conn.execute(_USES_OF, {"ids": chunk})
                 out.extend(
                     ArtifactUse(
                         artifact_id=row.artifact_id,
@@ -212,11 +212,7 @@ class RegistryReadStore:
         out: list[CreatedArtifact] = []
         async with self.db.read() as conn:
             for chunk in _chunks(project_ids):
-                rows = await conn.execute(
-                    select(artifacts.c.origin_project_id, artifacts.c.create_time).where(
-                        artifacts.c.origin_project_id.in_(chunk)
-                    )
-                )
+                rows = await conn.execute(_CREATED_BY, {"ids": chunk})
                 out.extend(CreatedArtifact(row.origin_project_id, row.create_time) for row in rows)
         return out
 
