@@ -104,8 +104,8 @@ class FeatureReader:
         history: dict[uuid.UUID, list[ArtifactUse]] = defaultdict(list)
         wanted = {use.artifact_id for found in uses.values() for use in found}
         if wanted:
-            for use in await self.registry.uses_of(wanted):
-                history[use.artifact_id].append(use)
+            for past in await self.registry.uses_of(wanted):
+                history[past.artifact_id].append(past)
         return uses, history
 
     async def _measured(

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BindParameter, bindparam, select
 
 from maestro_grpc.registry.model import ProjectStatus, TeamMember, UsageOutcome
 from maestro_grpc.registry.outward import ArtifactUse, CreatedArtifact, ProjectOutline, ProjectUse
@@ -59,7 +59,7 @@ _OUTLINE = (
 # SQLAlchemy then finds each compiled form by a key it computed once, instead
 # of building and keying a new statement per call (about 0.4 ms each). `ids`
 # is an expanding IN list.
-_IDS = bindparam("ids", expanding=True)
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _OUTLINES_OF = select(*_OUTLINE).where(projects.c.id.in_(_IDS))
 _MEMBERS_OF = (
     select(team_members)
