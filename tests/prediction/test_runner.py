@@ -15,6 +15,7 @@ import pytest
 from maestro.prediction.v1 import prediction_service_pb2 as pb
 from maestro_grpc.config import Settings
 from maestro_grpc.errors import Unavailable
+from maestro_grpc.prediction.domain import runner as runner_module
 from maestro_grpc.prediction.domain.runner import TrainingRunner
 from maestro_grpc.prediction.domain.trainset import TrainingJob, TrainingSet
 from maestro_grpc.server import start_server
@@ -55,6 +56,38 @@ async def test_a_dead_worker_is_unavailable_and_replaced() -> None:
         await runner.call(os._exit, 3)
     assert await runner.call(os.getpid) != os.getpid()
     assert (await runner.run(job(), lambda *_: None)).training_set_size == 60
+
+
+def fold_worker_pids() -> list[int]:
+    """The fold workers of the process this runs in (a training worker)."""
+    from joblib.externals.loky import reusable_executor
+
+    executor = reusable_executor._executor
+    return sorted(executor._processes) if executor is not None else []
+
+
+def gone(pid: int) -> bool:
+    """Whether a process has ended (a zombie waiting for its reaper counts as ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "State:\tZ" in status
+
+
+async def test_stopping_a_training_worker_stops_its_fold_workers() -> None:
+    # Three processes: a pool of its own, so the shared one is left alone.
+    runner = TrainingRunner(3, jobs=2)
+    await runner.warm(None)
+    pids = await runner.call(fold_worker_pids)
+    assert len(pids) == 2
+    assert not any(gone(pid) for pid in pids)
+    runner_module._pools.pop(3).close()  # what a stopping server does to every pool
+    for _ in range(100):
+        if all(gone(pid) for pid in pids):
+            break
+        await asyncio.sleep(0.1)
+    assert [pid for pid in pids if not gone(pid)] == []
 
 
 async def test_a_warm_server_has_its_training_worker_and_tracking_store_ready(

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -75,3 +78,25 @@ def start_workers(jobs: int, module: str) -> None:
     if jobs > 1:
         for _ in in_parallel(jobs, [(_ready, (module,))] * jobs):
             pass
+
+
+def stop_workers(within: float = 3.0) -> None:
+    """Stop this process's fold workers now, busy or not (within `within` seconds)."""
+    from joblib.externals.loky import reusable_executor  # type: ignore[import-untyped]
+
+    executor = reusable_executor._executor
+    if executor is None:
+        return
+    pids = list(getattr(executor, "_processes", {}))
+    # The executor's own shutdown, which also frees its semaphores and shared
+    # memory, runs on a thread: this may run in a signal handler that
+    # interrupted a thread holding the executor's locks. If it has not
+    # finished in time, the workers are signalled directly.
+    stopping = threading.Thread(
+        target=executor.shutdown, kwargs={"wait": True, "kill_workers": True}, daemon=True
+    )
+    stopping.start()
+    stopping.join(within)
+    for pid in pids if stopping.is_alive() else []:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
