@@ -60,7 +60,7 @@ async def test_a_dead_worker_is_unavailable_and_replaced() -> None:
 
 def fold_worker_pids() -> list[int]:
     """The fold workers of the process this runs in (a training worker)."""
-    from joblib.externals.loky import reusable_executor
+    from joblib.externals.loky import reusable_executor  # type: ignore[import-untyped]
 
     executor = reusable_executor._executor
     return sorted(executor._processes) if executor is not None else []
