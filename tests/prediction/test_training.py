@@ -11,7 +11,7 @@ import skops.io as sio  # type: ignore[import-untyped]
 from maestro_grpc.prediction.domain import nested as N
 from maestro_grpc.prediction.domain import training as T
 from maestro_grpc.prediction.domain.estimator import UntrustedModel, deserialize, inner_pipeline
-from maestro_grpc.prediction.domain.explain import LoadedModel
+from maestro_grpc.prediction.domain.explain import LoadedModel, _Steps
 from maestro_grpc.prediction.domain.nested import specs_for
 from maestro_grpc.prediction.domain.trainset import (
     TrainingError,
@@ -186,6 +186,32 @@ def test_contributions_add_up_to_the_learners_log_odds(
             assert by_name["b"].value == pytest.approx(row[1])
         magnitudes = [abs(c.contribution) for c in explained.contributions]
         assert magnitudes == sorted(magnitudes, reverse=True)
+
+
+@pytest.mark.parametrize("kind", ["linear", "xor"])
+def test_the_numpy_preparation_is_scikit_learns_to_the_bit(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    ts = matrix(xor=kind == "xor")
+    model = loaded(request.getfixturevalue(kind), ts.feature_names)
+    assert model._steps is not None  # the pipeline `estimator.pipeline` builds: numpy
+    rows = np.random.default_rng(3).normal(scale=5.0, size=(40, len(ts.feature_names)))
+    rows[np.random.default_rng(4).random(rows.shape) < 0.3] = np.nan
+    for row in [*ts.x[:20], *rows]:
+        x = row.reshape(1, -1)
+        imputed, z = model.prepared(x)
+        expected = np.asarray(model.imputer.transform(x))
+        np.testing.assert_array_equal(imputed, expected)
+        after = model.after_imputer
+        np.testing.assert_array_equal(
+            z, np.asarray(after.transform(expected))[0] if after else expected[0]
+        )
+    # Steps it does not know are left to scikit-learn.
+    model._steps = None
+    fallback = model.explain(dict(zip(ts.feature_names, ts.x[0], strict=True)), True)
+    model._steps = _Steps.of(model.imputer, model.after_imputer)
+    fast = model.explain(dict(zip(ts.feature_names, ts.x[0], strict=True)), True)
+    assert fast == fallback
 
 
 def test_extrapolation_reasons(linear: TrainingOutcome) -> None:
