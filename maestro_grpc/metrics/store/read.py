@@ -44,9 +44,8 @@ class MetricsReadStore:
     async def metric_points(
         self, project_id: uuid.UUID, start: datetime | None, end: datetime
     ) -> list[tuple[str, datetime, float]]:
-        query, params = _POINTS, {"project_id": project_id, "start": start, "end": end}
-        if start is None:
-            query = _POINTS_BEFORE
+        query = _POINTS if start is not None else _POINTS_BEFORE
+        params = {"project_id": project_id, "start": start, "end": end}
         async with self.db.read() as conn:
             rows = await conn.execute(query, params)
             return [(row.name, row.time, float(row.value)) for row in rows]
@@ -54,9 +53,8 @@ class MetricsReadStore:
     async def process_events(
         self, project_id: uuid.UUID, start: datetime | None, end: datetime
     ) -> list[EventRecord]:
-        query, params = _EVENTS, {"project_id": project_id, "start": start, "end": end}
-        if start is None:
-            query = _EVENTS_BEFORE
+        query = _EVENTS if start is not None else _EVENTS_BEFORE
+        params = {"project_id": project_id, "start": start, "end": end}
         async with self.db.read() as conn:
             rows = await conn.execute(query, params)
             return [EventRecord(type=r.type, time=r.time, payload=dict(r.payload)) for r in rows]

@@ -66,24 +66,22 @@ _MEMBERS_OF = (
     .where(team_members.c.project_id.in_(_IDS))
     .order_by(team_members.c.project_id, team_members.c.join_time, team_members.c.id)
 )
+# What a usage row says, in both directions (by the using project, of an artifact).
+_USAGE = (
+    artifact_usages.c.artifact_id,
+    artifact_usages.c.project_id,
+    artifact_usages.c.outcome,
+    artifact_usages.c.use_time,
+)
 _USES_BY = (
-    select(
-        artifact_usages.c.artifact_id,
-        artifact_usages.c.project_id,
-        artifact_usages.c.outcome,
-        artifact_usages.c.use_time,
-        artifacts.c.origin_project_id,
-    )
+    select(*_USAGE, artifacts.c.origin_project_id)
     .select_from(artifact_usages.join(artifacts, artifacts.c.id == artifact_usages.c.artifact_id))
     .where(artifact_usages.c.project_id.in_(_IDS))
     .order_by(artifact_usages.c.project_id, artifact_usages.c.use_time, artifact_usages.c.id)
 )
 _USES_OF = (
     select(
-        artifact_usages.c.artifact_id,
-        artifact_usages.c.project_id,
-        artifact_usages.c.outcome,
-        artifact_usages.c.use_time,
+        *_USAGE,
         projects.c.success_succeeded,
         projects.c.success_score,
         projects.c.success_record_time,
