@@ -179,18 +179,7 @@ class Ingestor:
 
     async def _try_group(self, items: list[PreparedBatch]) -> list[WriteResult] | None:
         now = self.clock()
-        series_ids = np.concatenate([i.rows.series_ids for i in items])
-        times = np.concatenate([i.rows.times for i in items])
-        # Across batches too, the last point of an identity wins; then every
-        # remaining row must be new for the direct COPY.
-        keep = dedup_sorted(series_ids, times)
-        owner = np.repeat(np.arange(len(items)), [len(i.rows) for i in items])[keep]
-        rows = PointRows(
-            series_ids[keep],
-            times[keep],
-            np.concatenate([i.rows.values for i in items])[keep],
-            np.concatenate([i.rows.sources for i in items])[keep],
-        )
+        rows, owner, feed_points = _merged(items)
         # A lone batch's events are its own latest states already (prepare).
         events = (
             items[0].events
@@ -204,7 +193,7 @@ class Ingestor:
                 rows,
                 events,
                 sorted({w for i in items for w in i.windows}),
-                feed_points=PointColumns.concat([i.points for i in items]).subset(keep),
+                feed_points=feed_points,
                 now=now,
                 run_after=now + self.rollup_delay,
                 audits=[i.audit for i in items if i.audit is not None],
@@ -252,6 +241,26 @@ class Ingestor:
 
 
 # ---- a batch's rows, made ready --------------------------------------------------------
+
+
+def _merged(items: list[PreparedBatch]) -> tuple[PointRows, np.ndarray, PointColumns]:
+    """The rows of a group's batches as one: each identity's last point, sorted; which
+    batch each row came from; the same points as the feed shows them.
+
+    A function of its own so that the concatenated columns it sorts from
+    are freed before the group's COPY, not held (as locals) until it ends.
+    """
+    # A prepared batch's rows share its points' columns (prepare): one
+    # concatenation of each column serves both here too.
+    whole = PointColumns.concat([i.points for i in items])
+    series_ids = np.concatenate([i.rows.series_ids for i in items])
+    # Across batches too, the last point of an identity wins; then every
+    # remaining row must be new for the direct COPY.
+    keep = dedup_sorted(series_ids, whole.times)
+    owner = np.repeat(np.arange(len(items)), [len(i.rows) for i in items])[keep]
+    feed = whole.subset(keep)
+    rows = PointRows(series_ids[keep], feed.times, feed.values, feed.sources)
+    return rows, owner, feed
 
 
 def dedup_sorted(

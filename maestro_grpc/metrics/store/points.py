@@ -14,6 +14,7 @@ transaction.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,22 @@ _COLUMNS = ["series_id", "time", "value", "source"]
 
 def copy_binary(rows: PointRows) -> bytes:
     """The rows in PostgreSQL's binary COPY format, built column-wise."""
-    out = np.empty(rows.series_ids.shape[0], dtype=_ROW)
+    return copy_buffer(rows).tobytes()
+
+
+def copy_buffer(rows: PointRows) -> memoryview:
+    """`copy_binary(rows)` in one buffer, encoded in place: header, rows and trailer.
+
+    Joining the encoded rows to the header and trailer copied them twice
+    more, and a group commit of 50,000 points holds its buffer for the
+    whole COPY (the transient memory of a server with many streams).
+    """
+    n = rows.series_ids.shape[0]
+    start, end = len(PGCOPY_HEADER), len(PGCOPY_HEADER) + n * _ROW.itemsize
+    buffer = np.empty(end + len(PGCOPY_TRAILER), dtype=np.uint8)
+    buffer[:start] = np.frombuffer(PGCOPY_HEADER, dtype=np.uint8)
+    buffer[end:] = np.frombuffer(PGCOPY_TRAILER, dtype=np.uint8)
+    out = buffer[start:end].view(_ROW)
     out["fields"] = 4
     out["series_len"] = 8
     out["series_id"] = rows.series_ids
@@ -58,7 +74,28 @@ def copy_binary(rows: PointRows) -> bytes:
     out["value"] = rows.values
     out["source_len"] = 2
     out["source"] = rows.sources
-    return PGCOPY_HEADER + out.tobytes() + PGCOPY_TRAILER
+    return buffer.data
+
+
+# What asyncpg copies into one CopyData message at a time (see _copy_in).
+COPY_CHUNK_BYTES = 256 * 1024
+
+
+async def _copy_in(driver: Any, table: str, rows: PointRows) -> None:
+    """COPY `rows` into `table` in binary, a chunk of the one buffer at a time.
+
+    Handed a whole buffer, asyncpg copies it whole into one message and the
+    transport queues what the socket does not take at once: two more copies
+    of the group. Given its slices, it copies one slice at a time and waits
+    for the socket between them (flow control).
+    """
+    data = copy_buffer(rows)
+
+    async def chunks() -> AsyncIterator[memoryview]:
+        for offset in range(0, len(data), COPY_CHUNK_BYTES):
+            yield data[offset : offset + COPY_CHUNK_BYTES]
+
+    await driver.copy_to_table(table, source=chunks(), columns=_COLUMNS, format="binary")
 
 
 async def insert_points(conn: AsyncConnection, rows: PointRows) -> int:
@@ -100,12 +137,7 @@ async def insert_new_points(conn: AsyncConnection, rows: PointRows) -> None:
         import asyncpg
 
         try:
-            await driver.copy_to_table(
-                "metric_points",
-                source=memoryview(copy_binary(rows)),
-                columns=_COLUMNS,
-                format="binary",
-            )
+            await _copy_in(driver, "metric_points", rows)
         except asyncpg.UniqueViolationError:
             raise PointsExist() from None
         return
@@ -141,10 +173,7 @@ async def _insert_points_pg(conn: AsyncConnection, rows: PointRows) -> int:
             )
         )
         raw.info[STAGING] = True
-    # A memoryview: asyncpg would take bytes for a file name.
-    await driver.copy_to_table(
-        STAGING, source=memoryview(copy_binary(rows)), columns=_COLUMNS, format="binary"
-    )
+    await _copy_in(driver, STAGING, rows)
     result = await conn.execute(
         text(
             "INSERT INTO metric_points (series_id, time, value, source) "
