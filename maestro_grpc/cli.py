@@ -115,8 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(settings.log_level)
 
     if args.command == "serve":
+        from maestro_grpc.allocator import hold_mmap_threshold
         from maestro_grpc.server import serve
 
+        hold_mmap_threshold()
         try:
             asyncio.run(serve(settings))
         except ConfigError as error:
