@@ -338,10 +338,22 @@ class PreparedBatch:
     # The audit scope of the call that sent it, when its write is audited
     # with it (RecordMetrics; a stream is audited once, when it opens).
     audit: AuditScope | None = None
-    rows: PointRows = field(default_factory=PointRows)
-    # The kept points as columns, for the live feed.
+    # The kept points as columns: what is written, and what the live feed shows.
     points: PointColumns = field(default_factory=PointColumns.empty)
+    # The store's id of each series of `points.series` (-1: unused). Rows get
+    # theirs when written, not held per point while in flight (memory).
+    series_ids: npt.NDArray[np.int64] = field(default_factory=_no_ints)
     windows: list[Window] = field(default_factory=list)
+
+    @property
+    def rows(self) -> PointRows:
+        """The kept points as the store writes them."""
+        points = self.points
+        if not len(points):
+            return PointRows()
+        return PointRows(
+            self.series_ids[points.series_index], points.times, points.values, points.sources
+        )
 
 
 # ---- the read side ----------------------------------------------------------------------

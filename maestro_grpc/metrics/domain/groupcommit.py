@@ -70,7 +70,7 @@ class GroupCommit:
             if future.cancelled():
                 continue
             producer = item.position.producer_id if item.position is not None else None
-            size = len(item.rows) + len(item.events)
+            size = len(item.points) + len(item.events)
             if (producer is not None and producer in blocked) or (
                 taken and rows + size > self.max_rows
             ):

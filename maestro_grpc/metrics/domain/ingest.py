@@ -133,9 +133,7 @@ class Ingestor:
             ids = await self._series_ids(points.series, np.unique(used))
             # One copy of the kept columns serves the write and the feed.
             item.points = points.subset(keep)
-            item.rows = PointRows(
-                ids[used], item.points.times, item.points.values, item.points.sources
-            )
+            item.series_ids = ids
             item.windows = _windows(points)
             await self.store.ensure_partitions(points.times)
             # The batch's own columns are no longer needed (memory per
@@ -250,14 +248,14 @@ def _merged(items: list[PreparedBatch]) -> tuple[PointRows, np.ndarray, PointCol
     A function of its own so that the concatenated columns it sorts from
     are freed before the group's COPY, not held (as locals) until it ends.
     """
-    # A prepared batch's rows share its points' columns (prepare): one
-    # concatenation of each column serves both here too.
+    # One concatenation of each column serves the write and the feed; the
+    # series tables are joined as concat joins the batches' series.
     whole = PointColumns.concat([i.points for i in items])
-    series_ids = np.concatenate([i.rows.series_ids for i in items])
+    series_ids = np.concatenate([i.series_ids for i in items])[whole.series_index]
     # Across batches too, the last point of an identity wins; then every
     # remaining row must be new for the direct COPY.
     keep = dedup_sorted(series_ids, whole.times)
-    owner = np.repeat(np.arange(len(items)), [len(i.rows) for i in items])[keep]
+    owner = np.repeat(np.arange(len(items)), [len(i.points) for i in items])[keep]
     feed = whole.subset(keep)
     rows = PointRows(series_ids[keep], feed.times, feed.values, feed.sources)
     return rows, owner, feed

@@ -53,14 +53,27 @@ def encode(result: WriteResult) -> dict[uuid.UUID, bytes]:
     for project in sorted(columns.keys() | events.keys(), key=str):
         names, arrays = columns.get(project, ([], _NO_ROWS))
         tail = events[project].SerializeToString() if project in events else b""
-        header = json.dumps({"project": str(project), "series": names, "rows": len(arrays[0])})
-        parts = [_HEADER_LENGTH.pack(len(header.encode())), header.encode()]
-        parts.extend(
-            a.astype(t, copy=False).tobytes() for a, t in zip(arrays, _COLUMNS, strict=True)
-        )
-        parts.append(tail)
-        out[project] = b"".join(parts)
+        header = json.dumps(
+            {"project": str(project), "series": names, "rows": len(arrays[0])}
+        ).encode()
+        out[project] = _entry(header, arrays, tail)
     return out
+
+
+def _entry(header: bytes, arrays: list[npt.NDArray[Any]], tail: bytes) -> bytes:
+    """One entry, its columns written once, in place (a group commit's entry holds its
+    tens of thousands of points: joining parts held them twice)."""
+    rows = len(arrays[0])
+    size = _HEADER_LENGTH.size + len(header) + sum(t.itemsize for t in _COLUMNS) * rows
+    entry = bytearray(size + len(tail))
+    _HEADER_LENGTH.pack_into(entry, 0, len(header))
+    offset = _HEADER_LENGTH.size + len(header)
+    entry[_HEADER_LENGTH.size : offset] = header
+    for array, dtype in zip(arrays, _COLUMNS, strict=True):
+        np.frombuffer(entry, dtype, rows, offset)[:] = array
+        offset += rows * dtype.itemsize
+    entry[offset:] = tail
+    return bytes(entry)
 
 
 def _columns(
@@ -69,6 +82,11 @@ def _columns(
     """The project's series ([name, labels JSON] each) and its points' columns, re-indexed."""
     series = points.series
     in_project = np.array([s.project_id == project for s in series], dtype=bool)
+    if in_project.all() and np.bincount(points.series_index, minlength=len(series)).all():
+        # The common case (a write of one project, every series of it used):
+        # the columns as they are, no copies.
+        names = [[s.name, s.labels] for s in series]
+        return names, [points.series_index, points.times, points.values, points.sources]
     mask = in_project[points.series_index]
     idx = points.series_index[mask]
     used, codes = np.unique(idx, return_inverse=True)
