@@ -46,6 +46,25 @@ def test_points_of_two_projects_with_labels_and_mixed_sources_come_back_exactly(
     assert WatchFilter(["nothing."], set()).response(entries[b]) is None
 
 
+def test_a_write_of_one_project_comes_back_exactly_whether_or_not_it_uses_every_series() -> None:
+    """Every series used: the columns are written as they are; one unused: re-indexed."""
+    project = uuid.uuid4()
+    series = [SeriesKey(project, "ci.duration", "{}"), SeriesKey(project, "ml.loss", "{}")]
+    times = np.array([10, 20, 30], np.int64)
+    values = np.array([1.0, 2.0, 3.0])
+    sources = np.array([1, 2, 3], np.int16)
+    for index, names in (([1, 0, 1], ["ml.loss", "ci.duration", "ml.loss"]), ([1, 1, 1], None)):
+        points = PointColumns(series, np.array(index, np.int64), times, values, sources)
+        got = WatchFilter([], set()).response(encode(WriteResult(points=points))[project])
+        assert got is not None
+        assert [(p.name, p.value, p.source, p.time.ToMicroseconds()) for p in got.points] == [
+            (name, v, s, t)
+            for name, v, s, t in zip(
+                names or ["ml.loss"] * 3, [1.0, 2.0, 3.0], [1, 2, 3], [10, 20, 30], strict=True
+            )
+        ]
+
+
 def test_an_entry_of_events_only() -> None:
     project = uuid.uuid4()
     when = datetime(2026, 1, 2, tzinfo=UTC)
