@@ -7,7 +7,7 @@ that from then on buffers of that size come from the heap, where a freed
 one stays part of the process as long as anything allocated after it
 lives. A server that encodes a group commit's points in buffers of a few
 hundred kilobytes to a few megabytes (`metrics/store/points.py`) kept each
-burst's high-water mark: 177 MB at the peak of 100 streams against 169 MB
+burst's high-water mark: 177 MB at the peak of 100 streams against 170 MB
 with the threshold held (`bench/ingest.py --rss-only`, 2026-12-03).
 
 `maestro serve` holds it at 128 KiB, unless the operator set glibc's own

@@ -61,8 +61,9 @@ def encode(result: WriteResult) -> dict[uuid.UUID, bytes]:
 
 
 def _entry(header: bytes, arrays: list[npt.NDArray[Any]], tail: bytes) -> bytes:
-    """One entry, its columns written once, in place (a group commit's entry holds its
-    tens of thousands of points: joining parts held them twice)."""
+    """One entry, its columns written into one buffer in place. A group commit's entry
+    holds tens of thousands of points; encoding each column apart and joining the parts
+    held them three times at once, this (with the final bytes) twice."""
     rows = len(arrays[0])
     size = _HEADER_LENGTH.size + len(header) + sum(t.itemsize for t in _COLUMNS) * rows
     entry = bytearray(size + len(tail))
