@@ -209,8 +209,13 @@ async def _stream(w: World, p: str, m: Meta) -> Any:
 
 
 async def _watch(w: World, p: str, m: Meta) -> Any:
-    call = w.met.WatchMetrics(ms.WatchMetricsRequest(project_id=p), metadata=m, timeout=0.5)
+    # A watch let through answers first with an empty message once it is in
+    # place: wait for that one (OK), not for a deadline. With 0.5 s, a watch
+    # that took longer to open under load ended DEADLINE_EXCEEDED for one
+    # role and OK for the next, and the cells disagreed (a clean-clone run).
+    call = w.met.WatchMetrics(ms.WatchMetricsRequest(project_id=p), metadata=m, timeout=30)
     async for _ in call:
+        call.cancel()  # the watch is not needed once open
         break
 
 
