@@ -22,7 +22,7 @@ from maestro.registry.v1 import registry_service_pb2
 from maestro_grpc.app import bootstrap_admin
 from maestro_grpc.config import Settings
 from maestro_grpc.server import RunningServer, start_server
-from tests.helpers import error_info
+from tests.helpers import error_info, eventually
 
 SERVICES = [
     access_service_pb2.DESCRIPTOR.services_by_name["AccessService"],
@@ -115,17 +115,25 @@ async def test_a_struct_nested_past_the_limit_is_invalid_argument(
     ]
     error = await _code(channel, method, desc, data)
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
-    lines = [r for r in caplog.records if getattr(r, "grpc_method", "") == method]
-    assert lines
+    # An abort sends the status at once; the access log and the metrics are
+    # written as the call's interceptors unwind, which may be just after the
+    # client has its answer.
+    lines = await eventually(
+        lambda: [r for r in caplog.records if getattr(r, "grpc_method", "") == method],
+        "the call's access-log line",
+    )
     assert lines[-1].__dict__["grpc_code"] == "INVALID_ARGUMENT"
-    counted = server.registry.get_sample_value(
-        "grpc_server_handled_total",
-        {
-            "grpc_type": "unary",
-            "grpc_service": "maestro.registry.v1.RegistryService",
-            "grpc_method": "UpdateArtifact",
-            "grpc_code": "INVALID_ARGUMENT",
-        },
+    counted = await eventually(
+        lambda: server.registry.get_sample_value(
+            "grpc_server_handled_total",
+            {
+                "grpc_type": "unary",
+                "grpc_service": "maestro.registry.v1.RegistryService",
+                "grpc_method": "UpdateArtifact",
+                "grpc_code": "INVALID_ARGUMENT",
+            },
+        ),
+        "the call counted as handled",
     )
     assert counted == 1
 
