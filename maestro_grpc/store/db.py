@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -39,6 +41,12 @@ def sync_url(url: str) -> str:
     return parsed.set(drivername=driver).render_as_string(hide_password=False)
 
 
+# Whether this context is inside one of the store's SQLite writes (see `Database._one_writer`).
+_writing: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "maestro_sqlite_writing", default=False
+)
+
+
 @dataclass(frozen=True)
 class PoolFigures:
     """A connection pool's state: `name` is write or read (PostgreSQL has both)."""
@@ -55,7 +63,13 @@ class Database:
     `read()` and `write()` hand out a connection inside a transaction. On
     SQLite a write transaction starts with BEGIN IMMEDIATE, so two writers
     queue on the busy timeout instead of failing when a read lock would have
-    to be upgraded.
+    to be upgraded. SQLite has one writer at a time, and a waiting writer's
+    busy handler polls the lock with sleeps of 1, 2, 5, 10... ms, so the
+    file sat locked by nobody between writes. This process's writers queue
+    on a lock of their own first, each woken the moment the last commits;
+    the busy timeout is left for other processes on the same file. Seeding
+    200 demo projects through the RPCs, 8 calls at once, server in process:
+    21.5-22.0 s before, 19.1-19.7 s after (PostgreSQL 11.8 s).
     """
 
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
@@ -85,6 +99,11 @@ class Database:
             )
             _ping_when_idle(self.engine)
             _ping_when_idle(self.read_engine)
+        # SQLite's writers in this process, one at a time (per event loop: a
+        # lock belongs to the loop it first waits on).
+        self._writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def is_postgres(self) -> bool:
@@ -120,7 +139,7 @@ class Database:
         same transaction, after the caller's statements: a write and its
         record commit together or not at all.
         """
-        async with self._guard(), self.engine.connect() as conn:
+        async with self._one_writer(), self._guard(), self.engine.connect() as conn:
             if self.is_sqlite:
                 await conn.execution_options(maestro_begin="BEGIN IMMEDIATE")
             async with conn.begin():
@@ -128,6 +147,25 @@ class Database:
                 scope = audit.current()
                 if scope is not None and scope.automatic:
                     await audit_log.record(conn, scope)
+
+    @asynccontextmanager
+    async def _one_writer(self) -> AsyncIterator[None]:
+        """On SQLite, this process's writers in turn (see the class); nothing on PostgreSQL."""
+        if not self.is_sqlite or _writing.get():
+            # A write begun inside another (or in a task it started) waits on
+            # SQLite's busy timeout as before, rather than on a lock it holds.
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        lock = self._writers.get(loop)
+        if lock is None:
+            lock = self._writers[loop] = asyncio.Lock()
+        async with lock:
+            token = _writing.set(True)
+            try:
+                yield
+            finally:
+                _writing.reset(token)
 
     @asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:

@@ -1,0 +1,105 @@
+"""SQLite's writers in one process take turns in Python, not in SQLite's busy handler.
+
+SQLite has one writer at a time; a second BEGIN IMMEDIATE polls the lock
+with sleeps (1, 2, 5, 10... ms), which left the file idle between writes.
+The store queues this process's writers first: a writer waiting its turn
+has started no transaction, and each one sees what the one before it
+committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+
+from maestro_grpc.store.db import Database
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'writers.db'}")
+    async with db.write() as conn:
+        await conn.execute(text("CREATE TABLE log (n INTEGER, seen INTEGER)"))
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+def begins(db: Database) -> list[str]:
+    """Every BEGIN the store sends, as it sends it."""
+    sent: list[str] = []
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("BEGIN"):
+            sent.append(statement)
+
+    return sent
+
+
+async def test_a_second_writer_waits_without_a_transaction_and_sees_the_first(
+    database: Database,
+) -> None:
+    sent = begins(database)
+    first_open = asyncio.Event()
+    release = asyncio.Event()
+
+    async def first() -> None:
+        async with database.write() as conn:
+            await conn.execute(text("INSERT INTO log VALUES (1, 0)"))
+            first_open.set()
+            await release.wait()
+
+    async def second() -> int:
+        async with database.write() as conn:
+            seen = (await conn.execute(text("SELECT count(*) FROM log"))).scalar_one()
+            await conn.execute(text("INSERT INTO log VALUES (2, :seen)"), {"seen": seen})
+            return int(seen)
+
+    holder = asyncio.create_task(first())
+    await first_open.wait()
+    waiter = asyncio.create_task(second())
+    for _ in range(20):  # give the second writer every chance to begin
+        await asyncio.sleep(0.01)
+    assert sent == ["BEGIN IMMEDIATE"]
+    assert not waiter.done()
+    release.set()
+    await holder
+    assert await waiter == 1
+    assert sent == ["BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
+
+
+async def test_a_cancelled_waiter_leaves_the_turn_to_the_next(database: Database) -> None:
+    release = asyncio.Event()
+    first_open = asyncio.Event()
+
+    async def first() -> None:
+        async with database.write() as conn:
+            await conn.execute(text("INSERT INTO log VALUES (1, 0)"))
+            first_open.set()
+            await release.wait()
+
+    holder = asyncio.create_task(first())
+    await first_open.wait()
+    cancelled = asyncio.create_task(_insert(database, 2))
+    after = asyncio.create_task(_insert(database, 3))
+    await asyncio.sleep(0.05)
+    cancelled.cancel()
+    release.set()
+    await holder
+    await after
+    assert cancelled.cancelled()
+    async with database.read() as conn:
+        rows = (await conn.execute(text("SELECT n FROM log ORDER BY n"))).scalars().all()
+    assert rows == [1, 3]
+
+
+async def _insert(db: Database, n: int) -> None:
+    async with db.write() as conn:
+        await conn.execute(text("INSERT INTO log VALUES (:n, 0)"), {"n": n})
