@@ -43,6 +43,7 @@ from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.config import Settings
 from maestro_grpc.exposition import RESERVED_LABELS
 from maestro_grpc.server import start_server
+from tests.conftest import _truncate_pg
 from tests.deploy.test_alerts import RULES, promtool
 from tests.metrics.helpers import BASE_US, columns, point
 from tools import dashboards
@@ -268,6 +269,9 @@ async def _deployment(pg_url: str, tmp: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def scrapes(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    # The run's database, emptied: a token an earlier test on this worker left
+    # there would make the deployment require one (and its calls UNAUTHENTICATED).
+    _truncate_pg(pg_url)
     return asyncio.run(_deployment(pg_url, tmp_path_factory.mktemp("scrape")))
 
 
