@@ -35,7 +35,7 @@ from maestro.people.v1 import (
 )
 from maestro.prediction.v1 import prediction_service_pb2, prediction_service_pb2_grpc
 from maestro.registry.v1 import registry_service_pb2, registry_service_pb2_grpc
-from maestro_grpc import tracing
+from maestro_grpc import logs, tracing
 from maestro_grpc.app import App, AppContext, build_access, build_app, build_context, build_limits
 from maestro_grpc.clock import Clock
 from maestro_grpc.config import ConfigError, Settings
@@ -48,7 +48,7 @@ from maestro_grpc.interceptors.decode import DecodeInterceptor
 from maestro_grpc.interceptors.errors import ErrorInterceptor
 from maestro_grpc.interceptors.limits import LimitsCollector, LimitsInterceptor
 from maestro_grpc.interceptors.metrics import MetricsInterceptor
-from maestro_grpc.interceptors.request_id import RequestIdInterceptor
+from maestro_grpc.interceptors.request_id import RequestIdInterceptor, access_log
 from maestro_grpc.reflection import DocumentedReflectionServicer
 from maestro_grpc.store.db import Database
 from maestro_grpc.telemetry import CertificateCollector, StoreUpCollector
@@ -187,28 +187,28 @@ async def _start(
     settings = ctx.settings  # without the static tokens' secrets from here on
     limits = build_limits(ctx)
     prometheus.register(LimitsCollector(limits, ctx.blobs.read_budget))
-    interceptors: list[Any] = [
-        # Outermost, when tracing is on: a call's span covers all the rest.
-        *tracing.server_interceptors(),
-        # One grpc.aio interceptor for all of ours (a call pays for one).
-        InterceptorChain(
-            [
-                RequestIdInterceptor(access_log_enabled=settings.access_log),
-                MetricsInterceptor(prometheus),
-                ErrorInterceptor(prometheus),
-                AccessInterceptor(access.tokens, access.authorizer, access.audit_log),
-                # After authentication: the limits count per principal.
-                LimitsInterceptor(limits),
-            ],
-            # Innermost: requests are parsed here, after authentication.
-            decode=DecodeInterceptor(),
-        ),
-    ]
+    chain = InterceptorChain(
+        [
+            RequestIdInterceptor(
+                access_log_enabled=settings.access_log, direct=logs.DirectLog(access_log)
+            ),
+            MetricsInterceptor(prometheus),
+            ErrorInterceptor(prometheus),
+            AccessInterceptor(access.tokens, access.authorizer, access.audit_log),
+            # After authentication: the limits count per principal.
+            LimitsInterceptor(limits),
+        ],
+        # Innermost: requests are parsed here, after authentication.
+        decode=DecodeInterceptor(),
+    )
+    # Tracing's, when it is on: a call's span covers all of ours (which wrap
+    # the handlers themselves: `_mount`).
+    interceptors: list[Any] = [*tracing.server_interceptors()]
     server = grpc.aio.server(interceptors=interceptors, options=grpc_options(settings))
     app = build_app(ctx, access)
     health = StoreHealth(ctx.db, SERVICE_NAMES, interval=settings.health_interval_seconds)
     prometheus.register(StoreUpCollector(lambda: health.reachable))
-    _mount(server, app, health)
+    _mount(server, app, health, chain)
     metrics = None
     try:
         port = _bind(server, settings, tls, client_ca, private_socket)
@@ -279,8 +279,12 @@ class _GenericMount:
         for method, handler in handlers.items():
             self.methods[f"/{service}/{method}"] = handler
 
-    def mount(self, server: grpc.aio.Server) -> None:
-        server.add_generic_rpc_handlers((_MethodTable(self.methods), *self.generic))
+    def mount(self, server: grpc.aio.Server, chain: InterceptorChain) -> None:
+        """Everything added, each handler inside `chain`."""
+        methods = {path: chain.wrap(handler, path) for path, handler in self.methods.items()}
+        server.add_generic_rpc_handlers(
+            (_MethodTable(methods), *(chain.generic(handlers) for handlers in self.generic))
+        )
 
 
 class _MethodTable(grpc.GenericRpcHandler):  # type: ignore[type-arg]
@@ -293,8 +297,8 @@ class _MethodTable(grpc.GenericRpcHandler):  # type: ignore[type-arg]
         return self._methods.get(handler_call_details.method)
 
 
-def _mount(server: grpc.aio.Server, app: App, health: StoreHealth) -> None:
-    """Every service on `server`: ours, health and reflection."""
+def _mount(server: grpc.aio.Server, app: App, health: StoreHealth, chain: InterceptorChain) -> None:
+    """Every service on `server`: ours, health and reflection, inside `chain`."""
     mounting = _GenericMount()
     # The generated code only calls the two methods it has.
     mount = cast(grpc.aio.Server, mounting)
@@ -317,7 +321,7 @@ def _mount(server: grpc.aio.Server, app: App, health: StoreHealth) -> None:
         ),
         mount,
     )
-    mounting.mount(server)
+    mounting.mount(server, chain)
 
 
 def _bind(
