@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import random
 import socket
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar, overload
 
 import grpc
@@ -151,7 +153,37 @@ def wait_until_serving(
 
 
 def free_port() -> int:
-    """A TCP port on loopback that nothing listens on (for a process a test starts)."""
-    with socket.socket() as sock:
+    """A TCP port on loopback that nothing listens on (for a process a test starts).
+
+    Drawn below the kernel's ephemeral range: a port from `bind(0)` is one the
+    kernel may hand the next outgoing connection or port-0 server (of any
+    test worker) before the process the test starts binds it, and a
+    clean-clone run once lost a web UI's port that way ("Address already in
+    use"). Ports below the range are only ever taken by someone asking for
+    them by number; each candidate is bound once here to see that it is free.
+    """
+    low, _ = _ephemeral_range()
+    for _ in range(200):
+        port = _PORTS.randrange(max(1024, low - 12_000), low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:  # a crowded machine: what the kernel gives
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# Its own generator, from the OS: a plugin reseeding `random` per test must not give
+# every worker the same ports.
+_PORTS = random.SystemRandom()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
