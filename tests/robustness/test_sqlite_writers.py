@@ -43,18 +43,26 @@ def begins(db: Database) -> list[str]:
     return sent
 
 
+async def holding_a_write(db: Database) -> tuple[asyncio.Task[None], asyncio.Event]:
+    """A write (of row 1) that holds its turn until the event is set: its task and the event."""
+    opened, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with db.write() as conn:
+            await conn.execute(text("INSERT INTO log VALUES (1, 0)"))
+            opened.set()
+            await release.wait()
+
+    task = asyncio.create_task(hold())
+    await opened.wait()
+    return task, release
+
+
 async def test_a_second_writer_waits_without_a_transaction_and_sees_the_first(
     database: Database,
 ) -> None:
     sent = begins(database)
-    first_open = asyncio.Event()
-    release = asyncio.Event()
-
-    async def first() -> None:
-        async with database.write() as conn:
-            await conn.execute(text("INSERT INTO log VALUES (1, 0)"))
-            first_open.set()
-            await release.wait()
+    holder, release = await holding_a_write(database)
 
     async def second() -> int:
         async with database.write() as conn:
@@ -62,38 +70,28 @@ async def test_a_second_writer_waits_without_a_transaction_and_sees_the_first(
             await conn.execute(text("INSERT INTO log VALUES (2, :seen)"), {"seen": seen})
             return int(seen)
 
-    holder = asyncio.create_task(first())
-    await first_open.wait()
     waiter = asyncio.create_task(second())
     for _ in range(20):  # give the second writer every chance to begin
         await asyncio.sleep(0.01)
     assert sent == ["BEGIN IMMEDIATE"]
     assert not waiter.done()
     release.set()
-    await holder
-    assert await waiter == 1
+    async with asyncio.timeout(10):  # a turn never handed on fails here, not hangs
+        await holder
+        assert await waiter == 1
     assert sent == ["BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
 
 
 async def test_a_cancelled_waiter_leaves_the_turn_to_the_next(database: Database) -> None:
-    release = asyncio.Event()
-    first_open = asyncio.Event()
-
-    async def first() -> None:
-        async with database.write() as conn:
-            await conn.execute(text("INSERT INTO log VALUES (1, 0)"))
-            first_open.set()
-            await release.wait()
-
-    holder = asyncio.create_task(first())
-    await first_open.wait()
+    holder, release = await holding_a_write(database)
     cancelled = asyncio.create_task(_insert(database, 2))
     after = asyncio.create_task(_insert(database, 3))
     await asyncio.sleep(0.05)
     cancelled.cancel()
     release.set()
-    await holder
-    await after
+    async with asyncio.timeout(10):  # the cancelled waiter must not keep the turn
+        await holder
+        await after
     assert cancelled.cancelled()
     async with database.read() as conn:
         rows = (await conn.execute(text("SELECT n FROM log ORDER BY n"))).scalars().all()
