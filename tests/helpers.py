@@ -162,7 +162,7 @@ def free_port() -> int:
     use"). Ports below the range are only ever taken by someone asking for
     them by number; each candidate is bound once here to see that it is free.
     """
-    low, _ = _ephemeral_range()
+    low = _lowest_ephemeral_port()
     for _ in range(200):
         port = _PORTS.randrange(max(1024, low - 12_000), low)
         with socket.socket() as sock:
@@ -181,9 +181,8 @@ def free_port() -> int:
 _PORTS = random.SystemRandom()
 
 
-def _ephemeral_range() -> tuple[int, int]:
+def _lowest_ephemeral_port() -> int:
     try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return 32768, 60999  # Linux's default
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
