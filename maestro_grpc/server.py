@@ -203,7 +203,7 @@ async def _start(
     )
     # Tracing's, when it is on: a call's span covers all of ours (which wrap
     # the handlers themselves: `_mount`).
-    interceptors: list[Any] = [*tracing.server_interceptors()]
+    interceptors: list[Any] = list(tracing.server_interceptors())
     server = grpc.aio.server(interceptors=interceptors, options=grpc_options(settings))
     app = build_app(ctx, access)
     health = StoreHealth(ctx.db, SERVICE_NAMES, interval=settings.health_interval_seconds)

@@ -21,6 +21,7 @@ from maestro.registry.v1 import registry_service_pb2 as rs
 from maestro.registry.v1 import registry_service_pb2_grpc
 from maestro_grpc.config import ConfigError, Settings
 from maestro_grpc.errors import NotFound
+from maestro_grpc.interceptors.chain import InterceptorChain
 from maestro_grpc.interceptors.errors import ErrorInterceptor
 from maestro_grpc.interceptors.metrics import MetricsInterceptor
 from maestro_grpc.interceptors.request_id import RequestIdInterceptor
@@ -322,5 +323,34 @@ async def test_a_cancelled_stream_closes_its_handler_at_once() -> None:
             assert await call.read()
             call.cancel()
             await asyncio.wait_for(closed.wait(), timeout=5)
+    finally:
+        await server.stop(0)
+
+
+async def test_a_handler_mounted_only_as_a_generic_one_still_runs_inside_the_chain() -> None:
+    """What registers no method table (a generic handler alone) gets the same
+    interceptors: its errors become statuses and it carries a request id."""
+
+    async def missing(request: bytes, context: Context) -> bytes:
+        raise NotFound("thing 7 not found", reason="THING_NOT_FOUND")
+
+    handlers = grpc.method_handlers_generic_handler(
+        "test.Generic", {"Missing": grpc.unary_unary_rpc_method_handler(missing)}
+    )
+    chain = InterceptorChain([RequestIdInterceptor(), ErrorInterceptor()])
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers((chain.generic(handlers),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            call = channel.unary_unary("/test.Generic/Missing", None, None)(b"")
+            error = await expect_error(call, grpc.StatusCode.NOT_FOUND)
+            assert error_info(error).reason == "THING_NOT_FOUND"
+            ids = [v for k, v in await call.trailing_metadata() if k == "x-request-id"]
+            assert len(ids) == 1
+            assert re.fullmatch(r"[0-9a-f]{32}", str(ids[0]))
+            unknown = channel.unary_unary("/test.Generic/Nothing", None, None)(b"")
+            await expect_error(unknown, grpc.StatusCode.UNIMPLEMENTED)
     finally:
         await server.stop(0)
